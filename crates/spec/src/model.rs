@@ -1,0 +1,912 @@
+//! The validated spec: what codegen and the runtimes read. Emitters never read YAML.
+//!
+//! Names of things the spec refers to (scopes, roles, features, error codes, types) are
+//! kept as the spec spells them, wrapped in [`Spanned`] where a diagnostic may need to
+//! point at them. After validation every such reference resolves.
+
+use crate::source::{Loc, Spanned};
+
+/// The whole API.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Name, title, version, base URL.
+    pub api: Api,
+    /// The authentication modes, in spec order.
+    pub auth_modes: Vec<AuthMode>,
+    /// How a granted PAT scope satisfies a required one.
+    pub scope_rule: ScopeRule,
+    /// Every PAT scope, in spec order.
+    pub scopes: Vec<ScopeDef>,
+    /// Roles: handle roles from least to most powerful, then platform roles.
+    pub roles: Vec<RoleDef>,
+    /// Plans from cheapest to richest.
+    pub plans: Vec<Plan>,
+    /// Plan features (gates).
+    pub features: Vec<Feature>,
+    /// The daily write quota rule, if the API has one.
+    pub write_quota: Option<WriteQuota>,
+    /// The retry policy clients follow.
+    pub retry: RetryPolicy,
+    /// The error catalogue, in spec order.
+    pub errors: Vec<ErrorDef>,
+    /// Named request, response and detail types, in spec order.
+    pub types: Vec<TypeDef>,
+    /// Route families (tags), each with its routes, in spec order.
+    pub families: Vec<Family>,
+    /// The spec files this was loaded from, as named to the loader.
+    pub source_files: Vec<String>,
+}
+
+/// Identity of the API.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// Machine name, used for crate names (`tenx`).
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// The API's version.
+    pub version: String,
+    /// The production base URL.
+    pub base_url: String,
+    /// What the API is.
+    pub description: String,
+}
+
+/// The four kinds of authentication the toolkit knows how to enforce and send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AuthKind {
+    /// A user session token (`Authorization: Bearer <jwt>`).
+    Jwt,
+    /// A personal access token bound to one handle.
+    Pat,
+    /// The visitor session cookie.
+    VisitorCookie,
+    /// No credential.
+    None,
+}
+
+impl AuthKind {
+    /// Every kind, in the order the spec documents them.
+    pub const ALL: [AuthKind; 4] = [AuthKind::Jwt, AuthKind::Pat, AuthKind::VisitorCookie, AuthKind::None];
+
+    /// The spec's name for the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Jwt => "jwt",
+            AuthKind::Pat => "pat",
+            AuthKind::VisitorCookie => "visitor_cookie",
+            AuthKind::None => "none",
+        }
+    }
+
+    /// The kind with this spec name.
+    pub fn from_name(name: &str) -> Option<AuthKind> {
+        AuthKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// How a credential travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// In a header, with an optional scheme (`Authorization: Bearer …`).
+    Header {
+        /// Header name.
+        name: String,
+        /// Scheme word before the credential, if any.
+        scheme: Option<String>,
+    },
+    /// In a cookie.
+    Cookie {
+        /// Cookie name.
+        name: String,
+    },
+}
+
+/// One authentication mode.
+#[derive(Debug, Clone)]
+pub struct AuthMode {
+    /// Which mode.
+    pub kind: AuthKind,
+    /// What it is for.
+    pub description: String,
+    /// How the credential is passed; the first is canonical, the rest are also accepted.
+    pub transports: Vec<Transport>,
+    /// The token format (PAT only).
+    pub token_format: Option<TokenFormat>,
+    /// The path parameter the credential is bound to (PAT: `handle`).
+    pub bound_to: Option<String>,
+    /// The path prefix its routes must live under (PAT: `/v2/public/handles/{handle}/`).
+    pub route_prefix: Option<String>,
+    /// How long a credential lives, in days, where documented.
+    pub lifetime_days: Option<u32>,
+    /// The error codes for a missing, an invalid and an expired credential.
+    pub errors: AuthErrors,
+    /// The doc page this comes from.
+    pub source: String,
+    /// Where the mode is declared.
+    pub loc: Loc,
+}
+
+/// Error codes a credential check answers with.
+#[derive(Debug, Clone, Default)]
+pub struct AuthErrors {
+    /// No credential at all.
+    pub missing: Option<Spanned<String>>,
+    /// Malformed, unknown, revoked or wrong secret.
+    pub invalid: Option<Spanned<String>>,
+    /// Past its expiry.
+    pub expired: Option<Spanned<String>>,
+    /// Used on another resource than the one it is bound to (PAT on another handle).
+    pub wrong_binding: Option<Spanned<String>>,
+}
+
+/// The shape of a token: `prefix` + id + `separator` + secret.
+#[derive(Debug, Clone)]
+pub struct TokenFormat {
+    /// Literal prefix (`patv1_`).
+    pub prefix: String,
+    /// Character between token id and secret (`.`).
+    pub separator: String,
+    /// The documented format, for messages (`patv1_<tokenId>.<secret>`).
+    pub display: String,
+}
+
+/// How a granted scope satisfies a required one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeRule {
+    /// Only the same scope satisfies.
+    Exact,
+    /// The same scope, or a granted `prefix.*` for any required scope under `prefix.`
+    /// (`analytics.*` satisfies `analytics.read` and `analytics.*`, not `analytics`).
+    PrefixWildcard,
+}
+
+impl ScopeRule {
+    /// The spec's name for the rule.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeRule::Exact => "exact",
+            ScopeRule::PrefixWildcard => "prefix_wildcard",
+        }
+    }
+
+    /// Whether `granted` satisfies `required` under this rule.
+    pub fn satisfies(self, granted: &str, required: &str) -> bool {
+        if granted == required {
+            return true;
+        }
+        match self {
+            ScopeRule::Exact => false,
+            ScopeRule::PrefixWildcard => granted
+                .strip_suffix('*')
+                .filter(|prefix| prefix.ends_with('.') && prefix.len() > 1)
+                .is_some_and(|prefix| required.len() > prefix.len() && required.starts_with(prefix)),
+        }
+    }
+}
+
+/// One PAT scope.
+#[derive(Debug, Clone)]
+pub struct ScopeDef {
+    /// The scope as written in tokens (`links.write`, `analytics.*`).
+    pub name: String,
+    /// What it allows.
+    pub description: String,
+    /// The doc page this comes from.
+    pub source: String,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// Where a role applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleLevel {
+    /// A role on one handle; handle roles are ordered.
+    Handle,
+    /// A platform-wide role, outside the handle order.
+    Platform,
+}
+
+/// One role.
+#[derive(Debug, Clone)]
+pub struct RoleDef {
+    /// Wire name (`OPERATOR`).
+    pub name: String,
+    /// Handle or platform role.
+    pub level: RoleLevel,
+    /// What it may do.
+    pub description: String,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// One plan tier.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Wire name (`PRO`).
+    pub name: String,
+    /// Display name (`Pro`).
+    pub title: String,
+    /// Per-handle requests per minute.
+    pub requests_per_minute: u32,
+    /// Daily write quota, if any.
+    pub writes_per_day: Option<u32>,
+    /// Features this plan unlocks (including those of cheaper plans, listed explicitly).
+    pub features: Vec<Spanned<String>>,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// A plan feature (gate).
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// Gate id (`growth_tools`).
+    pub name: String,
+    /// What it unlocks.
+    pub description: String,
+    /// The doc page this comes from.
+    pub source: String,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// The daily write quota rule.
+#[derive(Debug, Clone)]
+pub struct WriteQuota {
+    /// Methods that count as writes.
+    pub methods: Vec<Method>,
+    /// Only paths under this prefix count.
+    pub applies_to: String,
+    /// Paths under these prefixes never count.
+    pub exempt: Vec<String>,
+    /// When the quota resets, in words.
+    pub resets: String,
+    /// The error code answered when the quota is spent.
+    pub error: Spanned<String>,
+}
+
+/// The retry policy of the API's clients.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Statuses answered after waiting the `retry_after` header (429).
+    pub after_header_statuses: Vec<u16>,
+    /// Statuses retried on the backoff schedule.
+    pub backoff_statuses: Vec<u16>,
+    /// Statuses never retried.
+    pub never_statuses: Vec<u16>,
+    /// Waits before each retry, in seconds: the first retry waits `backoff_seconds[0]`.
+    pub backoff_seconds: Vec<u32>,
+    /// Requests at most, the first one included.
+    pub max_attempts: u32,
+    /// The header a 429 carries.
+    pub retry_after_header: String,
+    /// The longest `Retry-After` a client waits before giving up at once, in seconds.
+    pub max_retry_after_seconds: u32,
+    /// Whether connect failures and timeouts are retried on the backoff schedule.
+    pub retry_transport_errors: bool,
+    /// Methods safe to retry without an idempotency key.
+    pub safe_methods: Vec<Method>,
+    /// The doc page this comes from.
+    pub source: String,
+}
+
+/// Error families by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    /// 400: the request is malformed.
+    InvalidRequest,
+    /// 401: the credential is missing or not accepted.
+    Authentication,
+    /// 403: authenticated but not permitted.
+    Permission,
+    /// 404: no such resource.
+    NotFound,
+    /// 409: state conflict.
+    Conflict,
+    /// 410: the resource is gone for good.
+    Gone,
+    /// 429: too many requests.
+    RateLimit,
+    /// 5xx: the server failed.
+    Server,
+}
+
+impl Category {
+    /// Every category.
+    pub const ALL: [Category; 8] = [
+        Category::InvalidRequest,
+        Category::Authentication,
+        Category::Permission,
+        Category::NotFound,
+        Category::Conflict,
+        Category::Gone,
+        Category::RateLimit,
+        Category::Server,
+    ];
+
+    /// The spec's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::InvalidRequest => "invalid_request",
+            Category::Authentication => "authentication",
+            Category::Permission => "permission",
+            Category::NotFound => "not_found",
+            Category::Conflict => "conflict",
+            Category::Gone => "gone",
+            Category::RateLimit => "rate_limit",
+            Category::Server => "server",
+        }
+    }
+
+    /// The category with this spec name.
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Whether `status` belongs to this category.
+    pub fn admits(self, status: u16) -> bool {
+        match self {
+            Category::InvalidRequest => status == 400,
+            Category::Authentication => status == 401,
+            Category::Permission => status == 403,
+            Category::NotFound => status == 404,
+            Category::Conflict => status == 409,
+            Category::Gone => status == 410,
+            Category::RateLimit => status == 429,
+            Category::Server => (500..600).contains(&status),
+        }
+    }
+}
+
+/// Whether and how a client retries an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RetryClass {
+    /// Never: the request must change first.
+    Never,
+    /// After the wait the `Retry-After` header names.
+    AfterHeader,
+    /// On the backoff schedule.
+    Backoff,
+}
+
+impl RetryClass {
+    /// Every class.
+    pub const ALL: [RetryClass; 3] = [RetryClass::Never, RetryClass::AfterHeader, RetryClass::Backoff];
+
+    /// The spec's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryClass::Never => "never",
+            RetryClass::AfterHeader => "after_header",
+            RetryClass::Backoff => "backoff",
+        }
+    }
+
+    /// The class with this spec name.
+    pub fn from_name(name: &str) -> Option<RetryClass> {
+        RetryClass::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// One error code of the catalogue.
+#[derive(Debug, Clone)]
+pub struct ErrorDef {
+    /// Wire code (`insufficient_scope`).
+    pub code: String,
+    /// HTTP status.
+    pub status: Spanned<u16>,
+    /// Category.
+    pub category: Category,
+    /// Retry class.
+    pub retry: RetryClass,
+    /// What it means.
+    pub meaning: String,
+    /// What the caller should do.
+    pub fix: String,
+    /// The type of the extra fields the body carries beside code and message, if any.
+    pub details: Option<Spanned<String>>,
+    /// The doc page this comes from.
+    pub source: String,
+    /// Which of this entry's fields are our reading rather than the docs' word.
+    pub inferred: Vec<Spanned<String>>,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// A string format the toolkit checks and documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringFormat {
+    /// An absolute `http` or `https` URL.
+    Url,
+    /// An email address.
+    Email,
+    /// RFC 3339 date and time.
+    DateTime,
+    /// RFC 3339 full date.
+    Date,
+    /// A UUID.
+    Uuid,
+}
+
+impl StringFormat {
+    /// Every format.
+    pub const ALL: [StringFormat; 5] = [
+        StringFormat::Url,
+        StringFormat::Email,
+        StringFormat::DateTime,
+        StringFormat::Date,
+        StringFormat::Uuid,
+    ];
+
+    /// The spec's (and OpenAPI's) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StringFormat::Url => "url",
+            StringFormat::Email => "email",
+            StringFormat::DateTime => "date-time",
+            StringFormat::Date => "date",
+            StringFormat::Uuid => "uuid",
+        }
+    }
+
+    /// The format with this spec name.
+    pub fn from_name(name: &str) -> Option<StringFormat> {
+        StringFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// A type expression: `string`, `[Link]`, `map<integer>`, `Link`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef {
+    /// A JSON string.
+    String,
+    /// A JSON integer (64-bit).
+    Integer,
+    /// A JSON number.
+    Number,
+    /// A JSON boolean.
+    Boolean,
+    /// Any JSON value: for bodies the docs do not describe.
+    Json,
+    /// A list.
+    List(Box<TypeRef>),
+    /// An object with string keys and values of one type.
+    Map(Box<TypeRef>),
+    /// A named type of the spec.
+    Named(String),
+}
+
+impl TypeRef {
+    /// Parses a type expression; `None` when it is not one.
+    pub fn parse(text: &str) -> Option<TypeRef> {
+        let text = text.trim();
+        if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            return TypeRef::parse(inner).map(|t| TypeRef::List(Box::new(t)));
+        }
+        if let Some(inner) = text.strip_prefix("map<").and_then(|t| t.strip_suffix('>')) {
+            return TypeRef::parse(inner).map(|t| TypeRef::Map(Box::new(t)));
+        }
+        Some(match text {
+            "string" => TypeRef::String,
+            "integer" => TypeRef::Integer,
+            "number" => TypeRef::Number,
+            "boolean" => TypeRef::Boolean,
+            "json" => TypeRef::Json,
+            _ if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                TypeRef::Named(text.to_owned())
+            }
+            _ => return None,
+        })
+    }
+
+    /// The named type this expression refers to, if any (looking inside lists and maps).
+    pub fn named(&self) -> Option<&str> {
+        match self {
+            TypeRef::Named(n) => Some(n),
+            TypeRef::List(t) | TypeRef::Map(t) => t.named(),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TypeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TypeRef::String => f.write_str("string"),
+            TypeRef::Integer => f.write_str("integer"),
+            TypeRef::Number => f.write_str("number"),
+            TypeRef::Boolean => f.write_str("boolean"),
+            TypeRef::Json => f.write_str("json"),
+            TypeRef::List(t) => write!(f, "[{t}]"),
+            TypeRef::Map(t) => write!(f, "map<{t}>"),
+            TypeRef::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+/// Checks on a value beyond its type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// A regular expression the whole string must match.
+    pub pattern: Option<Spanned<String>>,
+    /// A string format.
+    pub format: Option<StringFormat>,
+    /// Shortest string, in characters.
+    pub min_length: Option<u64>,
+    /// Longest string, in characters.
+    pub max_length: Option<u64>,
+    /// Smallest number.
+    pub minimum: Option<f64>,
+    /// Largest number.
+    pub maximum: Option<f64>,
+    /// Most list items.
+    pub max_items: Option<u64>,
+    /// The error code a violation answers with (default: `validation_error`).
+    pub error: Option<Spanned<String>>,
+}
+
+impl PartialEq for Spanned<String> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// A field of an object type, a path parameter or a query parameter.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The JSON (wire) name, camelCase.
+    pub name: String,
+    /// Its type.
+    pub ty: Spanned<TypeRef>,
+    /// May be absent.
+    pub optional: bool,
+    /// May be `null`.
+    pub nullable: bool,
+    /// What it is.
+    pub description: String,
+    /// Extra checks.
+    pub constraints: Constraints,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// What a named type is.
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    /// A JSON object with declared fields.
+    Object(Vec<Field>),
+    /// A string enum.
+    Enum(Vec<EnumValue>),
+    /// Any JSON value: the docs do not describe it.
+    Json,
+}
+
+/// One value of a string enum.
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    /// Wire string.
+    pub name: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// A named type.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// UpperCamelCase name.
+    pub name: String,
+    /// What it is.
+    pub description: String,
+    /// Object, enum or free-form.
+    pub kind: TypeKind,
+    /// The doc page this comes from.
+    pub source: String,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// HTTP methods routes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// Every method.
+    pub const ALL: [Method; 6] = [Method::Get, Method::Head, Method::Post, Method::Put, Method::Patch, Method::Delete];
+
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// The method with this upper-case name.
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+}
+
+/// What a route's rate limit is counted per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitKey {
+    /// Per handle, by the handle's plan.
+    Handle,
+    /// Per user (routes without a handle).
+    User,
+    /// Per client IP (public routes).
+    Ip,
+    /// Not rate limited by the API.
+    None,
+}
+
+impl RateLimitKey {
+    /// Every key.
+    pub const ALL: [RateLimitKey; 4] = [RateLimitKey::Handle, RateLimitKey::User, RateLimitKey::Ip, RateLimitKey::None];
+
+    /// The spec's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateLimitKey::Handle => "handle",
+            RateLimitKey::User => "user",
+            RateLimitKey::Ip => "ip",
+            RateLimitKey::None => "none",
+        }
+    }
+
+    /// The key with this spec name.
+    pub fn from_name(name: &str) -> Option<RateLimitKey> {
+        RateLimitKey::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// A success status and what it means (`201: created`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuccessStatus {
+    /// HTTP status.
+    pub status: u16,
+    /// snake_case outcome name, used for typed outcomes (`created`, `updated`).
+    pub outcome: String,
+    /// Where it is declared (the route, when the status is the default).
+    pub loc: Loc,
+}
+
+/// How a route deduplicates repeated writes.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The request body field carrying the key (`idempotencyKey`).
+    pub key_field: String,
+    /// Status of a repeat (200).
+    pub repeat_status: u16,
+    /// The response field set on a repeat (`deduped`).
+    pub deduped_field: String,
+}
+
+/// One route.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// snake_case id, unique in the spec: the client method and server handler name.
+    pub id: Spanned<String>,
+    /// HTTP method.
+    pub method: Method,
+    /// Path with `{param}` placeholders.
+    pub path: Spanned<String>,
+    /// The family (tag) it belongs to.
+    pub family: String,
+    /// One line on what it does.
+    pub summary: String,
+    /// Longer description, if any.
+    pub description: String,
+    /// Accepted auth modes (several when the spec allows several).
+    pub auth: Vec<Spanned<AuthKind>>,
+    /// Scopes a PAT must hold, all of them.
+    pub scopes: Vec<Spanned<String>>,
+    /// Least role a JWT user needs on the handle (or a platform role).
+    pub min_role: Option<Spanned<String>>,
+    /// Plan feature the handle needs.
+    pub feature: Option<Spanned<String>>,
+    /// What the rate limit is counted per.
+    pub rate_limit: RateLimitKey,
+    /// Path parameters, in path order.
+    pub path_params: Vec<Field>,
+    /// Query parameters.
+    pub query: Vec<Field>,
+    /// Request body type, if any.
+    pub request: Option<Spanned<TypeRef>>,
+    /// Response body type, if any.
+    pub response: Option<Spanned<TypeRef>>,
+    /// Success statuses, ascending.
+    pub success: Vec<SuccessStatus>,
+    /// Idempotency, for routes that deduplicate.
+    pub idempotency: Option<Idempotency>,
+    /// Error codes the route can return beyond those its auth, scopes, role, feature,
+    /// rate limit and body imply (see [`Spec::route_errors`]).
+    pub errors: Vec<Spanned<String>>,
+    /// The doc page(s) this comes from.
+    pub source: String,
+    /// Which fields of this route are our reading rather than the docs' word.
+    pub inferred: Vec<Spanned<String>>,
+    /// Where the route is declared.
+    pub loc: Loc,
+}
+
+impl Route {
+    /// Whether the route accepts this auth kind.
+    pub fn accepts(&self, kind: AuthKind) -> bool {
+        self.auth.iter().any(|a| a.value == kind)
+    }
+
+    /// Names of the `{param}` placeholders of the path, in order.
+    pub fn path_placeholders(&self) -> Vec<&str> {
+        path_placeholders(&self.path.value)
+    }
+}
+
+/// The `{name}` placeholders of a path, in order.
+pub fn path_placeholders(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// A route family (a tag): one server trait, one client module.
+#[derive(Debug, Clone)]
+pub struct Family {
+    /// snake_case name (`links`).
+    pub name: String,
+    /// What the family covers.
+    pub description: String,
+    /// Its routes, in spec order.
+    pub routes: Vec<Route>,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+impl Spec {
+    /// Every route, family by family, in spec order.
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.families.iter().flat_map(|f| f.routes.iter())
+    }
+
+    /// The auth mode of this kind, if declared.
+    pub fn auth_mode(&self, kind: AuthKind) -> Option<&AuthMode> {
+        self.auth_modes.iter().find(|m| m.kind == kind)
+    }
+
+    /// The catalogue entry of this code.
+    pub fn error(&self, code: &str) -> Option<&ErrorDef> {
+        self.errors.iter().find(|e| e.code == code)
+    }
+
+    /// The named type.
+    pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
+        self.types.iter().find(|t| t.name == name)
+    }
+
+    /// The role with this name.
+    pub fn role(&self, name: &str) -> Option<&RoleDef> {
+        self.roles.iter().find(|r| r.name == name)
+    }
+
+    /// The cheapest plan that unlocks `feature` (what `feature_locked` names as
+    /// `requiredPlan`).
+    pub fn required_plan(&self, feature: &str) -> Option<&Plan> {
+        self.plans
+            .iter()
+            .find(|p| p.features.iter().any(|f| f.value == feature))
+    }
+
+    /// Whether a write to this route counts toward the daily write quota.
+    pub fn counts_toward_write_quota(&self, route: &Route) -> bool {
+        self.write_quota.as_ref().is_some_and(|q| {
+            q.methods.contains(&route.method)
+                && route.path.starts_with(q.applies_to.as_str())
+                && !q.exempt.iter().any(|e| route.path.starts_with(e.as_str()))
+        })
+    }
+
+    /// Every error code the route can return, in catalogue order: those it declares, and
+    /// those its auth modes, scopes, role, feature, rate limit, quota, parameters and body
+    /// imply, and `internal_error` when the catalogue has it.
+    pub fn route_errors(&self, route: &Route) -> Vec<&ErrorDef> {
+        let mut codes: Vec<&str> = route.errors.iter().map(|e| e.value.as_str()).collect();
+        for auth in &route.auth {
+            if let Some(mode) = self.auth_mode(auth.value) {
+                let e = &mode.errors;
+                codes.extend([&e.missing, &e.invalid, &e.expired].into_iter().flatten().map(|c| c.value.as_str()));
+                if route.path_placeholders().iter().any(|p| Some(*p) == mode.bound_to.as_deref()) {
+                    codes.extend(e.wrong_binding.iter().map(|c| c.value.as_str()));
+                }
+            }
+        }
+        if !route.scopes.is_empty() {
+            codes.push("insufficient_scope");
+        }
+        if route.min_role.is_some() {
+            codes.push("insufficient_role");
+        }
+        if route.feature.is_some() {
+            codes.push("feature_locked");
+        }
+        if route.rate_limit != RateLimitKey::None || self.counts_toward_write_quota(route) {
+            codes.push("rate_limited");
+        }
+        let takes_input = route.request.is_some()
+            || route.query.iter().any(|q| !q.optional || q.constraints != Constraints::default())
+            || route.path_params.iter().any(|p| p.constraints != Constraints::default());
+        if takes_input {
+            codes.push("validation_error");
+        }
+        for field in route.path_params.iter().chain(&route.query) {
+            codes.extend(field.constraints.error.iter().map(|c| c.value.as_str()));
+        }
+        if route.path.contains('{') {
+            codes.push("not_found");
+        }
+        codes.push("internal_error");
+        self.errors.iter().filter(|e| codes.contains(&e.code.as_str())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_scopes_cover_their_subtree_only() {
+        let rule = ScopeRule::PrefixWildcard;
+        assert!(rule.satisfies("analytics.*", "analytics.*"));
+        assert!(rule.satisfies("analytics.*", "analytics.read"));
+        assert!(rule.satisfies("analytics.*", "analytics.export.run"));
+        assert!(!rule.satisfies("analytics.*", "analytics"));
+        assert!(!rule.satisfies("analytics.read", "analytics.*"));
+        assert!(!rule.satisfies("links.*", "linksx.read"));
+        assert!(!rule.satisfies("*", "links.read"), "a bare `*` grants nothing");
+        assert!(!rule.satisfies(".*", "x.read"));
+        assert!(!ScopeRule::Exact.satisfies("analytics.*", "analytics.read"));
+        assert!(ScopeRule::Exact.satisfies("links.read", "links.read"));
+    }
+
+    #[test]
+    fn type_expressions_parse_and_print_back() {
+        for text in ["string", "[Link]", "map<integer>", "[[json]]", "Link"] {
+            assert_eq!(TypeRef::parse(text).map(|t| t.to_string()).as_deref(), Some(text));
+        }
+        assert_eq!(TypeRef::parse("[Link"), None);
+        assert_eq!(TypeRef::parse("Link-Type"), None);
+        assert_eq!(TypeRef::parse("[Link]").and_then(|t| t.named().map(str::to_owned)).as_deref(), Some("Link"));
+    }
+
+    #[test]
+    fn placeholders_are_read_in_order() {
+        assert_eq!(path_placeholders("/v2/handles/{handle}/links/{slug}"), ["handle", "slug"]);
+        assert!(path_placeholders("/v2/handles").is_empty());
+    }
+}
