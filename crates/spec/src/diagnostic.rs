@@ -78,7 +78,7 @@ impl Diagnostics {
             let mut cs = CsDiagnostic::error()
                 .with_message(&d.message)
                 .with_labels(vec![Label::primary(file, d.loc.start..d.loc.end)])
-                .with_notes(vec![format!("at `{}`", d.loc.path)]);
+                .with_notes(if d.loc.path.is_empty() { vec![] } else { vec![format!("at `{}`", d.loc.path)] });
             if let Some(help) = &d.help {
                 cs.notes.push(format!("help: {help}"));
             }

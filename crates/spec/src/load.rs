@@ -480,15 +480,23 @@ fn enum_value(n: &Node, sink: &mut Sink) -> Option<EnumValue> {
 
 fn family(n: &Node, sink: &mut Sink) -> Option<Family> {
     const WHAT: &str = "a route family";
-    let f = fields(n, WHAT, &["name", "description", "params", "routes"], sink)?;
+    let f = fields(n, WHAT, &["name", "description", "params", "errors", "routes"], sink)?;
     let name = f.string("name", WHAT, sink)?;
     let pool = f.get("params").map(|p| field_map(p, "params", sink)).unwrap_or_default();
+    let errors = f.strings("errors", sink);
     let routes = f
         .get("routes")
         .map(|r| {
             read::seq(r, "routes", sink)
                 .iter()
                 .filter_map(|n| route(n, &name, &pool, sink))
+                .map(|mut route| {
+                    // Family errors apply to every route; a route may repeat one.
+                    let own = std::mem::take(&mut route.errors);
+                    route.errors = errors.clone();
+                    route.errors.extend(own.into_iter().filter(|e| !errors.iter().any(|f| f.value == e.value)));
+                    route
+                })
                 .collect()
         })
         .unwrap_or_default();
