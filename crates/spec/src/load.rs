@@ -133,6 +133,7 @@ fn api(n: &Node, sink: &mut Sink) -> Option<Api> {
         version: f.string("version", "`api`", sink)?,
         base_url: f.string("base_url", "`api`", sink)?,
         description: f.text("description", sink),
+        loc: n.loc.clone(),
     })
 }
 
@@ -317,7 +318,9 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
         .required("backoff_seconds", WHAT, sink)
         .map(|b| read::seq(b, "`backoff_seconds`", sink).iter().filter_map(|n| read::uint(n, sink)).collect())
         .unwrap_or_default();
-    let max_attempts = f.required("max_attempts", WHAT, sink).and_then(|m| read::uint(m, sink));
+    let max_attempts = f
+        .required("max_attempts", WHAT, sink)
+        .and_then(|m| read::uint(m, sink).map(|v| Spanned::new(v, m.loc.clone())));
     let max_wait = f.required("max_retry_after_seconds", WHAT, sink).and_then(|m| read::uint(m, sink));
     Some(RetryPolicy {
         after_header_statuses: statuses(&f, "after_header_statuses", sink),
@@ -330,6 +333,7 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
         retry_transport_errors: f.flag("retry_transport_errors", false, sink),
         safe_methods: methods(&f, "safe_methods", sink),
         source: f.text("source", sink),
+        loc: n.loc.clone(),
     })
 }
 

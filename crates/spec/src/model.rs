@@ -50,6 +50,8 @@ pub struct Api {
     pub base_url: String,
     /// What the API is.
     pub description: String,
+    /// Where the `api` section is.
+    pub loc: Loc,
 }
 
 /// The four kinds of authentication the toolkit knows how to enforce and send.
@@ -277,7 +279,7 @@ pub struct RetryPolicy {
     /// Waits before each retry, in seconds: the first retry waits `backoff_seconds[0]`.
     pub backoff_seconds: Vec<u32>,
     /// Requests at most, the first one included.
-    pub max_attempts: u32,
+    pub max_attempts: Spanned<u32>,
     /// The header a 429 carries.
     pub retry_after_header: String,
     /// The longest `Retry-After` a client waits before giving up at once, in seconds.
@@ -288,6 +290,8 @@ pub struct RetryPolicy {
     pub safe_methods: Vec<Method>,
     /// The doc page this comes from.
     pub source: String,
+    /// Where the `retry` section is.
+    pub loc: Loc,
 }
 
 /// Error families by status.
@@ -864,7 +868,14 @@ impl Spec {
         if takes_input {
             codes.push("validation_error");
         }
-        for field in route.path_params.iter().chain(&route.query) {
+        let body_fields = match route.request.as_ref().and_then(|t| t.value.named()).and_then(|n| self.type_def(n)) {
+            Some(TypeDef { kind: TypeKind::Object(fields), .. }) => fields.as_slice(),
+            _ => &[],
+        };
+        if route.request.is_some() {
+            codes.push("invalid_payload");
+        }
+        for field in route.path_params.iter().chain(&route.query).chain(body_fields) {
             codes.extend(field.constraints.error.iter().map(|c| c.value.as_str()));
         }
         if route.path.contains('{') {

@@ -86,17 +86,14 @@ impl Validator<'_> {
 
     fn api(&mut self) {
         let api = &self.spec.api;
-        let root = self.spec.auth_modes.first().map(|m| m.loc.clone());
-        if let Some(at) = root {
-            if !is_snake_case(&api.name) {
-                self.push(
-                    Diagnostic::new(&at, format!("the api name `{}` is not snake_case", api.name))
-                        .help("crate names are made from it: use lowercase letters, digits and `_`"),
-                );
-            }
-            if !(api.base_url.starts_with("https://") || api.base_url.starts_with("http://")) {
-                self.push(Diagnostic::new(&at, format!("the base URL `{}` is not an http(s) URL", api.base_url)));
-            }
+        if !is_snake_case(&api.name) {
+            self.push(
+                Diagnostic::new(&api.loc, format!("the api name `{}` is not snake_case", api.name))
+                    .help("crate names are made from it: use lowercase letters, digits and `_`"),
+            );
+        }
+        if !(api.base_url.starts_with("https://") || api.base_url.starts_with("http://")) {
+            self.push(Diagnostic::new(&api.loc, format!("the base URL `{}` is not an http(s) URL", api.base_url)).help("write `https://host`"));
         }
     }
 
@@ -213,15 +210,14 @@ impl Validator<'_> {
     fn retry(&mut self) {
         let spec = self.spec;
         let r = &spec.retry;
-        let at = spec.errors.first().map_or_else(|| spec.families.first().map(|f| f.loc.clone()), |e| Some(e.loc.clone()));
-        let Some(at) = at else { return };
+        let at = r.loc.clone();
         if r.backoff_seconds.is_empty() {
             self.push(Diagnostic::new(&at, "the retry policy has an empty `backoff_seconds` schedule").help("write the waits, e.g. `[1, 2, 4, 8, 16]`"));
         }
         let most = u32::try_from(r.backoff_seconds.len()).unwrap_or(u32::MAX).saturating_add(1);
-        if r.max_attempts == 0 || r.max_attempts > most {
+        if r.max_attempts.value == 0 || r.max_attempts.value > most {
             self.push(
-                Diagnostic::new(&at, format!("`max_attempts` is {}, but the schedule allows 1 to {most} requests", r.max_attempts))
+                Diagnostic::new(&r.max_attempts.loc, format!("`max_attempts` is {}, but the schedule allows 1 to {most} requests", r.max_attempts.value))
                     .help("the schedule holds one wait per retry: attempts = retries + 1"),
             );
         }
@@ -466,6 +462,10 @@ impl Validator<'_> {
         }
         if let Some(role) = &r.min_role {
             self.reference("role", role, spec.roles.iter().map(|d| d.name.as_str()));
+            let level = spec.role(&role.value).map(|d| d.level);
+            if level == Some(RoleLevel::Handle) && !r.path_placeholders().contains(&"handle") {
+                self.push(Diagnostic::new(&role.loc, format!("route `{}` needs handle role `{}` but its path has no `{{handle}}`", id.value, role.value)).help("a handle role is checked on the handle in the path; drop `min_role` or use a platform role"));
+            }
             if !r.accepts(AuthKind::Jwt) {
                 self.push(Diagnostic::new(&role.loc, format!("route `{}` has a `min_role` but does not accept a JWT", id.value)).help("roles belong to signed-in users; PATs are limited by scopes"));
             }

@@ -245,6 +245,15 @@ pub(crate) fn parse(file: FileId, text: &str, sink: &mut Sink) -> Option<Node> {
                 },
                 Some(Frame::Map { loc, entries, .. }) => {
                     report_duplicate_keys(&entries, sink);
+                    // The parser marks a block mapping where its first value starts;
+                    // point at its first key instead, where a reader looks.
+                    let loc = match entries.first() {
+                        Some((key, _)) => Loc {
+                            path: loc.path,
+                            ..key.loc.clone()
+                        },
+                        None => loc,
+                    };
                     Node {
                         kind: Kind::Map(entries),
                         loc,

@@ -1,0 +1,102 @@
+//! Broken specs: each gives the diagnostic a maintainer needs, at the right place.
+
+const MINIMAL: &str = include_str!("fixtures/minimal.yaml");
+
+/// Loads the minimal spec with `from` replaced by `to` (which must occur once).
+fn diagnostics_after(from: &str, to: &str) -> Vec<(String, u32, u32, Option<String>)> {
+    assert_eq!(MINIMAL.matches(from).count(), 1, "`{from}` must occur once in the fixture");
+    let text = MINIMAL.replacen(from, to, 1);
+    match tenx_spec::load_str("minimal.yaml", &text) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.items.iter().map(|i| (i.message.clone(), i.loc.line, i.loc.col, i.help.clone())).collect(),
+    }
+}
+
+#[test]
+fn the_fixture_is_valid() {
+    if let Err(d) = tenx_spec::load_str("minimal.yaml", MINIMAL) {
+        panic!("{d}");
+    }
+}
+
+/// (what is broken, replace, with, expected message, line, column, expected help part)
+const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
+    ("unknown auth mode", "auth: jwt\n", "auth: jtw\n", "unknown auth mode `jtw`", 69, 15, "did you mean `jwt`?"),
+    ("unknown scope", "scopes: [links.read]", "scopes: [links.raed]", "unknown scope `links.raed`", 79, 18, "did you mean `links.read`?"),
+    ("unknown role", "min_role: CREATOR", "min_role: CRAETOR", "unknown role `CRAETOR`", 70, 19, "did you mean `CREATOR`?"),
+    ("unknown feature", "feature: growth_tools\n        response", "feature: growth_tool\n        response", "unknown feature `growth_tool`", 80, 18, "did you mean `growth_tools`?"),
+    ("unknown type", "response: Link\n        success", "response: Lnk\n        success", "unknown type `Lnk`", 72, 19, "did you mean `Link`?"),
+    ("unknown error code", "error: invalid_slug }", "error: invalid_slog }", "unknown error code `invalid_slog`", 64, 62, "did you mean `invalid_slug`?"),
+    ("unknown key", "        source: short-links.md\n      - id: pat_get_link", "        sorce: short-links.md\n      - id: pat_get_link", "unknown key `sorce` in a route", 74, 9, "did you mean `source`?"),
+    ("missing key", "        source: short-links.md\n      - id: pat_get_link", "      - id: pat_get_link", "a route has no `source`", 66, 9, "add `source: …`"),
+    ("duplicate route id", "id: pat_get_link", "id: upsert_link", "duplicate route id `upsert_link`", 75, 13, "first declared at line 66"),
+    ("duplicate method and path", "method: GET\n        path: /v2/public/handles/{handle}/links/{slug}", "method: PUT\n        path: /v2/handles/{handle}/links/{slug}", "duplicate method and path `PUT /v2/handles/{}/links/{}`", 77, 15, "first declared"),
+    ("undeclared path parameter", "/v2/public/handles/{handle}/links/{slug}", "/v2/public/handles/{handle}/links/{slug}/{rev}", "path parameter `rev` of `pat_get_link` is not declared", 77, 15, "add `rev: string`"),
+    ("PAT route outside its prefix", "/v2/public/handles/{handle}/links/{slug}", "/v2/handles/{handle}/pat/{slug}", "PAT route `pat_get_link` is outside `/v2/public/handles/{handle}/`", 77, 15, "bound to one handle"),
+    ("status against category", "status: 400, category: invalid_request", "status: 401, category: invalid_request", "status 401 disagrees with category `invalid_request` of `invalid_slug`", 47, 35, "belongs to category `authentication`"),
+    ("status against retry policy", "code: internal_error, status: 500, category: server, retry: backoff", "code: internal_error, status: 500, category: server, retry: never", "`internal_error` is a 500 with retry class `never`, but the retry policy says `backoff` for 500", 49, 37, "set `retry: backoff`"),
+    ("wrong value type", "requests_per_minute: 60", "requests_per_minute: sixty", "expected a whole number, found `sixty`", 28, 53, "non-negative integer"),
+    ("bad regex", "pattern: \"^[a-z]{4,24}$\" }\n      destinationUrl", "pattern: \"^[a-z{4,24}$\" }\n      destinationUrl", "is not a valid regular expression", 57, 38, "regex"),
+    ("scopes without PAT", "min_role: CREATOR\n", "min_role: CREATOR\n        scopes: [links.write]\n", "route `upsert_link` has scopes but does not accept a PAT", 71, 18, "add `pat` to `auth`"),
+    ("PAT route without scope", "        scopes: [links.read]\n", "", "PAT route `pat_get_link` names no scope", 78, 15, "add `scopes"),
+    ("duplicate YAML key", "        min_role: CREATOR\n", "        min_role: CREATOR\n        min_role: OWNER\n", "duplicate key `min_role`", 71, 9, "first set at line 70"),
+    ("attempts beyond the schedule", "max_attempts: 4", "max_attempts: 9", "`max_attempts` is 9, but the schedule allows 1 to 4 requests", 37, 17, "retries + 1"),
+    ("no plan unlocks a feature", "features: [growth_tools] }", "features: [] }", "no plan unlocks feature `growth_tools`", 31, 7, "cheapest plan"),
+    ("idempotency key not in body", "success: { 201: created, 200: updated }", "success: { 201: created, 200: updated }\n        idempotency: { key_field: idempotencyKey, repeat_status: 200, deduped_field: deduped }", "the request body of `upsert_link` has no field `idempotencyKey`", 66, 9, "expected one of"),
+    ("success status out of range", "201: created, 200: updated", "201: created, 404: updated", "success status 404 of `upsert_link` is not a 2xx or 3xx", 73, 34, "error catalogue"),
+];
+
+#[test]
+fn each_broken_spec_gets_its_diagnostic_at_its_place() {
+    let mut failures = Vec::new();
+    for (what, from, to, message, line, col, help) in CASES {
+        let diags = diagnostics_after(from, to);
+        let found = diags.iter().find(|(m, ..)| m.contains(message));
+        match found {
+            Some((_, l, c, h)) if (*l, *c) == (*line, *col) && h.as_deref().unwrap_or("").contains(help) => {}
+            _ => failures.push(format!("{what}: expected `{message}` at {line}:{col} with help `{help}`, got {diags:#?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(CASES.len() >= 15);
+}
+
+#[test]
+fn five_unrelated_errors_are_all_reported() {
+    let text = MINIMAL
+        .replacen("auth: jwt\n", "auth: jtw\n", 1)
+        .replacen("scopes: [links.read]", "scopes: [links.raed]", 1)
+        .replacen("requests_per_minute: 60", "requests_per_minute: sixty", 1)
+        .replacen("status: 400, category: invalid_request", "status: 401, category: invalid_request", 1)
+        .replacen("response: Link\n        success", "response: Lnk\n        success", 1);
+    let Err(d) = tenx_spec::load_str("minimal.yaml", &text) else { panic!("the broken spec loaded") };
+    let messages: Vec<&str> = d.items.iter().map(|i| i.message.as_str()).collect();
+    for expected in [
+        "unknown auth mode `jtw`",
+        "unknown scope `links.raed`",
+        "expected a whole number, found `sixty`",
+        "status 401 disagrees with category",
+        "unknown type `Lnk`",
+    ] {
+        assert!(messages.iter().any(|m| m.contains(expected)), "missing `{expected}` in {messages:#?}");
+    }
+}
+
+#[test]
+fn rendering_shows_file_position_line_and_caret() {
+    let text = MINIMAL.replacen("scopes: [links.read]", "scopes: [links.raed]", 1);
+    let Err(d) = tenx_spec::load_str("api-spec/links.yaml", &text) else { panic!("the broken spec loaded") };
+    let rendered = d.render();
+    let expected = "\
+error: unknown scope `links.raed`
+   ┌─ api-spec/links.yaml:79:18
+   │
+79 │         scopes: [links.raed]
+   │                  ^^^^^^^^^^
+   │
+   = at `families[0].routes[1].scopes[0]`
+   = help: did you mean `links.read`?
+";
+    assert!(rendered.starts_with(expected), "{rendered}");
+    assert!(rendered.ends_with("error: the spec has 1 problem\n"), "{rendered}");
+}
