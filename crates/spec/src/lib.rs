@@ -93,8 +93,9 @@ pub fn load_sources(sources: SourceMap) -> Result<Spec, Diagnostics> {
     let mut sink = Sink::default();
     let mut parts = load::Parts::default();
     for (id, file) in sources.iter() {
-        if let Some(root) = yaml::parse(id, &file.text, &mut sink) {
-            parts.add_file(&root, &mut sink);
+        match yaml::parse(id, &file.text, &mut sink) {
+            Some(root) => parts.add_file(&root, &mut sink),
+            None => parts.add_empty(id),
         }
     }
     let names = sources.iter().map(|(_, f)| f.name.clone()).collect();

@@ -44,6 +44,18 @@ fn set_once<T>(slot: &mut Option<(T, Loc)>, value: Option<T>, key: &str, at: &Lo
 }
 
 impl Parts {
+    /// Notes a file without a document, so "no `api` section" can point somewhere.
+    pub(crate) fn add_empty(&mut self, file: crate::source::FileId) {
+        self.first_root.get_or_insert(Loc {
+            file,
+            line: 1,
+            col: 1,
+            start: 0,
+            end: 0,
+            path: String::new(),
+        });
+    }
+
     /// Adds the sections of one file's root.
     pub(crate) fn add_file(&mut self, root: &Node, sink: &mut Sink) {
         if self.first_root.is_none() {
