@@ -1,1 +1,80 @@
-fn main() {}
+//! Maintainer tasks for the 10x toolkit, run as `cargo xtask <task>`.
+//!
+//! - `cargo xtask codegen`: regenerate `generated/` from `api-spec/`.
+//! - `cargo xtask codegen --check`: write nothing; fail if `generated/` is stale.
+//! - `cargo xtask bench-codegen`: time load + validate + generate on the 10x spec and on
+//!   synthetic specs, and report peak memory.
+
+mod bench;
+mod codegen;
+mod synthetic;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Maintainer tasks for the 10x toolkit")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Regenerate `generated/` from `api-spec/`.
+    Codegen {
+        /// Write nothing; exit non-zero listing every stale, missing or extra file.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Benchmark load + validate + generate on the 10x spec and synthetic specs.
+    BenchCodegen {
+        /// Runs per size; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Synthetic spec sizes, in routes.
+        #[arg(long, value_delimiter = ',', default_values_t = [1000, 5000])]
+        sizes: Vec<usize>,
+    },
+    /// Write a synthetic spec of N routes into a folder (for benchmarks and tools).
+    SyntheticSpec {
+        /// Number of routes.
+        routes: usize,
+        /// The folder to write `spec.yaml` into.
+        out: PathBuf,
+    },
+    /// One measured run, in a fresh process so its peak memory is its own.
+    #[command(hide = true)]
+    BenchChild {
+        /// The spec folder.
+        spec: PathBuf,
+        /// What to run: `parse` (YAML only) or `full` (load, validate, generate).
+        mode: String,
+    },
+}
+
+/// The workspace root: the folder above `xtask/`.
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let result = match cli.task {
+        Task::Codegen { check } => codegen::run(&root, check),
+        Task::BenchCodegen { runs, sizes } => bench::run(&root, runs, &sizes),
+        Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),
+        Task::BenchChild { spec, mode } => bench::child(&spec, &mode),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,69 @@
-//! placeholder
+//! Generators: pure functions from a validated [`Spec`] to the files under `generated/`.
+//!
+//! Each artifact has its own module; [`generate`] runs them all. Nothing here reads YAML
+//! or touches the file system: the spec comes in, `(path, contents)` pairs come out,
+//! and `xtask` decides what to write. Output is deterministic: collections are emitted in
+//! spec order, Rust is formatted by prettyplease, text comes from the minijinja templates
+//! in `templates/` (compiled in, so the output does not depend on the working directory).
+
+mod errors_crate;
+mod rust;
+mod rust_types;
+mod templates;
+
+use tenx_spec::Spec;
+
+pub use templates::Templates;
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Path relative to the workspace root, with `/` separators (`generated/errors/src/lib.rs`).
+    pub path: String,
+    /// The whole contents, ending in a newline.
+    pub contents: String,
+}
+
+/// Why generation failed. With a validated spec this is a bug in a template or an
+/// emitter, and the message says which.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// A template failed to render.
+    #[error("template `{name}` failed to render: {source}")]
+    Template {
+        /// The template's name.
+        name: String,
+        /// What minijinja reported.
+        #[source]
+        source: minijinja::Error,
+    },
+    /// An emitter produced tokens that are not valid Rust.
+    #[error("the `{artifact}` generator produced invalid Rust: {message}")]
+    InvalidRust {
+        /// The artifact being generated.
+        artifact: &'static str,
+        /// What the parser reported.
+        message: String,
+    },
+}
+
+/// Generates every artifact, sorted by path.
+pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let templates = Templates::new();
+    let mut files = errors_crate::generate(spec, &templates)?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The spec files that items at these locations were read from, sorted and unique, for
+/// the do-not-edit header.
+pub(crate) fn sources<'a>(spec: &Spec, locs: impl IntoIterator<Item = &'a tenx_spec::Loc>) -> Vec<String> {
+    let mut names: Vec<String> = locs
+        .into_iter()
+        .filter_map(|loc| spec.source_files.get(loc.file.index()).cloned())
+        .map(|name| name.replace('\\', "/"))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}

@@ -22,11 +22,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `loc`.
     pub fn new(loc: &Loc, message: impl Into<String>) -> Self {
-        Diagnostic {
-            loc: loc.clone(),
-            message: message.into(),
-            help: None,
-        }
+        Diagnostic { loc: loc.clone(), message: message.into(), help: None }
     }
 
     /// Adds what the user should do.
@@ -66,11 +62,7 @@ impl Diagnostics {
     /// line with a caret under the value, the YAML path, and the help line.
     pub fn render(&self) -> String {
         let mut files = SimpleFiles::new();
-        let ids: Vec<usize> = self
-            .sources
-            .iter()
-            .map(|(_, f)| files.add(f.name.clone(), f.text.clone()))
-            .collect();
+        let ids: Vec<usize> = self.sources.iter().map(|(_, f)| files.add(f.name.clone(), f.text.clone())).collect();
         let config = term::Config::default();
         let mut out = String::new();
         for d in &self.items {
@@ -89,10 +81,7 @@ impl Diagnostics {
             }
         }
         let n = self.items.len();
-        out.push_str(&format!(
-            "error: the spec has {n} problem{}\n",
-            if n == 1 { "" } else { "s" }
-        ));
+        out.push_str(&format!("error: the spec has {n} problem{}\n", if n == 1 { "" } else { "s" }));
         out
     }
 }

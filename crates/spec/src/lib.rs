@@ -57,10 +57,8 @@ pub fn load_dir(dir: &Path) -> Result<Spec, LoadError> {
     paths.sort();
     let mut sources = SourceMap::default();
     for path in &paths {
-        let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
-            path: path.display().to_string(),
-            error,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.display().to_string(), error })?;
         sources.add(path.display().to_string(), text);
     }
     if sources.is_empty() {
@@ -73,10 +71,7 @@ pub fn load_dir(dir: &Path) -> Result<Spec, LoadError> {
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), LoadError> {
-    let io = |error| LoadError::Io {
-        path: dir.display().to_string(),
-        error,
-    };
+    let io = |error| LoadError::Io { path: dir.display().to_string(), error };
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
@@ -104,7 +99,7 @@ pub fn load_sources(sources: SourceMap) -> Result<Spec, Diagnostics> {
         validate::validate(spec, &mut sink);
     }
     let mut items = sink.items;
-    items.sort_by(|a, b| (a.loc.file, a.loc.start).cmp(&(b.loc.file, b.loc.start)));
+    items.sort_by_key(|d| (d.loc.file, d.loc.start));
     items.dedup();
     match spec {
         Some(spec) if items.is_empty() => Ok(spec),

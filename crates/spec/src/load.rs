@@ -8,9 +8,8 @@ use crate::read::{self, Fields, fields};
 use crate::source::{Loc, Spanned};
 use crate::yaml::{Kind, Node};
 
-const TOP_LEVEL: &[&str] = &[
-    "api", "auth", "scopes", "roles", "plans", "features", "write_quota", "retry", "errors", "types", "families",
-];
+const TOP_LEVEL: &[&str] =
+    &["api", "auth", "scopes", "roles", "plans", "features", "write_quota", "retry", "errors", "types", "families"];
 
 /// The parts of a spec as they are gathered from one or several files.
 #[derive(Default)]
@@ -35,8 +34,10 @@ fn set_once<T>(slot: &mut Option<(T, Loc)>, value: Option<T>, key: &str, at: &Lo
     let Some(value) = value else { return };
     if let Some((_, first)) = slot {
         sink.push(
-            Diagnostic::new(at, format!("`{key}` is set twice in the spec"))
-                .help(format!("it is first set at line {} of another file or earlier in this one; keep one", first.line)),
+            Diagnostic::new(at, format!("`{key}` is set twice in the spec")).help(format!(
+                "it is first set at line {} of another file or earlier in this one; keep one",
+                first.line
+            )),
         );
         return;
     }
@@ -46,14 +47,7 @@ fn set_once<T>(slot: &mut Option<(T, Loc)>, value: Option<T>, key: &str, at: &Lo
 impl Parts {
     /// Notes a file without a document, so "no `api` section" can point somewhere.
     pub(crate) fn add_empty(&mut self, file: crate::source::FileId) {
-        self.first_root.get_or_insert(Loc {
-            file,
-            line: 1,
-            col: 1,
-            start: 0,
-            end: 0,
-            path: String::new(),
-        });
+        self.first_root.get_or_insert(Loc { file, line: 1, col: 1, start: 0, end: 0, path: String::new() });
     }
 
     /// Adds the sections of one file's root.
@@ -167,7 +161,14 @@ fn auth_mode(n: &Node, sink: &mut Sink) -> Option<AuthMode> {
         n,
         WHAT,
         &[
-            "kind", "description", "passed_in", "token_format", "bound_to", "route_prefix", "lifetime_days", "errors",
+            "kind",
+            "description",
+            "passed_in",
+            "token_format",
+            "bound_to",
+            "route_prefix",
+            "lifetime_days",
+            "errors",
             "source",
         ],
         sink,
@@ -216,15 +217,15 @@ fn auth_mode(n: &Node, sink: &mut Sink) -> Option<AuthMode> {
 fn transport(n: &Node, sink: &mut Sink) -> Option<Transport> {
     let f = fields(n, "a transport", &["header", "scheme", "cookie"], sink)?;
     match (f.opt_string("header", sink), f.opt_string("cookie", sink)) {
-        (Some(name), None) => Some(Transport::Header {
-            name,
-            scheme: f.opt_string("scheme", sink),
-        }),
+        (Some(name), None) => Some(Transport::Header { name, scheme: f.opt_string("scheme", sink) }),
         (None, Some(name)) if f.get("scheme").is_none() => Some(Transport::Cookie { name }),
         _ => {
             sink.push(
-                Diagnostic::new(&n.loc, "a transport names either a `header` (with an optional `scheme`) or a `cookie`")
-                    .help("write `{header: Authorization, scheme: Bearer}` or `{cookie: _10x_visitor}`"),
+                Diagnostic::new(
+                    &n.loc,
+                    "a transport names either a `header` (with an optional `scheme`) or a `cookie`",
+                )
+                .help("write `{header: Authorization, scheme: Bearer}` or `{cookie: _10x_visitor}`"),
             );
             None
         }
@@ -297,9 +298,7 @@ fn methods(f: &Fields<'_>, key: &str, sink: &mut Sink) -> Vec<Method> {
 }
 
 fn statuses(f: &Fields<'_>, key: &str, sink: &mut Sink) -> Vec<u16> {
-    f.get(key)
-        .map(|m| read::seq(m, key, sink).iter().filter_map(|n| read::uint(n, sink)).collect())
-        .unwrap_or_default()
+    f.get(key).map(|m| read::seq(m, key, sink).iter().filter_map(|n| read::uint(n, sink)).collect()).unwrap_or_default()
 }
 
 fn write_quota(n: &Node, sink: &mut Sink) -> Option<WriteQuota> {
@@ -321,8 +320,16 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
         n,
         WHAT,
         &[
-            "after_header_statuses", "backoff_statuses", "never_statuses", "backoff_seconds", "max_attempts",
-            "retry_after_header", "max_retry_after_seconds", "retry_transport_errors", "safe_methods", "source",
+            "after_header_statuses",
+            "backoff_statuses",
+            "never_statuses",
+            "backoff_seconds",
+            "max_attempts",
+            "retry_after_header",
+            "max_retry_after_seconds",
+            "retry_transport_errors",
+            "safe_methods",
+            "source",
         ],
         sink,
     )?;
@@ -357,9 +364,8 @@ fn error(n: &Node, sink: &mut Sink) -> Option<ErrorDef> {
         &["code", "status", "category", "retry", "meaning", "fix", "details", "source", "inferred"],
         sink,
     )?;
-    let status = f
-        .required("status", WHAT, sink)
-        .and_then(|s| read::uint(s, sink).map(|v| Spanned::new(v, s.loc.clone())));
+    let status =
+        f.required("status", WHAT, sink).and_then(|s| read::uint(s, sink).map(|v| Spanned::new(v, s.loc.clone())));
     let category = f
         .required("category", WHAT, sink)
         .and_then(|c| read::choice(c, "error category", &Category::ALL, Category::as_str, sink));
@@ -383,8 +389,18 @@ fn error(n: &Node, sink: &mut Sink) -> Option<ErrorDef> {
 }
 
 const FIELD_KEYS: &[&str] = &[
-    "type", "optional", "nullable", "description", "pattern", "format", "min_length", "max_length", "minimum",
-    "maximum", "max_items", "error",
+    "type",
+    "optional",
+    "nullable",
+    "description",
+    "pattern",
+    "format",
+    "min_length",
+    "max_length",
+    "minimum",
+    "maximum",
+    "max_items",
+    "error",
 ];
 
 /// A field: either a type expression (`slug: string`) or a mapping with `type` and more.
@@ -404,9 +420,8 @@ fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
     let what = format!("field `{}`", name.value);
     let f = fields(n, &what, FIELD_KEYS, sink)?;
     let ty = f.required("type", &what, sink).and_then(|t| type_ref(t, sink));
-    let format = f
-        .get("format")
-        .and_then(|t| read::choice(t, "string format", &StringFormat::ALL, StringFormat::as_str, sink));
+    let format =
+        f.get("format").and_then(|t| read::choice(t, "string format", &StringFormat::ALL, StringFormat::as_str, sink));
     let constraints = Constraints {
         pattern: f.opt_spanned("pattern", sink),
         format,
@@ -433,21 +448,16 @@ fn type_ref(n: &Node, sink: &mut Sink) -> Option<Spanned<TypeRef>> {
     match TypeRef::parse(&text.value) {
         Some(t) => Some(Spanned::new(t, text.loc)),
         None => {
-            sink.push(
-                Diagnostic::new(&text.loc, format!("`{}` is not a type expression", text.value)).help(
-                    "write `string`, `integer`, `number`, `boolean`, `json`, a type name, `[T]` for a list or `map<T>`",
-                ),
-            );
+            sink.push(Diagnostic::new(&text.loc, format!("`{}` is not a type expression", text.value)).help(
+                "write `string`, `integer`, `number`, `boolean`, `json`, a type name, `[T]` for a list or `map<T>`",
+            ));
             None
         }
     }
 }
 
 fn field_map(n: &Node, what: &str, sink: &mut Sink) -> Vec<Field> {
-    read::named_entries(n, what, sink)
-        .into_iter()
-        .filter_map(|(name, body)| field(name, body, sink))
-        .collect()
+    read::named_entries(n, what, sink).into_iter().filter_map(|(name, body)| field(name, body, sink)).collect()
 }
 
 fn type_def(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<TypeDef> {
@@ -455,12 +465,9 @@ fn type_def(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<TypeDef>
     let f = fields(n, &what, &["description", "fields", "enum", "json", "source"], sink)?;
     let kind = match (f.get("fields"), f.get("enum"), f.get("json")) {
         (Some(fs), None, None) => TypeKind::Object(field_map(fs, "fields", sink)),
-        (None, Some(values), None) => TypeKind::Enum(
-            read::seq(values, "enum values", sink)
-                .iter()
-                .filter_map(|v| enum_value(v, sink))
-                .collect(),
-        ),
+        (None, Some(values), None) => {
+            TypeKind::Enum(read::seq(values, "enum values", sink).iter().filter_map(|v| enum_value(v, sink)).collect())
+        }
         (None, None, Some(flag)) if read::boolean(flag, sink) == Some(true) => TypeKind::Json,
         (None, None, Some(_)) => return None,
         _ => {
@@ -482,16 +489,10 @@ fn type_def(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<TypeDef>
 
 fn enum_value(n: &Node, sink: &mut Sink) -> Option<EnumValue> {
     if let Kind::Scalar { .. } = n.kind {
-        return read::string(n, sink).map(|name| EnumValue {
-            name,
-            description: String::new(),
-        });
+        return read::string(n, sink).map(|name| EnumValue { name, description: String::new() });
     }
     let f = fields(n, "an enum value", &["name", "description"], sink)?;
-    Some(EnumValue {
-        name: f.string("name", "an enum value", sink)?,
-        description: f.text("description", sink),
-    })
+    Some(EnumValue { name: f.string("name", "an enum value", sink)?, description: f.text("description", sink) })
 }
 
 fn family(n: &Node, sink: &mut Sink) -> Option<Family> {
@@ -516,17 +517,29 @@ fn family(n: &Node, sink: &mut Sink) -> Option<Family> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(Family {
-        description: f.text("description", sink),
-        name,
-        routes,
-        loc: f.node().loc.clone(),
-    })
+    Some(Family { description: f.text("description", sink), name, routes, loc: f.node().loc.clone() })
 }
 
 const ROUTE_KEYS: &[&str] = &[
-    "id", "method", "path", "summary", "description", "auth", "scopes", "min_role", "feature", "rate_limit", "params",
-    "query", "request", "response", "success", "idempotency", "errors", "source", "inferred",
+    "id",
+    "method",
+    "path",
+    "summary",
+    "description",
+    "auth",
+    "scopes",
+    "min_role",
+    "feature",
+    "rate_limit",
+    "params",
+    "query",
+    "request",
+    "response",
+    "success",
+    "idempotency",
+    "errors",
+    "source",
+    "inferred",
 ];
 
 fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Route> {
@@ -596,11 +609,7 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
         request: f.get("request").and_then(|r| type_ref(r, sink)),
         response: f.get("response").and_then(|r| type_ref(r, sink)),
         success: if success.is_empty() {
-            vec![SuccessStatus {
-                status: 200,
-                outcome: "ok".to_owned(),
-                loc: n.loc.clone(),
-            }]
+            vec![SuccessStatus { status: 200, outcome: "ok".to_owned(), loc: n.loc.clone() }]
         } else {
             success
         },
@@ -633,13 +642,7 @@ fn default_rate_limit(path: &str, auth: &[Spanned<AuthKind>]) -> RateLimitKey {
 fn success(n: &Node, sink: &mut Sink) -> Vec<SuccessStatus> {
     if let Kind::Scalar { .. } = n.kind {
         return read::uint(n, sink)
-            .map(|status| {
-                vec![SuccessStatus {
-                    status,
-                    outcome: "ok".to_owned(),
-                    loc: n.loc.clone(),
-                }]
-            })
+            .map(|status| vec![SuccessStatus { status, outcome: "ok".to_owned(), loc: n.loc.clone() }])
             .unwrap_or_default();
     }
     let mut out: Vec<SuccessStatus> = read::named_entries(n, "success statuses", sink)
@@ -652,14 +655,9 @@ fn success(n: &Node, sink: &mut Sink) -> Vec<SuccessStatus> {
                         .help("write `201: created`"),
                 );
             }
-            Some(SuccessStatus {
-                status: code?,
-                outcome: read::string(outcome, sink)?,
-                loc: status.loc,
-            })
+            Some(SuccessStatus { status: code?, outcome: read::string(outcome, sink)?, loc: status.loc })
         })
         .collect();
     out.sort_by_key(|s| s.status);
     out
 }
-

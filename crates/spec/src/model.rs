@@ -434,13 +434,8 @@ pub enum StringFormat {
 
 impl StringFormat {
     /// Every format.
-    pub const ALL: [StringFormat; 5] = [
-        StringFormat::Url,
-        StringFormat::Email,
-        StringFormat::DateTime,
-        StringFormat::Date,
-        StringFormat::Uuid,
-    ];
+    pub const ALL: [StringFormat; 5] =
+        [StringFormat::Url, StringFormat::Email, StringFormat::DateTime, StringFormat::Date, StringFormat::Uuid];
 
     /// The spec's (and OpenAPI's) name.
     pub fn as_str(self) -> &'static str {
@@ -822,9 +817,7 @@ impl Spec {
     /// The cheapest plan that unlocks `feature` (what `feature_locked` names as
     /// `requiredPlan`).
     pub fn required_plan(&self, feature: &str) -> Option<&Plan> {
-        self.plans
-            .iter()
-            .find(|p| p.features.iter().any(|f| f.value == feature))
+        self.plans.iter().find(|p| p.features.iter().any(|f| f.value == feature))
     }
 
     /// Whether a write to this route counts toward the daily write quota.

@@ -27,7 +27,9 @@ pub(crate) fn fields<'n>(node: &'n Node, what: &str, known: &[&str], sink: &mut 
     let mut out = Vec::with_capacity(entries.len());
     for (key, value) in entries {
         let Some(name) = scalar(key) else {
-            sink.push(Diagnostic::new(&key.loc, "a key must be a plain word").help(format!("use one of {}", list(known))));
+            sink.push(
+                Diagnostic::new(&key.loc, "a key must be a plain word").help(format!("use one of {}", list(known))),
+            );
             continue;
         };
         if !known.contains(&name) {
@@ -69,8 +71,7 @@ impl<'n> Fields<'n> {
         let found = self.get(key);
         if found.is_none() {
             sink.push(
-                Diagnostic::new(&self.node.loc, format!("{what} has no `{key}`"))
-                    .help(format!("add `{key}: …` to it")),
+                Diagnostic::new(&self.node.loc, format!("{what} has no `{key}`")).help(format!("add `{key}: …` to it")),
             );
         }
         found
@@ -242,4 +243,3 @@ pub(crate) fn choice<T: Copy>(
     }
     found
 }
-

@@ -6,6 +6,13 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub(crate) u32);
 
+impl FileId {
+    /// The file's position in load order (an index into `Spec::source_files`).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// One spec file as read from disk (or made up by a test).
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -25,10 +32,7 @@ impl SourceMap {
     /// Adds a file and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile {
-            name: name.into(),
-            text: text.into(),
-        });
+        self.files.push(SourceFile { name: name.into(), text: text.into() });
         id
     }
 
@@ -39,10 +43,7 @@ impl SourceMap {
 
     /// Every file with its id, in load order.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+        self.files.iter().enumerate().map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
     }
 
     /// How many files the map holds.
@@ -77,10 +78,7 @@ pub struct Loc {
 impl Loc {
     /// The same place under another YAML path.
     pub(crate) fn with_path(&self, path: impl Into<String>) -> Loc {
-        Loc {
-            path: path.into(),
-            ..self.clone()
-        }
+        Loc { path: path.into(), ..self.clone() }
     }
 }
 

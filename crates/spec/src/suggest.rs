@@ -16,11 +16,8 @@ where
         if candidate == name {
             continue;
         }
-        let distance = if candidate.to_ascii_lowercase() == lower {
-            0
-        } else {
-            strsim::damerau_levenshtein(name, candidate)
-        };
+        let distance =
+            if candidate.to_ascii_lowercase() == lower { 0 } else { strsim::damerau_levenshtein(name, candidate) };
         if distance <= budget && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }

@@ -75,7 +75,10 @@ impl Validator<'_> {
     /// Reports `name` at `loc` when it is not among `known`.
     fn reference<'k>(&mut self, what: &str, name: &Spanned<String>, known: impl IntoIterator<Item = &'k str> + Clone) {
         if !known.clone().into_iter().any(|k| k == name.value) {
-            self.push(Diagnostic::new(&name.loc, format!("unknown {what} `{}`", name.value)).help(help_for(&name.value, known)));
+            self.push(
+                Diagnostic::new(&name.loc, format!("unknown {what} `{}`", name.value))
+                    .help(help_for(&name.value, known)),
+            );
         }
     }
 
@@ -93,7 +96,10 @@ impl Validator<'_> {
             );
         }
         if !(api.base_url.starts_with("https://") || api.base_url.starts_with("http://")) {
-            self.push(Diagnostic::new(&api.loc, format!("the base URL `{}` is not an http(s) URL", api.base_url)).help("write `https://host`"));
+            self.push(
+                Diagnostic::new(&api.loc, format!("the base URL `{}` is not an http(s) URL", api.base_url))
+                    .help("write `https://host`"),
+            );
         }
     }
 
@@ -130,8 +136,11 @@ impl Validator<'_> {
                 if let (Some(prefix), Some(bound)) = (&mode.route_prefix, &mode.bound_to) {
                     if !path_placeholders(prefix).contains(&bound.as_str()) {
                         self.push(
-                            Diagnostic::new(&here, format!("the PAT route prefix `{prefix}` has no `{{{bound}}}` placeholder"))
-                                .help("a PAT is bound to the parameter its route prefix carries"),
+                            Diagnostic::new(
+                                &here,
+                                format!("the PAT route prefix `{prefix}` has no `{{{bound}}}` placeholder"),
+                            )
+                            .help("a PAT is bound to the parameter its route prefix carries"),
                         );
                     }
                 }
@@ -149,12 +158,13 @@ impl Validator<'_> {
         for scope in &spec.scopes {
             let base = scope.name.strip_suffix(".*").unwrap_or(&scope.name);
             let ok = !base.is_empty()
-                && base.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                && base
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             if !ok {
-                self.push(
-                    Diagnostic::new(&scope.loc, format!("`{}` is not a scope name", scope.name))
-                        .help("write dot-separated lowercase words, optionally ending in `.*` (`links.read`, `analytics.*`)"),
-                );
+                self.push(Diagnostic::new(&scope.loc, format!("`{}` is not a scope name", scope.name)).help(
+                    "write dot-separated lowercase words, optionally ending in `.*` (`links.read`, `analytics.*`)",
+                ));
             }
         }
     }
@@ -178,15 +188,27 @@ impl Validator<'_> {
                 for f in &prev.features {
                     if !plan.features.iter().any(|g| g.value == f.value) {
                         self.push(
-                            Diagnostic::new(&plan.loc, format!("plan `{}` lacks feature `{}` of the cheaper plan `{}`", plan.name, f.value, prev.name))
-                                .help("plans are listed cheapest first; add the feature to this plan or reorder the plans"),
+                            Diagnostic::new(
+                                &plan.loc,
+                                format!(
+                                    "plan `{}` lacks feature `{}` of the cheaper plan `{}`",
+                                    plan.name, f.value, prev.name
+                                ),
+                            )
+                            .help("plans are listed cheapest first; add the feature to this plan or reorder the plans"),
                         );
                     }
                 }
                 if plan.requests_per_minute < prev.requests_per_minute {
                     self.push(
-                        Diagnostic::new(&plan.loc, format!("plan `{}` allows fewer requests per minute than the cheaper plan `{}`", plan.name, prev.name))
-                            .help("plans are listed cheapest first"),
+                        Diagnostic::new(
+                            &plan.loc,
+                            format!(
+                                "plan `{}` allows fewer requests per minute than the cheaper plan `{}`",
+                                plan.name, prev.name
+                            ),
+                        )
+                        .help("plans are listed cheapest first"),
                     );
                 }
             }
@@ -212,13 +234,19 @@ impl Validator<'_> {
         let r = &spec.retry;
         let at = r.loc.clone();
         if r.backoff_seconds.is_empty() {
-            self.push(Diagnostic::new(&at, "the retry policy has an empty `backoff_seconds` schedule").help("write the waits, e.g. `[1, 2, 4, 8, 16]`"));
+            self.push(
+                Diagnostic::new(&at, "the retry policy has an empty `backoff_seconds` schedule")
+                    .help("write the waits, e.g. `[1, 2, 4, 8, 16]`"),
+            );
         }
         let most = u32::try_from(r.backoff_seconds.len()).unwrap_or(u32::MAX).saturating_add(1);
         if r.max_attempts.value == 0 || r.max_attempts.value > most {
             self.push(
-                Diagnostic::new(&r.max_attempts.loc, format!("`max_attempts` is {}, but the schedule allows 1 to {most} requests", r.max_attempts.value))
-                    .help("the schedule holds one wait per retry: attempts = retries + 1"),
+                Diagnostic::new(
+                    &r.max_attempts.loc,
+                    format!("`max_attempts` is {}, but the schedule allows 1 to {most} requests", r.max_attempts.value),
+                )
+                .help("the schedule holds one wait per retry: attempts = retries + 1"),
             );
         }
         let lists = [
@@ -234,8 +262,11 @@ impl Validator<'_> {
                 for (other, other_list) in &lists[i + 1..] {
                     if other_list.contains(status) {
                         self.push(
-                            Diagnostic::new(&at, format!("status {status} is in both `{name}` and `{other}` of the retry policy"))
-                                .help("a status has one retry behaviour; keep it in one list"),
+                            Diagnostic::new(
+                                &at,
+                                format!("status {status} is in both `{name}` and `{other}` of the retry policy"),
+                            )
+                            .help("a status has one retry behaviour; keep it in one list"),
                         );
                     }
                 }
@@ -256,19 +287,33 @@ impl Validator<'_> {
         let r = &spec.retry;
         for e in &spec.errors {
             if !is_snake_case(&e.code) {
-                self.push(Diagnostic::new(&e.loc, format!("error code `{}` is not snake_case", e.code)).help("wire codes are lowercase words joined by `_`"));
+                self.push(
+                    Diagnostic::new(&e.loc, format!("error code `{}` is not snake_case", e.code))
+                        .help("wire codes are lowercase words joined by `_`"),
+                );
             }
             if e.code == "unknown" {
-                self.push(Diagnostic::new(&e.loc, "the error code `unknown` is reserved").help("`ErrorCode::Unknown` holds codes the client does not know"));
+                self.push(
+                    Diagnostic::new(&e.loc, "the error code `unknown` is reserved")
+                        .help("`ErrorCode::Unknown` holds codes the client does not know"),
+                );
             }
             let status = e.status.value;
             if !e.category.admits(status) {
                 let expected = Category::ALL.into_iter().find(|c| c.admits(status));
                 let help = match expected {
-                    Some(c) => format!("status {status} belongs to category `{}`; fix the status or the category", c.as_str()),
+                    Some(c) => {
+                        format!("status {status} belongs to category `{}`; fix the status or the category", c.as_str())
+                    }
                     None => format!("no category admits status {status}"),
                 };
-                self.push(Diagnostic::new(&e.status.loc, format!("status {status} disagrees with category `{}` of `{}`", e.category.as_str(), e.code)).help(help));
+                self.push(
+                    Diagnostic::new(
+                        &e.status.loc,
+                        format!("status {status} disagrees with category `{}` of `{}`", e.category.as_str(), e.code),
+                    )
+                    .help(help),
+                );
             }
             let policy = if r.never_statuses.contains(&status) {
                 Some(RetryClass::Never)
@@ -281,14 +326,25 @@ impl Validator<'_> {
             };
             if let Some(expected) = policy.filter(|p| *p != e.retry) {
                 self.push(
-                    Diagnostic::new(&e.status.loc, format!("`{}` is a {status} with retry class `{}`, but the retry policy says `{}` for {status}", e.code, e.retry.as_str(), expected.as_str()))
-                        .help(format!("set `retry: {}`, or change the retry policy's status lists", expected.as_str())),
+                    Diagnostic::new(
+                        &e.status.loc,
+                        format!(
+                            "`{}` is a {status} with retry class `{}`, but the retry policy says `{}` for {status}",
+                            e.code,
+                            e.retry.as_str(),
+                            expected.as_str()
+                        ),
+                    )
+                    .help(format!("set `retry: {}`, or change the retry policy's status lists", expected.as_str())),
                 );
             }
             if let Some(details) = &e.details {
                 match spec.type_def(&details.value) {
                     Some(TypeDef { kind: TypeKind::Object(_), .. }) => {}
-                    Some(_) => self.push(Diagnostic::new(&details.loc, format!("the details of `{}` must be an object type", e.code)).help("details are fields the error body carries beside `code` and `message`")),
+                    Some(_) => self.push(
+                        Diagnostic::new(&details.loc, format!("the details of `{}` must be an object type", e.code))
+                            .help("details are fields the error body carries beside `code` and `message`"),
+                    ),
                     None => self.reference("type", details, spec.types.iter().map(|t| t.name.as_str())),
                 }
             }
@@ -313,8 +369,14 @@ impl Validator<'_> {
         for f in fields {
             self.type_ref(&f.ty);
             let snake = f.name.to_snake_case();
-            if snake.is_empty() || UNRAWABLE.contains(&snake.as_str()) || !f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                self.push(Diagnostic::new(&f.loc, format!("`{}` cannot name a field", f.name)).help("use a camelCase word of ASCII letters and digits"));
+            if snake.is_empty()
+                || UNRAWABLE.contains(&snake.as_str())
+                || !f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                self.push(
+                    Diagnostic::new(&f.loc, format!("`{}` cannot name a field", f.name))
+                        .help("use a camelCase word of ASCII letters and digits"),
+                );
             }
             self.constraints(f);
         }
@@ -331,23 +393,35 @@ impl Validator<'_> {
         };
         let string_only = c.pattern.is_some() || c.format.is_some() || c.min_length.is_some() || c.max_length.is_some();
         if string_only && base != TypeRef::String {
-            self.push(Diagnostic::new(&f.loc, format!("`{}` has string constraints but is a `{}`", f.name, f.ty.value)).help("`pattern`, `format`, `min_length` and `max_length` apply to strings"));
+            self.push(
+                Diagnostic::new(&f.loc, format!("`{}` has string constraints but is a `{}`", f.name, f.ty.value))
+                    .help("`pattern`, `format`, `min_length` and `max_length` apply to strings"),
+            );
         }
         if (c.minimum.is_some() || c.maximum.is_some()) && !matches!(base, TypeRef::Integer | TypeRef::Number) {
-            self.push(Diagnostic::new(&f.loc, format!("`{}` has `minimum`/`maximum` but is a `{}`", f.name, f.ty.value)).help("bounds apply to `integer` and `number`"));
+            self.push(
+                Diagnostic::new(&f.loc, format!("`{}` has `minimum`/`maximum` but is a `{}`", f.name, f.ty.value))
+                    .help("bounds apply to `integer` and `number`"),
+            );
         }
         if c.max_items.is_some() && !matches!(base, TypeRef::List(_)) {
             self.push(Diagnostic::new(&f.loc, format!("`{}` has `max_items` but is not a list", f.name)));
         }
         if let (Some(min), Some(max)) = (c.min_length, c.max_length) {
             if min > max {
-                self.push(Diagnostic::new(&f.loc, format!("`{}` has `min_length` {min} above `max_length` {max}", f.name)));
+                self.push(Diagnostic::new(
+                    &f.loc,
+                    format!("`{}` has `min_length` {min} above `max_length` {max}", f.name),
+                ));
             }
         }
         if let Some(p) = &c.pattern {
             if let Err(e) = regex::Regex::new(&p.value) {
                 let why = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
-                self.push(Diagnostic::new(&p.loc, format!("`{}` is not a valid regular expression: {why}", p.value)).help("write a Rust `regex` pattern, anchored with `^…$`"));
+                self.push(
+                    Diagnostic::new(&p.loc, format!("`{}` is not a valid regular expression: {why}", p.value))
+                        .help("write a Rust `regex` pattern, anchored with `^…$`"),
+                );
             }
         }
         if let Some(code) = &c.error {
@@ -360,7 +434,10 @@ impl Validator<'_> {
         duplicates(&spec.types, |t| t.name.clone(), |t| &t.loc, "type", self.sink);
         for t in &spec.types {
             if !is_upper_camel_case(&t.name) || TypeRef::parse(&t.name) != Some(TypeRef::Named(t.name.clone())) {
-                self.push(Diagnostic::new(&t.loc, format!("type name `{}` is not UpperCamelCase", t.name)).help(format!("rename it `{}`", t.name.to_upper_camel_case())));
+                self.push(
+                    Diagnostic::new(&t.loc, format!("type name `{}` is not UpperCamelCase", t.name))
+                        .help(format!("rename it `{}`", t.name.to_upper_camel_case())),
+                );
             }
             match &t.kind {
                 TypeKind::Object(fields) => self.fields(&format!("type `{}`", t.name), fields),
@@ -372,9 +449,21 @@ impl Validator<'_> {
                     for v in values {
                         let variant = v.name.to_upper_camel_case();
                         if variant.is_empty() || variant.starts_with(|c: char| c.is_ascii_digit()) {
-                            self.push(Diagnostic::new(&t.loc, format!("enum value `{}` of `{}` cannot name a Rust variant", v.name, t.name)).help("start it with a letter"));
+                            self.push(
+                                Diagnostic::new(
+                                    &t.loc,
+                                    format!("enum value `{}` of `{}` cannot name a Rust variant", v.name, t.name),
+                                )
+                                .help("start it with a letter"),
+                            );
                         } else if let Some(first) = seen.insert(variant.clone(), v.name.clone()) {
-                            self.push(Diagnostic::new(&t.loc, format!("enum values `{first}` and `{}` of `{}` both become the variant `{variant}`", v.name, t.name)));
+                            self.push(Diagnostic::new(
+                                &t.loc,
+                                format!(
+                                    "enum values `{first}` and `{}` of `{}` both become the variant `{variant}`",
+                                    v.name, t.name
+                                ),
+                            ));
                         }
                     }
                 }
@@ -404,10 +493,16 @@ impl Validator<'_> {
         );
         for family in &spec.families {
             if !is_snake_case(&family.name) {
-                self.push(Diagnostic::new(&family.loc, format!("family name `{}` is not snake_case", family.name)).help(format!("rename it `{}`", family.name.to_snake_case())));
+                self.push(
+                    Diagnostic::new(&family.loc, format!("family name `{}` is not snake_case", family.name))
+                        .help(format!("rename it `{}`", family.name.to_snake_case())),
+                );
             }
             if family.routes.is_empty() {
-                self.push(Diagnostic::new(&family.loc, format!("family `{}` has no routes", family.name)).help("add `routes:` or remove the family"));
+                self.push(
+                    Diagnostic::new(&family.loc, format!("family `{}` has no routes", family.name))
+                        .help("add `routes:` or remove the family"),
+                );
             }
             for route in &family.routes {
                 self.route(route);
@@ -419,16 +514,25 @@ impl Validator<'_> {
         let spec = self.spec;
         let id = &r.id;
         if !is_snake_case(&id.value) || UNRAWABLE.contains(&id.value.as_str()) {
-            self.push(Diagnostic::new(&id.loc, format!("route id `{}` is not snake_case", id.value)).help(format!("rename it `{}`; it names a Rust method", id.value.to_snake_case())));
+            self.push(
+                Diagnostic::new(&id.loc, format!("route id `{}` is not snake_case", id.value))
+                    .help(format!("rename it `{}`; it names a Rust method", id.value.to_snake_case())),
+            );
         }
         if r.source.trim().is_empty() {
-            self.push(Diagnostic::new(&r.loc, format!("route `{}` has an empty `source`", id.value)).help("name the doc page the route comes from"));
+            self.push(
+                Diagnostic::new(&r.loc, format!("route `{}` has an empty `source`", id.value))
+                    .help("name the doc page the route comes from"),
+            );
         }
         self.path(r);
 
         // Auth modes.
         if r.auth.is_empty() {
-            self.push(Diagnostic::new(&r.loc, format!("route `{}` names no auth mode", id.value)).help("write `auth: none` for a public route"));
+            self.push(
+                Diagnostic::new(&r.loc, format!("route `{}` names no auth mode", id.value))
+                    .help("write `auth: none` for a public route"),
+            );
         }
         let mut seen = Vec::new();
         for a in &r.auth {
@@ -437,25 +541,43 @@ impl Validator<'_> {
             }
             seen.push(a.value);
             if spec.auth_mode(a.value).is_none() {
-                self.push(Diagnostic::new(&a.loc, format!("auth mode `{}` is not declared in `auth.modes`", a.value.as_str())).help("declare how it is passed under `auth.modes`"));
+                self.push(
+                    Diagnostic::new(
+                        &a.loc,
+                        format!("auth mode `{}` is not declared in `auth.modes`", a.value.as_str()),
+                    )
+                    .help("declare how it is passed under `auth.modes`"),
+                );
             }
         }
         if r.accepts(AuthKind::None) && r.auth.len() > 1 {
             let at = r.auth.iter().find(|a| a.value == AuthKind::None).map_or(&r.loc, |a| &a.loc);
-            self.push(Diagnostic::new(at, format!("route `{}` lists `none` beside other auth modes", id.value)).help("a route either needs no credential or names the credentials it accepts"));
+            self.push(
+                Diagnostic::new(at, format!("route `{}` lists `none` beside other auth modes", id.value))
+                    .help("a route either needs no credential or names the credentials it accepts"),
+            );
         }
         if r.accepts(AuthKind::Pat) {
             if let Some(prefix) = spec.auth_mode(AuthKind::Pat).and_then(|m| m.route_prefix.as_deref()) {
                 if !r.path.value.starts_with(prefix) {
-                    self.push(Diagnostic::new(&r.path.loc, format!("PAT route `{}` is outside `{prefix}`", id.value)).help(format!("a PAT is bound to one handle: PAT routes live under `{prefix}`")));
+                    self.push(
+                        Diagnostic::new(&r.path.loc, format!("PAT route `{}` is outside `{prefix}`", id.value))
+                            .help(format!("a PAT is bound to one handle: PAT routes live under `{prefix}`")),
+                    );
                 }
             }
             if r.scopes.is_empty() {
                 let at = r.auth.iter().find(|a| a.value == AuthKind::Pat).map_or(&r.loc, |a| &a.loc);
-                self.push(Diagnostic::new(at, format!("PAT route `{}` names no scope", id.value)).help("add `scopes: [...]`: the scopes a PAT must hold to call it"));
+                self.push(
+                    Diagnostic::new(at, format!("PAT route `{}` names no scope", id.value))
+                        .help("add `scopes: [...]`: the scopes a PAT must hold to call it"),
+                );
             }
         } else if let Some(s) = r.scopes.first() {
-            self.push(Diagnostic::new(&s.loc, format!("route `{}` has scopes but does not accept a PAT", id.value)).help("scopes limit PATs; add `pat` to `auth` or remove `scopes`"));
+            self.push(
+                Diagnostic::new(&s.loc, format!("route `{}` has scopes but does not accept a PAT", id.value))
+                    .help("scopes limit PATs; add `pat` to `auth` or remove `scopes`"),
+            );
         }
         for s in &r.scopes {
             self.reference("scope", s, spec.scopes.iter().map(|d| d.name.as_str()));
@@ -464,24 +586,48 @@ impl Validator<'_> {
             self.reference("role", role, spec.roles.iter().map(|d| d.name.as_str()));
             let level = spec.role(&role.value).map(|d| d.level);
             if level == Some(RoleLevel::Handle) && !r.path_placeholders().contains(&"handle") {
-                self.push(Diagnostic::new(&role.loc, format!("route `{}` needs handle role `{}` but its path has no `{{handle}}`", id.value, role.value)).help("a handle role is checked on the handle in the path; drop `min_role` or use a platform role"));
+                self.push(
+                    Diagnostic::new(
+                        &role.loc,
+                        format!(
+                            "route `{}` needs handle role `{}` but its path has no `{{handle}}`",
+                            id.value, role.value
+                        ),
+                    )
+                    .help("a handle role is checked on the handle in the path; drop `min_role` or use a platform role"),
+                );
             }
             if !r.accepts(AuthKind::Jwt) {
-                self.push(Diagnostic::new(&role.loc, format!("route `{}` has a `min_role` but does not accept a JWT", id.value)).help("roles belong to signed-in users; PATs are limited by scopes"));
+                self.push(
+                    Diagnostic::new(
+                        &role.loc,
+                        format!("route `{}` has a `min_role` but does not accept a JWT", id.value),
+                    )
+                    .help("roles belong to signed-in users; PATs are limited by scopes"),
+                );
             }
         }
         if let Some(feature) = &r.feature {
             self.reference("feature", feature, spec.features.iter().map(|d| d.name.as_str()));
         }
         if r.rate_limit == RateLimitKey::Handle && !r.path_placeholders().contains(&"handle") {
-            self.push(Diagnostic::new(&r.loc, format!("route `{}` is rate limited per handle but its path has no `{{handle}}`", id.value)).help("use `rate_limit: user`, `ip` or `none`"));
+            self.push(
+                Diagnostic::new(
+                    &r.loc,
+                    format!("route `{}` is rate limited per handle but its path has no `{{handle}}`", id.value),
+                )
+                .help("use `rate_limit: user`, `ip` or `none`"),
+            );
         }
 
         // Bodies and parameters.
         if let Some(req) = &r.request {
             self.type_ref(req);
             if matches!(r.method, Method::Get | Method::Head | Method::Delete) {
-                self.push(Diagnostic::new(&req.loc, format!("a {} route takes no request body", r.method.as_str())).help("move the inputs to `query` parameters"));
+                self.push(
+                    Diagnostic::new(&req.loc, format!("a {} route takes no request body", r.method.as_str()))
+                        .help("move the inputs to `query` parameters"),
+                );
             }
         }
         if let Some(resp) = &r.response {
@@ -499,7 +645,10 @@ impl Validator<'_> {
                 t => scalar(t),
             };
             if !ok {
-                self.push(Diagnostic::new(&q.ty.loc, format!("query parameter `{}` is a `{}`", q.name, q.ty.value)).help("query parameters are scalars, string enums, or lists of those"));
+                self.push(
+                    Diagnostic::new(&q.ty.loc, format!("query parameter `{}` is a `{}`", q.name, q.ty.value))
+                        .help("query parameters are scalars, string enums, or lists of those"),
+                );
             }
         }
 
@@ -507,25 +656,62 @@ impl Validator<'_> {
         let mut outcomes = HashMap::new();
         for s in &r.success {
             if !(200..400).contains(&s.status) {
-                self.push(Diagnostic::new(&s.loc, format!("success status {} of `{}` is not a 2xx or 3xx", s.status, id.value)).help("error statuses come from the error catalogue: list codes under `errors`"));
+                self.push(
+                    Diagnostic::new(
+                        &s.loc,
+                        format!("success status {} of `{}` is not a 2xx or 3xx", s.status, id.value),
+                    )
+                    .help("error statuses come from the error catalogue: list codes under `errors`"),
+                );
             }
             if !is_snake_case(&s.outcome) {
-                self.push(Diagnostic::new(&s.loc, format!("outcome `{}` is not snake_case", s.outcome)).help("write `201: created`"));
+                self.push(
+                    Diagnostic::new(&s.loc, format!("outcome `{}` is not snake_case", s.outcome))
+                        .help("write `201: created`"),
+                );
             } else if let Some(first) = outcomes.insert(s.outcome.clone(), s.status) {
-                self.push(Diagnostic::new(&s.loc, format!("statuses {first} and {} share the outcome `{}`", s.status, s.outcome)));
+                self.push(Diagnostic::new(
+                    &s.loc,
+                    format!("statuses {first} and {} share the outcome `{}`", s.status, s.outcome),
+                ));
             }
         }
         if let Some(idem) = &r.idempotency {
             if !r.success.iter().any(|s| s.status == idem.repeat_status) {
-                self.push(Diagnostic::new(&r.loc, format!("the repeat status {} of `{}` is not one of its success statuses", idem.repeat_status, id.value)).help("add it under `success`"));
+                self.push(
+                    Diagnostic::new(
+                        &r.loc,
+                        format!(
+                            "the repeat status {} of `{}` is not one of its success statuses",
+                            idem.repeat_status, id.value
+                        ),
+                    )
+                    .help("add it under `success`"),
+                );
             }
-            let body_fields = r.request.as_ref().and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(|t| &t.kind);
+            let body_fields =
+                r.request.as_ref().and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(|t| &t.kind);
             if let Some(TypeKind::Object(fields)) = body_fields {
                 if !fields.iter().any(|f| f.name == idem.key_field) {
-                    self.push(Diagnostic::new(&r.loc, format!("the request body of `{}` has no field `{}` for the idempotency key", id.value, idem.key_field)).help(help_for(&idem.key_field, fields.iter().map(|f| f.name.as_str()))));
+                    self.push(
+                        Diagnostic::new(
+                            &r.loc,
+                            format!(
+                                "the request body of `{}` has no field `{}` for the idempotency key",
+                                id.value, idem.key_field
+                            ),
+                        )
+                        .help(help_for(&idem.key_field, fields.iter().map(|f| f.name.as_str()))),
+                    );
                 }
             } else if r.request.is_none() {
-                self.push(Diagnostic::new(&r.loc, format!("route `{}` is idempotent by `{}` but takes no request body", id.value, idem.key_field)).help("the key travels in the body: add `request`"));
+                self.push(
+                    Diagnostic::new(
+                        &r.loc,
+                        format!("route `{}` is idempotent by `{}` but takes no request body", id.value, idem.key_field),
+                    )
+                    .help("the key travels in the body: add `request`"),
+                );
             }
         }
         let mut seen_codes = Vec::new();
@@ -537,7 +723,24 @@ impl Validator<'_> {
             seen_codes.push(&code.value);
         }
         for key in &r.inferred {
-            self.reference("route key", key, ["auth", "scopes", "min_role", "feature", "rate_limit", "request", "response", "success", "idempotency", "errors", "method", "path"]);
+            self.reference(
+                "route key",
+                key,
+                [
+                    "auth",
+                    "scopes",
+                    "min_role",
+                    "feature",
+                    "rate_limit",
+                    "request",
+                    "response",
+                    "success",
+                    "idempotency",
+                    "errors",
+                    "method",
+                    "path",
+                ],
+            );
         }
     }
 
@@ -548,25 +751,47 @@ impl Validator<'_> {
             && path.value.matches('{').count() == placeholders.len()
             && path.value.matches('}').count() == placeholders.len()
             && !path.value.contains("//")
-            && placeholders.iter().all(|p| is_snake_case(&p.to_snake_case()) && !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-            && path.value.split('/').skip(1).all(|seg| !seg.contains('{') || (seg.starts_with('{') && seg.ends_with('}')));
+            && placeholders.iter().all(|p| {
+                is_snake_case(&p.to_snake_case()) && !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+            && path
+                .value
+                .split('/')
+                .skip(1)
+                .all(|seg| !seg.contains('{') || (seg.starts_with('{') && seg.ends_with('}')));
         if !well_formed {
-            self.push(Diagnostic::new(&path.loc, format!("`{}` is not a route path", path.value)).help("write `/segment/{param}/…`: each placeholder is a whole segment named with letters and digits"));
+            self.push(
+                Diagnostic::new(&path.loc, format!("`{}` is not a route path", path.value)).help(
+                    "write `/segment/{param}/…`: each placeholder is a whole segment named with letters and digits",
+                ),
+            );
             return;
         }
         let mut seen = Vec::new();
         for p in &placeholders {
             if seen.contains(p) {
-                self.push(Diagnostic::new(&path.loc, format!("path parameter `{p}` appears twice in `{}`", path.value)));
+                self.push(Diagnostic::new(
+                    &path.loc,
+                    format!("path parameter `{p}` appears twice in `{}`", path.value),
+                ));
             }
             seen.push(*p);
             if !r.path_params.iter().any(|d| d.name == *p) {
-                self.push(Diagnostic::new(&path.loc, format!("path parameter `{p}` of `{}` is not declared", r.id.value)).help(format!("add `{p}: string` under the route's or its family's `params`")));
+                self.push(
+                    Diagnostic::new(&path.loc, format!("path parameter `{p}` of `{}` is not declared", r.id.value))
+                        .help(format!("add `{p}: string` under the route's or its family's `params`")),
+                );
             }
         }
         for d in &r.path_params {
             if !placeholders.contains(&d.name.as_str()) {
-                self.push(Diagnostic::new(&d.loc, format!("parameter `{}` of `{}` is not in its path `{}`", d.name, r.id.value, path.value)).help(format!("add `{{{}}}` to the path, or move it to `query`", d.name)));
+                self.push(
+                    Diagnostic::new(
+                        &d.loc,
+                        format!("parameter `{}` of `{}` is not in its path `{}`", d.name, r.id.value, path.value),
+                    )
+                    .help(format!("add `{{{}}}` to the path, or move it to `query`", d.name)),
+                );
             }
             if d.optional {
                 self.push(Diagnostic::new(&d.loc, format!("path parameter `{}` cannot be optional", d.name)));

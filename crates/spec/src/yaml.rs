@@ -24,7 +24,10 @@ pub(crate) struct Node {
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     /// A scalar; `plain` is false for quoted and block scalars, which are always strings.
-    Scalar { value: String, plain: bool },
+    Scalar {
+        value: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -73,15 +76,8 @@ impl<'t> LineIndex<'t> {
         let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.starts[line];
         let col = self.text[start..offset].chars().count() + 1;
-        let line_end = self
-            .starts
-            .get(line + 1)
-            .map_or(self.text.len(), |&next| next.saturating_sub(1));
-        (
-            u32::try_from(line + 1).unwrap_or(u32::MAX),
-            u32::try_from(col).unwrap_or(u32::MAX),
-            line_end,
-        )
+        let line_end = self.starts.get(line + 1).map_or(self.text.len(), |&next| next.saturating_sub(1));
+        (u32::try_from(line + 1).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX), line_end)
     }
 
     /// A location starting at `offset` and spanning `len` bytes, cut at the end of its line.
@@ -89,28 +85,14 @@ impl<'t> LineIndex<'t> {
         let start = self.clamp(offset);
         let (line, col, line_end) = self.locate(start);
         let end = self.clamp((start + len.max(1)).min(line_end.max(start)));
-        Loc {
-            file,
-            line,
-            col,
-            start,
-            end: end.max(start),
-            path: path.to_owned(),
-        }
+        Loc { file, line, col, start, end: end.max(start), path: path.to_owned() }
     }
 }
 
 /// A container being built: its node (without children yet) and what it holds so far.
 enum Frame {
-    Seq {
-        loc: Loc,
-        items: Vec<Node>,
-    },
-    Map {
-        loc: Loc,
-        entries: Vec<(Node, Node)>,
-        pending_key: Option<Node>,
-    },
+    Seq { loc: Loc, items: Vec<Node> },
+    Map { loc: Loc, entries: Vec<(Node, Node)>, pending_key: Option<Node> },
 }
 
 impl Frame {
@@ -118,13 +100,8 @@ impl Frame {
     fn child_path(&self) -> String {
         match self {
             Frame::Seq { loc, items } => format!("{}[{}]", loc.path, items.len()),
-            Frame::Map {
-                loc, pending_key, ..
-            } => match pending_key {
-                Some(Node {
-                    kind: Kind::Scalar { value, .. },
-                    ..
-                }) => join_path(&loc.path, value),
+            Frame::Map { loc, pending_key, .. } => match pending_key {
+                Some(Node { kind: Kind::Scalar { value, .. }, .. }) => join_path(&loc.path, value),
                 Some(_) => format!("{}.<key>", loc.path),
                 None => loc.path.clone(),
             },
@@ -133,11 +110,7 @@ impl Frame {
 }
 
 pub(crate) fn join_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{parent}.{key}")
-    }
+    if parent.is_empty() { key.to_owned() } else { format!("{parent}.{key}") }
 }
 
 /// Parses one spec file. Returns the document's root (None for an empty file); every
@@ -193,26 +166,14 @@ pub(crate) fn parse(file: FileId, text: &str, sink: &mut Sink) -> Option<Node> {
                     Diagnostic::new(&loc, "YAML aliases (`*name`) are not supported in the spec")
                         .help("write the value out in full"),
                 );
-                Node {
-                    kind: Kind::Scalar {
-                        value: String::new(),
-                        plain: true,
-                    },
-                    loc,
-                }
+                Node { kind: Kind::Scalar { value: String::new(), plain: true }, loc }
             }
             Event::Scalar(value, style, _, _) => {
                 let plain = style == TScalarStyle::Plain;
-                let quotes = if matches!(style, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) {
-                    2
-                } else {
-                    0
-                };
+                let quotes =
+                    if matches!(style, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) { 2 } else { 0 };
                 let loc = index.loc(file, mark.index(), value.len() + quotes, &path);
-                Node {
-                    kind: Kind::Scalar { value, plain },
-                    loc,
-                }
+                Node { kind: Kind::Scalar { value, plain }, loc }
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 let loc = index.loc(file, mark.index(), 1, &path);
@@ -225,39 +186,23 @@ pub(crate) fn parse(file: FileId, text: &str, sink: &mut Sink) -> Option<Node> {
                     continue;
                 }
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq {
-                        loc,
-                        items: Vec::new(),
-                    }
+                    Frame::Seq { loc, items: Vec::new() }
                 } else {
-                    Frame::Map {
-                        loc,
-                        entries: Vec::new(),
-                        pending_key: None,
-                    }
+                    Frame::Map { loc, entries: Vec::new(), pending_key: None }
                 });
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { loc, items }) => Node {
-                    kind: Kind::Seq(items),
-                    loc,
-                },
+                Some(Frame::Seq { loc, items }) => Node { kind: Kind::Seq(items), loc },
                 Some(Frame::Map { loc, entries, .. }) => {
                     report_duplicate_keys(&entries, sink);
                     // The parser marks a block mapping where its first value starts;
                     // point at its first key instead, where a reader looks.
                     let loc = match entries.first() {
-                        Some((key, _)) => Loc {
-                            path: loc.path,
-                            ..key.loc.clone()
-                        },
+                        Some((key, _)) => Loc { path: loc.path, ..key.loc.clone() },
                         None => loc,
                     };
-                    Node {
-                        kind: Kind::Map(entries),
-                        loc,
-                    }
+                    Node { kind: Kind::Map(entries), loc }
                 }
                 None => continue,
             },
@@ -265,9 +210,7 @@ pub(crate) fn parse(file: FileId, text: &str, sink: &mut Sink) -> Option<Node> {
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                entries, pending_key, ..
-            }) => match pending_key.take() {
+            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => entries.push((key, node)),
             },

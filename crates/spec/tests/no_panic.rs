@@ -36,8 +36,36 @@ enum Mutation {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ":", ": ", "- ", "\n", "\t", "&a ", "*a", "\"", "'", "~", "null", "-1", "99999999999999999999",
-    "1.5", "---\n", "? ", "|\n  x", "!!str ", "#", "{{handle}}", "é", "\u{0}", "true", "[[[[", "routes:", "id: x",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ": ",
+    "- ",
+    "\n",
+    "\t",
+    "&a ",
+    "*a",
+    "\"",
+    "'",
+    "~",
+    "null",
+    "-1",
+    "99999999999999999999",
+    "1.5",
+    "---\n",
+    "? ",
+    "|\n  x",
+    "!!str ",
+    "#",
+    "{{handle}}",
+    "é",
+    "\u{0}",
+    "true",
+    "[[[[",
+    "routes:",
+    "id: x",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -78,7 +106,9 @@ fn apply(text: &str, mutations: &[Mutation]) -> String {
                 let i = line % lines.len();
                 match m {
                     Mutation::DuplicateLine { .. } => lines.insert(i, lines[i].clone()),
-                    Mutation::Indent { spaces, .. } => lines[i] = format!("{}{}", " ".repeat(*spaces), lines[i].trim_start()),
+                    Mutation::Indent { spaces, .. } => {
+                        lines[i] = format!("{}{}", " ".repeat(*spaces), lines[i].trim_start())
+                    }
                     Mutation::SwapLines { b, .. } => {
                         let j = b % lines.len();
                         lines.swap(i, j);

@@ -1,0 +1,388 @@
+//! `generated/errors`: the `ErrorCode` enum, its catalogue, the error envelope and the
+//! typed details some codes carry.
+
+use heck::ToUpperCamelCase;
+use minijinja::context;
+use proc_macro2::TokenStream;
+use quote::quote;
+use tenx_spec::{Category, ErrorDef, RetryClass, Spec};
+
+use crate::rust::{self, doc, ident};
+use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
+
+const DIR: &str = "generated/errors";
+
+/// The crate's name: `<api>-errors`.
+pub(crate) fn crate_name(spec: &Spec) -> String {
+    format!("{}-errors", spec.api.name)
+}
+
+pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let detail_roots: Vec<&str> =
+        spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| d.value.as_str())).collect();
+    let detail_types = rust_types::closure(spec, &detail_roots);
+    let header = templates
+        .header(&sources(spec, spec.errors.iter().map(|e| &e.loc).chain(detail_types.iter().map(|t| &t.loc))))?;
+    let description = format!("Error codes of the {} and the error envelope its responses carry.", spec.api.title);
+    let readme = "`ErrorCode` has one variant per catalogue entry and `Unknown` for codes added \
+                  later; each knows its wire string, HTTP status, category, retry class, meaning \
+                  and fix. `ErrorBody` is the `{\"error\": {\"code\", \"message\", \"statusCode\", …}}` \
+                  envelope; `ApiError::details` decodes the typed extra fields of a code.";
+    let krate = context! {
+        name => crate_name(spec),
+        version => "0.1.0",
+        description => description.clone(),
+        readme => readme,
+        dependencies => ["serde", "serde_json"],
+    };
+    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+    Ok(vec![
+        GeneratedFile {
+            path: format!("{DIR}/Cargo.toml"),
+            contents: templates
+                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/README.md"),
+            contents: templates
+                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/src/lib.rs"),
+            contents: rust::crate_root(&header, &crate_docs(spec, &description), MODULES),
+        },
+        GeneratedFile { path: format!("{DIR}/src/codes.rs"), contents: rust::file("errors", &header, codes_rs(spec))? },
+        GeneratedFile {
+            path: format!("{DIR}/src/envelope.rs"),
+            contents: rust::file("errors", &header, envelope_rs(spec))?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/src/details.rs"),
+            contents: rust::file("errors", &header, details_rs(&detail_types))?,
+        },
+    ])
+}
+
+fn variant(e: &ErrorDef) -> proc_macro2::Ident {
+    ident(&e.code.to_upper_camel_case())
+}
+
+fn category_variant(c: Category) -> proc_macro2::Ident {
+    ident(&c.as_str().to_upper_camel_case())
+}
+
+fn retry_variant(r: RetryClass) -> proc_macro2::Ident {
+    ident(&r.as_str().to_upper_camel_case())
+}
+
+/// The crate's modules: the codes and their catalogue, the error envelope, and the
+/// typed details some codes carry.
+const MODULES: &[&str] = &["codes", "envelope", "details"];
+
+fn crate_docs(spec: &Spec, description: &str) -> String {
+    format!(
+        "{description}\n\nThe catalogue has {} codes. Retry classes follow the spec's retry policy:\n\
+         `never` is never retried, `after_header` waits `{}`, `backoff` follows the\n\
+         backoff schedule.",
+        spec.errors.len(),
+        spec.retry.retry_after_header,
+    )
+}
+
+fn category_doc(c: Category) -> &'static str {
+    match c {
+        Category::InvalidRequest => "400: the request is malformed.",
+        Category::Authentication => "401: the credential is missing or not accepted.",
+        Category::Permission => "403: authenticated, but not permitted.",
+        Category::NotFound => "404: no such resource.",
+        Category::Conflict => "409: the resource's state forbids the change.",
+        Category::Gone => "410: the resource is gone for good.",
+        Category::RateLimit => "429: too many requests.",
+        Category::Server => "5xx: the server failed.",
+    }
+}
+
+fn codes_rs(spec: &Spec) -> TokenStream {
+    let variants = spec.errors.iter().map(|e| {
+        let v = variant(e);
+        let docs = doc(&format!("`{}` ({}): {}", e.code, e.status.value, e.meaning));
+        quote! { #docs #v, }
+    });
+    let all = spec.errors.iter().map(variant);
+    let from_arms = spec.errors.iter().map(|e| {
+        let (v, code) = (variant(e), &e.code);
+        quote! { #code => Self::#v, }
+    });
+    let wire_arms = spec.errors.iter().map(|e| {
+        let (v, code) = (variant(e), &e.code);
+        quote! { Self::#v => #code, }
+    });
+    let info_arms = spec.errors.iter().enumerate().map(|(i, e)| {
+        let v = variant(e);
+        quote! { Self::#v => Some(&CATALOGUE[#i]), }
+    });
+    let catalogue = spec.errors.iter().map(|e| {
+        let (code, status, meaning, fix) = (&e.code, e.status.value, &e.meaning, &e.fix);
+        let (category, retry) = (category_variant(e.category), retry_variant(e.retry));
+        quote! {
+            ErrorInfo {
+                code: #code,
+                status: #status,
+                category: ErrorCategory::#category,
+                retry: RetryClass::#retry,
+                meaning: #meaning,
+                fix: #fix,
+            },
+        }
+    });
+    let count = spec.errors.len();
+    let categories = Category::ALL.iter().map(|&c| {
+        let (v, docs) = (category_variant(c), doc(category_doc(c)));
+        quote! { #docs #v, }
+    });
+    let category_arms = Category::ALL.iter().map(|&c| {
+        let (v, name) = (category_variant(c), c.as_str());
+        quote! { Self::#v => #name, }
+    });
+    let retry_after = &spec.retry.retry_after_header;
+    let retry_after_doc = doc(&format!("The header an `after_header` error carries: `{retry_after}`."));
+
+    quote! {
+        //! Error codes, their categories and retry classes, and the catalogue.
+
+        use ::std::borrow::Cow;
+        use ::std::fmt;
+
+        /// An error code of the API: one variant per catalogue entry, and `Unknown` for a
+        /// code this crate does not know yet (kept verbatim, so a client keeps working when
+        /// the server adds codes).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            #(#variants)*
+            /// A code missing from this version of the catalogue.
+            Unknown(::std::string::String),
+        }
+
+        /// The broad class of an error, by HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCategory {
+            #(#categories)*
+        }
+
+        impl ErrorCategory {
+            /// The spec's name of the category.
+            pub const fn as_str(self) -> &'static str {
+                match self { #(#category_arms)* }
+            }
+        }
+
+        /// Whether and how a client retries an error.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RetryClass {
+            /// Never: the request, the credential or the state must change first.
+            Never,
+            /// After the wait the `Retry-After` header names.
+            AfterHeader,
+            /// On the backoff schedule of the retry policy.
+            Backoff,
+        }
+
+        /// What the catalogue says about one code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct ErrorInfo {
+            /// The wire code.
+            pub code: &'static str,
+            /// The HTTP status the code is sent with.
+            pub status: u16,
+            /// The category.
+            pub category: ErrorCategory,
+            /// The retry class.
+            pub retry: RetryClass,
+            /// What the code means.
+            pub meaning: &'static str,
+            /// What the caller should do.
+            pub fix: &'static str,
+        }
+
+        #retry_after_doc
+        pub const RETRY_AFTER_HEADER: &str = #retry_after;
+
+        /// Every entry of the catalogue, in spec order.
+        pub static CATALOGUE: [ErrorInfo; #count] = [ #(#catalogue)* ];
+
+        impl ErrorCode {
+            /// Every known code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[ #(ErrorCode::#all),* ];
+
+            /// The code for a wire string; unknown strings become [`ErrorCode::Unknown`].
+            pub fn from_wire(code: &str) -> Self {
+                match code {
+                    #(#from_arms)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            /// The wire string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#wire_arms)*
+                    Self::Unknown(code) => code,
+                }
+            }
+
+            /// The catalogue entry; `None` for an unknown code.
+            pub fn info(&self) -> Option<&'static ErrorInfo> {
+                match self {
+                    #(#info_arms)*
+                    Self::Unknown(_) => None,
+                }
+            }
+
+            /// The HTTP status the catalogue gives the code.
+            pub fn status(&self) -> Option<u16> {
+                self.info().map(|i| i.status)
+            }
+
+            /// The category of the code.
+            pub fn category(&self) -> Option<ErrorCategory> {
+                self.info().map(|i| i.category)
+            }
+
+            /// The retry class of the code.
+            pub fn retry_class(&self) -> Option<RetryClass> {
+                self.info().map(|i| i.retry)
+            }
+
+            /// What the code means.
+            pub fn description(&self) -> Option<&'static str> {
+                self.info().map(|i| i.meaning)
+            }
+
+            /// What the caller should do about it.
+            pub fn fix(&self) -> Option<&'static str> {
+                self.info().map(|i| i.fix)
+            }
+        }
+
+        impl fmt::Display for ErrorCode {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for ErrorCode {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from_wire(s))
+            }
+        }
+
+        impl ::serde::Serialize for ErrorCode {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for ErrorCode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let code = Cow::<'de, str>::deserialize(deserializer)?;
+                Ok(Self::from_wire(&code))
+            }
+        }
+    }
+}
+
+fn envelope_rs(spec: &Spec) -> TokenStream {
+    let with_details: Vec<(&ErrorDef, &str)> =
+        spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| (e, d.value.as_str()))).collect();
+    let detail_variants = with_details.iter().map(|(e, ty)| {
+        let (v, ty) = (variant(e), ident(ty));
+        let docs = doc(&format!("The details of `{}`.", e.code));
+        quote! { #docs #v(#ty), }
+    });
+    let detail_arms = with_details.iter().map(|(e, _)| {
+        let v = variant(e);
+        quote! { ErrorCode::#v => ErrorDetails::#v(::serde_json::from_value(extra)?), }
+    });
+    let mut detail_types: Vec<&str> = with_details.iter().map(|(_, ty)| *ty).collect();
+    detail_types.sort_unstable();
+    detail_types.dedup();
+    let imports = detail_types.iter().map(|t| ident(t));
+
+    quote! {
+        //! The envelope of every error response, and the typed details of some codes.
+
+        use ::std::fmt;
+
+        use crate::codes::ErrorCode;
+        use crate::details::{#(#imports),*};
+
+        /// The body of every error response: `{"error": {...}}`.
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct ErrorBody {
+            /// The error.
+            pub error: ApiError,
+        }
+
+        /// An error as the API sends it: code, message, status, and any extra fields.
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct ApiError {
+            /// The error code.
+            pub code: ErrorCode,
+            /// A human-readable message.
+            pub message: ::std::string::String,
+            /// The HTTP status, repeated in the body.
+            #[serde(rename = "statusCode")]
+            pub status_code: u16,
+            /// Extra fields beside `code`, `message` and `statusCode` (see [`ApiError::details`]).
+            #[serde(flatten)]
+            pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+
+        impl ApiError {
+            /// An error with the catalogue's status for `code` (500 for an unknown code)
+            /// and no extra fields.
+            pub fn new(code: ErrorCode, message: impl Into<::std::string::String>) -> Self {
+                let status_code = code.status().unwrap_or(500);
+                Self { code, message: message.into(), status_code, extra: ::serde_json::Map::new() }
+            }
+
+            /// The extra fields decoded as the typed details of the code.
+            pub fn details(&self) -> Result<ErrorDetails, ::serde_json::Error> {
+                let extra = ::serde_json::Value::Object(self.extra.clone());
+                Ok(match &self.code {
+                    #(#detail_arms)*
+                    _ => ErrorDetails::None,
+                })
+            }
+        }
+
+        impl fmt::Display for ApiError {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{} ({}): {}", self.code, self.status_code, self.message)
+            }
+        }
+
+        impl ::std::error::Error for ApiError {}
+
+        /// The typed extra fields of the codes that carry some.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum ErrorDetails {
+            #(#detail_variants)*
+            /// The code carries no typed details.
+            None,
+        }
+    }
+}
+
+fn details_rs(detail_types: &[&tenx_spec::TypeDef]) -> TokenStream {
+    let types = rust_types::items(detail_types);
+    quote! {
+        //! Typed extra fields that some error codes carry beside `code` and `message`.
+
+        #types
+    }
+}

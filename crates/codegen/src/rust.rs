@@ -1,0 +1,85 @@
+//! Helpers for emitting Rust: identifiers, doc attributes, and formatting a token stream
+//! into a file with its header.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::CodegenError;
+
+/// An identifier, raw (`r#type`) when the name is a keyword.
+pub(crate) fn ident(name: &str) -> Ident {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, Span::call_site())
+    } else {
+        Ident::new_raw(name, Span::call_site())
+    }
+}
+
+/// `#[doc = " …"]` lines for a description (one attribute per line, so prettyplease
+/// prints them as `///` comments).
+pub(crate) fn doc(text: &str) -> TokenStream {
+    let lines = text.trim().lines().map(|l| format!(" {}", l.trim_end()));
+    quote! { #( #[doc = #lines] )* }
+}
+
+/// The root of a generated crate: the header, the crate docs, and one module per
+/// part, each re-exported.
+///
+/// Modules are declared `#[rustfmt::skip]`: they are formatted by prettyplease, and
+/// `cargo fmt` must neither rewrite them nor fight `cargo xtask codegen --check`. The
+/// root itself is written in the shape rustfmt leaves unchanged.
+pub(crate) fn crate_root(header: &str, docs: &str, modules: &[&str]) -> String {
+    let mut out = comment_header(header);
+    for line in docs.trim().lines() {
+        out.push_str(if line.is_empty() { "//!" } else { "//! " });
+        out.push_str(line);
+        out.push('\n');
+    }
+    for module in modules {
+        out.push_str(&format!("\n#[rustfmt::skip]\nmod {module};\npub use {module}::*;\n"));
+    }
+    out
+}
+
+fn comment_header(header: &str) -> String {
+    let mut out = String::new();
+    for line in header.lines() {
+        out.push_str("// ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// Formats a generated module: the header as `//` comments, then the code.
+pub(crate) fn file(artifact: &'static str, header: &str, tokens: TokenStream) -> Result<String, CodegenError> {
+    let parsed: syn::File =
+        syn::parse2(tokens).map_err(|e| CodegenError::InvalidRust { artifact, message: e.to_string() })?;
+    let mut out = comment_header(header);
+    out.push_str(&separate_items(&prettyplease::unparse(&parsed)));
+    Ok(out)
+}
+
+/// prettyplease puts top-level items back to back; a blank line after each one that
+/// ends (a closing brace or a semicolon at column 0) makes the file readable.
+fn separate_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 20);
+    let mut previous: Option<&str> = None;
+    for line in code.lines() {
+        let top_level = !line.starts_with(' ') && !line.is_empty();
+        if let (Some(prev), true) = (previous, top_level) {
+            let closes = line.starts_with(['}', ')', ']']);
+            let prev_ended = !prev.starts_with(' ') && (prev.ends_with('}') || prev.ends_with(';'));
+            let imports = prev.starts_with("use ") && line.starts_with("use ");
+            let after_crate_docs = prev.starts_with("//!") && !line.starts_with("//!");
+            if (prev_ended && !closes && !imports) || after_crate_docs {
+                out.push('\n');
+            }
+        }
+        previous = Some(line);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
