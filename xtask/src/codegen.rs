@@ -255,7 +255,7 @@ mod tests {
         assert!(
             problems
                 .iter()
-                .any(|p| p.contains("generated/errors/src/lib.rs` is stale") && p.contains("No header at all")),
+                .any(|p| p.contains("generated/errors/src/codes.rs` is stale") && p.contains("No header at all")),
             "{problems:?}"
         );
     }
