@@ -19,6 +19,12 @@ struct Sample {
 }
 
 pub(crate) fn run(root: &Path, runs: usize, sizes: &[usize]) -> Result<ExitCode, String> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this xtask is built without optimisations; for figures worth comparing run\n  \
+             cargo run --release -p xtask -- bench-codegen"
+        );
+    }
     let exe = std::env::current_exe().map_err(|e| format!("error: cannot find the xtask binary: {e}"))?;
     let temp = std::env::temp_dir().join(format!("tenx-bench-{}", std::process::id()));
     let mut specs = vec![("10x spec".to_owned(), root.join(SPEC))];
