@@ -1,0 +1,257 @@
+//! Credentials: personal access tokens bound to a handle, and user sessions.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use crate::secret::Secret;
+
+/// The shape of a PAT, from the spec: `prefix` + token id + `separator` + secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatFormat {
+    /// The literal prefix (`patv1_`).
+    pub prefix: &'static str,
+    /// The character between the token id and the secret (`.`).
+    pub separator: char,
+    /// The documented format, for messages (`patv1_<tokenId>.<secret>`).
+    pub display: &'static str,
+}
+
+/// Why a string is not a PAT.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatError {
+    /// Nothing was given.
+    #[error("the token is empty; expected `{expected}`")]
+    Empty {
+        /// The documented format.
+        expected: &'static str,
+    },
+    /// Whitespace around or inside the token (often a pasted newline).
+    #[error("the token contains whitespace; remove it (expected `{expected}`)")]
+    Whitespace {
+        /// The documented format.
+        expected: &'static str,
+    },
+    /// The prefix is missing: perhaps a JWT or another kind of token.
+    #[error("the token does not start with `{prefix}`; expected `{expected}` (a JWT goes to a JWT client)")]
+    MissingPrefix {
+        /// The expected prefix.
+        prefix: &'static str,
+        /// The documented format.
+        expected: &'static str,
+    },
+    /// No separator between token id and secret.
+    #[error("the token has no `{separator}` between token id and secret; expected `{expected}`")]
+    MissingSeparator {
+        /// The separator.
+        separator: char,
+        /// The documented format.
+        expected: &'static str,
+    },
+    /// The token id is empty or has characters other than letters, digits, `-` and `_`.
+    #[error("the token id must be letters, digits, `-` or `_` and not empty; expected `{expected}`")]
+    BadTokenId {
+        /// The documented format.
+        expected: &'static str,
+    },
+    /// The secret is empty or has characters other than letters, digits, `-` and `_`.
+    #[error("the secret must be letters, digits, `-` or `_` and not empty; expected `{expected}`")]
+    BadSecret {
+        /// The documented format.
+        expected: &'static str,
+    },
+}
+
+/// A personal access token: its id is public, its secret never shows.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pat {
+    token_id: String,
+    whole: Secret,
+}
+
+fn token_chars(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl Pat {
+    /// Checks `token` against `format` before anything is sent.
+    pub fn parse(token: &str, format: &PatFormat) -> Result<Pat, PatError> {
+        let expected = format.display;
+        if token.is_empty() {
+            return Err(PatError::Empty { expected });
+        }
+        if token.chars().any(char::is_whitespace) {
+            return Err(PatError::Whitespace { expected });
+        }
+        let rest = token.strip_prefix(format.prefix).ok_or(PatError::MissingPrefix { prefix: format.prefix, expected })?;
+        let (id, secret) =
+            rest.split_once(format.separator).ok_or(PatError::MissingSeparator { separator: format.separator, expected })?;
+        if !token_chars(id) {
+            return Err(PatError::BadTokenId { expected });
+        }
+        if !token_chars(secret) {
+            return Err(PatError::BadSecret { expected });
+        }
+        Ok(Pat { token_id: id.to_owned(), whole: Secret::new(token) })
+    }
+
+    /// The token id (not secret).
+    pub fn token_id(&self) -> &str {
+        &self.token_id
+    }
+
+    /// The whole token, for the `Authorization` header.
+    pub fn secret(&self) -> &Secret {
+        &self.whole
+    }
+}
+
+impl fmt::Debug for Pat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pat").field("token_id", &self.token_id).field("secret", &"[redacted]").finish()
+    }
+}
+
+/// A signed-in user's session: the access token and the cookies login set (the refresh
+/// cookie among them). Refreshing replaces the token in place, so every clone of a
+/// client holding the session sees the new one.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<RwLock<SessionState>>,
+}
+
+struct SessionState {
+    access_token: Secret,
+    cookies: Vec<(String, Secret)>,
+}
+
+impl Session {
+    /// A session from an access token alone (it cannot refresh).
+    pub fn from_token(access_token: impl Into<Secret>) -> Self {
+        Self::new(access_token.into(), Vec::new())
+    }
+
+    /// A session from an access token and the cookies its login set.
+    pub fn new(access_token: Secret, cookies: Vec<(String, Secret)>) -> Self {
+        Session { inner: Arc::new(RwLock::new(SessionState { access_token, cookies })) }
+    }
+
+    /// The current access token.
+    pub fn access_token(&self) -> Secret {
+        self.inner.read().map(|s| s.access_token.clone()).unwrap_or_else(|p| p.into_inner().access_token.clone())
+    }
+
+    /// Whether login set cookies a refresh can send back.
+    pub fn can_refresh(&self) -> bool {
+        self.inner.read().map(|s| !s.cookies.is_empty()).unwrap_or(false)
+    }
+
+    /// The `Cookie` header value carrying the session's cookies.
+    pub(crate) fn cookie_header(&self) -> Option<Secret> {
+        let state = self.inner.read().ok()?;
+        if state.cookies.is_empty() {
+            return None;
+        }
+        let pairs: Vec<String> = state.cookies.iter().map(|(n, v)| format!("{n}={}", v.expose())).collect();
+        Some(Secret::new(pairs.join("; ")))
+    }
+
+    /// Installs a refreshed token, and any cookies the refresh set.
+    pub(crate) fn update(&self, access_token: Secret, cookies: Vec<(String, Secret)>) {
+        if let Ok(mut state) = self.inner.write() {
+            state.access_token = access_token;
+            for (name, value) in cookies {
+                match state.cookies.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = value,
+                    None => state.cookies.push((name, value)),
+                }
+            }
+        }
+    }
+
+    /// The cookie names (values stay secret), for diagnostics.
+    pub fn cookie_names(&self) -> Vec<String> {
+        self.inner.read().map(|s| s.cookies.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("access_token", &"[redacted]")
+            .field("cookies", &self.cookie_names())
+            .finish()
+    }
+}
+
+/// Reads `Set-Cookie` headers into `(name, value)` pairs (attributes dropped).
+pub(crate) fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<(String, Secret)> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(n, v)| (n.trim().to_owned(), Secret::new(v.trim())))
+        .filter(|(n, _)| !n.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORMAT: PatFormat = PatFormat { prefix: "patv1_", separator: '.', display: "patv1_<tokenId>.<secret>" };
+
+    #[test]
+    fn parses_a_well_formed_token() {
+        let pat = Pat::parse("patv1_tok123.s3cr3t-_x", &FORMAT).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pat.token_id(), "tok123");
+        assert_eq!(pat.secret().expose(), "patv1_tok123.s3cr3t-_x");
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_malformed_tokens() {
+        let cases: &[(&str, fn(&PatError) -> bool)] = &[
+            ("", |e| matches!(e, PatError::Empty { .. })),
+            ("patv1_tok.sec ret", |e| matches!(e, PatError::Whitespace { .. })),
+            ("patv1_tok.secret\n", |e| matches!(e, PatError::Whitespace { .. })),
+            ("eyJhbGciOiJIUzI1NiJ9.e30.sig", |e| matches!(e, PatError::MissingPrefix { .. })),
+            ("patv2_tok.secret", |e| matches!(e, PatError::MissingPrefix { .. })),
+            ("patv1_toksecret", |e| matches!(e, PatError::MissingSeparator { .. })),
+            ("patv1_.secret", |e| matches!(e, PatError::BadTokenId { .. })),
+            ("patv1_to/k.secret", |e| matches!(e, PatError::BadTokenId { .. })),
+            ("patv1_tok.", |e| matches!(e, PatError::BadSecret { .. })),
+            ("patv1_tok.sec.ret", |e| matches!(e, PatError::BadSecret { .. })),
+        ];
+        for (token, check) in cases {
+            match Pat::parse(token, &FORMAT) {
+                Err(e) => {
+                    assert!(check(&e), "{token:?}: {e:?}");
+                    assert!(e.to_string().contains("patv1_<tokenId>.<secret>"), "{e}");
+                }
+                Ok(p) => panic!("{token:?} parsed as {p:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let pat = Pat::parse("patv1_tok.verysecret", &FORMAT).unwrap_or_else(|e| panic!("{e}"));
+        let session = Session::new(Secret::new("jwt.value.sig"), vec![("refresh".into(), Secret::new("cookieval"))]);
+        let shown = format!("{pat:?} {session:?}");
+        for secret in ["verysecret", "jwt.value.sig", "cookieval"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("tok") && shown.contains("refresh"));
+    }
+
+    #[test]
+    fn set_cookie_headers_become_pairs() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for v in ["refresh_token=abc; HttpOnly; Path=/v2/auth", "other=1"] {
+            headers.append(reqwest::header::SET_COOKIE, reqwest::header::HeaderValue::from_static(v));
+        }
+        let pairs = set_cookies(&headers);
+        assert_eq!(pairs.iter().map(|(n, v)| (n.as_str(), v.expose())).collect::<Vec<_>>(), [("refresh_token", "abc"), ("other", "1")]);
+    }
+}

@@ -1,0 +1,495 @@
+//! The request pipeline: build the request, attach credentials, send, decode errors,
+//! and retry as the policy says. Generated methods describe a call (route, path
+//! segments, query, body) and hand it here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Serialize;
+use url::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::{Pat, Session, set_cookies};
+use crate::error::{ApiFailure, Error, decode_error_body};
+use crate::response::{RawResponse, request_id};
+use crate::retry::{Decision, Failure, RetryPolicy, parse_retry_after};
+use crate::secret::Secret;
+
+/// What the generated code knows about a route at compile time.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// The spec's route id.
+    pub id: &'static str,
+    /// The HTTP method.
+    pub method: reqwest::Method,
+    /// The body field carrying the idempotency key, for routes that deduplicate.
+    pub idempotency_field: Option<&'static str>,
+}
+
+/// How the refresh route of the spec works, for automatic refresh on `token_expired`.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRefresh {
+    /// Path segments of the refresh route (`["v2", "auth", "refresh"]`).
+    pub segments: &'static [&'static str],
+    /// The response field holding the new access token.
+    pub token_field: &'static str,
+}
+
+/// Where a credential goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A header, with an optional scheme word (`Authorization: Bearer …`).
+    Header {
+        /// Header name.
+        name: &'static str,
+        /// Scheme word.
+        scheme: Option<&'static str>,
+    },
+    /// A cookie.
+    Cookie {
+        /// Cookie name.
+        name: &'static str,
+    },
+}
+
+/// The credential a call carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Credentials<'a> {
+    /// None.
+    None,
+    /// A PAT.
+    Pat(Transport, &'a Pat),
+    /// A user session (may refresh on `token_expired`).
+    Session(Transport, &'a Session),
+    /// A visitor session cookie.
+    Visitor(Transport, &'a Secret),
+}
+
+/// Something to tell about each attempt (for metrics or logs). It never sees credentials.
+pub trait Hook: Send + Sync + 'static {
+    /// Called after each attempt.
+    fn on_attempt(&self, event: &AttemptEvent<'_>);
+}
+
+/// One attempt, as hooks see it.
+#[derive(Debug, Clone)]
+pub struct AttemptEvent<'a> {
+    /// The route id.
+    pub route: &'static str,
+    /// The request path (no query string).
+    pub path: &'a str,
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// The status, or `None` for a transport failure.
+    pub status: Option<u16>,
+    /// The wait before the next attempt, if there will be one.
+    pub retry_in: Option<Duration>,
+}
+
+/// Settings of a client. The generated client fills in the spec's retry policy.
+#[derive(Clone)]
+pub struct Config {
+    base_url: String,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    auto_refresh: bool,
+    user_agent: String,
+    clock: Arc<dyn Clock>,
+    hooks: Vec<Arc<dyn Hook>>,
+    http: Option<reqwest::Client>,
+    refresh: Option<SessionRefresh>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("auto_refresh", &self.auto_refresh)
+            .field("hooks", &self.hooks.len())
+            .finish()
+    }
+}
+
+impl Config {
+    /// Settings for `base_url` with `retry` as the policy, a 30 s timeout per attempt,
+    /// and automatic refresh off.
+    pub fn new(base_url: impl Into<String>, retry: RetryPolicy) -> Self {
+        Config {
+            base_url: base_url.into(),
+            retry,
+            timeout: Some(Duration::from_secs(30)),
+            auto_refresh: false,
+            user_agent: format!("tenx-client/{}", env!("CARGO_PKG_VERSION")),
+            clock: Arc::new(SystemClock),
+            hooks: Vec::new(),
+            http: None,
+            refresh: None,
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The timeout of each attempt (`None`: no timeout).
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// On `401 token_expired`, refresh the session once and replay the request once.
+    pub fn auto_refresh(mut self, on: bool) -> Self {
+        self.auto_refresh = on;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// The clock the retry loop sleeps on (tests use [`crate::VirtualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Adds a hook told about every attempt.
+    pub fn hook(mut self, hook: Arc<dyn Hook>) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Uses this `reqwest` client (for proxies, TLS roots, connection pools).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// How the session refreshes (set by the generated client from the spec).
+    pub fn session_refresh(mut self, refresh: SessionRefresh) -> Self {
+        self.refresh = Some(refresh);
+        self
+    }
+}
+
+/// Overrides for one call (or for every call of one client handle).
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Another retry policy.
+    pub retry: Option<RetryPolicy>,
+    /// Another per-attempt timeout.
+    pub timeout: Option<Duration>,
+    /// The idempotency key to send (routes that deduplicate); by default a UUID v4.
+    pub idempotency_key: Option<String>,
+    /// Turn automatic refresh on or off.
+    pub auto_refresh: Option<bool>,
+}
+
+/// A configured client: shared by every handle and credential.
+pub struct Runtime {
+    http: reqwest::Client,
+    base: Url,
+    config: Config,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("base", &self.base.as_str()).field("config", &self.config).finish()
+    }
+}
+
+impl Runtime {
+    /// Builds the runtime; fails on a base URL that is not an absolute http(s) URL.
+    pub fn new(config: Config) -> Result<Arc<Runtime>, Error> {
+        let base = Url::parse(&config.base_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+            .ok_or_else(|| Error::InvalidRequest(format!("`{}` is not an absolute http(s) base URL", config.base_url)))?;
+        let http = match &config.http {
+            Some(http) => http.clone(),
+            None => reqwest::Client::builder()
+                .user_agent(config.user_agent.clone())
+                // A 3xx is an answer of the API (a download redirect), not something
+                // to follow with the caller's credentials.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Arc::new(Runtime { http, base, config }))
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn url(&self, segments: &[&str], query: Option<&str>) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url.set_query(query.filter(|q| !q.is_empty()));
+        url
+    }
+
+    /// Sends one call, retrying as the policy says, refreshing the session once on
+    /// `token_expired` when asked to. Success statuses come back raw for the generated
+    /// code to type; error statuses come back as [`Error::Api`].
+    pub async fn send<Q: Serialize + ?Sized, B: Serialize + ?Sized>(
+        &self,
+        route: &RouteInfo,
+        options: &CallOptions,
+        credentials: Credentials<'_>,
+        segments: &[&str],
+        query: Option<&Q>,
+        body: Option<&B>,
+    ) -> Result<RawResponse, Error> {
+        let query = query
+            .map(serde_urlencoded::to_string)
+            .transpose()
+            .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
+        let (body, key_sent) = encode_body(route, options, body)?;
+        let url = self.url(segments, query.as_deref());
+        let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
+        // Without a key, only idempotent methods are safe to send twice.
+        let retry_safe = key_sent
+            || matches!(route.method, reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::PUT | reqwest::Method::DELETE);
+        let auto_refresh = options.auto_refresh.unwrap_or(self.config.auto_refresh);
+
+        let first = self.attempts(route, &url, credentials, body.as_deref(), options, policy, retry_safe, 0).await;
+        match (&first, credentials) {
+            (Err(Error::Api(f)), Credentials::Session(_, session))
+                if auto_refresh && f.code == tenx_errors::ErrorCode::TokenExpired && session.can_refresh() =>
+            {
+                let attempts = f.attempts;
+                if self.refresh(session, options).await.is_err() {
+                    return first;
+                }
+                // One replay, not a loop: a second `token_expired` is returned as is.
+                self.attempts(route, &url, credentials, body.as_deref(), options, policy, retry_safe, attempts).await
+            }
+            _ => first,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempts(
+        &self,
+        route: &RouteInfo,
+        url: &Url,
+        credentials: Credentials<'_>,
+        body: Option<&[u8]>,
+        options: &CallOptions,
+        policy: &RetryPolicy,
+        retry_safe: bool,
+        earlier: u32,
+    ) -> Result<RawResponse, Error> {
+        let timeout = options.timeout.or(self.config.timeout);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let total = earlier + attempt;
+            let mut request = self.http.request(route.method.clone(), url.clone());
+            if let Some(t) = timeout {
+                request = request.timeout(t);
+            }
+            request = attach(request, credentials);
+            if let Some(bytes) = body {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.to_vec());
+            }
+            let outcome = request.send().await;
+            let (failure_error, decision) = match outcome {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    let bytes = match response.bytes().await {
+                        Ok(b) => b.to_vec(),
+                        Err(e) => return Err(transport_error(e, total)),
+                    };
+                    if status < 400 {
+                        self.notify(route, url, attempt, Some(status), None);
+                        return Ok(RawResponse { route: route.id, status, headers, body: bytes, attempts: total });
+                    }
+                    let retry_after = headers
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, self.config.clock.now()));
+                    let (code, message, extra) = decode_error_body(status, &bytes);
+                    let decision = policy.decide(attempt, retry_safe, &Failure::Status { status, code: Some(&code), retry_after });
+                    let failure = ApiFailure {
+                        code,
+                        message,
+                        status,
+                        request_id: request_id(&headers),
+                        extra,
+                        retry_after: match decision {
+                            Decision::StopWaitTooLong(wait) => Some(wait),
+                            _ => retry_after,
+                        },
+                        attempts: total,
+                    };
+                    (Error::Api(Box::new(failure)), decision)
+                }
+                Err(e) => {
+                    let decision = policy.decide(attempt, retry_safe, &Failure::Transport);
+                    (transport_error(e, total), decision)
+                }
+            };
+            let status = failure_error.api().map(|f| f.status);
+            match decision {
+                Decision::Retry(wait) => {
+                    self.notify(route, url, attempt, status, Some(wait));
+                    self.config.clock.sleep(wait).await;
+                }
+                Decision::Stop | Decision::StopWaitTooLong(_) => {
+                    self.notify(route, url, attempt, status, None);
+                    return Err(failure_error);
+                }
+            }
+        }
+    }
+
+    fn notify(&self, route: &RouteInfo, url: &Url, attempt: u32, status: Option<u16>, retry_in: Option<Duration>) {
+        let event = AttemptEvent { route: route.id, path: url.path(), attempt, status, retry_in };
+        tracing::debug!(route = event.route, path = event.path, attempt, status = ?status, retry_in = ?retry_in, "10x api attempt");
+        for hook in &self.config.hooks {
+            hook.on_attempt(&event);
+        }
+    }
+
+    /// Refreshes `session` through the spec's refresh route, with its cookies.
+    async fn refresh(&self, session: &Session, options: &CallOptions) -> Result<(), Error> {
+        let refresh = self.config.refresh.ok_or_else(|| Error::InvalidRequest("the spec declares no refresh route".into()))?;
+        let cookie = session.cookie_header().ok_or_else(|| Error::InvalidRequest("the session has no refresh cookie".into()))?;
+        let mut request = self.http.post(self.url(refresh.segments, None));
+        if let Some(t) = options.timeout.or(self.config.timeout) {
+            request = request.timeout(t);
+        }
+        let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| Error::InvalidRequest("bad cookie".into()))?;
+        value.set_sensitive(true);
+        let response = request.header(reqwest::header::COOKIE, value).send().await.map_err(|e| transport_error(e, 1))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| transport_error(e, 1))?;
+        if status >= 400 {
+            let (code, message, extra) = decode_error_body(status, &bytes);
+            let request_id = request_id(&headers);
+            return Err(Error::Api(Box::new(ApiFailure { code, message, status, request_id, extra, retry_after: None, attempts: 1 })));
+        }
+        let token = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get(refresh.token_field).and_then(|t| t.as_str()).map(Secret::new))
+            .ok_or_else(|| Error::Decode {
+                route: "refresh",
+                status,
+                message: format!("no `{}` in the refresh answer", refresh.token_field),
+                request_id: request_id(&headers),
+            })?;
+        session.update(token, set_cookies(&headers));
+        Ok(())
+    }
+}
+
+/// Serialises the body once, so every attempt sends the same bytes (and the same
+/// idempotency key). Returns whether a key is in the body.
+fn encode_body<B: Serialize + ?Sized>(
+    route: &RouteInfo,
+    options: &CallOptions,
+    body: Option<&B>,
+) -> Result<(Option<Vec<u8>>, bool), Error> {
+    let invalid = |e: serde_json::Error| Error::InvalidRequest(format!("body of `{}`: {e}", route.id));
+    let Some(body) = body else { return Ok((None, false)) };
+    let Some(field) = route.idempotency_field else {
+        return serde_json::to_vec(body).map(|b| (Some(b), false)).map_err(invalid);
+    };
+    let mut value = serde_json::to_value(body).map_err(invalid)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        let present = map.get(field).is_some_and(|v| !v.is_null());
+        if !present {
+            let key = options.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            map.insert(field.to_owned(), serde_json::Value::String(key));
+        }
+    }
+    let has_key = value.get(field).is_some_and(|v| !v.is_null());
+    serde_json::to_vec(&value).map(|b| (Some(b), has_key)).map_err(invalid)
+}
+
+fn attach(request: reqwest::RequestBuilder, credentials: Credentials<'_>) -> reqwest::RequestBuilder {
+    let (transport, secret) = match credentials {
+        Credentials::None => return request,
+        Credentials::Pat(t, pat) => (t, pat.secret().clone()),
+        Credentials::Session(t, session) => (t, session.access_token()),
+        Credentials::Visitor(t, cookie) => (t, cookie.clone()),
+    };
+    let (name, text) = match transport {
+        Transport::Header { name, scheme: Some(scheme) } => (name, format!("{scheme} {}", secret.expose())),
+        Transport::Header { name, scheme: None } => (name, secret.expose().to_owned()),
+        Transport::Cookie { name } => ("cookie", format!("{name}={}", secret.expose())),
+    };
+    match HeaderValue::from_str(&text) {
+        Ok(mut value) => {
+            // Marked sensitive so no debug output of the request shows it.
+            value.set_sensitive(true);
+            let mut headers = HeaderMap::new();
+            if let Ok(name) = reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
+                headers.insert(name, value);
+            }
+            request.headers(headers)
+        }
+        // A credential that cannot be a header value is sent without it; the server
+        // answers `missing_bearer_token`, which says what is wrong.
+        Err(_) => request,
+    }
+}
+
+fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
+    if error.is_timeout() {
+        Error::Timeout { attempts }
+    } else {
+        // Without the URL: its query could carry tokens some day, and the route is known.
+        let source = error.without_url();
+        Error::Transport { message: source.to_string(), attempts, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROUTE: RouteInfo = RouteInfo { id: "record_conversion", method: reqwest::Method::POST, idempotency_field: Some("idempotencyKey") };
+
+    #[test]
+    fn a_missing_idempotency_key_is_generated_once() {
+        let body = serde_json::json!({"ctx": "c", "idempotencyKey": null});
+        let (bytes, has_key) = encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(has_key);
+        let sent: serde_json::Value = serde_json::from_slice(&bytes.unwrap_or_default()).unwrap_or_default();
+        let key = sent["idempotencyKey"].as_str().unwrap_or_default();
+        assert_eq!(uuid::Uuid::parse_str(key).map(|u| u.get_version_num()).ok(), Some(4));
+    }
+
+    #[test]
+    fn a_given_key_is_kept_and_call_options_can_set_one() {
+        let body = serde_json::json!({"ctx": "c", "idempotencyKey": "order-12345"});
+        let (bytes, _) = encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("order-12345"));
+        let options = CallOptions { idempotency_key: Some("mine".into()), ..CallOptions::default() };
+        let (bytes, _) = encode_body(&ROUTE, &options, Some(&serde_json::json!({"ctx": "c"}))).unwrap_or_else(|e| panic!("{e}"));
+        assert!(String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("\"mine\""));
+    }
+
+    #[test]
+    fn urls_encode_segments_and_keep_a_base_path() {
+        let rt = Runtime::new(Config::new("http://127.0.0.1:1/api/", RetryPolicy::never())).unwrap_or_else(|e| panic!("{e}"));
+        let url = rt.url(&["v2", "handles", "a b/c", "links"], Some("limit=5"));
+        assert_eq!(url.as_str(), "http://127.0.0.1:1/api/v2/handles/a%20b%2Fc/links?limit=5");
+        assert!(Runtime::new(Config::new("not a url", RetryPolicy::never())).is_err());
+    }
+}
