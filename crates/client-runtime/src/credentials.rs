@@ -82,9 +82,11 @@ impl Pat {
         if token.chars().any(char::is_whitespace) {
             return Err(PatError::Whitespace { expected });
         }
-        let rest = token.strip_prefix(format.prefix).ok_or(PatError::MissingPrefix { prefix: format.prefix, expected })?;
-        let (id, secret) =
-            rest.split_once(format.separator).ok_or(PatError::MissingSeparator { separator: format.separator, expected })?;
+        let rest =
+            token.strip_prefix(format.prefix).ok_or(PatError::MissingPrefix { prefix: format.prefix, expected })?;
+        let (id, secret) = rest
+            .split_once(format.separator)
+            .ok_or(PatError::MissingSeparator { separator: format.separator, expected })?;
         if !token_chars(id) {
             return Err(PatError::BadTokenId { expected });
         }
@@ -176,10 +178,7 @@ impl Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("access_token", &"[redacted]")
-            .field("cookies", &self.cookie_names())
-            .finish()
+        f.debug_struct("Session").field("access_token", &"[redacted]").field("cookies", &self.cookie_names()).finish()
     }
 }
 
@@ -211,7 +210,8 @@ mod tests {
 
     #[test]
     fn says_what_is_wrong_with_malformed_tokens() {
-        let cases: &[(&str, fn(&PatError) -> bool)] = &[
+        type Check = fn(&PatError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("", |e| matches!(e, PatError::Empty { .. })),
             ("patv1_tok.sec ret", |e| matches!(e, PatError::Whitespace { .. })),
             ("patv1_tok.secret\n", |e| matches!(e, PatError::Whitespace { .. })),
@@ -252,6 +252,9 @@ mod tests {
             headers.append(reqwest::header::SET_COOKIE, reqwest::header::HeaderValue::from_static(v));
         }
         let pairs = set_cookies(&headers);
-        assert_eq!(pairs.iter().map(|(n, v)| (n.as_str(), v.expose())).collect::<Vec<_>>(), [("refresh_token", "abc"), ("other", "1")]);
+        assert_eq!(
+            pairs.iter().map(|(n, v)| (n.as_str(), v.expose())).collect::<Vec<_>>(),
+            [("refresh_token", "abc"), ("other", "1")]
+        );
     }
 }

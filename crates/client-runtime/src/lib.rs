@@ -23,7 +23,9 @@ pub use credentials::{Pat, PatError, PatFormat, Session};
 pub use error::{ApiFailure, Error, decode_error_body};
 pub use response::{RateLimit, RawResponse, Response};
 pub use retry::{Decision, Failure, Jitter, RetryPolicy, parse_retry_after};
-pub use runtime::{AttemptEvent, CallOptions, Config, Credentials, Hook, RouteInfo, Runtime, SessionRefresh, Transport};
+pub use runtime::{
+    AttemptEvent, CallOptions, Config, Credentials, Hook, RouteInfo, Runtime, SessionRefresh, Transport,
+};
 pub use secret::Secret;
 
 /// Re-exported so generated code and users name one version.

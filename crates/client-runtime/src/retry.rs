@@ -178,7 +178,10 @@ mod tests {
         }
         // The code's class wins over the status: invalid_token is never retried.
         let code = ErrorCode::InvalidToken;
-        assert_eq!(p.decide(1, true, &Failure::Status { status: 401, code: Some(&code), retry_after: None }), Decision::Stop);
+        assert_eq!(
+            p.decide(1, true, &Failure::Status { status: 401, code: Some(&code), retry_after: None }),
+            Decision::Stop
+        );
     }
 
     #[test]

@@ -211,7 +211,9 @@ impl Runtime {
         let base = Url::parse(&config.base_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-            .ok_or_else(|| Error::InvalidRequest(format!("`{}` is not an absolute http(s) base URL", config.base_url)))?;
+            .ok_or_else(|| {
+                Error::InvalidRequest(format!("`{}` is not an absolute http(s) base URL", config.base_url))
+            })?;
         let http = match &config.http {
             Some(http) => http.clone(),
             None => reqwest::Client::builder()
@@ -260,7 +262,10 @@ impl Runtime {
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
         // Without a key, only idempotent methods are safe to send twice.
         let retry_safe = key_sent
-            || matches!(route.method, reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::PUT | reqwest::Method::DELETE);
+            || matches!(
+                route.method,
+                reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::PUT | reqwest::Method::DELETE
+            );
         let auto_refresh = options.auto_refresh.unwrap_or(self.config.auto_refresh);
 
         let first = self.attempts(route, &url, credentials, body.as_deref(), options, policy, retry_safe, 0).await;
@@ -322,7 +327,8 @@ impl Runtime {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, self.config.clock.now()));
                     let (code, message, extra) = decode_error_body(status, &bytes);
-                    let decision = policy.decide(attempt, retry_safe, &Failure::Status { status, code: Some(&code), retry_after });
+                    let decision =
+                        policy.decide(attempt, retry_safe, &Failure::Status { status, code: Some(&code), retry_after });
                     let failure = ApiFailure {
                         code,
                         message,
@@ -366,22 +372,34 @@ impl Runtime {
 
     /// Refreshes `session` through the spec's refresh route, with its cookies.
     async fn refresh(&self, session: &Session, options: &CallOptions) -> Result<(), Error> {
-        let refresh = self.config.refresh.ok_or_else(|| Error::InvalidRequest("the spec declares no refresh route".into()))?;
-        let cookie = session.cookie_header().ok_or_else(|| Error::InvalidRequest("the session has no refresh cookie".into()))?;
+        let refresh =
+            self.config.refresh.ok_or_else(|| Error::InvalidRequest("the spec declares no refresh route".into()))?;
+        let cookie =
+            session.cookie_header().ok_or_else(|| Error::InvalidRequest("the session has no refresh cookie".into()))?;
         let mut request = self.http.post(self.url(refresh.segments, None));
         if let Some(t) = options.timeout.or(self.config.timeout) {
             request = request.timeout(t);
         }
-        let mut value = HeaderValue::from_str(cookie.expose()).map_err(|_| Error::InvalidRequest("bad cookie".into()))?;
+        let mut value =
+            HeaderValue::from_str(cookie.expose()).map_err(|_| Error::InvalidRequest("bad cookie".into()))?;
         value.set_sensitive(true);
-        let response = request.header(reqwest::header::COOKIE, value).send().await.map_err(|e| transport_error(e, 1))?;
+        let response =
+            request.header(reqwest::header::COOKIE, value).send().await.map_err(|e| transport_error(e, 1))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(|e| transport_error(e, 1))?;
         if status >= 400 {
             let (code, message, extra) = decode_error_body(status, &bytes);
             let request_id = request_id(&headers);
-            return Err(Error::Api(Box::new(ApiFailure { code, message, status, request_id, extra, retry_after: None, attempts: 1 })));
+            return Err(Error::Api(Box::new(ApiFailure {
+                code,
+                message,
+                status,
+                request_id,
+                extra,
+                retry_after: None,
+                attempts: 1,
+            })));
         }
         let token = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -463,12 +481,14 @@ fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
 mod tests {
     use super::*;
 
-    const ROUTE: RouteInfo = RouteInfo { id: "record_conversion", method: reqwest::Method::POST, idempotency_field: Some("idempotencyKey") };
+    const ROUTE: RouteInfo =
+        RouteInfo { id: "record_conversion", method: reqwest::Method::POST, idempotency_field: Some("idempotencyKey") };
 
     #[test]
     fn a_missing_idempotency_key_is_generated_once() {
         let body = serde_json::json!({"ctx": "c", "idempotencyKey": null});
-        let (bytes, has_key) = encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
+        let (bytes, has_key) =
+            encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
         assert!(has_key);
         let sent: serde_json::Value = serde_json::from_slice(&bytes.unwrap_or_default()).unwrap_or_default();
         let key = sent["idempotencyKey"].as_str().unwrap_or_default();
@@ -481,13 +501,15 @@ mod tests {
         let (bytes, _) = encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
         assert!(String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("order-12345"));
         let options = CallOptions { idempotency_key: Some("mine".into()), ..CallOptions::default() };
-        let (bytes, _) = encode_body(&ROUTE, &options, Some(&serde_json::json!({"ctx": "c"}))).unwrap_or_else(|e| panic!("{e}"));
+        let (bytes, _) =
+            encode_body(&ROUTE, &options, Some(&serde_json::json!({"ctx": "c"}))).unwrap_or_else(|e| panic!("{e}"));
         assert!(String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("\"mine\""));
     }
 
     #[test]
     fn urls_encode_segments_and_keep_a_base_path() {
-        let rt = Runtime::new(Config::new("http://127.0.0.1:1/api/", RetryPolicy::never())).unwrap_or_else(|e| panic!("{e}"));
+        let rt = Runtime::new(Config::new("http://127.0.0.1:1/api/", RetryPolicy::never()))
+            .unwrap_or_else(|e| panic!("{e}"));
         let url = rt.url(&["v2", "handles", "a b/c", "links"], Some("limit=5"));
         assert_eq!(url.as_str(), "http://127.0.0.1:1/api/v2/handles/a%20b%2Fc/links?limit=5");
         assert!(Runtime::new(Config::new("not a url", RetryPolicy::never())).is_err());

@@ -77,7 +77,7 @@ fn retry_variant(r: RetryClass) -> proc_macro2::Ident {
 
 /// The crate's modules: the codes and their catalogue, the error envelope, and the
 /// typed details some codes carry.
-const MODULES: &[&str] = &["codes", "envelope", "details"];
+const MODULES: &[(&str, bool)] = &[("codes", true), ("envelope", true), ("details", true)];
 
 fn crate_docs(spec: &Spec, description: &str) -> String {
     format!(
@@ -118,11 +118,11 @@ fn codes_rs(spec: &Spec) -> TokenStream {
         quote! { Self::#v => #code, }
     });
     let info_arms = spec.errors.iter().enumerate().map(|(i, e)| {
-        let v = variant(e);
+        let (v, i) = (variant(e), rust::int(i as u64));
         quote! { Self::#v => Some(&CATALOGUE[#i]), }
     });
     let catalogue = spec.errors.iter().map(|e| {
-        let (code, status, meaning, fix) = (&e.code, e.status.value, &e.meaning, &e.fix);
+        let (code, status, meaning, fix) = (&e.code, rust::int(e.status.value), &e.meaning, &e.fix);
         let (category, retry) = (category_variant(e.category), retry_variant(e.retry));
         quote! {
             ErrorInfo {
@@ -135,7 +135,7 @@ fn codes_rs(spec: &Spec) -> TokenStream {
             },
         }
     });
-    let count = spec.errors.len();
+    let count = rust::int(spec.errors.len() as u64);
     let categories = Category::ALL.iter().map(|&c| {
         let (v, docs) = (category_variant(c), doc(category_doc(c)));
         quote! { #docs #v, }

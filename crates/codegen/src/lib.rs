@@ -6,6 +6,7 @@
 //! spec order, Rust is formatted by prettyplease, text comes from the minijinja templates
 //! in `templates/` (compiled in, so the output does not depend on the working directory).
 
+mod client_crate;
 mod errors_crate;
 mod rust;
 mod rust_types;
@@ -51,6 +52,7 @@ pub enum CodegenError {
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let templates = Templates::new();
     let mut files = errors_crate::generate(spec, &templates)?;
+    files.extend(client_crate::generate(spec, &templates)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

@@ -15,6 +15,11 @@ pub(crate) fn ident(name: &str) -> Ident {
     }
 }
 
+/// An integer literal without a type suffix (`401`, not `401u16`).
+pub(crate) fn int(n: impl Into<u64>) -> proc_macro2::Literal {
+    proc_macro2::Literal::u64_unsuffixed(n.into())
+}
+
 /// `#[doc = " …"]` lines for a description (one attribute per line, so prettyplease
 /// prints them as `///` comments).
 pub(crate) fn doc(text: &str) -> TokenStream {
@@ -23,20 +28,23 @@ pub(crate) fn doc(text: &str) -> TokenStream {
 }
 
 /// The root of a generated crate: the header, the crate docs, and one module per
-/// part, each re-exported.
+/// part; modules with public items are re-exported (`(name, re-export)` pairs).
 ///
 /// Modules are declared `#[rustfmt::skip]`: they are formatted by prettyplease, and
 /// `cargo fmt` must neither rewrite them nor fight `cargo xtask codegen --check`. The
 /// root itself is written in the shape rustfmt leaves unchanged.
-pub(crate) fn crate_root(header: &str, docs: &str, modules: &[&str]) -> String {
+pub(crate) fn crate_root(header: &str, docs: &str, modules: &[(&str, bool)]) -> String {
     let mut out = comment_header(header);
     for line in docs.trim().lines() {
         out.push_str(if line.is_empty() { "//!" } else { "//! " });
         out.push_str(line);
         out.push('\n');
     }
-    for module in modules {
-        out.push_str(&format!("\n#[rustfmt::skip]\nmod {module};\npub use {module}::*;\n"));
+    for (module, reexport) in modules {
+        out.push_str(&format!("\n#[rustfmt::skip]\nmod {module};\n"));
+        if *reexport {
+            out.push_str(&format!("pub use {module}::*;\n"));
+        }
     }
     out
 }
@@ -61,19 +69,22 @@ pub(crate) fn file(artifact: &'static str, header: &str, tokens: TokenStream) ->
     Ok(out)
 }
 
-/// prettyplease puts top-level items back to back; a blank line after each one that
-/// ends (a closing brace or a semicolon at column 0) makes the file readable.
+/// prettyplease puts items back to back; a blank line after each item that ends (a
+/// closing brace or a semicolon) at module or impl level makes the file readable.
 fn separate_items(code: &str) -> String {
+    let indent = |l: &str| l.len() - l.trim_start().len();
     let mut out = String::with_capacity(code.len() + code.len() / 20);
     let mut previous: Option<&str> = None;
     for line in code.lines() {
-        let top_level = !line.starts_with(' ') && !line.is_empty();
-        if let (Some(prev), true) = (previous, top_level) {
-            let closes = line.starts_with(['}', ')', ']']);
-            let prev_ended = !prev.starts_with(' ') && (prev.ends_with('}') || prev.ends_with(';'));
+        if let Some(prev) = previous.filter(|_| !line.is_empty()) {
+            let level = indent(line);
+            let item_level = level <= 4 && level == indent(prev);
+            let closes = line.trim_start().starts_with(['}', ')', ']']);
+            let prev_ended = prev.ends_with('}') || prev.ends_with(';');
             let imports = prev.starts_with("use ") && line.starts_with("use ");
+            let fields = level > 0 && prev.ends_with(';') && !prev.trim_start().starts_with("type ");
             let after_crate_docs = prev.starts_with("//!") && !line.starts_with("//!");
-            if (prev_ended && !closes && !imports) || after_crate_docs {
+            if (item_level && prev_ended && !closes && !imports && !fields) || after_crate_docs {
                 out.push('\n');
             }
         }

@@ -59,8 +59,23 @@ impl Templates {
     /// The do-not-edit header naming the spec files and the command, without comment
     /// markers.
     pub fn header(&self, sources: &[String]) -> Result<String, CodegenError> {
-        let text = self.render("header.j2", minijinja::context! { sources => sources.to_vec() })?;
+        let sources = summarize_sources(sources);
+        let text = self.render("header.j2", minijinja::context! { sources })?;
         Ok(text.trim_end().to_owned())
+    }
+}
+
+/// Up to three files are named; more are named by their folder and count.
+fn summarize_sources(sources: &[String]) -> Vec<String> {
+    if sources.len() <= 3 {
+        return sources.to_vec();
+    }
+    let folder = |s: &String| s.split('/').next().unwrap_or_default().to_owned();
+    let first = sources.first().map(folder).unwrap_or_default();
+    if sources.iter().all(|s| folder(s) == first && s.contains('/')) {
+        vec![format!("{first}/ ({} files)", sources.len())]
+    } else {
+        vec![format!("{} spec files", sources.len())]
     }
 }
 

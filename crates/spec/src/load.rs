@@ -169,6 +169,7 @@ fn auth_mode(n: &Node, sink: &mut Sink) -> Option<AuthMode> {
             "route_prefix",
             "lifetime_days",
             "errors",
+            "session",
             "source",
         ],
         sink,
@@ -200,8 +201,16 @@ fn auth_mode(n: &Node, sink: &mut Sink) -> Option<AuthMode> {
             })
         })
         .unwrap_or_default();
+    let session = f.get("session").and_then(|s| {
+        let g = fields(s, "`session`", &["login", "refresh", "token_field"], sink)?;
+        let login = g.required("login", "`session`", sink).and_then(|n| read::spanned_string(n, sink));
+        let refresh = g.required("refresh", "`session`", sink).and_then(|n| read::spanned_string(n, sink));
+        let token_field = g.required("token_field", "`session`", sink).and_then(|n| read::spanned_string(n, sink));
+        Some(SessionSpec { login: login?, refresh: refresh?, token_field: token_field? })
+    });
     Some(AuthMode {
         kind: kind?,
+        session,
         description: f.text("description", sink),
         transports,
         token_format,

@@ -123,6 +123,8 @@ pub struct AuthMode {
     pub lifetime_days: Option<u32>,
     /// The error codes for a missing, an invalid and an expired credential.
     pub errors: AuthErrors,
+    /// How a session starts and refreshes (JWT only).
+    pub session: Option<SessionSpec>,
     /// The doc page this comes from.
     pub source: String,
     /// Where the mode is declared.
@@ -140,6 +142,17 @@ pub struct AuthErrors {
     pub expired: Option<Spanned<String>>,
     /// Used on another resource than the one it is bound to (PAT on another handle).
     pub wrong_binding: Option<Spanned<String>>,
+}
+
+/// The routes that start and refresh a user session.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    /// The route id of login (it answers with the token and sets the refresh cookie).
+    pub login: Spanned<String>,
+    /// The route id of refresh (it reads the refresh cookie).
+    pub refresh: Spanned<String>,
+    /// The response field holding the access token.
+    pub token_field: Spanned<String>,
 }
 
 /// The shape of a token: `prefix` + id + `separator` + secret.

@@ -145,10 +145,52 @@ impl Validator<'_> {
                     }
                 }
             }
+            if let Some(session) = &mode.session {
+                self.session(mode.kind, session);
+            }
             let e = &mode.errors;
             for code in [&e.missing, &e.invalid, &e.expired, &e.wrong_binding].into_iter().flatten() {
                 self.error_code(code);
             }
+        }
+    }
+
+    fn session(&mut self, kind: AuthKind, session: &SessionSpec) {
+        let spec = self.spec;
+        if kind != AuthKind::Jwt {
+            self.push(Diagnostic::new(
+                &session.login.loc,
+                format!("only the `jwt` mode has a session, not `{}`", kind.as_str()),
+            ));
+        }
+        let ids: Vec<&str> = spec.routes().map(|r| r.id.value.as_str()).collect();
+        self.reference("route id", &session.refresh, ids.iter().copied());
+        self.reference("route id", &session.login, ids.iter().copied());
+        let login = spec.routes().find(|r| r.id.value == session.login.value);
+        let fields =
+            login.and_then(|r| r.response.as_ref()).and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(
+                |t| match &t.kind {
+                    TypeKind::Object(fields) => fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+                    _ => Vec::new(),
+                },
+            );
+        match fields {
+            Some(fields) if !fields.contains(&session.token_field.value.as_str()) => {
+                let field = &session.token_field;
+                self.push(
+                    Diagnostic::new(&field.loc, format!("the login answer has no field `{}`", field.value))
+                        .help(help_for(&field.value, fields.iter().copied())),
+                );
+            }
+            Some(_) => {}
+            None if login.is_some() => self.push(
+                Diagnostic::new(
+                    &session.login.loc,
+                    format!("login route `{}` has no object response type", session.login.value),
+                )
+                .help("the access token is read from a field of the login answer"),
+            ),
+            None => {}
         }
     }
 

@@ -220,9 +220,33 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         34,
         "error catalogue",
     ),
-    ("declared parameter not in the path", "        source: short-links.md\n      - id: pat_get_link", "        params: { rev: string }\n        source: short-links.md\n      - id: pat_get_link", "parameter `rev` of `upsert_link` is not in its path", 74, 19, "add `{rev}` to the path"),
-    ("type name not UpperCamelCase", "  Link:\n", "  link_type:\n", "type name `link_type` is not UpperCamelCase", 55, 3, "rename it `LinkType`"),
-    ("handle role without a handle", "path: /v2/handles/{handle}/links/{slug}", "path: /v2/links/{slug}", "route `upsert_link` needs handle role `CREATOR` but its path has no `{handle}`", 70, 19, "platform role"),
+    (
+        "declared parameter not in the path",
+        "        source: short-links.md\n      - id: pat_get_link",
+        "        params: { rev: string }\n        source: short-links.md\n      - id: pat_get_link",
+        "parameter `rev` of `upsert_link` is not in its path",
+        74,
+        19,
+        "add `{rev}` to the path",
+    ),
+    (
+        "type name not UpperCamelCase",
+        "  Link:\n",
+        "  link_type:\n",
+        "type name `link_type` is not UpperCamelCase",
+        55,
+        3,
+        "rename it `LinkType`",
+    ),
+    (
+        "handle role without a handle",
+        "path: /v2/handles/{handle}/links/{slug}",
+        "path: /v2/links/{slug}",
+        "route `upsert_link` needs handle role `CREATOR` but its path has no `{handle}`",
+        70,
+        19,
+        "platform role",
+    ),
 ];
 
 #[test]

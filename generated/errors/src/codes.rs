@@ -144,10 +144,10 @@ pub struct ErrorInfo {
 pub const RETRY_AFTER_HEADER: &str = "Retry-After";
 
 /// Every entry of the catalogue, in spec order.
-pub static CATALOGUE: [ErrorInfo; 29usize] = [
+pub static CATALOGUE: [ErrorInfo; 29] = [
     ErrorInfo {
         code: "missing_bearer_token",
-        status: 401u16,
+        status: 401,
         category: ErrorCategory::Authentication,
         retry: RetryClass::Never,
         meaning: "No Authorization header was sent.",
@@ -155,7 +155,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "invalid_token",
-        status: 401u16,
+        status: 401,
         category: ErrorCategory::Authentication,
         retry: RetryClass::Never,
         meaning: "The token is malformed, unknown, revoked, or its secret is wrong.",
@@ -163,7 +163,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "token_expired",
-        status: 401u16,
+        status: 401,
         category: ErrorCategory::Authentication,
         retry: RetryClass::Never,
         meaning: "The JWT or PAT is past its expiry.",
@@ -171,7 +171,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "expired_magic_link",
-        status: 401u16,
+        status: 401,
         category: ErrorCategory::Authentication,
         retry: RetryClass::Never,
         meaning: "The visitor magic link is older than 15 minutes.",
@@ -179,7 +179,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "used_magic_link",
-        status: 401u16,
+        status: 401,
         category: ErrorCategory::Authentication,
         retry: RetryClass::Never,
         meaning: "The visitor magic link was already used.",
@@ -187,7 +187,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "visitor_session_required",
-        status: 401u16,
+        status: 401,
         category: ErrorCategory::Authentication,
         retry: RetryClass::Never,
         meaning: "The visitor session cookie is missing, unknown or expired.",
@@ -195,7 +195,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "insufficient_scope",
-        status: 403u16,
+        status: 403,
         category: ErrorCategory::Permission,
         retry: RetryClass::Never,
         meaning: "The PAT lacks a scope the route requires, or is bound to another handle.",
@@ -203,7 +203,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "insufficient_role",
-        status: 403u16,
+        status: 403,
         category: ErrorCategory::Permission,
         retry: RetryClass::Never,
         meaning: "The user's role on the handle is below the route's minimum role.",
@@ -211,7 +211,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "feature_locked",
-        status: 403u16,
+        status: 403,
         category: ErrorCategory::Permission,
         retry: RetryClass::Never,
         meaning: "The handle's plan does not include the feature the route needs.",
@@ -219,7 +219,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "invalid_payload",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "The request body is not valid JSON or has the wrong shape.",
@@ -227,7 +227,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "validation_error",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "A field or parameter breaks a rule (missing, wrong type, out of range).",
@@ -235,7 +235,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "invalid_slug",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "The slug does not match `^[A-Za-z0-9_-]{4,24}$`.",
@@ -243,7 +243,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "invalid_destination_url",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "The destination is not a valid HTTP(S) URL, or is blocked.",
@@ -251,7 +251,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "invalid_collaborators",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "The collaborators array is malformed.",
@@ -259,7 +259,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "new_owner_required",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "`newOwnerUserId` is missing.",
@@ -267,7 +267,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "invalid_ctx",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "The conversion's `ctx` is malformed, badly signed or expired.",
@@ -275,7 +275,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "missing_entrypoint",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "The site deployment has no root `index.html`.",
@@ -283,7 +283,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "domain_purchase_deprecated",
-        status: 400u16,
+        status: 400,
         category: ErrorCategory::InvalidRequest,
         retry: RetryClass::Never,
         meaning: "Buying a domain through the platform was removed.",
@@ -291,7 +291,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "not_found",
-        status: 404u16,
+        status: 404,
         category: ErrorCategory::NotFound,
         retry: RetryClass::Never,
         meaning: "The resource, or the route, does not exist.",
@@ -299,7 +299,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "handle_not_found",
-        status: 404u16,
+        status: 404,
         category: ErrorCategory::NotFound,
         retry: RetryClass::Never,
         meaning: "The handle does not exist.",
@@ -307,7 +307,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "conflict",
-        status: 409u16,
+        status: 409,
         category: ErrorCategory::Conflict,
         retry: RetryClass::Never,
         meaning: "The resource already exists, or its state forbids the change (also an idempotency key reused with another body).",
@@ -315,7 +315,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "connect_not_configured",
-        status: 409u16,
+        status: 409,
         category: ErrorCategory::Conflict,
         retry: RetryClass::Never,
         meaning: "Stripe Connect is not set up for the handle.",
@@ -323,7 +323,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "file_expired",
-        status: 410u16,
+        status: 410,
         category: ErrorCategory::Gone,
         retry: RetryClass::Never,
         meaning: "The file is past its expiry.",
@@ -331,7 +331,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "rate_limited",
-        status: 429u16,
+        status: 429,
         category: ErrorCategory::RateLimit,
         retry: RetryClass::AfterHeader,
         meaning: "The per-minute rate limit or the daily write quota of the handle's plan is spent.",
@@ -339,7 +339,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "internal_error",
-        status: 500u16,
+        status: 500,
         category: ErrorCategory::Server,
         retry: RetryClass::Backoff,
         meaning: "The server failed unexpectedly.",
@@ -347,7 +347,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "bad_gateway",
-        status: 502u16,
+        status: 502,
         category: ErrorCategory::Server,
         retry: RetryClass::Backoff,
         meaning: "An upstream service answered badly.",
@@ -355,7 +355,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "service_unavailable",
-        status: 503u16,
+        status: 503,
         category: ErrorCategory::Server,
         retry: RetryClass::Backoff,
         meaning: "The service is temporarily unavailable.",
@@ -363,7 +363,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "knowledge_unavailable",
-        status: 503u16,
+        status: 503,
         category: ErrorCategory::Server,
         retry: RetryClass::Backoff,
         meaning: "The knowledge subsystem is unavailable.",
@@ -371,7 +371,7 @@ pub static CATALOGUE: [ErrorInfo; 29usize] = [
     },
     ErrorInfo {
         code: "gateway_timeout",
-        status: 504u16,
+        status: 504,
         category: ErrorCategory::Server,
         retry: RetryClass::Backoff,
         meaning: "An upstream service did not answer in time.",
@@ -447,6 +447,7 @@ impl ErrorCode {
             other => Self::Unknown(other.to_owned()),
         }
     }
+
     /// The wire string.
     pub fn as_str(&self) -> &str {
         match self {
@@ -482,57 +483,63 @@ impl ErrorCode {
             Self::Unknown(code) => code,
         }
     }
+
     /// The catalogue entry; `None` for an unknown code.
     pub fn info(&self) -> Option<&'static ErrorInfo> {
         match self {
-            Self::MissingBearerToken => Some(&CATALOGUE[0usize]),
-            Self::InvalidToken => Some(&CATALOGUE[1usize]),
-            Self::TokenExpired => Some(&CATALOGUE[2usize]),
-            Self::ExpiredMagicLink => Some(&CATALOGUE[3usize]),
-            Self::UsedMagicLink => Some(&CATALOGUE[4usize]),
-            Self::VisitorSessionRequired => Some(&CATALOGUE[5usize]),
-            Self::InsufficientScope => Some(&CATALOGUE[6usize]),
-            Self::InsufficientRole => Some(&CATALOGUE[7usize]),
-            Self::FeatureLocked => Some(&CATALOGUE[8usize]),
-            Self::InvalidPayload => Some(&CATALOGUE[9usize]),
-            Self::ValidationError => Some(&CATALOGUE[10usize]),
-            Self::InvalidSlug => Some(&CATALOGUE[11usize]),
-            Self::InvalidDestinationUrl => Some(&CATALOGUE[12usize]),
-            Self::InvalidCollaborators => Some(&CATALOGUE[13usize]),
-            Self::NewOwnerRequired => Some(&CATALOGUE[14usize]),
-            Self::InvalidCtx => Some(&CATALOGUE[15usize]),
-            Self::MissingEntrypoint => Some(&CATALOGUE[16usize]),
-            Self::DomainPurchaseDeprecated => Some(&CATALOGUE[17usize]),
-            Self::NotFound => Some(&CATALOGUE[18usize]),
-            Self::HandleNotFound => Some(&CATALOGUE[19usize]),
-            Self::Conflict => Some(&CATALOGUE[20usize]),
-            Self::ConnectNotConfigured => Some(&CATALOGUE[21usize]),
-            Self::FileExpired => Some(&CATALOGUE[22usize]),
-            Self::RateLimited => Some(&CATALOGUE[23usize]),
-            Self::InternalError => Some(&CATALOGUE[24usize]),
-            Self::BadGateway => Some(&CATALOGUE[25usize]),
-            Self::ServiceUnavailable => Some(&CATALOGUE[26usize]),
-            Self::KnowledgeUnavailable => Some(&CATALOGUE[27usize]),
-            Self::GatewayTimeout => Some(&CATALOGUE[28usize]),
+            Self::MissingBearerToken => Some(&CATALOGUE[0]),
+            Self::InvalidToken => Some(&CATALOGUE[1]),
+            Self::TokenExpired => Some(&CATALOGUE[2]),
+            Self::ExpiredMagicLink => Some(&CATALOGUE[3]),
+            Self::UsedMagicLink => Some(&CATALOGUE[4]),
+            Self::VisitorSessionRequired => Some(&CATALOGUE[5]),
+            Self::InsufficientScope => Some(&CATALOGUE[6]),
+            Self::InsufficientRole => Some(&CATALOGUE[7]),
+            Self::FeatureLocked => Some(&CATALOGUE[8]),
+            Self::InvalidPayload => Some(&CATALOGUE[9]),
+            Self::ValidationError => Some(&CATALOGUE[10]),
+            Self::InvalidSlug => Some(&CATALOGUE[11]),
+            Self::InvalidDestinationUrl => Some(&CATALOGUE[12]),
+            Self::InvalidCollaborators => Some(&CATALOGUE[13]),
+            Self::NewOwnerRequired => Some(&CATALOGUE[14]),
+            Self::InvalidCtx => Some(&CATALOGUE[15]),
+            Self::MissingEntrypoint => Some(&CATALOGUE[16]),
+            Self::DomainPurchaseDeprecated => Some(&CATALOGUE[17]),
+            Self::NotFound => Some(&CATALOGUE[18]),
+            Self::HandleNotFound => Some(&CATALOGUE[19]),
+            Self::Conflict => Some(&CATALOGUE[20]),
+            Self::ConnectNotConfigured => Some(&CATALOGUE[21]),
+            Self::FileExpired => Some(&CATALOGUE[22]),
+            Self::RateLimited => Some(&CATALOGUE[23]),
+            Self::InternalError => Some(&CATALOGUE[24]),
+            Self::BadGateway => Some(&CATALOGUE[25]),
+            Self::ServiceUnavailable => Some(&CATALOGUE[26]),
+            Self::KnowledgeUnavailable => Some(&CATALOGUE[27]),
+            Self::GatewayTimeout => Some(&CATALOGUE[28]),
             Self::Unknown(_) => None,
         }
     }
+
     /// The HTTP status the catalogue gives the code.
     pub fn status(&self) -> Option<u16> {
         self.info().map(|i| i.status)
     }
+
     /// The category of the code.
     pub fn category(&self) -> Option<ErrorCategory> {
         self.info().map(|i| i.category)
     }
+
     /// The retry class of the code.
     pub fn retry_class(&self) -> Option<RetryClass> {
         self.info().map(|i| i.retry)
     }
+
     /// What the code means.
     pub fn description(&self) -> Option<&'static str> {
         self.info().map(|i| i.meaning)
     }
+
     /// What the caller should do about it.
     pub fn fix(&self) -> Option<&'static str> {
         self.info().map(|i| i.fix)
@@ -547,6 +554,7 @@ impl fmt::Display for ErrorCode {
 
 impl ::std::str::FromStr for ErrorCode {
     type Err = ::std::convert::Infallible;
+
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self::from_wire(s))
     }

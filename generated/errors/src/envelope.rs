@@ -41,6 +41,7 @@ impl ApiError {
             extra: ::serde_json::Map::new(),
         }
     }
+
     /// The extra fields decoded as the typed details of the code.
     pub fn details(&self) -> Result<ErrorDetails, ::serde_json::Error> {
         let extra = ::serde_json::Value::Object(self.extra.clone());

@@ -1,0 +1,590 @@
+//! `generated/client`: one async method per route on the client type of its auth mode,
+//! typed path, query, body and answer, rustdoc from the spec. The request pipeline is
+//! `tenx-client-runtime`; each method only describes its call.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use minijinja::context;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use tenx_spec::{AuthKind, Family, Field, Route, Spec, Transport, TypeKind, TypeRef};
+
+use crate::rust::{self, doc, ident};
+use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
+
+const DIR: &str = "generated/client";
+
+pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let header = templates.header(&sources(
+        spec,
+        std::iter::once(&spec.api.loc)
+            .chain(spec.auth_modes.iter().map(|m| &m.loc))
+            .chain(spec.families.iter().map(|f| &f.loc))
+            .chain(model_types(spec).iter().map(|t| &t.loc)),
+    ))?;
+    let name = format!("{}-client", spec.api.name);
+    let description =
+        format!("A typed async client of the {}, with its auth, retry and idempotency rules.", spec.api.title);
+    let readme = "Start from `Client::new(base_url)`; `sign_in`, `with_jwt`, `with_pat` and \
+                  `with_visitor_cookie` give the clients of the other auth modes, each with exactly \
+                  the routes its credential may call. Retries follow the spec's policy \
+                  (`retry_policy()`), overridable per client (`Config`) and per call (`with_options`).";
+    let krate = context! {
+        name => name,
+        version => "0.1.0",
+        description => description.clone(),
+        readme => readme,
+        dependencies => [format!("{}-client-runtime", spec.api.name), "serde".to_owned(), "serde_json".to_owned()],
+    };
+    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+    let mut modules = vec![("clients", true), ("models", true)];
+    // A family module exports types only when a route has a query or typed outcomes.
+    modules.extend(
+        spec.families
+            .iter()
+            .map(|f| (f.name.as_str(), f.routes.iter().any(|r| !r.query.is_empty() || r.success.len() > 1))),
+    );
+    let mut files = vec![
+        GeneratedFile {
+            path: format!("{DIR}/Cargo.toml"),
+            contents: templates
+                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/README.md"),
+            contents: templates
+                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/src/lib.rs"),
+            contents: rust::crate_root(&header, &crate_docs(spec, &description), &modules),
+        },
+        GeneratedFile {
+            path: format!("{DIR}/src/clients.rs"),
+            contents: rust::file("client", &header, clients_rs(spec))?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/src/models.rs"),
+            contents: rust::file("client", &header, models_rs(spec))?,
+        },
+    ];
+    for family in &spec.families {
+        files.push(GeneratedFile {
+            path: format!("{DIR}/src/{}.rs", family.name),
+            contents: rust::file("client", &header, family_rs(spec, family))?,
+        });
+    }
+    Ok(files)
+}
+
+fn crate_docs(spec: &Spec, description: &str) -> String {
+    format!(
+        "{description}\n\n\
+         Auth is in the types: `Client` calls the routes that need no credential, `JwtClient`\n\
+         the JWT routes, `PatClient` the PAT routes of the one handle its token is bound to,\n\
+         and `VisitorClient` the visitor-cookie routes. Calling a route with the wrong\n\
+         credential does not compile.\n\n\
+         Errors are [`Error`]; API errors carry the [`tenx_errors::ErrorCode`] of the catalogue\n\
+         ({} codes). The crate has {} routes in {} families.",
+        spec.errors.len(),
+        spec.routes().count(),
+        spec.families.len(),
+    )
+}
+
+/// Types the routes use (requests, responses, query enums), with what they reach.
+fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
+    let mut roots: Vec<&str> = Vec::new();
+    for r in spec.routes() {
+        let tys = r.request.iter().chain(&r.response).map(|t| &t.value);
+        let params = r.query.iter().chain(&r.path_params).map(|f| &f.ty.value);
+        roots.extend(tys.chain(params).filter_map(TypeRef::named));
+    }
+    rust_types::closure(spec, &roots)
+}
+
+fn models_rs(spec: &Spec) -> TokenStream {
+    let items = rust_types::items(&model_types(spec));
+    quote! {
+        //! Request and response types of the routes.
+
+        #items
+    }
+}
+
+fn transport_tokens(spec: &Spec, kind: AuthKind) -> TokenStream {
+    match spec.auth_mode(kind).and_then(|m| m.transports.first()) {
+        Some(Transport::Header { name, scheme }) => {
+            let scheme = match scheme {
+                Some(s) => quote!(Some(#s)),
+                None => quote!(None),
+            };
+            quote!(Transport::Header { name: #name, scheme: #scheme })
+        }
+        Some(Transport::Cookie { name }) => quote!(Transport::Cookie { name: #name }),
+        None => quote!(Transport::Header { name: "Authorization", scheme: Some("Bearer") }),
+    }
+}
+
+fn clients_rs(spec: &Spec) -> TokenStream {
+    let r = &spec.retry;
+    let statuses = |list: &[u16]| {
+        let list = list.iter().map(|&s| rust::int(s));
+        quote!(vec![#(#list),*])
+    };
+    let (after, backoff_statuses, never) =
+        (statuses(&r.after_header_statuses), statuses(&r.backoff_statuses), statuses(&r.never_statuses));
+    let backoff = r.backoff_seconds.iter().map(|&s| {
+        let s = rust::int(s);
+        quote!(Duration::from_secs(#s))
+    });
+    let max_attempts = rust::int(r.max_attempts.value);
+    let max_wait = rust::int(r.max_retry_after_seconds);
+    let retry_transport = r.retry_transport_errors;
+    let base_url = &spec.api.base_url;
+    let pat = spec.auth_mode(AuthKind::Pat);
+    let (prefix, separator, display) = pat
+        .and_then(|m| m.token_format.as_ref())
+        .map(|f| (f.prefix.clone(), f.separator.chars().next().unwrap_or('.'), f.display.clone()))
+        .unwrap_or_default();
+    let bound = pat.and_then(|m| m.bound_to.clone()).unwrap_or_else(|| "handle".to_owned());
+    let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
+    let (jwt_t, pat_t, visitor_t) = (
+        transport_tokens(spec, AuthKind::Jwt),
+        transport_tokens(spec, AuthKind::Pat),
+        transport_tokens(spec, AuthKind::VisitorCookie),
+    );
+    let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
+    let refresh = session.and_then(|s| spec.routes().find(|r| r.id.value == s.refresh.value));
+    let refresh_config = match (session, refresh) {
+        (Some(s), Some(route)) => {
+            let segments = route.path.value.split('/').filter(|s| !s.is_empty()).map(str::to_owned);
+            let token = &s.token_field.value;
+            quote! { .session_refresh(SessionRefresh { segments: &[#(#segments),*], token_field: #token }) }
+        }
+        _ => quote!(),
+    };
+    let sign_in = session.and_then(|s| spec.routes().find(|r| r.id.value == s.login.value)).map(|login| {
+        let method = ident(&login.id.value);
+        let body = login.request.as_ref().map(|t| rust_types::rust_type(&t.value)).unwrap_or(quote!(()));
+        let token = ident(&session.map(|s| s.token_field.value.to_snake_case()).unwrap_or_default());
+        let docs = doc(&format!(
+            "Logs in (`{} {}`) and returns a client holding the session: the access token and\nthe refresh cookie login set.",
+            login.method.as_str(),
+            login.path.value
+        ));
+        quote! {
+            #docs
+            pub async fn sign_in(&self, body: &#body) -> Result<JwtClient, Error> {
+                let answer = self.#method(body).await?;
+                let session = Session::from_login(answer.body.#token.clone(), &answer.headers);
+                Ok(self.with_session(session))
+            }
+        }
+    });
+    let bound_ident = ident(&bound.to_snake_case());
+    let login_body = session
+        .and_then(|s| spec.routes().find(|r| r.id.value == s.login.value))
+        .and_then(|r| r.request.as_ref())
+        .and_then(|t| t.value.named())
+        .map(|n| {
+            let n = ident(n);
+            quote!(use crate::models::#n;)
+        });
+
+    quote! {
+        //! The clients, one per auth mode, and the spec's settings.
+
+        use ::std::sync::Arc;
+        use ::std::time::Duration;
+
+        use tenx_client_runtime::{
+            CallOptions, Config, Credentials, Error, Jitter, Pat, PatError, PatFormat, RetryPolicy, Runtime, Secret,
+            Session, SessionRefresh, Transport,
+        };
+
+        #login_body
+
+        /// The API's production base URL.
+        pub const BASE_URL: &str = #base_url;
+
+        /// The PAT format of the spec.
+        pub const PAT_FORMAT: PatFormat = PatFormat { prefix: #prefix, separator: #separator, display: #display };
+
+        const JWT: Transport = #jwt_t;
+        const PAT: Transport = #pat_t;
+        const VISITOR: Transport = #visitor_t;
+
+        /// The retry policy of the spec.
+        pub fn retry_policy() -> RetryPolicy {
+            RetryPolicy {
+                after_header_statuses: #after,
+                backoff_statuses: #backoff_statuses,
+                never_statuses: #never,
+                backoff: vec![#(#backoff),*],
+                max_attempts: #max_attempts,
+                max_retry_after: Duration::from_secs(#max_wait),
+                retry_transport_errors: #retry_transport,
+                jitter: Jitter::None,
+            }
+        }
+
+        /// Settings for `base_url`: the spec's retry policy and session refresh.
+        pub fn config(base_url: impl Into<String>) -> Config {
+            Config::new(base_url, retry_policy()) #refresh_config
+        }
+
+        /// Checks a PAT against [`PAT_FORMAT`] before anything is sent.
+        pub fn parse_pat(token: &str) -> Result<Pat, PatError> {
+            Pat::parse(token, &PAT_FORMAT)
+        }
+
+        /// The client for routes that need no credential, and the start of the others.
+        #[derive(Debug, Clone)]
+        pub struct Client {
+            pub(crate) runtime: Arc<Runtime>,
+            pub(crate) options: CallOptions,
+        }
+
+        impl Client {
+            /// A client of `base_url` with the spec's settings.
+            pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
+                Self::with_config(config(base_url))
+            }
+
+            /// A client with these settings (start from [`config`]).
+            pub fn with_config(config: Config) -> Result<Self, Error> {
+                Ok(Client { runtime: Runtime::new(config)?, options: CallOptions::default() })
+            }
+
+            /// The same client with per-call overrides (retry policy, timeout, key).
+            pub fn with_options(&self, options: CallOptions) -> Self {
+                Client { runtime: self.runtime.clone(), options }
+            }
+
+            /// A client carrying a JWT (no refresh).
+            pub fn with_jwt(&self, token: impl Into<Secret>) -> JwtClient {
+                self.with_session(Session::from_token(token))
+            }
+
+            /// A client carrying a session (refreshes when `auto_refresh` is on).
+            pub fn with_session(&self, session: Session) -> JwtClient {
+                JwtClient { base: self.clone(), session }
+            }
+
+            /// A client carrying a PAT bound to `handle`; the token is checked first.
+            pub fn with_pat(&self, token: &str, handle: impl Into<String>) -> Result<PatClient, PatError> {
+                Ok(PatClient { base: self.clone(), pat: parse_pat(token)?, handle: handle.into() })
+            }
+
+            /// A client carrying a visitor session cookie.
+            pub fn with_visitor_cookie(&self, cookie: impl Into<Secret>) -> VisitorClient {
+                VisitorClient { base: self.clone(), cookie: cookie.into() }
+            }
+
+            #sign_in
+
+            pub(crate) fn credentials(&self) -> Credentials<'_> {
+                Credentials::None
+            }
+        }
+
+        /// The client for JWT routes: a signed-in user's session.
+        #[derive(Debug, Clone)]
+        pub struct JwtClient {
+            pub(crate) base: Client,
+            pub(crate) session: Session,
+        }
+
+        impl JwtClient {
+            /// The session (its token is refreshed in place).
+            pub fn session(&self) -> &Session {
+                &self.session
+            }
+
+            /// The same client with per-call overrides.
+            pub fn with_options(&self, options: CallOptions) -> Self {
+                JwtClient { base: self.base.with_options(options), session: self.session.clone() }
+            }
+
+            pub(crate) fn credentials(&self) -> Credentials<'_> {
+                Credentials::Session(JWT, &self.session)
+            }
+        }
+
+        /// The client for PAT routes of the one handle its token is bound to.
+        #[derive(Debug, Clone)]
+        pub struct PatClient {
+            pub(crate) base: Client,
+            pub(crate) pat: Pat,
+            pub(crate) handle: String,
+        }
+
+        impl PatClient {
+            #bound_doc
+            pub fn #bound_ident(&self) -> &str {
+                &self.handle
+            }
+
+            /// The token (its secret never shows).
+            pub fn pat(&self) -> &Pat {
+                &self.pat
+            }
+
+            /// The same client with per-call overrides.
+            pub fn with_options(&self, options: CallOptions) -> Self {
+                PatClient { base: self.base.with_options(options), pat: self.pat.clone(), handle: self.handle.clone() }
+            }
+
+            pub(crate) fn credentials(&self) -> Credentials<'_> {
+                Credentials::Pat(PAT, &self.pat)
+            }
+        }
+
+        /// The client for visitor-cookie routes.
+        #[derive(Debug, Clone)]
+        pub struct VisitorClient {
+            pub(crate) base: Client,
+            pub(crate) cookie: Secret,
+        }
+
+        impl VisitorClient {
+            /// The same client with per-call overrides.
+            pub fn with_options(&self, options: CallOptions) -> Self {
+                VisitorClient { base: self.base.with_options(options), cookie: self.cookie.clone() }
+            }
+
+            pub(crate) fn credentials(&self) -> Credentials<'_> {
+                Credentials::Visitor(VISITOR, &self.cookie)
+            }
+        }
+    }
+}
+
+/// The client type a route's auth kind lives on, and how it reaches the base client.
+fn client_of(kind: AuthKind) -> (TokenStream, TokenStream) {
+    match kind {
+        AuthKind::None => (quote!(Client), quote!(self)),
+        AuthKind::Jwt => (quote!(JwtClient), quote!(self.base)),
+        AuthKind::Pat => (quote!(PatClient), quote!(self.base)),
+        AuthKind::VisitorCookie => (quote!(VisitorClient), quote!(self.base)),
+    }
+}
+
+fn camel(route: &Route) -> String {
+    route.id.value.to_upper_camel_case()
+}
+
+fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
+    let docs = format!("{} ({} routes).", family.description.trim_end_matches('.'), family.routes.len());
+    let docs = docs.lines().map(|l| format!(" {l}"));
+    let support = family.routes.iter().map(|r| route_support(spec, r));
+    let impls = AuthKind::ALL.iter().filter_map(|&kind| {
+        let routes: Vec<&Route> = family.routes.iter().filter(|r| r.accepts(kind)).collect();
+        if routes.is_empty() {
+            return None;
+        }
+        let (client, _) = client_of(kind);
+        let methods = routes.iter().map(|r| method(spec, r, kind));
+        Some(quote! {
+            impl #client {
+                #(#methods)*
+            }
+        })
+    });
+    let uses_models = family.routes.iter().any(|r| {
+        r.request.iter().chain(&r.response).any(|t| t.value.named().is_some())
+            || r.query.iter().any(|q| q.ty.value.named().is_some())
+    });
+    let models = uses_models.then(|| {
+        quote!(
+            #[allow(unused_imports)]
+            use crate::models::*;
+        )
+    });
+    quote! {
+        #( #![doc = #docs] )*
+
+        use tenx_client_runtime::{Error, Response, RouteInfo};
+        use tenx_client_runtime::reqwest::Method;
+
+        #[allow(unused_imports)]
+        use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+        #models
+
+        #(#support)*
+
+        #(#impls)*
+    }
+}
+
+/// The query struct and the outcome enum a route needs, if any.
+fn route_support(spec: &Spec, route: &Route) -> TokenStream {
+    let name = camel(route);
+    let query = (!route.query.is_empty()).then(|| {
+        let ty = format_ident!("{name}Query");
+        let docs = doc(&format!("Query parameters of `{}`.", route.id.value));
+        let fields = route.query.iter().map(query_field);
+        quote! {
+            #docs
+            #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize)]
+            pub struct #ty {
+                #(#fields)*
+            }
+        }
+    });
+    let outcome = (route.success.len() > 1).then(|| {
+        let ty = format_ident!("{name}Outcome");
+        let body = body_type(spec, route.response.as_ref().map(|t| &t.value));
+        let variants = route.success.iter().map(|s| {
+            let v = ident(&s.outcome.to_upper_camel_case());
+            let docs = doc(&format!("{} {}.", s.status, s.outcome));
+            quote! { #docs #v(#body), }
+        });
+        let docs = doc(&format!("What `{}` did, by its success status.", route.id.value));
+        quote! {
+            #docs
+            #[derive(Debug, Clone, PartialEq)]
+            pub enum #ty {
+                #(#variants)*
+            }
+        }
+    });
+    quote! { #query #outcome }
+}
+
+fn query_field(f: &Field) -> TokenStream {
+    let rust_name = f.name.to_snake_case();
+    let name = ident(&rust_name);
+    let wire = &f.name;
+    let rename = (rust_name != *wire).then(|| quote!(#[serde(rename = #wire)]));
+    let docs = doc(if f.description.is_empty() { wire } else { &f.description });
+    let ty = rust_types::rust_type(&f.ty.value);
+    if f.optional {
+        quote! { #docs #rename #[serde(skip_serializing_if = "Option::is_none")] pub #name: Option<#ty>, }
+    } else {
+        quote! { #docs #rename pub #name: #ty, }
+    }
+}
+
+fn body_type(spec: &Spec, ty: Option<&TypeRef>) -> TokenStream {
+    match ty {
+        None => quote!(()),
+        Some(TypeRef::Named(n)) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Json)) => {
+            quote!(::serde_json::Value)
+        }
+        Some(t) => rust_types::rust_type(t),
+    }
+}
+
+fn method_doc(spec: &Spec, route: &Route) -> String {
+    let mut lines =
+        vec![route.summary.clone(), String::new(), format!("`{} {}`", route.method.as_str(), route.path.value)];
+    if !route.description.is_empty() {
+        lines.push(String::new());
+        lines.push(route.description.clone());
+    }
+    lines.push(String::new());
+    let auth: Vec<&str> = route.auth.iter().map(|a| a.value.as_str()).collect();
+    lines.push(format!("- Auth: `{}`", auth.join("` or `")));
+    if !route.scopes.is_empty() {
+        let scopes: Vec<String> = route.scopes.iter().map(|s| format!("`{}`", s.value)).collect();
+        lines.push(format!("- PAT scopes: {}", scopes.join(", ")));
+    }
+    if let Some(role) = &route.min_role {
+        lines.push(format!("- Minimum role: `{}`", role.value));
+    }
+    if let Some(feature) = &route.feature {
+        let plan = spec.required_plan(&feature.value).map(|p| p.name.as_str()).unwrap_or("?");
+        lines.push(format!("- Plan feature: `{}` (from `{plan}`)", feature.value));
+    }
+    let success: Vec<String> = route.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect();
+    lines.push(format!("- Success: {}", success.join(", ")));
+    if let Some(idem) = &route.idempotency {
+        lines.push(format!(
+            "- Idempotent by `{}`: generated (UUID v4) when absent and sent on every attempt; a repeat answers {} with `{}: true`",
+            idem.key_field, idem.repeat_status, idem.deduped_field
+        ));
+    }
+    let errors: Vec<String> = spec.route_errors(route).iter().map(|e| format!("`{}`", e.code)).collect();
+    lines.push(format!("- Errors: {}", errors.join(", ")));
+    if !route.inferred.is_empty() {
+        let inferred: Vec<&str> = route.inferred.iter().map(|i| i.value.as_str()).collect();
+        lines.push(format!("- Inferred (not stated by the docs): {}", inferred.join(", ")));
+    }
+    lines.push(format!("- Source: {}", route.source));
+    lines.join("\n")
+}
+
+fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
+    let name = ident(&route.id.value);
+    let docs = doc(&method_doc(spec, route));
+    let (_, base) = client_of(kind);
+    let bound = match kind {
+        AuthKind::Pat => spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone()),
+        _ => None,
+    };
+    // Path arguments: every placeholder but the one a PAT is bound to.
+    let mut args = Vec::new();
+    let segments: Vec<TokenStream> = route
+        .path
+        .value
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) if Some(param) == bound.as_deref() => quote!(self.handle.as_str()),
+            Some(param) => {
+                let arg = ident(&param.to_snake_case());
+                args.push(quote!(#arg: &str));
+                quote!(#arg)
+            }
+            None => quote!(#seg),
+        })
+        .collect();
+    let query_ty = format_ident!("{}Query", camel(route));
+    let (query_arg, query_val) = if route.query.is_empty() {
+        (None, quote!(None::<&()>))
+    } else {
+        (Some(quote!(query: &#query_ty,)), quote!(Some(query)))
+    };
+    let (body_arg, body_val) = match &route.request {
+        Some(t) => {
+            let ty = body_type(spec, Some(&t.value));
+            (Some(quote!(body: &#ty,)), quote!(Some(body)))
+        }
+        None => (None, quote!(None::<&()>)),
+    };
+    let method = ident(route.method.as_str());
+    let id = &route.id.value;
+    let idem = match &route.idempotency {
+        Some(i) => {
+            let field = &i.key_field;
+            quote!(Some(#field))
+        }
+        None => quote!(None),
+    };
+    let answer = body_type(spec, route.response.as_ref().map(|t| &t.value));
+    let decode = |body: &TokenStream| {
+        if body.to_string() == "()" { quote!(Ok(raw.empty())) } else { quote!(raw.json()) }
+    };
+    let (ret, finish) = if route.success.len() > 1 {
+        let outcome = format_ident!("{}Outcome", camel(route));
+        let plain = decode(&answer);
+        let arms = route.success.iter().map(|s| {
+            let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));
+            quote! { #status => #plain.map(|r| r.map(#outcome::#v)), }
+        });
+        (quote!(#outcome), quote! { match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })
+    } else {
+        (answer.clone(), decode(&answer))
+    };
+    quote! {
+        #docs
+        pub async fn #name(&self, #(#args,)* #query_arg #body_arg) -> Result<Response<#ret>, Error> {
+            const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency_field: #idem };
+            let raw = #base.runtime
+                .send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val)
+                .await?;
+            #finish
+        }
+    }
+}
