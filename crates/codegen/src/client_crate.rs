@@ -118,10 +118,10 @@ fn transport_tokens(spec: &Spec, kind: AuthKind) -> TokenStream {
                 Some(s) => quote!(Some(#s)),
                 None => quote!(None),
             };
-            quote!(Transport::Header { name: #name, scheme: #scheme })
+            quote!(tenx_client_runtime::Transport::Header { name: #name, scheme: #scheme })
         }
-        Some(Transport::Cookie { name }) => quote!(Transport::Cookie { name: #name }),
-        None => quote!(Transport::Header { name: "Authorization", scheme: Some("Bearer") }),
+        Some(Transport::Cookie { name }) => quote!(tenx_client_runtime::Transport::Cookie { name: #name }),
+        None => quote!(tenx_client_runtime::Transport::Header { name: "Authorization", scheme: Some("Bearer") }),
     }
 }
 
@@ -141,55 +141,22 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     let max_wait = rust::int(r.max_retry_after_seconds);
     let retry_transport = r.retry_transport_errors;
     let base_url = &spec.api.base_url;
-    let pat = spec.auth_mode(AuthKind::Pat);
-    let (prefix, separator, display) = pat
-        .and_then(|m| m.token_format.as_ref())
-        .map(|f| (f.prefix.clone(), f.separator.chars().next().unwrap_or('.'), f.display.clone()))
-        .unwrap_or_default();
-    let bound = pat.and_then(|m| m.bound_to.clone()).unwrap_or_else(|| "handle".to_owned());
-    let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
-    let (jwt_t, pat_t, visitor_t) = (
-        transport_tokens(spec, AuthKind::Jwt),
-        transport_tokens(spec, AuthKind::Pat),
-        transport_tokens(spec, AuthKind::VisitorCookie),
-    );
     let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
     let refresh = session.and_then(|s| spec.routes().find(|r| r.id.value == s.refresh.value));
     let refresh_config = match (session, refresh) {
         (Some(s), Some(route)) => {
             let segments = route.path.value.split('/').filter(|s| !s.is_empty()).map(str::to_owned);
             let token = &s.token_field.value;
-            quote! { .session_refresh(SessionRefresh { segments: &[#(#segments),*], token_field: #token }) }
+            quote! { .session_refresh(tenx_client_runtime::SessionRefresh { segments: &[#(#segments),*], token_field: #token }) }
         }
         _ => quote!(),
     };
-    let sign_in = session.and_then(|s| spec.routes().find(|r| r.id.value == s.login.value)).map(|login| {
-        let method = ident(&login.id.value);
-        let body = login.request.as_ref().map(|t| rust_types::rust_type(&t.value)).unwrap_or(quote!(()));
-        let token = ident(&session.map(|s| s.token_field.value.to_snake_case()).unwrap_or_default());
-        let docs = doc(&format!(
-            "Logs in (`{} {}`) and returns a client holding the session: the access token and\nthe refresh cookie login set.",
-            login.method.as_str(),
-            login.path.value
-        ));
-        quote! {
-            #docs
-            pub async fn sign_in(&self, body: &#body) -> Result<JwtClient, Error> {
-                let answer = self.#method(body).await?;
-                let session = Session::from_login(answer.body.#token.clone(), &answer.headers);
-                Ok(self.with_session(session))
-            }
-        }
-    });
-    let bound_ident = ident(&bound.to_snake_case());
-    let login_body = session
-        .and_then(|s| spec.routes().find(|r| r.id.value == s.login.value))
-        .and_then(|r| r.request.as_ref())
-        .and_then(|t| t.value.named())
-        .map(|n| {
-            let n = ident(n);
-            quote!(use crate::models::#n;)
-        });
+    let jwt = spec.auth_mode(AuthKind::Jwt).map(|_| jwt_client(spec));
+    let pat = spec.auth_mode(AuthKind::Pat).map(|_| pat_client(spec));
+    let visitor = spec.auth_mode(AuthKind::VisitorCookie).map(|_| visitor_client(spec));
+    let (jwt_ctor, jwt_item) = jwt.unzip();
+    let (pat_ctor, pat_item) = pat.unzip();
+    let (visitor_ctor, visitor_item) = visitor.unzip();
 
     quote! {
         //! The clients, one per auth mode, and the spec's settings.
@@ -197,22 +164,10 @@ fn clients_rs(spec: &Spec) -> TokenStream {
         use ::std::sync::Arc;
         use ::std::time::Duration;
 
-        use tenx_client_runtime::{
-            CallOptions, Config, Credentials, Error, Jitter, Pat, PatError, PatFormat, RetryPolicy, Runtime, Secret,
-            Session, SessionRefresh, Transport,
-        };
-
-        #login_body
+        use tenx_client_runtime::{CallOptions, Config, Credentials, Error, Jitter, RetryPolicy, Runtime};
 
         /// The API's production base URL.
         pub const BASE_URL: &str = #base_url;
-
-        /// The PAT format of the spec.
-        pub const PAT_FORMAT: PatFormat = PatFormat { prefix: #prefix, separator: #separator, display: #display };
-
-        const JWT: Transport = #jwt_t;
-        const PAT: Transport = #pat_t;
-        const VISITOR: Transport = #visitor_t;
 
         /// The retry policy of the spec.
         pub fn retry_policy() -> RetryPolicy {
@@ -231,11 +186,6 @@ fn clients_rs(spec: &Spec) -> TokenStream {
         /// Settings for `base_url`: the spec's retry policy and session refresh.
         pub fn config(base_url: impl Into<String>) -> Config {
             Config::new(base_url, retry_policy()) #refresh_config
-        }
-
-        /// Checks a PAT against [`PAT_FORMAT`] before anything is sent.
-        pub fn parse_pat(token: &str) -> Result<Pat, PatError> {
-            Pat::parse(token, &PAT_FORMAT)
         }
 
         /// The client for routes that need no credential, and the start of the others.
@@ -261,43 +211,73 @@ fn clients_rs(spec: &Spec) -> TokenStream {
                 Client { runtime: self.runtime.clone(), options }
             }
 
-            /// A client carrying a JWT (no refresh).
-            pub fn with_jwt(&self, token: impl Into<Secret>) -> JwtClient {
-                self.with_session(Session::from_token(token))
-            }
-
-            /// A client carrying a session (refreshes when `auto_refresh` is on).
-            pub fn with_session(&self, session: Session) -> JwtClient {
-                JwtClient { base: self.clone(), session }
-            }
-
-            /// A client carrying a PAT bound to `handle`; the token is checked first.
-            pub fn with_pat(&self, token: &str, handle: impl Into<String>) -> Result<PatClient, PatError> {
-                Ok(PatClient { base: self.clone(), pat: parse_pat(token)?, handle: handle.into() })
-            }
-
-            /// A client carrying a visitor session cookie.
-            pub fn with_visitor_cookie(&self, cookie: impl Into<Secret>) -> VisitorClient {
-                VisitorClient { base: self.clone(), cookie: cookie.into() }
-            }
-
-            #sign_in
-
             pub(crate) fn credentials(&self) -> Credentials<'_> {
                 Credentials::None
             }
         }
 
+        #jwt_ctor
+        #jwt_item
+        #pat_ctor
+        #pat_item
+        #visitor_ctor
+        #visitor_item
+    }
+}
+
+fn jwt_client(spec: &Spec) -> (TokenStream, TokenStream) {
+    let transport = transport_tokens(spec, AuthKind::Jwt);
+    let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
+    let sign_in = session.and_then(|s| spec.routes().find(|r| r.id.value == s.login.value).map(|login| (s, login))).map(
+        |(s, login)| {
+            let method = ident(&login.id.value);
+            let body = login.request.as_ref().map(|t| rust_types::rust_type(&t.value)).unwrap_or(quote!(()));
+            let body = match login.request.as_ref().and_then(|t| t.value.named()) {
+                Some(_) => quote!(crate::models::#body),
+                None => body,
+            };
+            let token = ident(&s.token_field.value.to_snake_case());
+            let docs = doc(&format!(
+                "Logs in (`{} {}`) and returns a client holding the session: the access token and\nthe refresh cookie login set.",
+                login.method.as_str(),
+                login.path.value
+            ));
+            quote! {
+                #docs
+                pub async fn sign_in(&self, body: &#body) -> Result<JwtClient, Error> {
+                    let answer = self.#method(body).await?;
+                    let session = tenx_client_runtime::Session::from_login(answer.body.#token.clone(), &answer.headers);
+                    Ok(self.with_session(session))
+                }
+            }
+        },
+    );
+    let ctor = quote! {
+        impl Client {
+            /// A client carrying a JWT (no refresh).
+            pub fn with_jwt(&self, token: impl Into<tenx_client_runtime::Secret>) -> JwtClient {
+                self.with_session(tenx_client_runtime::Session::from_token(token))
+            }
+
+            /// A client carrying a session (refreshes when `auto_refresh` is on).
+            pub fn with_session(&self, session: tenx_client_runtime::Session) -> JwtClient {
+                JwtClient { base: self.clone(), session }
+            }
+
+            #sign_in
+        }
+    };
+    let item = quote! {
         /// The client for JWT routes: a signed-in user's session.
         #[derive(Debug, Clone)]
         pub struct JwtClient {
             pub(crate) base: Client,
-            pub(crate) session: Session,
+            pub(crate) session: tenx_client_runtime::Session,
         }
 
         impl JwtClient {
             /// The session (its token is refreshed in place).
-            pub fn session(&self) -> &Session {
+            pub fn session(&self) -> &tenx_client_runtime::Session {
                 &self.session
             }
 
@@ -307,44 +287,94 @@ fn clients_rs(spec: &Spec) -> TokenStream {
             }
 
             pub(crate) fn credentials(&self) -> Credentials<'_> {
-                Credentials::Session(JWT, &self.session)
+                Credentials::Session(#transport, &self.session)
             }
         }
+    };
+    (ctor, item)
+}
 
+fn pat_client(spec: &Spec) -> (TokenStream, TokenStream) {
+    let transport = transport_tokens(spec, AuthKind::Pat);
+    let pat = spec.auth_mode(AuthKind::Pat);
+    let (prefix, separator, display) = pat
+        .and_then(|m| m.token_format.as_ref())
+        .map(|f| (f.prefix.clone(), f.separator.chars().next().unwrap_or('.'), f.display.clone()))
+        .unwrap_or_default();
+    let bound = pat.and_then(|m| m.bound_to.clone()).unwrap_or_else(|| "handle".to_owned());
+    let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
+    let bound_ident = ident(&bound.to_snake_case());
+    let ctor_doc = doc(&format!("A client carrying a PAT bound to `{bound}`; the token is checked first."));
+    let ctor = quote! {
+        /// The PAT format of the spec.
+        pub const PAT_FORMAT: tenx_client_runtime::PatFormat =
+            tenx_client_runtime::PatFormat { prefix: #prefix, separator: #separator, display: #display };
+
+        /// Checks a PAT against [`PAT_FORMAT`] before anything is sent.
+        pub fn parse_pat(token: &str) -> Result<tenx_client_runtime::Pat, tenx_client_runtime::PatError> {
+            tenx_client_runtime::Pat::parse(token, &PAT_FORMAT)
+        }
+
+        impl Client {
+            #ctor_doc
+            pub fn with_pat(
+                &self,
+                token: &str,
+                #bound_ident: impl Into<String>,
+            ) -> Result<PatClient, tenx_client_runtime::PatError> {
+                Ok(PatClient { base: self.clone(), pat: parse_pat(token)?, bound: #bound_ident.into() })
+            }
+        }
+    };
+    let item = quote! {
         /// The client for PAT routes of the one handle its token is bound to.
         #[derive(Debug, Clone)]
         pub struct PatClient {
             pub(crate) base: Client,
-            pub(crate) pat: Pat,
-            pub(crate) handle: String,
+            pub(crate) pat: tenx_client_runtime::Pat,
+            pub(crate) bound: String,
         }
 
         impl PatClient {
             #bound_doc
             pub fn #bound_ident(&self) -> &str {
-                &self.handle
+                &self.bound
             }
 
             /// The token (its secret never shows).
-            pub fn pat(&self) -> &Pat {
+            pub fn pat(&self) -> &tenx_client_runtime::Pat {
                 &self.pat
             }
 
             /// The same client with per-call overrides.
             pub fn with_options(&self, options: CallOptions) -> Self {
-                PatClient { base: self.base.with_options(options), pat: self.pat.clone(), handle: self.handle.clone() }
+                PatClient { base: self.base.with_options(options), pat: self.pat.clone(), bound: self.bound.clone() }
             }
 
             pub(crate) fn credentials(&self) -> Credentials<'_> {
-                Credentials::Pat(PAT, &self.pat)
+                Credentials::Pat(#transport, &self.pat)
             }
         }
+    };
+    (ctor, item)
+}
 
+fn visitor_client(spec: &Spec) -> (TokenStream, TokenStream) {
+    let transport = transport_tokens(spec, AuthKind::VisitorCookie);
+    let ctor = quote! {
+        impl Client {
+            /// A client carrying a visitor session cookie.
+            pub fn with_visitor_cookie(&self, cookie: impl Into<tenx_client_runtime::Secret>) -> VisitorClient {
+                VisitorClient { base: self.clone(), cookie: cookie.into() }
+            }
+        }
+    };
+    let item = quote! {
         /// The client for visitor-cookie routes.
         #[derive(Debug, Clone)]
         pub struct VisitorClient {
             pub(crate) base: Client,
-            pub(crate) cookie: Secret,
+            pub(crate) cookie: tenx_client_runtime::Secret,
         }
 
         impl VisitorClient {
@@ -354,10 +384,11 @@ fn clients_rs(spec: &Spec) -> TokenStream {
             }
 
             pub(crate) fn credentials(&self) -> Credentials<'_> {
-                Credentials::Visitor(VISITOR, &self.cookie)
+                Credentials::Visitor(#transport, &self.cookie)
             }
         }
-    }
+    };
+    (ctor, item)
 }
 
 /// The client type a route's auth kind lives on, and how it reaches the base client.
@@ -391,6 +422,7 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
             }
         })
     });
+    let clients = AuthKind::ALL.iter().filter(|&&k| family.routes.iter().any(|r| r.accepts(k))).map(|&k| client_of(k).0);
     let uses_models = family.routes.iter().any(|r| {
         r.request.iter().chain(&r.response).any(|t| t.value.named().is_some())
             || r.query.iter().any(|q| q.ty.value.named().is_some())
@@ -407,8 +439,7 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         use tenx_client_runtime::{Error, Response, RouteInfo};
         use tenx_client_runtime::reqwest::Method;
 
-        #[allow(unused_imports)]
-        use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+        use crate::clients::{#(#clients),*};
         #models
 
         #(#support)*
@@ -531,7 +562,7 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
         .split('/')
         .filter(|s| !s.is_empty())
         .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(param) if Some(param) == bound.as_deref() => quote!(self.handle.as_str()),
+            Some(param) if Some(param) == bound.as_deref() => quote!(self.bound.as_str()),
             Some(param) => {
                 let arg = ident(&param.to_snake_case());
                 args.push(quote!(#arg: &str));

@@ -5,9 +5,7 @@
 
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
-
-#[allow(unused_imports)]
-use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+use crate::clients::{JwtClient, PatClient};
 
 #[allow(unused_imports)]
 use crate::models::*;
@@ -149,7 +147,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "analytics"],
+                &["v2", "public", "handles", self.bound.as_str(), "analytics"],
                 Some(query),
                 None::<&()>,
             )

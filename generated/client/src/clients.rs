@@ -6,35 +6,11 @@
 use ::std::sync::Arc;
 use ::std::time::Duration;
 use tenx_client_runtime::{
-    CallOptions, Config, Credentials, Error, Jitter, Pat, PatError, PatFormat,
-    RetryPolicy, Runtime, Secret, Session, SessionRefresh, Transport,
+    CallOptions, Config, Credentials, Error, Jitter, RetryPolicy, Runtime,
 };
-
-use crate::models::LoginRequest;
 
 /// The API's production base URL.
 pub const BASE_URL: &str = "https://api.10x.in";
-
-/// The PAT format of the spec.
-pub const PAT_FORMAT: PatFormat = PatFormat {
-    prefix: "patv1_",
-    separator: '.',
-    display: "patv1_<tokenId>.<secret>",
-};
-
-const JWT: Transport = Transport::Header {
-    name: "Authorization",
-    scheme: Some("Bearer"),
-};
-
-const PAT: Transport = Transport::Header {
-    name: "Authorization",
-    scheme: Some("Bearer"),
-};
-
-const VISITOR: Transport = Transport::Cookie {
-    name: "_10x_visitor",
-};
 
 /// The retry policy of the spec.
 pub fn retry_policy() -> RetryPolicy {
@@ -56,15 +32,10 @@ pub fn retry_policy() -> RetryPolicy {
 /// Settings for `base_url`: the spec's retry policy and session refresh.
 pub fn config(base_url: impl Into<String>) -> Config {
     Config::new(base_url, retry_policy())
-        .session_refresh(SessionRefresh {
+        .session_refresh(tenx_client_runtime::SessionRefresh {
             segments: &["v2", "auth", "refresh"],
             token_field: "accessToken",
         })
-}
-
-/// Checks a PAT against [`PAT_FORMAT`] before anything is sent.
-pub fn parse_pat(token: &str) -> Result<Pat, PatError> {
-    Pat::parse(token, &PAT_FORMAT)
 }
 
 /// The client for routes that need no credential, and the start of the others.
@@ -96,53 +67,37 @@ impl Client {
         }
     }
 
+    pub(crate) fn credentials(&self) -> Credentials<'_> {
+        Credentials::None
+    }
+}
+
+impl Client {
     /// A client carrying a JWT (no refresh).
-    pub fn with_jwt(&self, token: impl Into<Secret>) -> JwtClient {
-        self.with_session(Session::from_token(token))
+    pub fn with_jwt(&self, token: impl Into<tenx_client_runtime::Secret>) -> JwtClient {
+        self.with_session(tenx_client_runtime::Session::from_token(token))
     }
 
     /// A client carrying a session (refreshes when `auto_refresh` is on).
-    pub fn with_session(&self, session: Session) -> JwtClient {
+    pub fn with_session(&self, session: tenx_client_runtime::Session) -> JwtClient {
         JwtClient {
             base: self.clone(),
             session,
         }
     }
 
-    /// A client carrying a PAT bound to `handle`; the token is checked first.
-    pub fn with_pat(
-        &self,
-        token: &str,
-        handle: impl Into<String>,
-    ) -> Result<PatClient, PatError> {
-        Ok(PatClient {
-            base: self.clone(),
-            pat: parse_pat(token)?,
-            handle: handle.into(),
-        })
-    }
-
-    /// A client carrying a visitor session cookie.
-    pub fn with_visitor_cookie(&self, cookie: impl Into<Secret>) -> VisitorClient {
-        VisitorClient {
-            base: self.clone(),
-            cookie: cookie.into(),
-        }
-    }
-
     /// Logs in (`POST /v2/auth/login`) and returns a client holding the session: the access token and
     /// the refresh cookie login set.
-    pub async fn sign_in(&self, body: &LoginRequest) -> Result<JwtClient, Error> {
+    pub async fn sign_in(
+        &self,
+        body: &crate::models::LoginRequest,
+    ) -> Result<JwtClient, Error> {
         let answer = self.login(body).await?;
-        let session = Session::from_login(
+        let session = tenx_client_runtime::Session::from_login(
             answer.body.access_token.clone(),
             &answer.headers,
         );
         Ok(self.with_session(session))
-    }
-
-    pub(crate) fn credentials(&self) -> Credentials<'_> {
-        Credentials::None
     }
 }
 
@@ -150,12 +105,12 @@ impl Client {
 #[derive(Debug, Clone)]
 pub struct JwtClient {
     pub(crate) base: Client,
-    pub(crate) session: Session,
+    pub(crate) session: tenx_client_runtime::Session,
 }
 
 impl JwtClient {
     /// The session (its token is refreshed in place).
-    pub fn session(&self) -> &Session {
+    pub fn session(&self) -> &tenx_client_runtime::Session {
         &self.session
     }
 
@@ -168,7 +123,42 @@ impl JwtClient {
     }
 
     pub(crate) fn credentials(&self) -> Credentials<'_> {
-        Credentials::Session(JWT, &self.session)
+        Credentials::Session(
+            tenx_client_runtime::Transport::Header {
+                name: "Authorization",
+                scheme: Some("Bearer"),
+            },
+            &self.session,
+        )
+    }
+}
+
+/// The PAT format of the spec.
+pub const PAT_FORMAT: tenx_client_runtime::PatFormat = tenx_client_runtime::PatFormat {
+    prefix: "patv1_",
+    separator: '.',
+    display: "patv1_<tokenId>.<secret>",
+};
+
+/// Checks a PAT against [`PAT_FORMAT`] before anything is sent.
+pub fn parse_pat(
+    token: &str,
+) -> Result<tenx_client_runtime::Pat, tenx_client_runtime::PatError> {
+    tenx_client_runtime::Pat::parse(token, &PAT_FORMAT)
+}
+
+impl Client {
+    /// A client carrying a PAT bound to `handle`; the token is checked first.
+    pub fn with_pat(
+        &self,
+        token: &str,
+        handle: impl Into<String>,
+    ) -> Result<PatClient, tenx_client_runtime::PatError> {
+        Ok(PatClient {
+            base: self.clone(),
+            pat: parse_pat(token)?,
+            bound: handle.into(),
+        })
     }
 }
 
@@ -176,18 +166,18 @@ impl JwtClient {
 #[derive(Debug, Clone)]
 pub struct PatClient {
     pub(crate) base: Client,
-    pub(crate) pat: Pat,
-    pub(crate) handle: String,
+    pub(crate) pat: tenx_client_runtime::Pat,
+    pub(crate) bound: String,
 }
 
 impl PatClient {
     /// The `handle` this client's token is bound to.
     pub fn handle(&self) -> &str {
-        &self.handle
+        &self.bound
     }
 
     /// The token (its secret never shows).
-    pub fn pat(&self) -> &Pat {
+    pub fn pat(&self) -> &tenx_client_runtime::Pat {
         &self.pat
     }
 
@@ -196,12 +186,31 @@ impl PatClient {
         PatClient {
             base: self.base.with_options(options),
             pat: self.pat.clone(),
-            handle: self.handle.clone(),
+            bound: self.bound.clone(),
         }
     }
 
     pub(crate) fn credentials(&self) -> Credentials<'_> {
-        Credentials::Pat(PAT, &self.pat)
+        Credentials::Pat(
+            tenx_client_runtime::Transport::Header {
+                name: "Authorization",
+                scheme: Some("Bearer"),
+            },
+            &self.pat,
+        )
+    }
+}
+
+impl Client {
+    /// A client carrying a visitor session cookie.
+    pub fn with_visitor_cookie(
+        &self,
+        cookie: impl Into<tenx_client_runtime::Secret>,
+    ) -> VisitorClient {
+        VisitorClient {
+            base: self.clone(),
+            cookie: cookie.into(),
+        }
     }
 }
 
@@ -209,7 +218,7 @@ impl PatClient {
 #[derive(Debug, Clone)]
 pub struct VisitorClient {
     pub(crate) base: Client,
-    pub(crate) cookie: Secret,
+    pub(crate) cookie: tenx_client_runtime::Secret,
 }
 
 impl VisitorClient {
@@ -222,6 +231,11 @@ impl VisitorClient {
     }
 
     pub(crate) fn credentials(&self) -> Credentials<'_> {
-        Credentials::Visitor(VISITOR, &self.cookie)
+        Credentials::Visitor(
+            tenx_client_runtime::Transport::Cookie {
+                name: "_10x_visitor",
+            },
+            &self.cookie,
+        )
     }
 }

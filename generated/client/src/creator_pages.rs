@@ -5,9 +5,7 @@
 
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
-
-#[allow(unused_imports)]
-use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+use crate::clients::{JwtClient, PatClient};
 
 impl JwtClient {
     /// The handle's creator pages.
@@ -396,7 +394,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "pages"],
+                &["v2", "public", "handles", self.bound.as_str(), "pages"],
                 None::<&()>,
                 None::<&()>,
             )

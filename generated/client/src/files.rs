@@ -5,9 +5,7 @@
 
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
-
-#[allow(unused_imports)]
-use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+use crate::clients::{JwtClient, PatClient};
 
 #[allow(unused_imports)]
 use crate::models::*;
@@ -140,7 +138,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "files"],
+                &["v2", "public", "handles", self.bound.as_str(), "files"],
                 None::<&()>,
                 None::<&()>,
             )
@@ -175,7 +173,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "files"],
+                &["v2", "public", "handles", self.bound.as_str(), "files"],
                 None::<&()>,
                 Some(body),
             )
@@ -207,7 +205,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "files", file_id],
+                &["v2", "public", "handles", self.bound.as_str(), "files", file_id],
                 None::<&()>,
                 None::<&()>,
             )

@@ -5,9 +5,7 @@
 
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
-
-#[allow(unused_imports)]
-use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+use crate::clients::{JwtClient, PatClient};
 
 #[allow(unused_imports)]
 use crate::models::*;
@@ -371,7 +369,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "links"],
+                &["v2", "public", "handles", self.bound.as_str(), "links"],
                 None::<&()>,
                 None::<&()>,
             )
@@ -403,7 +401,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "links", slug],
+                &["v2", "public", "handles", self.bound.as_str(), "links", slug],
                 None::<&()>,
                 None::<&()>,
             )
@@ -439,7 +437,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "links", slug],
+                &["v2", "public", "handles", self.bound.as_str(), "links", slug],
                 None::<&()>,
                 Some(body),
             )
@@ -475,7 +473,7 @@ impl PatClient {
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
-                &["v2", "public", "handles", self.handle.as_str(), "links", slug],
+                &["v2", "public", "handles", self.bound.as_str(), "links", slug],
                 None::<&()>,
                 None::<&()>,
             )

@@ -5,9 +5,7 @@
 
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
-
-#[allow(unused_imports)]
-use crate::clients::{Client, JwtClient, PatClient, VisitorClient};
+use crate::clients::{JwtClient, PatClient};
 
 impl JwtClient {
     /// The page structure of a campaign.
@@ -160,7 +158,7 @@ impl PatClient {
                     "v2",
                     "public",
                     "handles",
-                    self.handle.as_str(),
+                    self.bound.as_str(),
                     "site-structure",
                     "campaigns",
                     campaign_id,
@@ -204,7 +202,7 @@ impl PatClient {
                     "v2",
                     "public",
                     "handles",
-                    self.handle.as_str(),
+                    self.bound.as_str(),
                     "site-structure",
                     "campaigns",
                     campaign_id,
@@ -247,7 +245,7 @@ impl PatClient {
                     "v2",
                     "public",
                     "handles",
-                    self.handle.as_str(),
+                    self.bound.as_str(),
                     "site-structure",
                     "campaigns",
                     campaign_id,
