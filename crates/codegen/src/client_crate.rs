@@ -422,7 +422,8 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
             }
         })
     });
-    let clients = AuthKind::ALL.iter().filter(|&&k| family.routes.iter().any(|r| r.accepts(k))).map(|&k| client_of(k).0);
+    let clients =
+        AuthKind::ALL.iter().filter(|&&k| family.routes.iter().any(|r| r.accepts(k))).map(|&k| client_of(k).0);
     let uses_models = family.routes.iter().any(|r| {
         r.request.iter().chain(&r.response).any(|t| t.value.named().is_some())
             || r.query.iter().any(|q| q.ty.value.named().is_some())
