@@ -7,7 +7,9 @@
 //! in `templates/` (compiled in, so the output does not depend on the working directory).
 
 mod client_crate;
+mod docs;
 mod errors_crate;
+mod openapi;
 mod rust;
 mod rust_types;
 mod templates;
@@ -53,6 +55,8 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let templates = Templates::new();
     let mut files = errors_crate::generate(spec, &templates)?;
     files.extend(client_crate::generate(spec, &templates)?);
+    files.extend(docs::generate(spec, &templates)?);
+    files.extend(openapi::generate(spec, &templates)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

@@ -12,6 +12,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("header.j2", include_str!("../../../templates/header.j2")),
     ("crate/Cargo.toml.j2", include_str!("../../../templates/crate/Cargo.toml.j2")),
     ("crate/README.md.j2", include_str!("../../../templates/crate/README.md.j2")),
+    ("docs/endpoints.md.j2", include_str!("../../../templates/docs/endpoints.md.j2")),
+    ("docs/errors.md.j2", include_str!("../../../templates/docs/errors.md.j2")),
+    ("docs/auth.md.j2", include_str!("../../../templates/docs/auth.md.j2")),
+    ("docs/plans.md.j2", include_str!("../../../templates/docs/plans.md.j2")),
 ];
 
 /// The loaded templates.

@@ -802,6 +802,18 @@ pub struct Family {
 }
 
 impl Spec {
+    /// The location of every declared item (for naming the files a whole-spec artifact
+    /// comes from).
+    pub fn source_locs(&self) -> impl Iterator<Item = &Loc> {
+        std::iter::once(&self.api.loc)
+            .chain(std::iter::once(&self.retry.loc))
+            .chain(self.auth_modes.iter().map(|m| &m.loc))
+            .chain(self.scopes.iter().map(|s| &s.loc))
+            .chain(self.errors.iter().map(|e| &e.loc))
+            .chain(self.types.iter().map(|t| &t.loc))
+            .chain(self.families.iter().map(|f| &f.loc))
+    }
+
     /// Every route, family by family, in spec order.
     pub fn routes(&self) -> impl Iterator<Item = &Route> {
         self.families.iter().flat_map(|f| f.routes.iter())

@@ -1,0 +1,339 @@
+//! `generated/openapi.json`: an OpenAPI 3.1 document of the spec, built as JSON values
+//! (never a text template). Keys are sorted (serde_json's map), so output is stable.
+//!
+//! What OpenAPI cannot say natively is in `x-10x-*` extensions and in the operation
+//! description: auth modes, scopes, minimum role, plan feature, idempotency, source.
+
+use heck::ToUpperCamelCase;
+use serde_json::{Map, Value, json};
+use tenx_spec::{AuthKind, Field, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef};
+
+use crate::{CodegenError, GeneratedFile, Templates, sources};
+
+pub(crate) const PATH: &str = "generated/openapi.json";
+
+pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let header = templates.header(&sources(spec, spec.source_locs()))?;
+    let document = document(spec, &header);
+    let mut contents = serde_json::to_string_pretty(&document).unwrap_or_default();
+    contents.push('\n');
+    Ok(vec![GeneratedFile { path: PATH.to_owned(), contents }])
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn type_schema(ty: &TypeRef) -> Value {
+    match ty {
+        TypeRef::String => json!({ "type": "string" }),
+        TypeRef::Integer => json!({ "type": "integer", "format": "int64" }),
+        TypeRef::Number => json!({ "type": "number" }),
+        TypeRef::Boolean => json!({ "type": "boolean" }),
+        TypeRef::Json => json!({}),
+        TypeRef::List(inner) => json!({ "type": "array", "items": type_schema(inner) }),
+        TypeRef::Map(inner) => json!({ "type": "object", "additionalProperties": type_schema(inner) }),
+        TypeRef::Named(name) => schema_ref(name),
+    }
+}
+
+fn field_schema(f: &Field) -> Value {
+    let mut schema = type_schema(&f.ty.value);
+    let c = &f.constraints;
+    if let Value::Object(map) = &mut schema {
+        if let Some(format) = c.format {
+            let name = match format {
+                StringFormat::Url => "uri",
+                other => other.as_str(),
+            };
+            map.insert("format".into(), json!(name));
+        }
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(v) = value {
+                map.insert(key.into(), v);
+            }
+        };
+        put("pattern", c.pattern.as_ref().map(|p| json!(p.value)));
+        put("minLength", c.min_length.map(|v| json!(v)));
+        put("maxLength", c.max_length.map(|v| json!(v)));
+        put("minimum", c.minimum.map(|v| json!(v)));
+        put("maximum", c.maximum.map(|v| json!(v)));
+        put("maxItems", c.max_items.map(|v| json!(v)));
+        put("x-10x-error", c.error.as_ref().map(|e| json!(e.value)));
+        if !f.description.is_empty() {
+            map.insert("description".into(), json!(f.description));
+        }
+    }
+    if f.nullable {
+        schema = json!({ "anyOf": [schema, { "type": "null" }] });
+    }
+    schema
+}
+
+fn type_def_schema(t: &TypeDef) -> Value {
+    let mut schema = match &t.kind {
+        TypeKind::Object(fields) => {
+            let properties: Map<String, Value> = fields.iter().map(|f| (f.name.clone(), field_schema(f))).collect();
+            let required: Vec<&str> = fields.iter().filter(|f| !f.optional).map(|f| f.name.as_str()).collect();
+            let mut o = json!({ "type": "object", "properties": properties });
+            if !required.is_empty() {
+                o["required"] = json!(required);
+            }
+            o
+        }
+        TypeKind::Enum(values) => json!({ "type": "string", "enum": values.iter().map(|v| &v.name).collect::<Vec<_>>() }),
+        TypeKind::Json => json!({}),
+    };
+    if !t.description.is_empty() {
+        schema["description"] = json!(t.description);
+    }
+    schema
+}
+
+fn error_schema_name(code: &str) -> String {
+    format!("{}Error", code.to_upper_camel_case())
+}
+
+fn components(spec: &Spec) -> Value {
+    let mut schemas: Map<String, Value> = spec.types.iter().map(|t| (t.name.clone(), type_def_schema(t))).collect();
+    schemas.insert(
+        "ErrorCode".into(),
+        json!({
+            "type": "string",
+            "description": "An error code of the catalogue; clients keep working when the server adds codes.",
+            "enum": spec.errors.iter().map(|e| &e.code).collect::<Vec<_>>(),
+        }),
+    );
+    schemas.insert(
+        "ApiError".into(),
+        json!({
+            "type": "object",
+            "description": "An error: code, message, status, and the code's extra fields (its details) beside them.",
+            "properties": {
+                "code": schema_ref("ErrorCode"),
+                "message": { "type": "string" },
+                "statusCode": { "type": "integer" },
+            },
+            "required": ["code", "message", "statusCode"],
+            "additionalProperties": true,
+        }),
+    );
+    schemas.insert(
+        "ErrorBody".into(),
+        json!({
+            "type": "object",
+            "description": "The body of every error answer.",
+            "properties": { "error": schema_ref("ApiError") },
+            "required": ["error"],
+        }),
+    );
+    for e in spec.errors.iter().filter(|e| e.details.is_some()) {
+        let details = e.details.as_ref().map(|d| d.value.as_str()).unwrap_or_default();
+        schemas.insert(
+            error_schema_name(&e.code),
+            json!({
+                "type": "object",
+                "description": format!("The body of a `{}` error, with its details.", e.code),
+                "properties": { "error": { "allOf": [schema_ref("ApiError"), schema_ref(details)] } },
+                "required": ["error"],
+            }),
+        );
+    }
+    let mut security = Map::new();
+    for mode in &spec.auth_modes {
+        for (i, t) in mode.transports.iter().enumerate() {
+            let name = if i == 0 { mode.kind.as_str().to_owned() } else { format!("{}_alt{i}", mode.kind.as_str()) };
+            let mut scheme = match t {
+                Transport::Header { name, scheme: Some(s) } if name.eq_ignore_ascii_case("authorization") => {
+                    json!({ "type": "http", "scheme": s.to_lowercase() })
+                }
+                Transport::Header { name, .. } => json!({ "type": "apiKey", "in": "header", "name": name }),
+                Transport::Cookie { name } => json!({ "type": "apiKey", "in": "cookie", "name": name }),
+            };
+            if scheme["type"] == "http" {
+                let format = mode.token_format.as_ref().map_or("JWT", |f| f.display.as_str());
+                scheme["bearerFormat"] = json!(format);
+            }
+            scheme["description"] = json!(mode.description);
+            security.insert(name, scheme);
+        }
+    }
+    let examples: Map<String, Value> = spec
+        .errors
+        .iter()
+        .map(|e| {
+            let value = json!({ "error": { "code": e.code, "message": e.meaning, "statusCode": e.status.value } });
+            (e.code.clone(), json!({ "summary": e.meaning, "value": value }))
+        })
+        .collect();
+    json!({
+        "schemas": schemas,
+        "examples": examples,
+        "securitySchemes": security,
+        "headers": {
+            "RetryAfter": {
+                "description": "How long to wait before retrying: delta-seconds or an HTTP date.",
+                "schema": { "oneOf": [{ "type": "integer", "minimum": 0 }, { "type": "string" }] },
+            },
+            "RequestId": { "description": "The request's id, for support reports.", "schema": { "type": "string" } },
+        },
+    })
+}
+
+fn security(spec: &Spec, route: &Route) -> Value {
+    let mut options = Vec::new();
+    for auth in &route.auth {
+        let Some(mode) = spec.auth_mode(auth.value) else { continue };
+        if mode.kind == AuthKind::None {
+            options.push(json!({}));
+            continue;
+        }
+        let scopes: Vec<&str> = route.scopes.iter().map(|s| s.value.as_str()).collect();
+        for i in 0..mode.transports.len() {
+            let name = if i == 0 { mode.kind.as_str().to_owned() } else { format!("{}_alt{i}", mode.kind.as_str()) };
+            let granted = if mode.kind == AuthKind::Pat { scopes.clone() } else { Vec::new() };
+            options.push(json!({ name: granted }));
+        }
+    }
+    Value::Array(options)
+}
+
+fn description(spec: &Spec, route: &Route) -> String {
+    let mut lines = Vec::new();
+    if !route.description.is_empty() {
+        lines.push(route.description.clone());
+        lines.push(String::new());
+    }
+    let auth: Vec<&str> = route.auth.iter().map(|a| a.value.as_str()).collect();
+    lines.push(format!("- Auth: `{}`", auth.join("` or `")));
+    if !route.scopes.is_empty() {
+        let scopes: Vec<String> = route.scopes.iter().map(|s| format!("`{}`", s.value)).collect();
+        lines.push(format!("- Required PAT scopes: {}", scopes.join(", ")));
+    }
+    if let Some(role) = &route.min_role {
+        lines.push(format!("- Minimum role: `{}`", role.value));
+    }
+    if let Some(f) = &route.feature {
+        let plan = spec.required_plan(&f.value).map(|p| p.name.as_str()).unwrap_or("?");
+        lines.push(format!("- Plan feature: `{}` (from `{plan}`)", f.value));
+    }
+    if let Some(i) = &route.idempotency {
+        lines.push(format!("- Idempotent by `{}`: a repeat answers {} with `{}: true`", i.key_field, i.repeat_status, i.deduped_field));
+    }
+    lines.push(format!("- Source: {}", route.source));
+    lines.join("\n")
+}
+
+fn operation(spec: &Spec, route: &Route) -> Value {
+    let mut parameters: Vec<Value> = route
+        .path_params
+        .iter()
+        .map(|p| json!({ "name": p.name, "in": "path", "required": true, "schema": field_schema(p) }))
+        .collect();
+    parameters.extend(
+        route
+            .query
+            .iter()
+            .map(|q| json!({ "name": q.name, "in": "query", "required": !q.optional, "schema": field_schema(q) })),
+    );
+    let mut responses = Map::new();
+    let request_id = json!({ "X-Request-Id": { "$ref": "#/components/headers/RequestId" } });
+    for s in &route.success {
+        let mut answer = json!({ "description": s.outcome, "headers": request_id });
+        if let Some(ty) = &route.response {
+            answer["content"] = json!({ "application/json": { "schema": type_schema(&ty.value) } });
+        }
+        if (300..400).contains(&s.status) {
+            answer["headers"]["Location"] = json!({ "description": "Where to go.", "schema": { "type": "string" } });
+        }
+        responses.insert(s.status.to_string(), answer);
+    }
+    let errors = spec.route_errors(route);
+    let mut statuses: Vec<u16> = errors.iter().map(|e| e.status.value).collect();
+    statuses.dedup();
+    statuses.sort_unstable();
+    statuses.dedup();
+    for status in statuses {
+        let codes: Vec<_> = errors.iter().filter(|e| e.status.value == status).collect();
+        let examples: Map<String, Value> = codes
+            .iter()
+            .map(|e| (e.code.clone(), json!({ "$ref": format!("#/components/examples/{}", e.code) })))
+            .collect();
+        let detailed: Vec<Value> =
+            codes.iter().filter(|e| e.details.is_some()).map(|e| schema_ref(&error_schema_name(&e.code))).collect();
+        let schema = if detailed.is_empty() {
+            schema_ref("ErrorBody")
+        } else {
+            let mut any = detailed;
+            any.push(schema_ref("ErrorBody"));
+            json!({ "anyOf": any })
+        };
+        let names: Vec<String> = codes.iter().map(|e| format!("`{}`", e.code)).collect();
+        let mut answer = json!({
+            "description": names.join(", "),
+            "headers": request_id,
+            "content": { "application/json": { "schema": schema, "examples": examples } },
+        });
+        if spec.retry.after_header_statuses.contains(&status) {
+            answer["headers"]["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" });
+        }
+        responses.insert(status.to_string(), answer);
+    }
+    let mut op = json!({
+        "operationId": route.id.value,
+        "tags": [route.family],
+        "summary": route.summary,
+        "description": description(spec, route),
+        "security": security(spec, route),
+        "responses": responses,
+        "x-10x-auth": route.auth.iter().map(|a| a.value.as_str()).collect::<Vec<_>>(),
+        "x-10x-rate-limit": route.rate_limit.as_str(),
+        "x-10x-source": route.source,
+    });
+    if !parameters.is_empty() {
+        op["parameters"] = json!(parameters);
+    }
+    if let Some(body) = &route.request {
+        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": type_schema(&body.value) } } });
+    }
+    if !route.scopes.is_empty() {
+        op["x-10x-scopes"] = json!(route.scopes.iter().map(|s| &s.value).collect::<Vec<_>>());
+    }
+    if let Some(role) = &route.min_role {
+        op["x-10x-min-role"] = json!(role.value);
+    }
+    if let Some(f) = &route.feature {
+        op["x-10x-feature"] = json!(f.value);
+        op["x-10x-required-plan"] = json!(spec.required_plan(&f.value).map(|p| &p.name));
+    }
+    if let Some(i) = &route.idempotency {
+        op["x-10x-idempotency"] =
+            json!({ "keyField": i.key_field, "repeatStatus": i.repeat_status, "dedupedField": i.deduped_field });
+    }
+    if !route.inferred.is_empty() {
+        op["x-10x-inferred"] = json!(route.inferred.iter().map(|i| &i.value).collect::<Vec<_>>());
+    }
+    op
+}
+
+fn document(spec: &Spec, header: &str) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for route in spec.routes() {
+        let item = paths.entry(route.path.value.clone()).or_insert_with(|| json!({}));
+        item[route.method.as_str().to_lowercase()] = operation(spec, route);
+    }
+    let tags: Vec<Value> = spec.families.iter().map(|f| json!({ "name": f.name, "description": f.description })).collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": spec.api.title,
+            "version": spec.api.version,
+            "description": spec.api.description,
+            "x-generated": header,
+        },
+        "servers": [{ "url": spec.api.base_url }],
+        "tags": tags,
+        "paths": paths,
+        "components": components(spec),
+    })
+}
