@@ -75,7 +75,7 @@ pub struct RawResponse {
     pub(crate) route: &'static str,
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: bytes::Bytes,
     pub(crate) attempts: u32,
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde::Serialize;
 use url::Url;
 
@@ -258,6 +258,7 @@ impl Runtime {
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
         let (body, key_sent) = encode_body(route, options, body)?;
+        let body = body.map(bytes::Bytes::from);
         let url = self.url(segments, query.as_deref());
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
         // Without a key, only idempotent methods are safe to send twice.
@@ -268,7 +269,7 @@ impl Runtime {
             );
         let auto_refresh = options.auto_refresh.unwrap_or(self.config.auto_refresh);
 
-        let first = self.attempts(route, &url, credentials, body.as_deref(), options, policy, retry_safe, 0).await;
+        let first = self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, 0).await;
         match (&first, credentials) {
             (Err(Error::Api(f)), Credentials::Session(_, session))
                 if auto_refresh && f.code == tenx_errors::ErrorCode::TokenExpired && session.can_refresh() =>
@@ -278,7 +279,7 @@ impl Runtime {
                     return first;
                 }
                 // One replay, not a loop: a second `token_expired` is returned as is.
-                self.attempts(route, &url, credentials, body.as_deref(), options, policy, retry_safe, attempts).await
+                self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, attempts).await
             }
             _ => first,
         }
@@ -290,7 +291,7 @@ impl Runtime {
         route: &RouteInfo,
         url: &Url,
         credentials: Credentials<'_>,
-        body: Option<&[u8]>,
+        body: Option<&bytes::Bytes>,
         options: &CallOptions,
         policy: &RetryPolicy,
         retry_safe: bool,
@@ -307,15 +308,16 @@ impl Runtime {
             }
             request = attach(request, credentials);
             if let Some(bytes) = body {
-                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.to_vec());
+                // `Bytes` clones share the buffer: every attempt sends the same bytes.
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.clone());
             }
             let outcome = request.send().await;
             let (failure_error, decision) = match outcome {
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status().as_u16();
-                    let headers = response.headers().clone();
+                    let headers = std::mem::take(response.headers_mut());
                     let bytes = match response.bytes().await {
-                        Ok(b) => b.to_vec(),
+                        Ok(b) => b,
                         Err(e) => return Err(transport_error(e, total)),
                     };
                     if status < 400 {
@@ -455,11 +457,7 @@ fn attach(request: reqwest::RequestBuilder, credentials: Credentials<'_>) -> req
         Ok(mut value) => {
             // Marked sensitive so no debug output of the request shows it.
             value.set_sensitive(true);
-            let mut headers = HeaderMap::new();
-            if let Ok(name) = reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
-                headers.insert(name, value);
-            }
-            request.headers(headers)
+            request.header(name, value)
         }
         // A credential that cannot be a header value is sent without it; the server
         // answers `missing_bearer_token`, which says what is wrong.

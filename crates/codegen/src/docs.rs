@@ -171,7 +171,9 @@ fn auth_context(spec: &Spec, header: &str, api: Value) -> Value {
         .map(|s| {
             let routes: Vec<String> = spec
                 .routes()
-                .filter(|r| !r.scopes.is_empty() && r.scopes.iter().all(|req| spec.scope_rule.satisfies(&s.name, &req.value)))
+                .filter(|r| {
+                    !r.scopes.is_empty() && r.scopes.iter().all(|req| spec.scope_rule.satisfies(&s.name, &req.value))
+                })
                 .map(|r| r.id.value.clone())
                 .collect();
             minijinja::context! { name => s.name.clone(), description => s.description.clone(), routes }

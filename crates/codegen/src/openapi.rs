@@ -81,7 +81,9 @@ fn type_def_schema(t: &TypeDef) -> Value {
             }
             o
         }
-        TypeKind::Enum(values) => json!({ "type": "string", "enum": values.iter().map(|v| &v.name).collect::<Vec<_>>() }),
+        TypeKind::Enum(values) => {
+            json!({ "type": "string", "enum": values.iter().map(|v| &v.name).collect::<Vec<_>>() })
+        }
         TypeKind::Json => json!({}),
     };
     if !t.description.is_empty() {
@@ -218,7 +220,10 @@ fn description(spec: &Spec, route: &Route) -> String {
         lines.push(format!("- Plan feature: `{}` (from `{plan}`)", f.value));
     }
     if let Some(i) = &route.idempotency {
-        lines.push(format!("- Idempotent by `{}`: a repeat answers {} with `{}: true`", i.key_field, i.repeat_status, i.deduped_field));
+        lines.push(format!(
+            "- Idempotent by `{}`: a repeat answers {} with `{}: true`",
+            i.key_field, i.repeat_status, i.deduped_field
+        ));
     }
     lines.push(format!("- Source: {}", route.source));
     lines.join("\n")
@@ -294,7 +299,8 @@ fn operation(spec: &Spec, route: &Route) -> Value {
         op["parameters"] = json!(parameters);
     }
     if let Some(body) = &route.request {
-        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": type_schema(&body.value) } } });
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": type_schema(&body.value) } } });
     }
     if !route.scopes.is_empty() {
         op["x-10x-scopes"] = json!(route.scopes.iter().map(|s| &s.value).collect::<Vec<_>>());
@@ -322,7 +328,8 @@ fn document(spec: &Spec, header: &str) -> Value {
         let item = paths.entry(route.path.value.clone()).or_insert_with(|| json!({}));
         item[route.method.as_str().to_lowercase()] = operation(spec, route);
     }
-    let tags: Vec<Value> = spec.families.iter().map(|f| json!({ "name": f.name, "description": f.description })).collect();
+    let tags: Vec<Value> =
+        spec.families.iter().map(|f| json!({ "name": f.name, "description": f.description })).collect();
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::routing::get;
 
 const REQUESTS_PER_ROUND: usize = 400;
-const ROUNDS: usize = 15;
+const ROUNDS: usize = 21;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -37,24 +37,41 @@ async fn run() {
         raw_call(&raw, &url).await;
         generated.pat_list_links().await.expect("generated call");
     }
-    let (mut raw_rounds, mut generated_rounds) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        for _ in 0..REQUESTS_PER_ROUND {
-            raw_call(&raw, &url).await;
-        }
-        raw_rounds.push(start.elapsed() / REQUESTS_PER_ROUND as u32);
-        let start = Instant::now();
-        for _ in 0..REQUESTS_PER_ROUND {
-            generated.pat_list_links().await.expect("generated call");
-        }
-        generated_rounds.push(start.elapsed() / REQUESTS_PER_ROUND as u32);
+    let (mut raw_rounds, mut generated_rounds, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // Alternate which side goes first, and pair each round's two figures, so drift
+        // in the machine's load cancels out of the ratio.
+        let (r, g) = if round % 2 == 0 {
+            let r = time(|| raw_call(&raw, &url)).await;
+            (r, time(|| async { generated.pat_list_links().await.map(drop).expect("generated call") }).await)
+        } else {
+            let g = time(|| async { generated.pat_list_links().await.map(drop).expect("generated call") }).await;
+            (time(|| raw_call(&raw, &url)).await, g)
+        };
+        raw_rounds.push(r);
+        generated_rounds.push(g);
+        ratios.push(g.as_secs_f64() / r.as_secs_f64());
     }
     let (r, g) = (median(&mut raw_rounds), median(&mut generated_rounds));
-    println!("| client | per request (median of {ROUNDS} rounds × {REQUESTS_PER_ROUND}) | ratio |");
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "| client | per request (median of {ROUNDS} rounds × {REQUESTS_PER_ROUND}) | ratio (median of paired rounds) |"
+    );
     println!("|---|---:|---:|");
     println!("| raw reqwest | {:.1} µs | 1.00× |", r.as_secs_f64() * 1e6);
-    println!("| generated client | {:.1} µs | {:.3}× |", g.as_secs_f64() * 1e6, g.as_secs_f64() / r.as_secs_f64());
+    println!("| generated client | {:.1} µs | {:.3}× |", g.as_secs_f64() * 1e6, ratios[ratios.len() / 2]);
+}
+
+async fn time<F, Fut>(call: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let start = Instant::now();
+    for _ in 0..REQUESTS_PER_ROUND {
+        call().await;
+    }
+    start.elapsed() / REQUESTS_PER_ROUND as u32
 }
 
 async fn raw_call(client: &reqwest::Client, url: &str) {

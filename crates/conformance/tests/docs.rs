@@ -59,7 +59,12 @@ fn every_feature_gate_lists_the_routes_it_locks() {
         if let Some(feature) = &route.feature {
             let section = plans.split(&format!("### {}\n", feature.value)).nth(1).unwrap_or_default();
             let section = section.split("\n### ").next().unwrap_or_default();
-            assert!(section.contains(&format!("- `{}`", route.id.value)), "plans.md: `{}` not under `{}`", route.id.value, feature.value);
+            assert!(
+                section.contains(&format!("- `{}`", route.id.value)),
+                "plans.md: `{}` not under `{}`",
+                route.id.value,
+                feature.value
+            );
         }
     }
 }
