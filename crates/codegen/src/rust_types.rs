@@ -64,6 +64,32 @@ fn type_item(t: &TypeDef) -> TokenStream {
     let name = ident(&t.name);
     let docs = doc(&describe(t));
     match &t.kind {
+        TypeKind::Object(fields) if fields.iter().any(|f| f.secret) => {
+            // Secret fields print as `[redacted]`: a hand-shaped Debug instead of the derive.
+            let debug_fields = fields.iter().map(|f| {
+                let (name, label) = (ident(&f.name.to_snake_case()), f.name.to_snake_case());
+                if f.secret {
+                    quote! { .field(#label, &"[redacted]") }
+                } else {
+                    quote! { .field(#label, &self.#name) }
+                }
+            });
+            let label = &t.name;
+            let fields = fields.iter().map(field);
+            quote! {
+                #docs
+                #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                pub struct #name {
+                    #(#fields)*
+                }
+
+                impl ::std::fmt::Debug for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.debug_struct(#label) #(#debug_fields)* .finish()
+                    }
+                }
+            }
+        }
         TypeKind::Object(fields) => {
             let fields = fields.iter().map(field);
             quote! {

@@ -270,7 +270,16 @@ async fn secrets_never_show_in_debug_output() {
         .expect("signed in");
     let pat = base.with_pat("patv1_tok1.topsecretvalue", "acme").expect("PAT");
     let visitor = base.with_visitor_cookie("visitor-cookie-value");
-    let shown = format!("{base:?} {user:?} {pat:?} {visitor:?} {:?} {:?}", user.session(), pat.pat());
+    let login = LoginRequest { email: "you@example.com".into(), password: "pw-hunter2".into() };
+    let minted = tenx_client::CreatedToken {
+        token_id: "tok1".into(),
+        token: "patv1_tok1.topsecretvalue".into(),
+        name: "ci".into(),
+        scopes: vec![],
+        expires_at: None,
+    };
+    let shown =
+        format!("{base:?} {user:?} {pat:?} {visitor:?} {:?} {:?} {login:?} {minted:?}", user.session(), pat.pat());
     for secret in ["old.jwt.token", "r1", "topsecretvalue", "visitor-cookie-value", "pw-hunter2"] {
         assert!(!shown.contains(secret), "`{secret}` shows in {shown}");
     }

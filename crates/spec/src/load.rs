@@ -398,6 +398,7 @@ fn error(n: &Node, sink: &mut Sink) -> Option<ErrorDef> {
 }
 
 const FIELD_KEYS: &[&str] = &[
+    "secret",
     "type",
     "optional",
     "nullable",
@@ -421,6 +422,7 @@ fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
             ty,
             optional: false,
             nullable: false,
+            secret: false,
             description: String::new(),
             constraints: Constraints::default(),
             loc: name.loc,
@@ -446,6 +448,7 @@ fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
         ty: ty?,
         optional: f.flag("optional", false, sink),
         nullable: f.flag("nullable", false, sink),
+        secret: f.flag("secret", false, sink),
         description: f.text("description", sink),
         constraints,
         loc: name.loc,

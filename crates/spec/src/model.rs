@@ -574,6 +574,8 @@ pub struct Field {
     pub optional: bool,
     /// May be `null`.
     pub nullable: bool,
+    /// Holds a credential or password: generated `Debug` output never shows it.
+    pub secret: bool,
     /// What it is.
     pub description: String,
     /// Extra checks.

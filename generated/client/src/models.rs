@@ -4,7 +4,7 @@
 //! Request and response types of the routes.
 
 /// Email and password of a user.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginRequest {
     /// The account's email.
     pub email: ::std::string::String,
@@ -12,12 +12,27 @@ pub struct LoginRequest {
     pub password: ::std::string::String,
 }
 
+impl ::std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
 /// A fresh access token; the refresh token travels in an HttpOnly cookie.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginResponse {
     /// The JWT to send as `Authorization: Bearer …` (name inferred: the docs do not show it).
     #[serde(rename = "accessToken")]
     pub access_token: ::std::string::String,
+}
+
+impl ::std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("LoginResponse").field("access_token", &"[redacted]").finish()
+    }
 }
 
 /// A role on a handle.
@@ -94,7 +109,7 @@ pub struct CreateTokenRequest {
 }
 
 /// A new PAT; `token` holds the secret and is shown only here.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreatedToken {
     /// The token's id (name inferred).
     #[serde(rename = "tokenId")]
@@ -109,6 +124,18 @@ pub struct CreatedToken {
     #[serde(rename = "expiresAt")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_at: ::std::option::Option<::std::string::String>,
+}
+
+impl ::std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("token_id", &self.token_id)
+            .field("token", &"[redacted]")
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// A PAT without its secret (shape inferred).
@@ -148,7 +175,7 @@ pub struct LinkTracking {
 }
 
 /// The fields of a link; the slug is in the path.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpsertLinkRequest {
     /// Where visitors land; an absolute http(s) URL.
     #[serde(rename = "destinationUrl")]
@@ -194,6 +221,26 @@ pub struct UpsertLinkRequest {
     #[serde(rename = "routingRules")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub routing_rules: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+}
+
+impl ::std::fmt::Debug for UpsertLinkRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpsertLinkRequest")
+            .field("destination_url", &self.destination_url)
+            .field("title", &self.title)
+            .field("tags", &self.tags)
+            .field("categories", &self.categories)
+            .field("enabled", &self.enabled)
+            .field("description", &self.description)
+            .field("scheduled_start_at", &self.scheduled_start_at)
+            .field("scheduled_end_at", &self.scheduled_end_at)
+            .field("expires_at", &self.expires_at)
+            .field("max_clicks", &self.max_clicks)
+            .field("password", &"[redacted]")
+            .field("tracking", &self.tracking)
+            .field("routing_rules", &self.routing_rules)
+            .finish()
+    }
 }
 
 /// A short link (shape inferred from the upsert body).
@@ -424,7 +471,7 @@ pub struct CreateWebhookRequest {
 }
 
 /// A new subscription; `secret` signs deliveries and is shown only here.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreatedWebhook {
     /// The subscription's id (name inferred).
     #[serde(rename = "subscriptionId")]
@@ -432,6 +479,15 @@ pub struct CreatedWebhook {
     pub subscription_id: ::std::option::Option<::std::string::String>,
     /// The signing secret.
     pub secret: ::std::string::String,
+}
+
+impl ::std::fmt::Debug for CreatedWebhook {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreatedWebhook")
+            .field("subscription_id", &self.subscription_id)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// Who may download a file.
@@ -497,10 +553,16 @@ pub struct MagicLinkRequest {
 }
 
 /// The token from a magic link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VerifyMagicLinkRequest {
     /// The token from the link (name inferred).
     pub token: ::std::string::String,
+}
+
+impl ::std::fmt::Debug for VerifyMagicLinkRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VerifyMagicLinkRequest").field("token", &"[redacted]").finish()
+    }
 }
 
 /// How the handle's site is served.
