@@ -16,17 +16,16 @@ mod error;
 mod response;
 mod retry;
 mod runtime;
-mod secret;
 
 pub use clock::{Clock, Sleep, SystemClock, VirtualClock};
-pub use credentials::{Pat, PatError, PatFormat, Session};
+pub use credentials::{Pat, Session};
 pub use error::{ApiFailure, Error, decode_error_body};
 pub use response::{RateLimit, RawResponse, Response};
 pub use retry::{Decision, Failure, Jitter, RetryPolicy, parse_retry_after};
 pub use runtime::{
     AttemptEvent, CallOptions, Config, Credentials, Hook, RouteInfo, Runtime, SessionRefresh, Transport,
 };
-pub use secret::Secret;
+pub use tenx_auth::{PatError, PatFormat, Secret};
 
 /// Re-exported so generated code and users name one version.
 pub use reqwest;

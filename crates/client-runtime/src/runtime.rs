@@ -14,7 +14,7 @@ use crate::credentials::{Pat, Session, set_cookies};
 use crate::error::{ApiFailure, Error, decode_error_body};
 use crate::response::{RawResponse, request_id};
 use crate::retry::{Decision, Failure, RetryPolicy, parse_retry_after};
-use crate::secret::Secret;
+use tenx_auth::Secret;
 
 /// What the generated code knows about a route at compile time.
 #[derive(Debug, Clone)]

@@ -166,39 +166,7 @@ pub struct TokenFormat {
     pub display: String,
 }
 
-/// How a granted scope satisfies a required one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScopeRule {
-    /// Only the same scope satisfies.
-    Exact,
-    /// The same scope, or a granted `prefix.*` for any required scope under `prefix.`
-    /// (`analytics.*` satisfies `analytics.read` and `analytics.*`, not `analytics`).
-    PrefixWildcard,
-}
-
-impl ScopeRule {
-    /// The spec's name for the rule.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeRule::Exact => "exact",
-            ScopeRule::PrefixWildcard => "prefix_wildcard",
-        }
-    }
-
-    /// Whether `granted` satisfies `required` under this rule.
-    pub fn satisfies(self, granted: &str, required: &str) -> bool {
-        if granted == required {
-            return true;
-        }
-        match self {
-            ScopeRule::Exact => false,
-            ScopeRule::PrefixWildcard => granted
-                .strip_suffix('*')
-                .filter(|prefix| prefix.ends_with('.') && prefix.len() > 1)
-                .is_some_and(|prefix| required.len() > prefix.len() && required.starts_with(prefix)),
-        }
-    }
-}
+pub use tenx_auth::ScopeRule;
 
 /// One PAT scope.
 #[derive(Debug, Clone)]
@@ -909,21 +877,6 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcard_scopes_cover_their_subtree_only() {
-        let rule = ScopeRule::PrefixWildcard;
-        assert!(rule.satisfies("analytics.*", "analytics.*"));
-        assert!(rule.satisfies("analytics.*", "analytics.read"));
-        assert!(rule.satisfies("analytics.*", "analytics.export.run"));
-        assert!(!rule.satisfies("analytics.*", "analytics"));
-        assert!(!rule.satisfies("analytics.read", "analytics.*"));
-        assert!(!rule.satisfies("links.*", "linksx.read"));
-        assert!(!rule.satisfies("*", "links.read"), "a bare `*` grants nothing");
-        assert!(!rule.satisfies(".*", "x.read"));
-        assert!(!ScopeRule::Exact.satisfies("analytics.*", "analytics.read"));
-        assert!(ScopeRule::Exact.satisfies("links.read", "links.read"));
-    }
 
     #[test]
     fn type_expressions_parse_and_print_back() {
