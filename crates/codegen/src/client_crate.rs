@@ -6,10 +6,10 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use minijinja::context;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, Field, Route, Spec, Transport, TypeKind, TypeRef};
+use tenx_spec::{AuthKind, Family, Route, Spec, Transport};
 
 use crate::rust::{self, doc, ident};
-use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
+use crate::{CodegenError, GeneratedFile, Templates, models_crate, rust_types, sources};
 
 const DIR: &str = "generated/client";
 
@@ -19,7 +19,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         std::iter::once(&spec.api.loc)
             .chain(spec.auth_modes.iter().map(|m| &m.loc))
             .chain(spec.families.iter().map(|f| &f.loc))
-            .chain(model_types(spec).iter().map(|t| &t.loc)),
+            .chain(models_crate::model_types(spec).iter().map(|t| &t.loc)),
     ))?;
     let name = format!("{}-client", spec.api.name);
     let description =
@@ -33,16 +33,23 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         version => "0.1.0",
         description => description.clone(),
         readme => readme,
-        dependencies => [format!("{}-client-runtime", spec.api.name), "serde".to_owned(), "serde_json".to_owned()],
+        dependencies => [
+            format!("{}-client-runtime", spec.api.name),
+            models_crate::crate_name(spec),
+            "serde".to_owned(),
+            "serde_json".to_owned(),
+        ],
     };
     let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+    // Family modules hold only `impl` blocks; the types come from the models crate.
     let mut modules = vec![("clients", true), ("models", true)];
-    // A family module exports types only when a route has a query or typed outcomes.
-    modules.extend(
-        spec.families
-            .iter()
-            .map(|f| (f.name.as_str(), f.routes.iter().any(|r| !r.query.is_empty() || r.success.len() > 1))),
-    );
+    modules.extend(spec.families.iter().map(|f| (f.name.as_str(), false)));
+    let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
+    let models_rs = quote! {
+        //! The request, response and parameter types, from the models crate.
+
+        pub use #models_crate::*;
+    };
     let mut files = vec![
         GeneratedFile {
             path: format!("{DIR}/Cargo.toml"),
@@ -62,10 +69,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
             path: format!("{DIR}/src/clients.rs"),
             contents: rust::file("client", &header, clients_rs(spec))?,
         },
-        GeneratedFile {
-            path: format!("{DIR}/src/models.rs"),
-            contents: rust::file("client", &header, models_rs(spec))?,
-        },
+        GeneratedFile { path: format!("{DIR}/src/models.rs"), contents: rust::file("client", &header, models_rs)? },
     ];
     for family in &spec.families {
         files.push(GeneratedFile {
@@ -89,26 +93,6 @@ fn crate_docs(spec: &Spec, description: &str) -> String {
         spec.routes().count(),
         spec.families.len(),
     )
-}
-
-/// Types the routes use (requests, responses, query enums), with what they reach.
-fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
-    let mut roots: Vec<&str> = Vec::new();
-    for r in spec.routes() {
-        let tys = r.request.iter().chain(&r.response).map(|t| &t.value);
-        let params = r.query.iter().chain(&r.path_params).map(|f| &f.ty.value);
-        roots.extend(tys.chain(params).filter_map(TypeRef::named));
-    }
-    rust_types::closure(spec, &roots)
-}
-
-fn models_rs(spec: &Spec) -> TokenStream {
-    let items = rust_types::items(&model_types(spec));
-    quote! {
-        //! Request and response types of the routes.
-
-        #items
-    }
 }
 
 fn transport_tokens(spec: &Spec, kind: AuthKind) -> TokenStream {
@@ -401,14 +385,9 @@ fn client_of(kind: AuthKind) -> (TokenStream, TokenStream) {
     }
 }
 
-fn camel(route: &Route) -> String {
-    route.id.value.to_upper_camel_case()
-}
-
 fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     let docs = format!("{} ({} routes).", family.description.trim_end_matches('.'), family.routes.len());
     let docs = docs.lines().map(|l| format!(" {l}"));
-    let support = family.routes.iter().map(|r| route_support(spec, r));
     let impls = AuthKind::ALL.iter().filter_map(|&kind| {
         let routes: Vec<&Route> = family.routes.iter().filter(|r| r.accepts(kind)).collect();
         if routes.is_empty() {
@@ -426,7 +405,8 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         AuthKind::ALL.iter().filter(|&&k| family.routes.iter().any(|r| r.accepts(k))).map(|&k| client_of(k).0);
     let uses_models = family.routes.iter().any(|r| {
         r.request.iter().chain(&r.response).any(|t| t.value.named().is_some())
-            || r.query.iter().any(|q| q.ty.value.named().is_some())
+            || !r.query.is_empty()
+            || r.success.len() > 1
     });
     let models = uses_models.then(|| {
         quote!(
@@ -443,68 +423,7 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         use crate::clients::{#(#clients),*};
         #models
 
-        #(#support)*
-
         #(#impls)*
-    }
-}
-
-/// The query struct and the outcome enum a route needs, if any.
-fn route_support(spec: &Spec, route: &Route) -> TokenStream {
-    let name = camel(route);
-    let query = (!route.query.is_empty()).then(|| {
-        let ty = format_ident!("{name}Query");
-        let docs = doc(&format!("Query parameters of `{}`.", route.id.value));
-        let fields = route.query.iter().map(query_field);
-        quote! {
-            #docs
-            #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize)]
-            pub struct #ty {
-                #(#fields)*
-            }
-        }
-    });
-    let outcome = (route.success.len() > 1).then(|| {
-        let ty = format_ident!("{name}Outcome");
-        let body = body_type(spec, route.response.as_ref().map(|t| &t.value));
-        let variants = route.success.iter().map(|s| {
-            let v = ident(&s.outcome.to_upper_camel_case());
-            let docs = doc(&format!("{} {}.", s.status, s.outcome));
-            quote! { #docs #v(#body), }
-        });
-        let docs = doc(&format!("What `{}` did, by its success status.", route.id.value));
-        quote! {
-            #docs
-            #[derive(Debug, Clone, PartialEq)]
-            pub enum #ty {
-                #(#variants)*
-            }
-        }
-    });
-    quote! { #query #outcome }
-}
-
-fn query_field(f: &Field) -> TokenStream {
-    let rust_name = f.name.to_snake_case();
-    let name = ident(&rust_name);
-    let wire = &f.name;
-    let rename = (rust_name != *wire).then(|| quote!(#[serde(rename = #wire)]));
-    let docs = doc(if f.description.is_empty() { wire } else { &f.description });
-    let ty = rust_types::rust_type(&f.ty.value);
-    if f.optional {
-        quote! { #docs #rename #[serde(skip_serializing_if = "Option::is_none")] pub #name: Option<#ty>, }
-    } else {
-        quote! { #docs #rename pub #name: #ty, }
-    }
-}
-
-fn body_type(spec: &Spec, ty: Option<&TypeRef>) -> TokenStream {
-    match ty {
-        None => quote!(()),
-        Some(TypeRef::Named(n)) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Json)) => {
-            quote!(::serde_json::Value)
-        }
-        Some(t) => rust_types::rust_type(t),
     }
 }
 
@@ -572,7 +491,7 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
             None => quote!(#seg),
         })
         .collect();
-    let query_ty = format_ident!("{}Query", camel(route));
+    let query_ty = format_ident!("{}Query", models_crate::camel(route));
     let (query_arg, query_val) = if route.query.is_empty() {
         (None, quote!(None::<&()>))
     } else {
@@ -580,7 +499,7 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     };
     let (body_arg, body_val) = match &route.request {
         Some(t) => {
-            let ty = body_type(spec, Some(&t.value));
+            let ty = models_crate::body_type(spec, Some(&t.value));
             (Some(quote!(body: &#ty,)), quote!(Some(body)))
         }
         None => (None, quote!(None::<&()>)),
@@ -594,12 +513,12 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
         }
         None => quote!(None),
     };
-    let answer = body_type(spec, route.response.as_ref().map(|t| &t.value));
+    let answer = models_crate::body_type(spec, route.response.as_ref().map(|t| &t.value));
     let decode = |body: &TokenStream| {
         if body.to_string() == "()" { quote!(Ok(raw.empty())) } else { quote!(raw.json()) }
     };
     let (ret, finish) = if route.success.len() > 1 {
-        let outcome = format_ident!("{}Outcome", camel(route));
+        let outcome = format_ident!("{}Outcome", models_crate::camel(route));
         let plain = decode(&answer);
         let arms = route.success.iter().map(|s| {
             let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));

@@ -9,6 +9,7 @@
 mod client_crate;
 mod docs;
 mod errors_crate;
+mod models_crate;
 mod openapi;
 mod rust;
 mod rust_types;
@@ -54,6 +55,7 @@ pub enum CodegenError {
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let templates = Templates::new();
     let mut files = errors_crate::generate(spec, &templates)?;
+    files.extend(models_crate::generate(spec, &templates)?);
     files.extend(client_crate::generate(spec, &templates)?);
     files.extend(docs::generate(spec, &templates)?);
     files.extend(openapi::generate(spec, &templates)?);

@@ -10,44 +10,6 @@ use crate::clients::{JwtClient, PatClient};
 #[allow(unused_imports)]
 use crate::models::*;
 
-/// Query parameters of `get_analytics`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize)]
-pub struct GetAnalyticsQuery {
-    /// How rows are grouped.
-    #[serde(rename = "groupBy")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group_by: Option<AnalyticsGroupBy>,
-    /// Include funnel metrics.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub funnel: Option<bool>,
-    /// Only this campaign.
-    #[serde(rename = "campaignId")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<::std::string::String>,
-    /// Include the confidence score.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<bool>,
-}
-
-/// Query parameters of `pat_get_analytics`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize)]
-pub struct PatGetAnalyticsQuery {
-    /// How rows are grouped.
-    #[serde(rename = "groupBy")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group_by: Option<AnalyticsGroupBy>,
-    /// Include funnel metrics.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub funnel: Option<bool>,
-    /// Only this campaign.
-    #[serde(rename = "campaignId")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<::std::string::String>,
-    /// Include the confidence score.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<bool>,
-}
-
 impl JwtClient {
     /// Click, conversion and revenue metrics of the handle.
     ///

@@ -39,11 +39,9 @@ mod tokens;
 
 #[rustfmt::skip]
 mod links;
-pub use links::*;
 
 #[rustfmt::skip]
 mod personalization;
-pub use personalization::*;
 
 #[rustfmt::skip]
 mod tracking_templates;
@@ -53,7 +51,6 @@ mod destination_domains;
 
 #[rustfmt::skip]
 mod analytics;
-pub use analytics::*;
 
 #[rustfmt::skip]
 mod campaigns;
@@ -63,7 +60,6 @@ mod site_structure;
 
 #[rustfmt::skip]
 mod public_runtime;
-pub use public_runtime::*;
 
 #[rustfmt::skip]
 mod chain;
@@ -130,7 +126,6 @@ mod qa;
 
 #[rustfmt::skip]
 mod skills;
-pub use skills::*;
 
 #[rustfmt::skip]
 mod email;

@@ -10,24 +10,6 @@ use crate::clients::{JwtClient, PatClient};
 #[allow(unused_imports)]
 use crate::models::*;
 
-/// What `upsert_link` did, by its success status.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UpsertLinkOutcome {
-    /// 200 updated.
-    Updated(Link),
-    /// 201 created.
-    Created(Link),
-}
-
-/// What `pat_upsert_link` did, by its success status.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PatUpsertLinkOutcome {
-    /// 200 updated.
-    Updated(Link),
-    /// 201 created.
-    Created(Link),
-}
-
 impl JwtClient {
     /// Create the link if the slug is new, else update it.
     ///

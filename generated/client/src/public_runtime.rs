@@ -10,13 +10,6 @@ use crate::clients::Client;
 #[allow(unused_imports)]
 use crate::models::*;
 
-/// Query parameters of `resolve_context`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize)]
-pub struct ResolveContextQuery {
-    /// The context token from the redirect.
-    pub ctx: ::std::string::String,
-}
-
 impl Client {
     /// Record a conversion attributed through a `ctx` token; a repeated `idempotencyKey` is deduplicated.
     ///

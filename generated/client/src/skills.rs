@@ -7,14 +7,8 @@ use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 
-/// What `upsert_skill` did, by its success status.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UpsertSkillOutcome {
-    /// 200 updated.
-    Updated(::serde_json::Value),
-    /// 201 created.
-    Created(::serde_json::Value),
-}
+#[allow(unused_imports)]
+use crate::models::*;
 
 impl JwtClient {
     /// The handle's hosted skills.

@@ -1,0 +1,145 @@
+//! `generated/models`: the request, response and parameter types of the routes, shared by
+//! the generated client and server so both ends agree on the wire by construction.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use minijinja::context;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use tenx_spec::{Field, Route, Spec, TypeKind, TypeRef};
+
+use crate::rust::{self, doc, ident};
+use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
+
+const DIR: &str = "generated/models";
+
+/// The crate's name: `<api>-models`.
+pub(crate) fn crate_name(spec: &Spec) -> String {
+    format!("{}-models", spec.api.name)
+}
+
+pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let types = model_types(spec);
+    let header =
+        templates.header(&sources(spec, types.iter().map(|t| &t.loc).chain(spec.families.iter().map(|f| &f.loc))))?;
+    let description = format!("Request, response and parameter types of the {} routes.", spec.api.title);
+    let readme = "Shared by the generated client and server: `types` holds the spec's named types, \
+                  `routes` each route's query parameters and, for routes with several success \
+                  statuses, the outcome enum that says which one answered.";
+    let krate = context! {
+        name => crate_name(spec),
+        version => "0.1.0",
+        description => description.clone(),
+        readme => readme,
+        dependencies => ["serde", "serde_json"],
+    };
+    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+    let docs = format!("{description}\n\nField names are snake_case in Rust and camelCase on the wire.");
+    let items = rust_types::items(&types);
+    let types_rs = quote! {
+        //! The spec's named types used by routes.
+
+        #items
+    };
+    let support = spec.routes().map(|r| route_support(spec, r));
+    let routes_rs = quote! {
+        //! Per-route query parameters and typed outcomes.
+
+        #[allow(unused_imports)]
+        use crate::types::*;
+
+        #(#support)*
+    };
+    Ok(vec![
+        GeneratedFile {
+            path: format!("{DIR}/Cargo.toml"),
+            contents: templates
+                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/README.md"),
+            contents: templates
+                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/src/lib.rs"),
+            contents: rust::crate_root(&header, &docs, &[("types", true), ("routes", true)]),
+        },
+        GeneratedFile { path: format!("{DIR}/src/types.rs"), contents: rust::file("models", &header, types_rs)? },
+        GeneratedFile { path: format!("{DIR}/src/routes.rs"), contents: rust::file("models", &header, routes_rs)? },
+    ])
+}
+
+/// The route name in UpperCamelCase (`UpsertLink`), the stem of its query and outcome types.
+pub(crate) fn camel(route: &Route) -> String {
+    route.id.value.to_upper_camel_case()
+}
+
+/// Types the routes use (requests, responses, query enums), with what they reach.
+pub(crate) fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
+    let mut roots: Vec<&str> = Vec::new();
+    for r in spec.routes() {
+        let tys = r.request.iter().chain(&r.response).map(|t| &t.value);
+        let params = r.query.iter().chain(&r.path_params).map(|f| &f.ty.value);
+        roots.extend(tys.chain(params).filter_map(TypeRef::named));
+    }
+    rust_types::closure(spec, &roots)
+}
+
+/// The query struct and the outcome enum a route needs, if any.
+fn route_support(spec: &Spec, route: &Route) -> TokenStream {
+    let name = camel(route);
+    let query = (!route.query.is_empty()).then(|| {
+        let ty = format_ident!("{name}Query");
+        let docs = doc(&format!("Query parameters of `{}`.", route.id.value));
+        let fields = route.query.iter().map(query_field);
+        quote! {
+            #docs
+            #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            pub struct #ty {
+                #(#fields)*
+            }
+        }
+    });
+    let outcome = (route.success.len() > 1).then(|| {
+        let ty = format_ident!("{name}Outcome");
+        let body = body_type(spec, route.response.as_ref().map(|t| &t.value));
+        let variants = route.success.iter().map(|s| {
+            let v = ident(&s.outcome.to_upper_camel_case());
+            let docs = doc(&format!("{} {}.", s.status, s.outcome));
+            quote! { #docs #v(#body), }
+        });
+        let docs = doc(&format!("What `{}` did, by its success status.", route.id.value));
+        quote! {
+            #docs
+            #[derive(Debug, Clone, PartialEq)]
+            pub enum #ty {
+                #(#variants)*
+            }
+        }
+    });
+    quote! { #query #outcome }
+}
+
+fn query_field(f: &Field) -> TokenStream {
+    let rust_name = f.name.to_snake_case();
+    let name = ident(&rust_name);
+    let wire = &f.name;
+    let rename = (rust_name != *wire).then(|| quote!(#[serde(rename = #wire)]));
+    let docs = doc(if f.description.is_empty() { wire } else { &f.description });
+    let ty = rust_types::rust_type(&f.ty.value);
+    if f.optional {
+        quote! { #docs #rename #[serde(default, skip_serializing_if = "Option::is_none")] pub #name: Option<#ty>, }
+    } else {
+        quote! { #docs #rename pub #name: #ty, }
+    }
+}
+
+pub(crate) fn body_type(spec: &Spec, ty: Option<&TypeRef>) -> TokenStream {
+    match ty {
+        None => quote!(()),
+        Some(TypeRef::Named(n)) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Json)) => {
+            quote!(::serde_json::Value)
+        }
+        Some(t) => rust_types::rust_type(t),
+    }
+}
