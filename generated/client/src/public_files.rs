@@ -6,8 +6,6 @@
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::Client;
-
-#[allow(unused_imports)]
 use crate::models::*;
 
 impl Client {
