@@ -408,7 +408,11 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
             || !r.query.is_empty()
             || r.success.len() > 1
     });
-    let models = uses_models.then(|| quote!(use crate::models::*;));
+    let models = uses_models.then(|| {
+        quote!(
+            use crate::models::*;
+        )
+    });
     quote! {
         #( #![doc = #docs] )*
 

@@ -1,0 +1,348 @@
+//! The glue every generated route handler goes through: request ids, the checks, query,
+//! path and body validation, idempotency, panics, and rendering.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tenx_errors::ErrorCode;
+
+use crate::data::{AuthData, MemoryAuthData};
+use crate::failure::Failure;
+use crate::guard::{AuthContext, JwtContext, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize};
+use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint};
+use crate::jwt::JwtKeys;
+use crate::limits::{MemoryLimiter, RateLimiter};
+use crate::schema::{self, FieldSchema, Ty};
+
+/// Largest request body read, in bytes.
+const MAX_BODY: usize = 1 << 20;
+
+/// What the router needs: the spec's facts and the app's data.
+pub struct ServerState {
+    /// The API-wide facts.
+    pub spec: &'static ServerSpec,
+    /// Users, handles, roles, plans, PATs, visitors.
+    pub data: Arc<dyn AuthData>,
+    /// JWT keys.
+    pub jwt: JwtKeys,
+    /// Rate-limit counters.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Idempotency records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The wall clock (tests may pin it).
+    pub now: fn() -> SystemTime,
+}
+
+impl ServerState {
+    /// State with the app's data and keys, and in-memory limiter and idempotency records.
+    pub fn new(spec: &'static ServerSpec, data: Arc<dyn AuthData>, jwt: JwtKeys) -> Self {
+        ServerState {
+            spec,
+            data,
+            jwt,
+            limiter: Arc::new(MemoryLimiter::new()),
+            idempotency: Arc::new(MemoryIdempotency::new()),
+            now: SystemTime::now,
+        }
+    }
+
+    /// State backed entirely by memory (tests and examples).
+    pub fn in_memory(spec: &'static ServerSpec, data: Arc<MemoryAuthData>, jwt: JwtKeys) -> Self {
+        Self::new(spec, data, jwt)
+    }
+}
+
+/// The id of the current request (from `x-request-id`, or a new UUID).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// One checked request, as a handler's glue sees it.
+#[derive(Debug)]
+pub struct Call {
+    /// Who is calling.
+    pub auth: AuthContext,
+    /// The request id.
+    pub request_id: String,
+    params: Vec<(String, String)>,
+    query: Value,
+    body: Option<Value>,
+}
+
+impl Call {
+    /// A path parameter (validated).
+    pub fn param(&self, name: &str) -> String {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// The query parameters, typed (validated).
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        serde_json::from_value(self.query.clone())
+            .map_err(|e| Failure::new(ErrorCode::ValidationError, format!("query: {e}")))
+    }
+
+    /// The body, typed (validated).
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        let value = self.body.clone().unwrap_or(Value::Null);
+        serde_json::from_value(value).map_err(|e| Failure::new(ErrorCode::ValidationError, format!("body: {e}")))
+    }
+
+    /// The JWT user (the route takes only JWTs).
+    pub fn jwt(&self) -> Result<JwtContext, Failure> {
+        match &self.auth {
+            AuthContext::Jwt(c) => Ok(c.clone()),
+            other => Err(Failure::internal(format!("expected a JWT context, got {other:?}"))),
+        }
+    }
+
+    /// The PAT caller (the route takes only PATs).
+    pub fn pat(&self) -> Result<PatContext, Failure> {
+        match &self.auth {
+            AuthContext::Pat(c) => Ok(c.clone()),
+            other => Err(Failure::internal(format!("expected a PAT context, got {other:?}"))),
+        }
+    }
+
+    /// The visitor (the route takes only the visitor cookie).
+    pub fn visitor(&self) -> Result<VisitorContext, Failure> {
+        match &self.auth {
+            AuthContext::Visitor(c) => Ok(c.clone()),
+            other => Err(Failure::internal(format!("expected a visitor context, got {other:?}"))),
+        }
+    }
+}
+
+/// A handler's answer: a status and an optional JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The status.
+    pub status: u16,
+    /// The body.
+    pub body: Option<Value>,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Reply, Failure> {
+        serde_json::to_value(body).map(|v| Reply { status, body: Some(v) }).map_err(Failure::internal)
+    }
+
+    /// An answer without a body.
+    pub fn empty(status: u16) -> Result<Reply, Failure> {
+        Ok(Reply { status, body: None })
+    }
+
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        match self.body {
+            Some(body) => (status, axum::Json(body)).into_response(),
+            None => status.into_response(),
+        }
+    }
+}
+
+/// Runs one route: the checks, validation, idempotency, the handler (a panic becomes a
+/// bare `internal_error`), and rendering.
+pub async fn handle<F, Fut>(
+    state: Arc<ServerState>,
+    route: &'static RouteSpec,
+    request: Request,
+    handler: F,
+) -> Response
+where
+    F: FnOnce(Call) -> Fut,
+    Fut: Future<Output = Result<Reply, Failure>>,
+{
+    let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    match prepare(&state, route, request, request_id.clone()).await {
+        Err(failure) => failure.into_response(),
+        Ok(call) => {
+            let key = route.idempotency.and_then(|i| {
+                let key = call.body.as_ref()?.get(i.key_field)?.as_str()?.to_owned();
+                Some((i, key, fingerprint(call.body.as_ref()?)))
+            });
+            let run = async move {
+                match AssertUnwindSafe(handler(call)).catch_unwind().await {
+                    Ok(result) => result,
+                    Err(panic) => {
+                        let text = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        tracing::error!(request_id = %request_id, route = route.id, panic = %text, "handler panicked");
+                        Err(Failure::new(
+                            ErrorCode::InternalError,
+                            "The server failed unexpectedly; the request id identifies it.",
+                        ))
+                    }
+                }
+            };
+            let result = match key {
+                Some((spec, key, fp)) => deduplicate(&state, route.id, &key, fp, spec, run).await,
+                None => run.await,
+            };
+            match result {
+                Ok(reply) => reply.into_response(),
+                Err(failure) => failure.into_response(),
+            }
+        }
+    }
+}
+
+async fn deduplicate<Fut>(
+    state: &ServerState,
+    scope: &str,
+    key: &str,
+    fp: [u8; 32],
+    spec: crate::guard::IdempotencySpec,
+    run: Fut,
+) -> Result<Reply, Failure>
+where
+    Fut: Future<Output = Result<Reply, Failure>>,
+{
+    let mut run = Some(run);
+    loop {
+        match state.idempotency.reserve(scope, key, fp) {
+            Reservation::New => {
+                let Some(run) = run.take() else { return Err(Failure::internal("idempotent handler ran twice")) };
+                let result = run.await;
+                let stored = result
+                    .as_ref()
+                    .ok()
+                    .map(|r| Stored { status: r.status, body: r.body.clone().unwrap_or(Value::Null) });
+                state.idempotency.complete(scope, key, stored);
+                return result;
+            }
+            Reservation::Done(stored) => {
+                let mut body = stored.body;
+                if let Value::Object(map) = &mut body {
+                    map.insert(spec.deduped_field.to_owned(), Value::Bool(true));
+                }
+                return Ok(Reply { status: spec.repeat_status, body: Some(body) });
+            }
+            Reservation::Conflict => {
+                return Err(Failure::new(
+                    ErrorCode::Conflict,
+                    format!("The idempotency key `{key}` was already used with another body."),
+                ));
+            }
+            Reservation::Pending(mut rx) => {
+                // Wait for the first request with this key; if it fails, try to run.
+                while rx.borrow().is_none() {
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn prepare(
+    state: &ServerState,
+    route: &'static RouteSpec,
+    request: Request,
+    request_id: String,
+) -> Result<Call, Failure> {
+    let (mut parts, body) = request.into_parts();
+    let params: Vec<(String, String)> = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .map(|p| p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        .unwrap_or_default();
+    let now = (state.now)();
+    let auth = authorize(state, route, &parts.headers, &params, now)?;
+
+    // 7. Parameters and body.
+    for field in route.path_params {
+        let raw = params.iter().find(|(n, _)| n == field.name).map(|(_, v)| v.as_str()).unwrap_or_default();
+        schema::check(&Value::String(raw.to_owned()), field, field.name)?;
+    }
+    let query = query_value(parts.uri.query().unwrap_or_default(), route.query)?;
+    let body = match route.body {
+        Some(ty) => {
+            let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+                Failure::new(ErrorCode::InvalidPayload, format!("The body is larger than {MAX_BODY} bytes."))
+            })?;
+            Some(schema::check_body(&bytes, &ty)?)
+        }
+        None => None,
+    };
+    Ok(Call { auth, request_id, params, query, body })
+}
+
+/// Query parameters as a JSON object, typed by the spec and checked.
+fn query_value(raw: &str, fields: &[FieldSchema]) -> Result<Value, Failure> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|e| Failure::new(ErrorCode::ValidationError, format!("query string: {e}")))?;
+    let mut map = Map::new();
+    for field in fields {
+        let values: Vec<&str> = pairs.iter().filter(|(k, _)| k == field.name).map(|(_, v)| v.as_str()).collect();
+        let typed = |text: &str, ty: &Ty| -> Value {
+            match ty {
+                Ty::Integer => text.parse::<i64>().map_or_else(|_| Value::String(text.to_owned()), Value::from),
+                Ty::Number => text.parse::<f64>().map_or_else(|_| Value::String(text.to_owned()), Value::from),
+                Ty::Boolean => match text {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    other => Value::String(other.to_owned()),
+                },
+                _ => Value::String(text.to_owned()),
+            }
+        };
+        let value = match (&field.ty, values.as_slice()) {
+            (_, []) if field.optional => continue,
+            (_, []) => {
+                return Err(Failure::new(
+                    field.rules.error.map_or(ErrorCode::ValidationError, ErrorCode::from_wire),
+                    format!("`{}` is required", field.name),
+                ));
+            }
+            (Ty::List(inner), many) => Value::Array(many.iter().map(|v| typed(v, inner)).collect()),
+            (ty, [one, ..]) => typed(one, ty),
+        };
+        schema::check(&value, field, field.name)?;
+        map.insert(field.name.to_owned(), value);
+    }
+    Ok(Value::Object(map))
+}
+
+/// Middleware: every request gets an id (the caller's `x-request-id` when sensible), every
+/// response carries it, and every request is logged with it.
+pub async fn request_id(mut request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    tracing::info!(request_id = %id, %method, %path, status = response.status().as_u16(), "request");
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// The answer for an unknown path, an unmounted family, or a wrong method.
+pub async fn not_found(request: Request) -> Response {
+    Failure::new(ErrorCode::NotFound, format!("No route {} {}.", request.method(), request.uri().path()))
+        .into_response()
+}
+
+/// Finishes a router: error-model answers for unknown paths and methods, request ids.
+pub fn finish(router: axum::Router) -> axum::Router {
+    router.fallback(not_found).method_not_allowed_fallback(not_found).layer(axum::middleware::from_fn(request_id))
+}

@@ -1,0 +1,467 @@
+//! What the spec says about routes, as static data the generated server emits, and the
+//! checks that run before a handler, in the order the API documents: credentials, PAT
+//! binding, handle, scopes, role, plan feature, rate limit and write quota.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::HeaderMap;
+use tenx_auth::{PatFormat, ScopeRule};
+use tenx_errors::ErrorCode;
+
+use crate::app::ServerState;
+use crate::failure::Failure;
+use crate::jwt::JwtError;
+use crate::limits::retry_after_seconds;
+use crate::schema::{FieldSchema, Ty};
+
+/// An auth mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A user's JWT.
+    Jwt,
+    /// A PAT bound to one handle.
+    Pat,
+    /// The visitor session cookie.
+    VisitorCookie,
+    /// No credential.
+    None,
+}
+
+/// Where a credential travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// A header, with an optional scheme word.
+    Header {
+        /// Header name.
+        name: &'static str,
+        /// Scheme word (`Bearer`).
+        scheme: Option<&'static str>,
+    },
+    /// A cookie.
+    Cookie {
+        /// Cookie name.
+        name: &'static str,
+    },
+}
+
+/// One auth mode of the spec.
+#[derive(Debug, Clone, Copy)]
+pub struct ModeSpec {
+    /// Which mode.
+    pub mode: Mode,
+    /// How it is passed; the first is canonical.
+    pub carriers: &'static [Carrier],
+    /// Code for no credential.
+    pub missing: Option<&'static str>,
+    /// Code for a malformed, unknown or revoked credential.
+    pub invalid: Option<&'static str>,
+    /// Code for an expired credential.
+    pub expired: Option<&'static str>,
+    /// Code for a PAT used on another handle.
+    pub wrong_binding: Option<&'static str>,
+    /// The path parameter a PAT is bound to.
+    pub bound_to: Option<&'static str>,
+}
+
+/// One plan.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanSpec {
+    /// Wire name.
+    pub name: &'static str,
+    /// Requests per minute per handle.
+    pub requests_per_minute: u32,
+    /// Daily write quota.
+    pub writes_per_day: Option<u32>,
+    /// Features it unlocks.
+    pub features: &'static [&'static str],
+}
+
+/// The API-wide facts the checks use.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerSpec {
+    /// How scopes satisfy each other.
+    pub scope_rule: ScopeRule,
+    /// The PAT format, if the API has PATs.
+    pub pat_format: Option<PatFormat>,
+    /// The auth modes.
+    pub modes: &'static [ModeSpec],
+    /// Handle roles, least powerful first.
+    pub handle_roles: &'static [&'static str],
+    /// Plans, cheapest first.
+    pub plans: &'static [PlanSpec],
+    /// The code a spent daily quota answers with.
+    pub quota_error: Option<&'static str>,
+}
+
+/// A route's role requirement.
+#[derive(Debug, Clone, Copy)]
+pub enum RoleReq {
+    /// This handle role or a higher one, on the path's handle.
+    Handle(&'static str),
+    /// This platform role.
+    Platform(&'static str),
+}
+
+/// What a route is rate limited per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateKey {
+    /// Per handle, by its plan.
+    Handle,
+    /// Per user (no documented limit: not limited here).
+    User,
+    /// Per client IP (no documented limit: not limited here).
+    Ip,
+    /// Not limited.
+    None,
+}
+
+/// How a route deduplicates.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencySpec {
+    /// The body field with the key.
+    pub key_field: &'static str,
+    /// The status of a repeat.
+    pub repeat_status: u16,
+    /// The field set to `true` on a repeat.
+    pub deduped_field: &'static str,
+}
+
+/// Everything the router checks for one route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// The route id.
+    pub id: &'static str,
+    /// Accepted auth modes.
+    pub auth: &'static [Mode],
+    /// Scopes a PAT must hold.
+    pub scopes: &'static [&'static str],
+    /// Role requirement for JWT users.
+    pub min_role: Option<RoleReq>,
+    /// Plan feature and the plan that has it.
+    pub feature: Option<(&'static str, &'static str)>,
+    /// Rate-limit key.
+    pub rate_limit: RateKey,
+    /// Whether a call counts toward the daily write quota.
+    pub counts_write: bool,
+    /// Path parameters.
+    pub path_params: &'static [FieldSchema],
+    /// Query parameters.
+    pub query: &'static [FieldSchema],
+    /// Body type.
+    pub body: Option<Ty>,
+    /// Idempotency.
+    pub idempotency: Option<IdempotencySpec>,
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtContext {
+    /// The user id.
+    pub user_id: String,
+    /// The user's role on the path's handle, for handle routes.
+    pub role: Option<String>,
+}
+
+/// A PAT caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatContext {
+    /// The token id.
+    pub token_id: String,
+    /// The handle the token is bound to.
+    pub handle: String,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+}
+
+/// A signed-in visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorContext {
+    /// The visitor id.
+    pub visitor_id: String,
+    /// The visitor's email.
+    pub email: String,
+}
+
+/// Who is calling, by auth mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthContext {
+    /// No credential.
+    None,
+    /// A JWT user.
+    Jwt(JwtContext),
+    /// A PAT.
+    Pat(PatContext),
+    /// A visitor.
+    Visitor(VisitorContext),
+}
+
+fn code_or(code: Option<&'static str>, fallback: ErrorCode) -> ErrorCode {
+    code.map_or(fallback, ErrorCode::from_wire)
+}
+
+/// The credential the request carries for a mode, if any.
+pub fn credential<'h>(headers: &'h HeaderMap, carrier: &Carrier) -> Option<Result<&'h str, ()>> {
+    match carrier {
+        Carrier::Header { name, scheme } => {
+            let value = headers.get(*name)?;
+            let Ok(text) = value.to_str() else { return Some(Err(())) };
+            Some(match scheme {
+                Some(scheme) => match text.split_once(' ') {
+                    Some((word, token)) if word.eq_ignore_ascii_case(scheme) && !token.trim().is_empty() => {
+                        Ok(token.trim())
+                    }
+                    _ => Err(()),
+                },
+                None if !text.trim().is_empty() => Ok(text.trim()),
+                None => Err(()),
+            })
+        }
+        Carrier::Cookie { name } => headers.get_all(axum::http::header::COOKIE).iter().find_map(|v| {
+            let text = v.to_str().ok()?;
+            text.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(n, _)| n == name).map(|(_, v)| Ok(v))
+        }),
+    }
+}
+
+/// Runs checks 1 to 6 for `route`.
+pub fn authorize(
+    state: &ServerState,
+    route: &RouteSpec,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    now: SystemTime,
+) -> Result<AuthContext, Failure> {
+    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let spec = state.spec;
+    let auth = authenticate(state, route, headers, now)?;
+    let handle = param("handle");
+
+    // 2. A PAT works only on the handle it is bound to.
+    if let AuthContext::Pat(pat) = &auth {
+        let mode = spec.modes.iter().find(|m| m.mode == Mode::Pat);
+        let bound = mode.and_then(|m| m.bound_to).and_then(param);
+        if let Some(asked) = bound.filter(|asked| *asked != pat.handle) {
+            let code = code_or(mode.and_then(|m| m.wrong_binding), ErrorCode::InsufficientScope);
+            return Err(Failure::new(code, format!("Token is bound to handle `{}`, not `{asked}`.", pat.handle)));
+        }
+    }
+    if let Some(h) = handle.filter(|h| !state.data.handle_exists(h)) {
+        return Err(Failure::new(ErrorCode::HandleNotFound, format!("Handle `{h}` does not exist.")));
+    }
+
+    // 3. Scopes.
+    if let AuthContext::Pat(pat) = &auth {
+        if let Some(missing) = spec.scope_rule.missing(&pat.scopes, route.scopes) {
+            return Err(Failure::new(
+                ErrorCode::InsufficientScope,
+                format!("Token does not have the required scope: {missing}"),
+            ));
+        }
+    }
+
+    // 4. Role.
+    let auth = match (auth, route.min_role) {
+        (AuthContext::Jwt(mut user), required) => {
+            user.role = handle.and_then(|h| state.data.role(&user.user_id, h));
+            match required {
+                Some(RoleReq::Handle(needed)) => {
+                    let rank = |r: &str| spec.handle_roles.iter().position(|x| *x == r);
+                    let has = user.role.as_deref().and_then(rank);
+                    if has.is_none() || has < rank(needed) {
+                        return Err(Failure::new(
+                            ErrorCode::InsufficientRole,
+                            format!(
+                                "This action needs the {needed} role or higher on handle `{}`.",
+                                handle.unwrap_or_default()
+                            ),
+                        ));
+                    }
+                }
+                Some(RoleReq::Platform(needed)) if !state.data.has_platform_role(&user.user_id, needed) => {
+                    return Err(Failure::new(
+                        ErrorCode::InsufficientRole,
+                        format!("This action needs the {needed} platform role."),
+                    ));
+                }
+                _ => {}
+            }
+            AuthContext::Jwt(user)
+        }
+        (other, _) => other,
+    };
+
+    // 5. Plan feature; 6. rate limit and write quota (per handle, by plan).
+    let plan = handle.and_then(|h| state.data.plan(h)).and_then(|p| spec.plans.iter().find(|s| s.name == p));
+    if let (Some((feature, required)), Some(plan)) = (route.feature, plan) {
+        if !plan.features.contains(&feature) {
+            return Err(Failure::new(
+                ErrorCode::FeatureLocked,
+                format!("`{feature}` needs the {required} plan; this handle is on {}.", plan.name),
+            )
+            .detail("feature", feature)
+            .detail("requiredPlan", required));
+        }
+    }
+    if let (RateKey::Handle, Some(h), Some(plan)) = (route.rate_limit, handle, plan) {
+        if let Err(wait) =
+            state.limiter.hit(&format!("rpm:{h}"), plan.requests_per_minute, Duration::from_secs(60), now)
+        {
+            return Err(Failure::new(
+                ErrorCode::RateLimited,
+                format!("Rate limit of {} requests per minute exceeded for {}.", plan.requests_per_minute, plan.name),
+            )
+            .retry_after(retry_after_seconds(wait)));
+        }
+    }
+    if let (true, Some(h), Some(plan)) = (route.counts_write, handle, plan) {
+        if let Some(limit) = plan.writes_per_day {
+            // Days are counted in UTC: the account timezone is not known to the router.
+            let day_key = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
+            if let Err(wait) = state.limiter.hit(&format!("writes:{h}"), limit, Duration::from_secs(86_400), now) {
+                let day = day_string(day_key);
+                return Err(Failure::new(
+                    code_or(spec.quota_error, ErrorCode::RateLimited),
+                    format!("Daily write quota exceeded for {}.", plan.name),
+                )
+                .detail("plan", plan.name)
+                .detail("limits", serde_json::json!({ "writesPerDay": limit }))
+                .detail("usage", serde_json::json!({ "writesToday": limit, "writesDay": day }))
+                .retry_after(retry_after_seconds(wait)));
+            }
+        }
+    }
+    Ok(auth)
+}
+
+/// `YYYYMMDD` of a day number since the epoch (civil calendar, UTC).
+fn day_string(days: u64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}")
+}
+
+/// Check 1: the credential of one of the route's modes.
+fn authenticate(
+    state: &ServerState,
+    route: &RouteSpec,
+    headers: &HeaderMap,
+    now: SystemTime,
+) -> Result<AuthContext, Failure> {
+    let spec = state.spec;
+    if route.auth.contains(&Mode::None) {
+        return Ok(AuthContext::None);
+    }
+    let modes: Vec<&ModeSpec> = route.auth.iter().filter_map(|m| spec.modes.iter().find(|s| s.mode == *m)).collect();
+    let mut first_missing = None;
+    for mode in &modes {
+        for carrier in mode.carriers {
+            match credential(headers, carrier) {
+                None => continue,
+                Some(Err(())) => {
+                    return Err(Failure::new(
+                        code_or(mode.invalid, ErrorCode::InvalidToken),
+                        "The credential is malformed.",
+                    ));
+                }
+                Some(Ok(token)) => return verify(state, route, mode, token, now),
+            }
+        }
+        first_missing.get_or_insert(*mode);
+    }
+    let mode = first_missing.or(modes.first().copied());
+    let code = code_or(mode.and_then(|m| m.missing), ErrorCode::MissingBearerToken);
+    let how = match mode.map(|m| m.carriers.first()) {
+        Some(Some(Carrier::Cookie { name })) => format!("No `{name}` cookie: sign in first."),
+        _ => "No Authorization header: send `Authorization: Bearer <token>`.".to_owned(),
+    };
+    Err(Failure::new(code, how))
+}
+
+fn verify(
+    state: &ServerState,
+    route: &RouteSpec,
+    mode: &ModeSpec,
+    token: &str,
+    now: SystemTime,
+) -> Result<AuthContext, Failure> {
+    let spec = state.spec;
+    let invalid = |message: &str| Failure::new(code_or(mode.invalid, ErrorCode::InvalidToken), message.to_owned());
+    let expired = |message: &str| Failure::new(code_or(mode.expired, ErrorCode::TokenExpired), message.to_owned());
+    let is_pat = spec.pat_format.is_some_and(|f| f.looks_like(token));
+    match mode.mode {
+        Mode::Jwt | Mode::Pat if is_pat => {
+            if !route.auth.contains(&Mode::Pat) {
+                return Err(invalid("This route takes a JWT; a PAT opens only its handle's automation routes."));
+            }
+            let format = spec.pat_format.ok_or_else(|| invalid("This API has no PATs."))?;
+            let (id, secret) = format.split(token).map_err(|e| invalid(&format!("The token is malformed: {e}.")))?;
+            let record =
+                state.data.pat(id).filter(|r| !r.revoked).ok_or_else(|| invalid("The token is unknown or revoked."))?;
+            if !record.secret_matches(secret) {
+                return Err(invalid("The token's secret is wrong."));
+            }
+            if record.expires_at.is_some_and(|at| at <= now) {
+                return Err(expired("The token has expired: create a new one."));
+            }
+            Ok(AuthContext::Pat(PatContext { token_id: record.token_id, handle: record.handle, scopes: record.scopes }))
+        }
+        Mode::Jwt | Mode::Pat => {
+            if !route.auth.contains(&Mode::Jwt) {
+                return Err(invalid(&format!(
+                    "This route takes a PAT ({}).",
+                    spec.pat_format.map_or("", |f| f.display)
+                )));
+            }
+            match state.jwt.verify(token) {
+                Ok(claims) => Ok(AuthContext::Jwt(JwtContext { user_id: claims.sub, role: None })),
+                Err(JwtError::Expired) => Err(expired("The JWT has expired: refresh or log in again.")),
+                Err(JwtError::Invalid) => Err(invalid("The JWT is malformed or its signature is wrong.")),
+            }
+        }
+        Mode::VisitorCookie => match state.data.visitor(token) {
+            Some(v) if v.expires_at > now => {
+                Ok(AuthContext::Visitor(VisitorContext { visitor_id: v.visitor_id, email: v.email }))
+            }
+            Some(_) => Err(expired("The visitor session has expired: sign in again.")),
+            None => Err(invalid("The visitor session is unknown: sign in again.")),
+        },
+        Mode::None => Ok(AuthContext::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(day_string(0), "19700101");
+        assert_eq!(day_string(20_509), "20260225");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn credential_parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = axum::http::HeaderValue::from_bytes(&bytes) {
+                headers.insert("authorization", v.clone());
+                headers.insert("cookie", v);
+            }
+            let _ = credential(&headers, &Carrier::Header { name: "authorization", scheme: Some("Bearer") });
+            let _ = credential(&headers, &Carrier::Header { name: "authorization", scheme: None });
+            let _ = credential(&headers, &Carrier::Cookie { name: "_10x_visitor" });
+            let format = PatFormat { prefix: "patv1_", separator: '.', display: "patv1_<tokenId>.<secret>" };
+            let _ = format.split(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}

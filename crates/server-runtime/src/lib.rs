@@ -1,0 +1,33 @@
+//! What the generated 10x router calls, in ordinary Rust with unit tests.
+//!
+//! Before a handler runs, [`handle`] does, in this order, each failure rendered in the
+//! error model ([`Failure`]) with the catalogue's status: credentials
+//! ([`guard::authorize`]), PAT-to-handle binding, handle existence, scopes, role, plan
+//! feature, per-handle rate limit and daily write quota, then path, query and body
+//! validation ([`schema`]). Routes with an idempotency key are deduplicated
+//! ([`idempotency`]); a handler panic answers a bare `internal_error`; every response
+//! carries `x-request-id`.
+//!
+//! The data the checks need comes through [`AuthData`], [`RateLimiter`] and
+//! [`IdempotencyStore`]; in-memory versions ship here.
+
+mod app;
+mod data;
+mod failure;
+pub mod guard;
+pub mod idempotency;
+mod jwt;
+mod limits;
+pub mod schema;
+
+pub use app::{Call, Reply, RequestId, ServerState, finish, handle, not_found, request_id};
+pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
+pub use failure::Failure;
+pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
+pub use idempotency::{IdempotencyStore, MemoryIdempotency};
+pub use jwt::{Claims, JwtError, JwtKeys};
+pub use limits::{MemoryLimiter, RateLimiter};
+
+/// Re-exported so generated code and apps name one version.
+pub use axum;
+pub use tenx_errors;

@@ -1,0 +1,376 @@
+//! Body, query and path validation against the spec's types, as static data the
+//! generated server emits. Violations name the field and answer with the spec's code
+//! (`invalid_slug`, `invalid_destination_url`, …) or `validation_error`.
+
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+use serde_json::Value;
+use tenx_errors::ErrorCode;
+
+use crate::failure::Failure;
+
+/// A type of the spec.
+#[derive(Debug, Clone, Copy)]
+pub enum Ty {
+    /// A string.
+    String,
+    /// A 64-bit integer.
+    Integer,
+    /// A number.
+    Number,
+    /// A boolean.
+    Boolean,
+    /// Any JSON value.
+    Json,
+    /// A list.
+    List(&'static Ty),
+    /// An object with string keys and values of one type.
+    Map(&'static Ty),
+    /// An object type of the spec.
+    Object(&'static ObjectSchema),
+    /// A string enum.
+    Enum(&'static [&'static str]),
+}
+
+/// A string format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An absolute http(s) URL.
+    Url,
+    /// An email address.
+    Email,
+    /// RFC 3339 date and time.
+    DateTime,
+    /// RFC 3339 date.
+    Date,
+    /// A UUID.
+    Uuid,
+}
+
+/// Checks beyond the type.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rules {
+    /// A regex the whole string matches.
+    pub pattern: Option<&'static str>,
+    /// A string format.
+    pub format: Option<Format>,
+    /// Shortest string, in characters.
+    pub min_length: Option<u64>,
+    /// Longest string, in characters.
+    pub max_length: Option<u64>,
+    /// Smallest number.
+    pub minimum: Option<f64>,
+    /// Largest number.
+    pub maximum: Option<f64>,
+    /// Most list items.
+    pub max_items: Option<u64>,
+    /// The code a violation answers (default `validation_error`).
+    pub error: Option<&'static str>,
+}
+
+impl Rules {
+    /// No rules.
+    pub const NONE: Rules = Rules {
+        pattern: None,
+        format: None,
+        min_length: None,
+        max_length: None,
+        minimum: None,
+        maximum: None,
+        max_items: None,
+        error: None,
+    };
+}
+
+/// A field of an object type (or a path or query parameter).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSchema {
+    /// The wire name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: Ty,
+    /// May be absent.
+    pub optional: bool,
+    /// May be null.
+    pub nullable: bool,
+    /// Extra checks.
+    pub rules: Rules,
+}
+
+/// An object type.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectSchema {
+    /// The type's name.
+    pub name: &'static str,
+    /// Its fields.
+    pub fields: &'static [FieldSchema],
+}
+
+fn fail(rules: &Rules, path: &str, what: &str) -> Failure {
+    let code = rules.error.map_or(ErrorCode::ValidationError, ErrorCode::from_wire);
+    Failure::new(code, format!("`{path}` {what}"))
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+/// Regexes compiled once per pattern.
+fn regex(pattern: &'static str) -> Option<regex::Regex> {
+    static CACHE: OnceLock<RwLock<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.read().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Some(r);
+    }
+    let compiled = regex::Regex::new(pattern).ok()?;
+    if let Ok(mut c) = cache.write() {
+        c.insert(pattern, compiled.clone());
+    }
+    Some(compiled)
+}
+
+fn format_ok(format: Format, s: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    match format {
+        Format::Url => url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()),
+        Format::Email => s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !s.contains(char::is_whitespace)
+        }),
+        Format::Date => s.len() == 10 && s.split('-').map(digits).filter(|ok| *ok).count() == 3,
+        Format::DateTime => {
+            s.len() >= 20
+                && format_ok(Format::Date, &s[..10])
+                && s.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b't')
+                && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
+        }
+        Format::Uuid => uuid::Uuid::parse_str(s).is_ok(),
+    }
+}
+
+/// Checks `value` against a field's type and rules.
+pub fn check(value: &Value, field: &FieldSchema, path: &str) -> Result<(), Failure> {
+    check_ty(value, &field.ty, field.nullable, &field.rules, path)
+}
+
+fn check_ty(value: &Value, ty: &Ty, nullable: bool, rules: &Rules, path: &str) -> Result<(), Failure> {
+    if value.is_null() {
+        return if nullable { Ok(()) } else { Err(fail(rules, path, "must not be null")) };
+    }
+    match (ty, value) {
+        (Ty::Json, _) => Ok(()),
+        (Ty::String, Value::String(s)) => check_string(s, rules, path),
+        (Ty::Enum(values), Value::String(s)) => {
+            if values.contains(&s.as_str()) {
+                Ok(())
+            } else {
+                Err(fail(rules, path, &format!("must be one of {}", values.join(", "))))
+            }
+        }
+        (Ty::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            check_number(n.as_f64().unwrap_or_default(), rules, path)
+        }
+        (Ty::Number, Value::Number(n)) => check_number(n.as_f64().unwrap_or_default(), rules, path),
+        (Ty::Boolean, Value::Bool(_)) => Ok(()),
+        (Ty::List(inner), Value::Array(items)) => {
+            if rules.max_items.is_some_and(|max| items.len() as u64 > max) {
+                return Err(fail(rules, path, &format!("has more than {} items", rules.max_items.unwrap_or_default())));
+            }
+            for (i, item) in items.iter().enumerate() {
+                check_ty(item, inner, false, &Rules { error: rules.error, ..Rules::NONE }, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (Ty::Map(inner), Value::Object(map)) => {
+            for (k, v) in map {
+                check_ty(v, inner, false, &Rules::NONE, &join(path, k))?;
+            }
+            Ok(())
+        }
+        (Ty::Object(schema), Value::Object(_)) => check_object(value, schema, path).map_err(|f| match rules.error {
+            Some(code) if f.code == ErrorCode::ValidationError => Failure { code: ErrorCode::from_wire(code), ..f },
+            _ => f,
+        }),
+        (ty, _) => Err(fail(rules, path, &format!("must be {}", describe(ty)))),
+    }
+}
+
+fn describe(ty: &Ty) -> &'static str {
+    match ty {
+        Ty::String | Ty::Enum(_) => "a string",
+        Ty::Integer => "an integer",
+        Ty::Number => "a number",
+        Ty::Boolean => "a boolean",
+        Ty::Json => "a JSON value",
+        Ty::List(_) => "a list",
+        Ty::Map(_) | Ty::Object(_) => "an object",
+    }
+}
+
+fn check_string(s: &str, rules: &Rules, path: &str) -> Result<(), Failure> {
+    let chars = s.chars().count() as u64;
+    if let Some(min) = rules.min_length.filter(|min| chars < *min) {
+        return Err(fail(rules, path, &format!("must have at least {min} characters")));
+    }
+    if let Some(max) = rules.max_length.filter(|max| chars > *max) {
+        return Err(fail(rules, path, &format!("must have at most {max} characters")));
+    }
+    if let Some(pattern) = rules.pattern {
+        if !regex(pattern).is_some_and(|r| r.is_match(s)) {
+            return Err(fail(rules, path, &format!("must match `{pattern}`")));
+        }
+    }
+    if let Some(format) = rules.format {
+        if !format_ok(format, s) {
+            let what = match format {
+                Format::Url => "must be an absolute http(s) URL",
+                Format::Email => "must be an email address",
+                Format::DateTime => "must be an RFC 3339 date and time",
+                Format::Date => "must be an RFC 3339 date",
+                Format::Uuid => "must be a UUID",
+            };
+            return Err(fail(rules, path, what));
+        }
+    }
+    Ok(())
+}
+
+fn check_number(n: f64, rules: &Rules, path: &str) -> Result<(), Failure> {
+    if let Some(min) = rules.minimum.filter(|min| n < *min) {
+        return Err(fail(rules, path, &format!("must be at least {min}")));
+    }
+    if let Some(max) = rules.maximum.filter(|max| n > *max) {
+        return Err(fail(rules, path, &format!("must be at most {max}")));
+    }
+    Ok(())
+}
+
+/// Checks an object against its schema: required fields present, every field valid.
+/// Unknown fields are allowed (clients newer than the server may send more).
+pub fn check_object(value: &Value, schema: &ObjectSchema, path: &str) -> Result<(), Failure> {
+    let Value::Object(map) = value else {
+        return Err(Failure::new(
+            ErrorCode::ValidationError,
+            format!("`{}` must be an object", if path.is_empty() { "body" } else { path }),
+        ));
+    };
+    for field in schema.fields {
+        let at = join(path, field.name);
+        match map.get(field.name) {
+            None if field.optional => {}
+            None => return Err(fail(&field.rules, &at, "is required")),
+            Some(v) if v.is_null() && field.optional => {}
+            Some(v) => check(v, field, &at)?,
+        }
+    }
+    Ok(())
+}
+
+/// Parses and checks a JSON body: not JSON → `invalid_payload`; then the type's rules.
+pub fn check_body(bytes: &[u8], ty: &Ty) -> Result<Value, Failure> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let why =
+            if bytes.iter().all(u8::is_ascii_whitespace) { "the body is empty".to_owned() } else { e.to_string() };
+        Failure::new(ErrorCode::InvalidPayload, format!("The body is not valid JSON: {why}."))
+    })?;
+    check_ty(&value, ty, false, &Rules::NONE, "body")?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static TRACKING: ObjectSchema = ObjectSchema {
+        name: "LinkTracking",
+        fields: &[FieldSchema {
+            name: "utmSource",
+            ty: Ty::String,
+            optional: true,
+            nullable: false,
+            rules: Rules::NONE,
+        }],
+    };
+    static LINK: ObjectSchema = ObjectSchema {
+        name: "UpsertLinkRequest",
+        fields: &[
+            FieldSchema {
+                name: "destinationUrl",
+                ty: Ty::String,
+                optional: false,
+                nullable: false,
+                rules: Rules { format: Some(Format::Url), error: Some("invalid_destination_url"), ..Rules::NONE },
+            },
+            FieldSchema {
+                name: "maxClicks",
+                ty: Ty::Integer,
+                optional: true,
+                nullable: true,
+                rules: Rules { minimum: Some(1.0), ..Rules::NONE },
+            },
+            FieldSchema {
+                name: "tags",
+                ty: Ty::List(&Ty::String),
+                optional: true,
+                nullable: false,
+                rules: Rules { max_items: Some(2), ..Rules::NONE },
+            },
+            FieldSchema {
+                name: "tracking",
+                ty: Ty::Object(&TRACKING),
+                optional: true,
+                nullable: false,
+                rules: Rules::NONE,
+            },
+        ],
+    };
+
+    fn code(body: &str) -> (String, String) {
+        match check_body(body.as_bytes(), &Ty::Object(&LINK)) {
+            Ok(_) => ("ok".into(), String::new()),
+            Err(f) => (f.code.to_string(), f.message),
+        }
+    }
+
+    #[test]
+    fn answers_with_the_spec_code_and_names_the_field() {
+        assert_eq!(code(r#"{"destinationUrl":"https://example.com/p"}"#).0, "ok");
+        assert_eq!(code(r#"{"destinationUrl":"https://example.com","maxClicks":null}"#).0, "ok");
+        assert_eq!(code("{"), ("invalid_payload".into(), code("{").1));
+        assert!(code("").1.contains("the body is empty"));
+        assert_eq!(code("{}"), ("invalid_destination_url".into(), "`body.destinationUrl` is required".into()));
+        assert_eq!(code(r#"{"destinationUrl":"ftp://x"}"#).0, "invalid_destination_url");
+        assert_eq!(
+            code(r#"{"destinationUrl":"https://e.com","maxClicks":0}"#),
+            ("validation_error".into(), "`body.maxClicks` must be at least 1".into())
+        );
+        assert_eq!(
+            code(r#"{"destinationUrl":"https://e.com","maxClicks":"x"}"#).1,
+            "`body.maxClicks` must be an integer"
+        );
+        assert_eq!(
+            code(r#"{"destinationUrl":"https://e.com","tags":["a","b","c"]}"#).1,
+            "`body.tags` has more than 2 items"
+        );
+        assert_eq!(
+            code(r#"{"destinationUrl":"https://e.com","tracking":{"utmSource":5}}"#).1,
+            "`body.tracking.utmSource` must be a string"
+        );
+        assert_eq!(code("[]").1, "`body` must be an object");
+    }
+
+    #[test]
+    fn formats() {
+        assert!(
+            format_ok(Format::Email, "a@b.co")
+                && !format_ok(Format::Email, "a@b")
+                && !format_ok(Format::Email, "@b.co")
+        );
+        assert!(
+            format_ok(Format::DateTime, "2026-11-28T05:00:00Z")
+                && format_ok(Format::DateTime, "2026-11-28T05:00:00.5+01:00")
+        );
+        assert!(!format_ok(Format::DateTime, "2026-11-28") && format_ok(Format::Date, "2026-11-28"));
+        assert!(format_ok(Format::Url, "http://localhost:8080/x") && !format_ok(Format::Url, "javascript:alert(1)"));
+    }
+}
