@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{AuthKind, Family, Route, Spec, Transport};
 
-use crate::rust::{self, doc, ident};
+use crate::rust::{self, Export, doc, ident};
 use crate::{CodegenError, GeneratedFile, Templates, models_crate, rust_types, sources};
 
 const DIR: &str = "generated/client";
@@ -42,8 +42,8 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     };
     let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
     // Family modules hold only `impl` blocks; the types come from the models crate.
-    let mut modules = vec![("clients", true), ("models", true)];
-    modules.extend(spec.families.iter().map(|f| (f.name.as_str(), false)));
+    let mut modules = vec![("clients", Export::Glob), ("models", Export::Glob)];
+    modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::No)));
     let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
     let models_rs = quote! {
         //! The request, response and parameter types, from the models crate.
@@ -426,7 +426,7 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     }
 }
 
-fn method_doc(spec: &Spec, route: &Route) -> String {
+pub(crate) fn method_doc(spec: &Spec, route: &Route) -> String {
     let mut lines =
         vec![route.summary.clone(), String::new(), format!("`{} {}`", route.method.as_str(), route.path.value)];
     if !route.description.is_empty() {

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use tenx_spec::{Category, ErrorDef, RetryClass, Spec};
 
-use crate::rust::{self, doc, ident};
+use crate::rust::{self, Export, doc, ident};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/errors";
@@ -77,7 +77,7 @@ fn retry_variant(r: RetryClass) -> proc_macro2::Ident {
 
 /// The crate's modules: the codes and their catalogue, the error envelope, and the
 /// typed details some codes carry.
-const MODULES: &[(&str, bool)] = &[("codes", true), ("envelope", true), ("details", true)];
+const MODULES: &[(&str, Export)] = &[("codes", Export::Glob), ("envelope", Export::Glob), ("details", Export::Glob)];
 
 fn crate_docs(spec: &Spec, description: &str) -> String {
     format!(

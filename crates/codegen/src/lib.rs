@@ -13,6 +13,7 @@ mod models_crate;
 mod openapi;
 mod rust;
 mod rust_types;
+mod server_crate;
 mod templates;
 
 use tenx_spec::Spec;
@@ -57,6 +58,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let mut files = errors_crate::generate(spec, &templates)?;
     files.extend(models_crate::generate(spec, &templates)?);
     files.extend(client_crate::generate(spec, &templates)?);
+    files.extend(server_crate::generate(spec, &templates)?);
     files.extend(docs::generate(spec, &templates)?);
     files.extend(openapi::generate(spec, &templates)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{Field, Route, Spec, TypeKind, TypeRef};
 
-use crate::rust::{self, doc, ident};
+use crate::rust::{self, Export, doc, ident};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/models";
@@ -62,7 +62,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         },
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
-            contents: rust::crate_root(&header, &docs, &[("types", true), ("routes", true)]),
+            contents: rust::crate_root(&header, &docs, &[("types", Export::Glob), ("routes", Export::Glob)]),
         },
         GeneratedFile { path: format!("{DIR}/src/types.rs"), contents: rust::file("models", &header, types_rs)? },
         GeneratedFile { path: format!("{DIR}/src/routes.rs"), contents: rust::file("models", &header, routes_rs)? },

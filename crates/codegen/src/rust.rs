@@ -27,22 +27,33 @@ pub(crate) fn doc(text: &str) -> TokenStream {
     quote! { #( #[doc = #lines] )* }
 }
 
-/// The root of a generated crate: the header, the crate docs, and one module per
-/// part; modules with public items are re-exported (`(name, re-export)` pairs).
+/// How a generated crate's root exposes a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Export {
+    /// Private (`mod x;`).
+    No,
+    /// Private, its items re-exported (`mod x; pub use x::*;`).
+    Glob,
+    /// Public by path (`pub mod x;`).
+    Module,
+}
+
+/// The root of a generated crate: the header, the crate docs, and one module per part.
 ///
 /// Modules are declared `#[rustfmt::skip]`: they are formatted by prettyplease, and
 /// `cargo fmt` must neither rewrite them nor fight `cargo xtask codegen --check`. The
 /// root itself is written in the shape rustfmt leaves unchanged.
-pub(crate) fn crate_root(header: &str, docs: &str, modules: &[(&str, bool)]) -> String {
+pub(crate) fn crate_root(header: &str, docs: &str, modules: &[(&str, Export)]) -> String {
     let mut out = comment_header(header);
     for line in docs.trim().lines() {
         out.push_str(if line.is_empty() { "//!" } else { "//! " });
         out.push_str(line);
         out.push('\n');
     }
-    for (module, reexport) in modules {
-        out.push_str(&format!("\n#[rustfmt::skip]\nmod {module};\n"));
-        if *reexport {
+    for (module, export) in modules {
+        let vis = if *export == Export::Module { "pub " } else { "" };
+        out.push_str(&format!("\n#[rustfmt::skip]\n{vis}mod {module};\n"));
+        if *export == Export::Glob {
             out.push_str(&format!("pub use {module}::*;\n"));
         }
     }

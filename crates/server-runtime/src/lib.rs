@@ -30,4 +30,5 @@ pub use limits::{MemoryLimiter, RateLimiter};
 
 /// Re-exported so generated code and apps name one version.
 pub use axum;
+pub use tenx_auth;
 pub use tenx_errors;

@@ -1,0 +1,485 @@
+//! `generated/server`: one trait per route family (a missing handler is a compile
+//! error), a router builder that mounts the families an app implements, and the spec's
+//! facts as static data for `tenx-server-runtime`, which does every check.
+
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use minijinja::context;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use tenx_spec::{
+    AuthKind, Family, Field, RateLimitKey, RoleLevel, Route, Spec, StringFormat, Transport, TypeKind, TypeRef,
+};
+
+use crate::rust::{self, Export, doc, ident};
+use crate::{CodegenError, GeneratedFile, Templates, client_crate, models_crate, sources};
+
+const DIR: &str = "generated/server";
+
+pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let header = templates.header(&sources(spec, spec.source_locs()))?;
+    let name = format!("{}-server", spec.api.name);
+    let description = format!("Server traits and an auth-enforcing axum router for the {}.", spec.api.title);
+    let readme = "Implement one trait per route family (`LinksApi`, `TokensApi`, …) and mount the \
+                  families with `RouterBuilder`. Before a handler runs, the router checks credentials, \
+                  PAT binding, scopes, role, plan feature, rate limit and quota, then parameters and \
+                  body, and answers every failure in the error model.";
+    let krate = context! {
+        name => name,
+        version => "0.1.0",
+        description => description.clone(),
+        readme => readme,
+        dependencies => [
+            format!("{}-server-runtime", spec.api.name),
+            models_crate::crate_name(spec),
+            "serde".to_owned(),
+            "serde_json".to_owned(),
+        ],
+    };
+    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+    let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
+    let mut modules = vec![("spec", Export::Module), ("models", Export::Glob), ("router", Export::Glob)];
+    modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::Glob)));
+    let docs = format!(
+        "{description}\n\nOne trait per family ({} families, {} routes); `RouterBuilder` mounts them. Routes of\n\
+         unmounted families, unknown paths and wrong methods answer `not_found` in the error model.",
+        spec.families.len(),
+        spec.routes().count()
+    );
+    let mut files = vec![
+        GeneratedFile {
+            path: format!("{DIR}/Cargo.toml"),
+            contents: templates
+                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/README.md"),
+            contents: templates
+                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
+        },
+        GeneratedFile { path: format!("{DIR}/src/lib.rs"), contents: rust::crate_root(&header, &docs, &modules) },
+        GeneratedFile {
+            path: format!("{DIR}/src/models.rs"),
+            contents: rust::file(
+                "server",
+                &header,
+                quote! {
+                    //! The request, response and parameter types, from the models crate; and the
+                    //! runtime types handlers use.
+
+                    pub use #models_crate::*;
+                    pub use tenx_server_runtime::{AuthContext, Failure, JwtContext, PatContext, VisitorContext};
+                },
+            )?,
+        },
+        GeneratedFile { path: format!("{DIR}/src/spec.rs"), contents: rust::file("server", &header, spec_rs(spec))? },
+        GeneratedFile {
+            path: format!("{DIR}/src/router.rs"),
+            contents: rust::file("server", &header, router_rs(spec))?,
+        },
+    ];
+    for family in &spec.families {
+        files.push(GeneratedFile {
+            path: format!("{DIR}/src/{}.rs", family.name),
+            contents: rust::file("server", &header, family_rs(spec, family))?,
+        });
+    }
+    Ok(files)
+}
+
+fn schema_ident(type_name: &str) -> proc_macro2::Ident {
+    format_ident!("{}_SCHEMA", type_name.to_shouty_snake_case())
+}
+
+fn route_ident(route: &Route) -> proc_macro2::Ident {
+    format_ident!("{}", route.id.value.to_shouty_snake_case())
+}
+
+fn ty_tokens(spec: &Spec, ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::String => quote!(Ty::String),
+        TypeRef::Integer => quote!(Ty::Integer),
+        TypeRef::Number => quote!(Ty::Number),
+        TypeRef::Boolean => quote!(Ty::Boolean),
+        TypeRef::Json => quote!(Ty::Json),
+        TypeRef::List(inner) => {
+            let inner = ty_tokens(spec, inner);
+            quote!(Ty::List(&#inner))
+        }
+        TypeRef::Map(inner) => {
+            let inner = ty_tokens(spec, inner);
+            quote!(Ty::Map(&#inner))
+        }
+        TypeRef::Named(name) => match spec.type_def(name).map(|t| &t.kind) {
+            Some(TypeKind::Object(_)) => {
+                let s = schema_ident(name);
+                quote!(Ty::Object(&#s))
+            }
+            Some(TypeKind::Enum(values)) => {
+                let values = values.iter().map(|v| &v.name);
+                quote!(Ty::Enum(&[#(#values),*]))
+            }
+            _ => quote!(Ty::Json),
+        },
+    }
+}
+
+fn field_tokens(spec: &Spec, f: &Field) -> TokenStream {
+    let (name, optional, nullable) = (&f.name, f.optional, f.nullable);
+    let ty = ty_tokens(spec, &f.ty.value);
+    let c = &f.constraints;
+    let mut rules = Vec::new();
+    if let Some(p) = &c.pattern {
+        let p = &p.value;
+        rules.push(quote!(pattern: Some(#p)));
+    }
+    if let Some(format) = c.format {
+        let v = ident(match format {
+            StringFormat::Url => "Url",
+            StringFormat::Email => "Email",
+            StringFormat::DateTime => "DateTime",
+            StringFormat::Date => "Date",
+            StringFormat::Uuid => "Uuid",
+        });
+        rules.push(quote!(format: Some(Format::#v)));
+    }
+    for (key, value) in [("min_length", c.min_length), ("max_length", c.max_length), ("max_items", c.max_items)] {
+        if let Some(v) = value {
+            let (k, v) = (ident(key), rust::int(v));
+            rules.push(quote!(#k: Some(#v)));
+        }
+    }
+    for (key, value) in [("minimum", c.minimum), ("maximum", c.maximum)] {
+        if let Some(v) = value {
+            let (k, v) = (ident(key), proc_macro2::Literal::f64_unsuffixed(v));
+            rules.push(quote!(#k: Some(#v)));
+        }
+    }
+    if let Some(e) = &c.error {
+        let e = &e.value;
+        rules.push(quote!(error: Some(#e)));
+    }
+    let rules = if rules.is_empty() { quote!(Rules::NONE) } else { quote!(Rules { #(#rules,)* ..Rules::NONE }) };
+    quote!(FieldSchema { name: #name, ty: #ty, optional: #optional, nullable: #nullable, rules: #rules })
+}
+
+fn mode_tokens(kind: AuthKind) -> TokenStream {
+    let v = ident(match kind {
+        AuthKind::Jwt => "Jwt",
+        AuthKind::Pat => "Pat",
+        AuthKind::VisitorCookie => "VisitorCookie",
+        AuthKind::None => "None",
+    });
+    quote!(Mode::#v)
+}
+
+fn spec_rs(spec: &Spec) -> TokenStream {
+    let opt = |s: &Option<tenx_spec::Spanned<String>>| match s {
+        Some(s) => {
+            let v = &s.value;
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    let modes = spec.auth_modes.iter().map(|m| {
+        let mode = mode_tokens(m.kind);
+        let carriers = m.transports.iter().map(|t| match t {
+            Transport::Header { name, scheme } => {
+                let scheme = scheme.as_ref().map_or(quote!(None), |s| quote!(Some(#s)));
+                let name = name.to_lowercase();
+                quote!(Carrier::Header { name: #name, scheme: #scheme })
+            }
+            Transport::Cookie { name } => quote!(Carrier::Cookie { name: #name }),
+        });
+        let e = &m.errors;
+        let (missing, invalid, expired, wrong) = (opt(&e.missing), opt(&e.invalid), opt(&e.expired), opt(&e.wrong_binding));
+        let bound = m.bound_to.as_ref().map_or(quote!(None), |b| quote!(Some(#b)));
+        quote! {
+            ModeSpec { mode: #mode, carriers: &[#(#carriers),*], missing: #missing, invalid: #invalid, expired: #expired, wrong_binding: #wrong, bound_to: #bound }
+        }
+    });
+    let pat_format = spec.auth_mode(AuthKind::Pat).and_then(|m| m.token_format.as_ref()).map_or(quote!(None), |f| {
+        let (prefix, sep, display) = (&f.prefix, f.separator.chars().next().unwrap_or('.'), &f.display);
+        quote!(Some(PatFormat { prefix: #prefix, separator: #sep, display: #display }))
+    });
+    let rule = ident(&spec.scope_rule.as_str().to_upper_camel_case());
+    let roles = spec.roles.iter().filter(|r| r.level == RoleLevel::Handle).map(|r| &r.name);
+    let plans = spec.plans.iter().map(|p| {
+        let (name, rpm) = (&p.name, p.requests_per_minute);
+        let writes = p.writes_per_day.map_or(quote!(None), |w| quote!(Some(#w)));
+        let features = p.features.iter().map(|f| &f.value);
+        quote!(PlanSpec { name: #name, requests_per_minute: #rpm, writes_per_day: #writes, features: &[#(#features),*] })
+    });
+    let quota_error = spec.write_quota.as_ref().map_or(quote!(None), |q| {
+        let e = &q.error.value;
+        quote!(Some(#e))
+    });
+    let schemas = models_crate::model_types(spec).into_iter().filter_map(|t| match &t.kind {
+        TypeKind::Object(fields) => {
+            let (id, name) = (schema_ident(&t.name), &t.name);
+            let fields = fields.iter().map(|f| field_tokens(spec, f));
+            let docs = doc(&format!("The checks of `{name}`."));
+            Some(quote! { #docs pub static #id: ObjectSchema = ObjectSchema { name: #name, fields: &[#(#fields),*] }; })
+        }
+        _ => None,
+    });
+    let routes = spec.routes().map(|r| route_spec(spec, r));
+    quote! {
+        //! The spec's facts as static data: auth modes, roles, plans, every route's checks,
+        //! and the rules of every body type.
+
+        use tenx_server_runtime::guard::{
+            Carrier, IdempotencySpec, Mode, ModeSpec, PlanSpec, RateKey, RoleReq, RouteSpec, ServerSpec,
+        };
+        use tenx_server_runtime::schema::{FieldSchema, Format, ObjectSchema, Rules, Ty};
+        use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
+
+        /// The API-wide facts.
+        pub static SERVER_SPEC: ServerSpec = ServerSpec {
+            scope_rule: ScopeRule::#rule,
+            pat_format: #pat_format,
+            modes: &[#(#modes),*],
+            handle_roles: &[#(#roles),*],
+            plans: &[#(#plans),*],
+            quota_error: #quota_error,
+        };
+
+        #(#schemas)*
+
+        #(#routes)*
+    }
+}
+
+fn route_spec(spec: &Spec, r: &Route) -> TokenStream {
+    let id = route_ident(r);
+    let name = &r.id.value;
+    let auth = r.auth.iter().map(|a| mode_tokens(a.value));
+    let scopes = r.scopes.iter().map(|s| &s.value);
+    let min_role = r.min_role.as_ref().map_or(quote!(None), |role| {
+        let n = &role.value;
+        match spec.role(n).map(|d| d.level) {
+            Some(RoleLevel::Platform) => quote!(Some(RoleReq::Platform(#n))),
+            _ => quote!(Some(RoleReq::Handle(#n))),
+        }
+    });
+    let feature = r.feature.as_ref().map_or(quote!(None), |f| {
+        let (f, plan) = (&f.value, spec.required_plan(&f.value).map(|p| p.name.clone()).unwrap_or_default());
+        quote!(Some((#f, #plan)))
+    });
+    let rate = ident(match r.rate_limit {
+        RateLimitKey::Handle => "Handle",
+        RateLimitKey::User => "User",
+        RateLimitKey::Ip => "Ip",
+        RateLimitKey::None => "None",
+    });
+    let counts = spec.counts_toward_write_quota(r);
+    let path_params = r.path_params.iter().map(|f| field_tokens(spec, f));
+    let query = r.query.iter().map(|f| field_tokens(spec, f));
+    let body = r.request.as_ref().map_or(quote!(None), |t| {
+        let ty = ty_tokens(spec, &t.value);
+        quote!(Some(#ty))
+    });
+    let idem = r.idempotency.as_ref().map_or(quote!(None), |i| {
+        let (k, s, d) = (&i.key_field, i.repeat_status, &i.deduped_field);
+        quote!(Some(IdempotencySpec { key_field: #k, repeat_status: #s, deduped_field: #d }))
+    });
+    let docs = doc(&format!("`{}`: `{} {}`.", name, r.method.as_str(), r.path.value));
+    quote! {
+        #docs
+        pub static #id: RouteSpec = RouteSpec {
+            id: #name,
+            auth: &[#(#auth),*],
+            scopes: &[#(#scopes),*],
+            min_role: #min_role,
+            feature: #feature,
+            rate_limit: RateKey::#rate,
+            counts_write: #counts,
+            path_params: &[#(#path_params),*],
+            query: &[#(#query),*],
+            body: #body,
+            idempotency: #idem,
+        };
+    }
+}
+
+fn trait_ident(family: &Family) -> proc_macro2::Ident {
+    format_ident!("{}Api", family.name.to_upper_camel_case())
+}
+
+/// The auth argument of a handler, and how the glue gets it from a call.
+fn auth_arg(route: &Route) -> Option<(TokenStream, TokenStream)> {
+    match route.auth.as_slice() {
+        [one] => match one.value {
+            AuthKind::Jwt => Some((quote!(JwtContext), quote!(call.jwt()?))),
+            AuthKind::Pat => Some((quote!(PatContext), quote!(call.pat()?))),
+            AuthKind::VisitorCookie => Some((quote!(VisitorContext), quote!(call.visitor()?))),
+            AuthKind::None => None,
+        },
+        _ => Some((quote!(AuthContext), quote!(call.auth.clone()))),
+    }
+}
+
+/// Path parameters a handler takes: all but the one a PAT-only route is bound to.
+fn handler_params<'r>(spec: &Spec, route: &'r Route) -> Vec<&'r Field> {
+    let bound = match route.auth.as_slice() {
+        [only] if only.value == AuthKind::Pat => spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone()),
+        _ => None,
+    };
+    route.path_params.iter().filter(|p| Some(&p.name) != bound.as_ref()).collect()
+}
+
+fn answer_type(spec: &Spec, route: &Route) -> TokenStream {
+    if route.success.len() > 1 {
+        let o = format_ident!("{}Outcome", models_crate::camel(route));
+        quote!(#o)
+    } else {
+        models_crate::body_type(spec, route.response.as_ref().map(|t| &t.value))
+    }
+}
+
+fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
+    let tr = trait_ident(family);
+    let docs = doc(&format!(
+        "The `{}` family: {}\n\nEvery method is a route; the router has already checked its credentials, scopes,\nrole, plan, rate limit, parameters and body when the method runs.",
+        family.name, family.description
+    ));
+    let methods = family.routes.iter().map(|r| {
+        let name = ident(&r.id.value);
+        let docs = doc(&client_crate::method_doc(spec, r));
+        let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
+        let params = handler_params(spec, r).into_iter().map(|p| {
+            let p = ident(&p.name.to_snake_case());
+            quote!(#p: String,)
+        });
+        let query = (!r.query.is_empty()).then(|| {
+            let q = format_ident!("{}Query", models_crate::camel(r));
+            quote!(query: #q,)
+        });
+        let body = r.request.as_ref().map(|t| {
+            let ty = models_crate::body_type(spec, Some(&t.value));
+            quote!(body: #ty,)
+        });
+        let answer = answer_type(spec, r);
+        quote! {
+            #docs
+            fn #name(&self, #auth #(#params)* #query #body) -> impl Future<Output = Result<#answer, Failure>> + Send;
+        }
+    });
+    let routes = family.routes.iter().map(|r| mount_route(spec, r));
+    quote! {
+        //! Routes of the family, as a trait, and how the router mounts them.
+
+        use ::std::future::Future;
+        use ::std::sync::Arc;
+
+        use tenx_server_runtime::axum::{self, extract::Request, Router};
+        use tenx_server_runtime::{handle, Reply, ServerState};
+
+        use crate::models::*;
+        use crate::spec;
+
+        #docs
+        pub trait #tr: Send + Sync + 'static {
+            #(#methods)*
+        }
+
+        /// Adds the family's routes to `router`.
+        pub(crate) fn mount<T: #tr>(router: Router, state: &Arc<ServerState>, api: &Arc<T>) -> Router {
+            router #(#routes)*
+        }
+    }
+}
+
+fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
+    let path = &r.path.value;
+    let method = ident(&r.method.as_str().to_lowercase());
+    let route_spec = route_ident(r);
+    let name = ident(&r.id.value);
+    let auth = auth_arg(r).map(|(_, get)| quote!(#get,));
+    let params = handler_params(spec, r).into_iter().map(|p| {
+        let n = &p.name;
+        quote!(call.param(#n),)
+    });
+    let query = (!r.query.is_empty()).then(|| quote!(call.query()?,));
+    let body = r.request.is_some().then(|| quote!(call.body()?,));
+    let reply = |status: u16, var: TokenStream| -> TokenStream {
+        let status = rust::int(status);
+        if r.response.is_none() { quote!(Reply::empty(#status)) } else { quote!(Reply::json(#status, &#var)) }
+    };
+    let finish = if r.success.len() > 1 {
+        let o = format_ident!("{}Outcome", models_crate::camel(r));
+        let arms = r.success.iter().map(|s| {
+            let v = ident(&s.outcome.to_upper_camel_case());
+            let reply = reply(s.status, quote!(body));
+            quote!(#o::#v(body) => #reply,)
+        });
+        quote!(match out { #(#arms)* })
+    } else {
+        reply(r.success.first().map_or(200, |s| s.status), quote!(out))
+    };
+    let uses_call =
+        auth_arg(r).is_some() || !handler_params(spec, r).is_empty() || !r.query.is_empty() || r.request.is_some();
+    let call = if uses_call { quote!(call) } else { quote!(_call) };
+    let invoke = quote!(api.#name(#auth #(#params)* #query #body).await?);
+    let invoke =
+        if r.response.is_none() && r.success.len() <= 1 { quote!(#invoke;) } else { quote!(let out = #invoke;) };
+    quote! {
+        .route(#path, axum::routing::#method({
+            let (state, api) = (state.clone(), api.clone());
+            move |request: Request| async move {
+                handle(state, &spec::#route_spec, request, |#call| async move {
+                    #invoke
+                    #finish
+                })
+                .await
+            }
+        }))
+    }
+}
+
+fn router_rs(spec: &Spec) -> TokenStream {
+    let mounts = spec.families.iter().map(|f| {
+        let (method, tr, module) = (ident(&f.name), trait_ident(f), ident(&f.name));
+        let docs = doc(&format!("Mounts the `{}` family ({} routes).", f.name, f.routes.len()));
+        quote! {
+            #docs
+            pub fn #method<T: crate::#module::#tr>(mut self, api: Arc<T>) -> Self {
+                self.router = crate::#module::mount(self.router, &self.state, &api);
+                self
+            }
+        }
+    });
+    quote! {
+        //! The router builder: mount the families the app implements.
+
+        use ::std::sync::Arc;
+
+        use tenx_server_runtime::axum::Router;
+        use tenx_server_runtime::ServerState;
+
+        /// Builds an axum router from the families an app implements.
+        pub struct RouterBuilder {
+            state: Arc<ServerState>,
+            router: Router,
+        }
+
+        impl RouterBuilder {
+            /// A router with no family mounted yet.
+            pub fn new(state: ServerState) -> Self {
+                RouterBuilder { state: Arc::new(state), router: Router::new() }
+            }
+
+            /// The state the checks use.
+            pub fn state(&self) -> &Arc<ServerState> {
+                &self.state
+            }
+
+            #(#mounts)*
+
+            /// The finished router: error-model answers for unknown paths, unmounted
+            /// families and wrong methods; a request id on every response.
+            pub fn build(self) -> Router {
+                tenx_server_runtime::finish(self.router)
+            }
+        }
+    }
+}
