@@ -93,7 +93,9 @@ fn separate_items(code: &str) -> String {
             let closes = line.trim_start().starts_with(['}', ')', ']']);
             let prev_ended = prev.ends_with('}') || prev.ends_with(';');
             let imports = prev.starts_with("use ") && line.starts_with("use ");
-            let fields = level > 0 && prev.ends_with(';') && !prev.trim_start().starts_with("type ");
+            // A `;` ends a field or a statement, except after a multi-line signature.
+            let signature = prev.trim_start().starts_with(')') || prev.trim_start().starts_with("fn ");
+            let fields = level > 0 && prev.ends_with(';') && !signature && !prev.trim_start().starts_with("type ");
             let after_crate_docs = prev.starts_with("//!") && !line.starts_with("//!");
             if (item_level && prev_ended && !closes && !imports && !fields) || after_crate_docs {
                 out.push('\n');

@@ -30,6 +30,7 @@ pub trait AgentApi: Send + Sync + 'static {
         handle: String,
         body: AgentDiscoverRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The agent's proposals.
     ///
     /// `GET /v2/handles/{handle}/agent/proposals`
@@ -44,6 +45,7 @@ pub trait AgentApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Approve an agent proposal.
     ///
     /// `POST /v2/handles/{handle}/agent/proposals/{proposalId}/approve`
@@ -60,6 +62,7 @@ pub trait AgentApi: Send + Sync + 'static {
         proposal_id: String,
         body: ApproveProposalRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The agent's recommendations.
     ///
     /// `GET /v2/handles/{handle}/agent/recommendations`
@@ -75,6 +78,7 @@ pub trait AgentApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// One agent run.
     ///
     /// `GET /v2/handles/{handle}/agent/runs/{runId}`
@@ -91,6 +95,7 @@ pub trait AgentApi: Send + Sync + 'static {
         handle: String,
         run_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Worked, failed and structure examples for a query; may be partial.
     ///
     /// `POST /v2/handles/{handle}/agent/strategy/retrieve`
@@ -108,6 +113,7 @@ pub trait AgentApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// One strategy context.
     ///
     /// `GET /v2/handles/{handle}/agent/strategy/context/{contextId}`

@@ -30,6 +30,7 @@ pub trait AnalyticsApi: Send + Sync + 'static {
         handle: String,
         query: GetAnalyticsQuery,
     ) -> impl Future<Output = Result<AnalyticsReport, Failure>> + Send;
+
     /// Export the handle's analytics.
     ///
     /// `GET /v2/handles/{handle}/analytics/export`
@@ -46,6 +47,7 @@ pub trait AnalyticsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Click, conversion and revenue metrics of the handle (PAT).
     ///
     /// `GET /v2/public/handles/{handle}/analytics`

@@ -28,6 +28,7 @@ pub trait AuthApi: Send + Sync + 'static {
         &self,
         body: LoginRequest,
     ) -> impl Future<Output = Result<LoginResponse, Failure>> + Send;
+
     /// Create a user account.
     ///
     /// `POST /v2/auth/signup`
@@ -41,6 +42,7 @@ pub trait AuthApi: Send + Sync + 'static {
         &self,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Exchange the refresh cookie set at login for a new access token.
     ///
     /// `POST /v2/auth/refresh`
@@ -55,6 +57,7 @@ pub trait AuthApi: Send + Sync + 'static {
     fn refresh_session(
         &self,
     ) -> impl Future<Output = Result<LoginResponse, Failure>> + Send;
+
     /// End the session and clear the refresh cookie.
     ///
     /// `POST /v2/auth/logout`
@@ -68,6 +71,7 @@ pub trait AuthApi: Send + Sync + 'static {
         &self,
         auth: JwtContext,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// The signed-in user.
     ///
     /// `GET /v2/auth/me`
@@ -81,6 +85,7 @@ pub trait AuthApi: Send + Sync + 'static {
         &self,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Send a password-reset email.
     ///
     /// `POST /v2/auth/password/forgot`
@@ -94,6 +99,7 @@ pub trait AuthApi: Send + Sync + 'static {
         &self,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Set a new password with the token from the reset email.
     ///
     /// `POST /v2/auth/password/forgot/confirm`

@@ -27,6 +27,7 @@ pub trait BillingApi: Send + Sync + 'static {
         &self,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Start a Stripe checkout to change plan.
     ///
     /// `POST /v2/billing/checkout-session`
@@ -40,6 +41,7 @@ pub trait BillingApi: Send + Sync + 'static {
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Open the Stripe billing portal.
     ///
     /// `POST /v2/billing/portal-session`
@@ -53,6 +55,7 @@ pub trait BillingApi: Send + Sync + 'static {
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Set an account's plan by hand.
     ///
     /// `POST /v2/billing/manual-plan`

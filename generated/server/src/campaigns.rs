@@ -29,6 +29,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create a campaign around a primary link.
     ///
     /// `POST /v2/handles/{handle}/campaigns`
@@ -44,6 +45,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Readiness checks of a campaign.
     ///
     /// `GET /v2/handles/{handle}/campaigns/{campaignId}/health`
@@ -59,6 +61,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
         handle: String,
         campaign_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Send a synthetic conversion through a campaign.
     ///
     /// `POST /v2/handles/{handle}/campaigns/{campaignId}/test-conversion`

@@ -31,6 +31,7 @@ pub trait ChainApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Resolve a chain decision for a handle.
     ///
     /// `POST /v2/handles/{handle}/chain/resolve`
@@ -47,6 +48,7 @@ pub trait ChainApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Resolve several chain triggers for a handle.
     ///
     /// `POST /v2/handles/{handle}/chain/prefetch`
@@ -63,6 +65,7 @@ pub trait ChainApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Signals and state of a chain session.
     ///
     /// `GET /v2/handles/{handle}/chain/{sessionId}`
@@ -79,6 +82,7 @@ pub trait ChainApi: Send + Sync + 'static {
         handle: String,
         session_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Browser origins allowed to resolve context.
     ///
     /// `GET /v2/handles/{handle}/context-origins`
@@ -94,6 +98,7 @@ pub trait ChainApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Replace the allowed browser origins.
     ///
     /// `PUT /v2/handles/{handle}/context-origins`

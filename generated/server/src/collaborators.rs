@@ -29,6 +29,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<CollaboratorList, Failure>> + Send;
+
     /// Replace the whole collaborator list (the owner is always kept; at most 100).
     ///
     /// `PUT /v2/handles/{handle}/collaborators`
@@ -45,6 +46,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
         handle: String,
         body: ReplaceCollaboratorsRequest,
     ) -> impl Future<Output = Result<CollaboratorList, Failure>> + Send;
+
     /// Make another user the owner; the previous owner becomes an operator.
     ///
     /// `POST /v2/handles/{handle}/transfer-ownership`

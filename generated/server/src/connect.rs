@@ -31,6 +31,7 @@ pub trait ConnectApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Start Stripe Connect onboarding.
     ///
     /// `POST /v2/handles/{handle}/connect/onboarding`
@@ -47,6 +48,7 @@ pub trait ConnectApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// A link to the handle's Stripe dashboard.
     ///
     /// `POST /v2/handles/{handle}/connect/dashboard-link`
@@ -63,6 +65,7 @@ pub trait ConnectApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's earnings.
     ///
     /// `GET /v2/handles/{handle}/earnings`

@@ -32,6 +32,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         &self,
         auth: PatContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's creator pages.
     ///
     /// `GET /v2/handles/{handle}/pages`
@@ -48,6 +49,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create a page with an access mode, price and currency.
     ///
     /// `POST /v2/handles/{handle}/pages`
@@ -65,6 +67,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// One creator page.
     ///
     /// `GET /v2/handles/{handle}/pages/{pageSlug}`
@@ -82,6 +85,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         handle: String,
         page_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Replace a creator page.
     ///
     /// `PUT /v2/handles/{handle}/pages/{pageSlug}`
@@ -100,6 +104,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         page_slug: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete a creator page.
     ///
     /// `DELETE /v2/handles/{handle}/pages/{pageSlug}`
@@ -117,6 +122,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         handle: String,
         page_slug: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Publish a creator page.
     ///
     /// `POST /v2/handles/{handle}/pages/{pageSlug}/publish`
@@ -134,6 +140,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         handle: String,
         page_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Preview a creator page.
     ///
     /// `GET /v2/handles/{handle}/pages/{pageSlug}/preview`
@@ -151,6 +158,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         handle: String,
         page_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Buyers of a paid page.
     ///
     /// `GET /v2/handles/{handle}/pages/{pageSlug}/buyers`
@@ -168,6 +176,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         handle: String,
         page_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Refund a purchase of a paid page.
     ///
     /// `POST /v2/handles/{handle}/pages/{pageSlug}/refund`
@@ -184,6 +193,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
         page_slug: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Record a form interaction of a page (10x.in docs only).
     ///
     /// `POST /v2/handles/{handle}/form-interactions`

@@ -30,6 +30,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Register a destination domain.
     ///
     /// `POST /v2/handles/{handle}/destination-domains`
@@ -46,6 +47,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Verify a destination domain.
     ///
     /// `POST /v2/handles/{handle}/destination-domains/{domain}/verify`
@@ -62,6 +64,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
         handle: String,
         domain: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Record a trust decision for a destination domain.
     ///
     /// `POST /v2/handles/{handle}/destination-domains/{domain}/decision`

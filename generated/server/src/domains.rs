@@ -30,6 +30,7 @@ pub trait DomainsApi: Send + Sync + 'static {
         auth: JwtContext,
         body: CreateDomainRequest,
     ) -> impl Future<Output = Result<CreatedDomain, Failure>> + Send;
+
     /// Re-check DNS for a domain after propagation.
     ///
     /// `POST /v2/account/domains/{domain}/reconcile`
@@ -46,6 +47,7 @@ pub trait DomainsApi: Send + Sync + 'static {
         domain: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<ReconcileResult, Failure>> + Send;
+
     /// Status and ownership checks of a domain.
     ///
     /// `GET /v2/account/domains/{domain}`
@@ -61,6 +63,7 @@ pub trait DomainsApi: Send + Sync + 'static {
         auth: JwtContext,
         domain: String,
     ) -> impl Future<Output = Result<DomainStatus, Failure>> + Send;
+
     /// Replace the handle routing of a domain.
     ///
     /// `PUT /v2/account/domains/{domain}/routes`

@@ -29,6 +29,7 @@ pub trait EmailApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Update an email sender.
     ///
     /// `PUT /v2/handles/{handle}/email/senders/{senderId}`
@@ -45,6 +46,7 @@ pub trait EmailApi: Send + Sync + 'static {
         sender_id: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's email templates.
     ///
     /// `GET /v2/handles/{handle}/email/templates`
@@ -60,6 +62,7 @@ pub trait EmailApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create an email template.
     ///
     /// `POST /v2/handles/{handle}/email/templates`
@@ -76,6 +79,7 @@ pub trait EmailApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Update an email template.
     ///
     /// `PUT /v2/handles/{handle}/email/templates/{templateId}`
@@ -93,6 +97,7 @@ pub trait EmailApi: Send + Sync + 'static {
         template_id: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Send an email from an active template.
     ///
     /// `POST /v2/handles/{handle}/email/messages`

@@ -30,6 +30,7 @@ pub trait FilesApi: Send + Sync + 'static {
         handle: String,
         body: CreateFileRequest,
     ) -> impl Future<Output = Result<CreatedFile, Failure>> + Send;
+
     /// The handle's files, newest first (at most 500).
     ///
     /// `GET /v2/handles/{handle}/files`
@@ -44,6 +45,7 @@ pub trait FilesApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete a file and its storage.
     ///
     /// `DELETE /v2/handles/{handle}/files/{fileId}`
@@ -59,6 +61,7 @@ pub trait FilesApi: Send + Sync + 'static {
         handle: String,
         file_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// The handle's files (PAT).
     ///
     /// `GET /v2/public/handles/{handle}/files`
@@ -74,6 +77,7 @@ pub trait FilesApi: Send + Sync + 'static {
         &self,
         auth: PatContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Register a file and get an upload URL (PAT).
     ///
     /// `POST /v2/public/handles/{handle}/files`
@@ -90,6 +94,7 @@ pub trait FilesApi: Send + Sync + 'static {
         auth: PatContext,
         body: CreateFileRequest,
     ) -> impl Future<Output = Result<CreatedFile, Failure>> + Send;
+
     /// Delete a file (PAT).
     ///
     /// `DELETE /v2/public/handles/{handle}/files/{fileId}`

@@ -30,6 +30,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create a group buy.
     ///
     /// `POST /v2/handles/{handle}/group-buys`
@@ -46,6 +47,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// One group buy.
     ///
     /// `GET /v2/handles/{handle}/group-buys/{groupBuySlug}`
@@ -62,6 +64,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Visitors interested in a group buy.
     ///
     /// `GET /v2/handles/{handle}/group-buys/{groupBuySlug}/interests`
@@ -78,6 +81,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Publish a group buy.
     ///
     /// `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/publish`
@@ -94,6 +98,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Pause a group buy.
     ///
     /// `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/pause`
@@ -110,6 +115,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Close a group buy.
     ///
     /// `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/close`

@@ -27,6 +27,7 @@ pub trait HandlesApi: Send + Sync + 'static {
         &self,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create a handle owned by the user.
     ///
     /// `POST /v2/handles`
@@ -40,6 +41,7 @@ pub trait HandlesApi: Send + Sync + 'static {
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Rename a handle.
     ///
     /// `POST /v2/handles/{handle}/rename`
@@ -56,6 +58,7 @@ pub trait HandlesApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's public profile.
     ///
     /// `GET /v2/handles/{handle}/profile`
@@ -71,6 +74,7 @@ pub trait HandlesApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Replace the handle's public profile.
     ///
     /// `PUT /v2/handles/{handle}/profile`
@@ -87,6 +91,7 @@ pub trait HandlesApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's audit trail.
     ///
     /// `GET /v2/handles/{handle}/audit-events`
@@ -102,6 +107,7 @@ pub trait HandlesApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's usage meters.
     ///
     /// `GET /v2/handles/{handle}/usage-meters`

@@ -30,6 +30,7 @@ pub trait InternalDocsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Replace who may read the handle's internal docs.
     ///
     /// `PUT /v2/handles/{handle}/internal-docs/access`

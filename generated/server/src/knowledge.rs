@@ -30,6 +30,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
         handle: String,
         body: KnowledgeDocumentRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's knowledge documents.
     ///
     /// `GET /v2/handles/{handle}/knowledge/documents`
@@ -45,6 +46,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete a knowledge document.
     ///
     /// `DELETE /v2/handles/{handle}/knowledge/documents/{documentId}`
@@ -61,6 +63,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
         handle: String,
         document_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Start a rebuild of the knowledge index.
     ///
     /// `POST /v2/handles/{handle}/knowledge/rebuild`
@@ -77,6 +80,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Usage of the knowledge base.
     ///
     /// `GET /v2/handles/{handle}/knowledge/usage`

@@ -30,6 +30,7 @@ pub trait LeadsApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Get an upload URL for a lead attachment.
     ///
     /// `POST /v2/public/handles/{handle}/lead-attachments/uploads`
@@ -43,6 +44,7 @@ pub trait LeadsApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Mark a lead attachment upload complete.
     ///
     /// `POST /v2/public/handles/{handle}/lead-attachments/{attachmentId}/complete`
@@ -56,6 +58,7 @@ pub trait LeadsApi: Send + Sync + 'static {
         handle: String,
         attachment_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's captured leads.
     ///
     /// `GET /v2/handles/{handle}/leads`
@@ -70,6 +73,7 @@ pub trait LeadsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Export the handle's leads.
     ///
     /// `GET /v2/handles/{handle}/leads/export`

@@ -32,6 +32,7 @@ pub trait LinksApi: Send + Sync + 'static {
         slug: String,
         body: UpsertLinkRequest,
     ) -> impl Future<Output = Result<UpsertLinkOutcome, Failure>> + Send;
+
     /// The handle's links.
     ///
     /// `GET /v2/handles/{handle}/links`
@@ -47,6 +48,7 @@ pub trait LinksApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<LinkList, Failure>> + Send;
+
     /// One link.
     ///
     /// `GET /v2/handles/{handle}/links/{slug}`
@@ -63,6 +65,7 @@ pub trait LinksApi: Send + Sync + 'static {
         handle: String,
         slug: String,
     ) -> impl Future<Output = Result<Link, Failure>> + Send;
+
     /// Delete a link for good.
     ///
     /// `DELETE /v2/handles/{handle}/links/{slug}`
@@ -78,6 +81,7 @@ pub trait LinksApi: Send + Sync + 'static {
         handle: String,
         slug: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Earlier versions of a link.
     ///
     /// `GET /v2/handles/{handle}/links/{slug}/history`
@@ -94,6 +98,7 @@ pub trait LinksApi: Send + Sync + 'static {
         handle: String,
         slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Restore an earlier version of a link.
     ///
     /// `POST /v2/handles/{handle}/links/{slug}/rollback`
@@ -111,6 +116,7 @@ pub trait LinksApi: Send + Sync + 'static {
         slug: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Dry-run the link's routing for a given visitor context.
     ///
     /// `POST /v2/handles/{handle}/links/{slug}/route-preview`
@@ -127,6 +133,7 @@ pub trait LinksApi: Send + Sync + 'static {
         slug: String,
         body: RoutePreviewRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Export the handle's links.
     ///
     /// `GET /v2/handles/{handle}/links/export`
@@ -143,6 +150,7 @@ pub trait LinksApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Diagnostics and failing counts for the handle's links.
     ///
     /// `GET /v2/handles/{handle}/links/health-check`
@@ -157,6 +165,7 @@ pub trait LinksApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's links (PAT).
     ///
     /// `GET /v2/public/handles/{handle}/links`
@@ -172,6 +181,7 @@ pub trait LinksApi: Send + Sync + 'static {
         &self,
         auth: PatContext,
     ) -> impl Future<Output = Result<LinkList, Failure>> + Send;
+
     /// One link (PAT).
     ///
     /// `GET /v2/public/handles/{handle}/links/{slug}`
@@ -188,6 +198,7 @@ pub trait LinksApi: Send + Sync + 'static {
         auth: PatContext,
         slug: String,
     ) -> impl Future<Output = Result<Link, Failure>> + Send;
+
     /// Create the link if the slug is new, else update it (PAT).
     ///
     /// `PUT /v2/public/handles/{handle}/links/{slug}`
@@ -205,6 +216,7 @@ pub trait LinksApi: Send + Sync + 'static {
         slug: String,
         body: UpsertLinkRequest,
     ) -> impl Future<Output = Result<PatUpsertLinkOutcome, Failure>> + Send;
+
     /// Delete a link for good (PAT).
     ///
     /// `DELETE /v2/public/handles/{handle}/links/{slug}`

@@ -30,6 +30,7 @@ pub trait MobileApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// One voice note of the mobile inbox (10x.in docs only).
     ///
     /// `GET /v2/handles/{handle}/mobile/voice-notes/{voiceNoteId}`

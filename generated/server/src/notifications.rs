@@ -29,6 +29,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Subscribe a recipient to critical events by email.
     ///
     /// `POST /v2/handles/{handle}/notifications/email-subscriptions`
@@ -44,6 +45,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete an email subscription.
     ///
     /// `DELETE /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}`
@@ -59,6 +61,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
         handle: String,
         subscription_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Send a test email to a subscription.
     ///
     /// `POST /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}/test`
@@ -74,6 +77,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
         handle: String,
         subscription_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Sender domain and notification email of the handle.
     ///
     /// `GET /v2/handles/{handle}/notification-settings`
@@ -89,6 +93,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Set the sender domain and notification email.
     ///
     /// `PUT /v2/handles/{handle}/notification-settings`
@@ -104,6 +109,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Set the owner's default notification email.
     ///
     /// `PUT /v2/handles/{handle}/notifications/owner-default-email`

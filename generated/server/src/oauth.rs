@@ -26,6 +26,7 @@ pub trait OauthApi: Send + Sync + 'static {
     fn get_oauth_server_metadata(
         &self,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Start the OAuth authorization-code flow of an MCP connector.
     ///
     /// `GET /oauth/authorize`
@@ -38,6 +39,7 @@ pub trait OauthApi: Send + Sync + 'static {
     fn authorize_oauth_client(
         &self,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Approve or deny a pending OAuth authorization.
     ///
     /// `POST /oauth/authorize/decision`
@@ -52,6 +54,7 @@ pub trait OauthApi: Send + Sync + 'static {
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Register an OAuth client (dynamic client registration).
     ///
     /// `POST /oauth/register`
@@ -65,6 +68,7 @@ pub trait OauthApi: Send + Sync + 'static {
         &self,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Issue short-lived `mcpv1_` bridge credentials for an MCP connector.
     ///
     /// `POST /oauth/token`

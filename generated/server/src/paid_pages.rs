@@ -29,6 +29,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
         handle: String,
         page_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Check whether the visitor may view a page.
     ///
     /// `POST /v2/public/pages/{handle}/{pageSlug}/access-check`

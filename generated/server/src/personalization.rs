@@ -30,6 +30,7 @@ pub trait PersonalizationApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create or replace a personalization rule by id.
     ///
     /// `PUT /v2/handles/{handle}/personalization-rules/{ruleId}`

@@ -28,6 +28,7 @@ pub trait PlatformAdminApi: Send + Sync + 'static {
         &self,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Creator-economy overview of the platform.
     ///
     /// `GET /v2/platform-admin/creator-economy`

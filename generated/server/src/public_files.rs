@@ -27,6 +27,7 @@ pub trait PublicFilesApi: Send + Sync + 'static {
         &self,
         file_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Email a magic link that opens an allow-listed file.
     ///
     /// `POST /v2/public/files/{fileId}/magic-link`

@@ -28,6 +28,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
         &self,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// One published group buy.
     ///
     /// `GET /v2/public/group-buys/{handle}/{groupBuySlug}`
@@ -42,6 +43,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The visitor's interest in a group buy.
     ///
     /// `GET /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`
@@ -56,6 +58,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Withdraw the visitor's interest in a group buy.
     ///
     /// `DELETE /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`

@@ -29,6 +29,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
         &self,
         body: ConversionRequest,
     ) -> impl Future<Output = Result<ConversionResult, Failure>> + Send;
+
     /// Resolve a `ctx` token to its attribution and variables.
     ///
     /// `GET /v2/public/context`
@@ -41,6 +42,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
         &self,
         query: ResolveContextQuery,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Submit visitor signals of a chain session.
     ///
     /// `POST /v2/public/chain/signals`
@@ -53,6 +55,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
         &self,
         body: ChainSignalsRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Resolve the next decision of a chain session.
     ///
     /// `POST /v2/public/chain/resolve`
@@ -65,6 +68,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
         &self,
         body: ChainResolveRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Resolve several chain triggers in one call.
     ///
     /// `POST /v2/public/chain/prefetch`
@@ -77,6 +81,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
         &self,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Configuration of the browser SDK.
     ///
     /// `GET /v2/public/sdk/config`

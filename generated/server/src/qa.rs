@@ -30,6 +30,7 @@ pub trait QaApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete a QA environment.
     ///
     /// `DELETE /v2/handles/{handle}/qa/environments/{environmentId}`
@@ -46,6 +47,7 @@ pub trait QaApi: Send + Sync + 'static {
         handle: String,
         environment_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Delete a QA suite.
     ///
     /// `DELETE /v2/handles/{handle}/qa/suites/{suiteId}`

@@ -30,6 +30,7 @@ pub trait SiteApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The handle's site deployments.
     ///
     /// `GET /v2/handles/{handle}/site-deployments`
@@ -45,6 +46,7 @@ pub trait SiteApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// A signed preview URL of a deployment.
     ///
     /// `GET /v2/handles/{handle}/site-deployments/{deploymentId}/preview`
@@ -60,6 +62,7 @@ pub trait SiteApi: Send + Sync + 'static {
         handle: String,
         deployment_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Set how the handle's site is served.
     ///
     /// `PUT /v2/handles/{handle}/site-mode`
@@ -75,6 +78,7 @@ pub trait SiteApi: Send + Sync + 'static {
         handle: String,
         body: SiteModeRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Bind an edge function to the handle.
     ///
     /// `POST /v2/handles/{handle}/function-bindings`
@@ -91,6 +95,7 @@ pub trait SiteApi: Send + Sync + 'static {
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The latest crawl snapshot of a hostname.
     ///
     /// `GET /v2/handles/{handle}/site-intel/{hostname}/snapshot`
@@ -107,6 +112,7 @@ pub trait SiteApi: Send + Sync + 'static {
         handle: String,
         hostname: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Start a crawl of a hostname.
     ///
     /// `POST /v2/handles/{handle}/site-intel/{hostname}/crawl-runs`
@@ -123,6 +129,7 @@ pub trait SiteApi: Send + Sync + 'static {
         handle: String,
         hostname: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Start a replay of a hostname.
     ///
     /// `POST /v2/handles/{handle}/site-intel/{hostname}/replay-runs`

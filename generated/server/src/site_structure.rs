@@ -32,6 +32,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
         handle: String,
         campaign_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Store a new version of a campaign's page structure.
     ///
     /// `PUT /v2/handles/{handle}/site-structure/campaigns/{campaignId}`
@@ -50,6 +51,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
         campaign_id: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Publish a campaign's page structure.
     ///
     /// `POST /v2/handles/{handle}/site-structure/campaigns/{campaignId}/publish`
@@ -67,6 +69,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
         handle: String,
         campaign_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The page structure of a campaign (PAT).
     ///
     /// `GET /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`
@@ -83,6 +86,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
         auth: PatContext,
         campaign_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Store a new version of a campaign's page structure (PAT).
     ///
     /// `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`
@@ -100,6 +104,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
         campaign_id: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Publish a campaign's page structure (PAT).
     ///
     /// `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish`

@@ -29,6 +29,7 @@ pub trait SkillsApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Create or update a hosted skill (the key is lower-cased).
     ///
     /// `PUT /v2/handles/{handle}/skills/{skillKey}`
@@ -47,6 +48,7 @@ pub trait SkillsApi: Send + Sync + 'static {
         skill_key: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<UpsertSkillOutcome, Failure>> + Send;
+
     /// Set a skill's runtime image and execution limits.
     ///
     /// `PUT /v2/handles/{handle}/skills/{skillKey}/runtime`
@@ -64,6 +66,7 @@ pub trait SkillsApi: Send + Sync + 'static {
         skill_key: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Publish a hosted skill.
     ///
     /// `POST /v2/handles/{handle}/skills/{skillKey}/publish`
@@ -80,6 +83,7 @@ pub trait SkillsApi: Send + Sync + 'static {
         handle: String,
         skill_key: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete a hosted skill.
     ///
     /// `DELETE /v2/handles/{handle}/skills/{skillKey}`

@@ -28,6 +28,7 @@ pub trait StripeApi: Send + Sync + 'static {
         &self,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Stripe Connect events.
     ///
     /// `POST /v2/public/stripe/connect-webhook`

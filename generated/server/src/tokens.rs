@@ -32,6 +32,7 @@ pub trait TokensApi: Send + Sync + 'static {
         handle: String,
         body: CreateTokenRequest,
     ) -> impl Future<Output = Result<CreatedToken, Failure>> + Send;
+
     /// The handle's PATs, without secrets.
     ///
     /// `GET /v2/handles/{handle}/tokens`
@@ -48,6 +49,7 @@ pub trait TokensApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<TokenList, Failure>> + Send;
+
     /// Revoke a PAT.
     ///
     /// `DELETE /v2/handles/{handle}/tokens/{tokenId}`

@@ -30,6 +30,7 @@ pub trait TrackingTemplatesApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Add a tracking template.
     ///
     /// `POST /v2/handles/{handle}/tracking-templates`

@@ -27,6 +27,7 @@ pub trait VisitorApi: Send + Sync + 'static {
         &self,
         body: MagicLinkRequest,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Verify a magic link and set the `_10x_visitor` cookie (30 days).
     ///
     /// `POST /v2/visitor/auth/verify`
@@ -40,6 +41,7 @@ pub trait VisitorApi: Send + Sync + 'static {
         &self,
         body: VerifyMagicLinkRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// End the visitor session.
     ///
     /// `POST /v2/visitor/auth/logout`
@@ -52,6 +54,7 @@ pub trait VisitorApi: Send + Sync + 'static {
         &self,
         auth: VisitorContext,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// The signed-in visitor.
     ///
     /// `GET /v2/visitor/me`
@@ -64,6 +67,7 @@ pub trait VisitorApi: Send + Sync + 'static {
         &self,
         auth: VisitorContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// The visitor's entitlements.
     ///
     /// `GET /v2/visitor/access`

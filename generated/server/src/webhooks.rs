@@ -30,6 +30,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
         handle: String,
         body: CreateWebhookRequest,
     ) -> impl Future<Output = Result<CreatedWebhook, Failure>> + Send;
+
     /// The handle's webhook subscriptions.
     ///
     /// `GET /v2/handles/{handle}/webhooks`
@@ -44,6 +45,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Delete a webhook subscription.
     ///
     /// `DELETE /v2/handles/{handle}/webhooks/{subscriptionId}`
@@ -59,6 +61,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
         handle: String,
         subscription_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Send a test delivery to a webhook subscription.
     ///
     /// `POST /v2/handles/{handle}/webhooks/{subscriptionId}/test`
@@ -74,6 +77,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
         handle: String,
         subscription_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
+
     /// Subscribe an endpoint to events (PAT).
     ///
     /// `POST /v2/public/handles/{handle}/webhooks`
