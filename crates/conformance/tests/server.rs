@@ -312,7 +312,18 @@ async fn every_check_fails_in_the_error_model() {
     let bearer = |t: &str| format!("Bearer {t}");
     let link_body = r#"{"destinationUrl":"https://example.com/p"}"#;
     // (case, method, path, auth header, body, status, code, exact message, details)
-    let cases: Vec<(&str, &str, String, Option<(&str, String)>, Option<&str>, u16, &str, Option<&str>, &[&str])> = vec![
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        String,
+        Option<(&'a str, String)>,
+        Option<&'a str>,
+        u16,
+        &'a str,
+        Option<&'a str>,
+        &'a [&'a str],
+    );
+    let cases: Vec<Case> = vec![
         ("no credential", "GET", "/v2/handles/acme/links".into(), None, None, 401, "missing_bearer_token", None, &[]),
         (
             "not a bearer header",
