@@ -418,7 +418,11 @@ fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
     };
     let uses_call =
         auth_arg(r).is_some() || !handler_params(spec, r).is_empty() || !r.query.is_empty() || r.request.is_some();
-    let call = if uses_call { quote!(call) } else { quote!(_call) };
+    let call = match (uses_call, r.request.is_some()) {
+        (true, true) => quote!(mut call),
+        (true, false) => quote!(call),
+        _ => quote!(_call),
+    };
     let invoke = quote!(api.#name(#auth #(#params)* #query #body).await?);
     let invoke =
         if r.response.is_none() && r.success.len() <= 1 { quote!(#invoke;) } else { quote!(let out = #invoke;) };

@@ -8,7 +8,6 @@ use std::time::SystemTime;
 
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -62,10 +61,6 @@ impl ServerState {
     }
 }
 
-/// The id of the current request (from `x-request-id`, or a new UUID).
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
 /// One checked request, as a handler's glue sees it.
 #[derive(Debug)]
 pub struct Call {
@@ -90,9 +85,9 @@ impl Call {
             .map_err(|e| Failure::new(ErrorCode::ValidationError, format!("query: {e}")))
     }
 
-    /// The body, typed (validated).
-    pub fn body<T: DeserializeOwned>(&self) -> Result<T, Failure> {
-        let value = self.body.clone().unwrap_or(Value::Null);
+    /// The body, typed (validated). It is moved out: a handler reads it once.
+    pub fn body<T: DeserializeOwned>(&mut self) -> Result<T, Failure> {
+        let value = self.body.take().unwrap_or(Value::Null);
         serde_json::from_value(value).map_err(|e| Failure::new(ErrorCode::ValidationError, format!("body: {e}")))
     }
 
@@ -121,19 +116,20 @@ impl Call {
     }
 }
 
-/// A handler's answer: a status and an optional JSON body.
+/// A handler's answer: a status and an optional JSON body, already serialised (the
+/// typed value goes straight to bytes, with no `Value` in between).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// The status.
     pub status: u16,
-    /// The body.
-    pub body: Option<Value>,
+    /// The JSON body.
+    pub body: Option<bytes::Bytes>,
 }
 
 impl Reply {
     /// A JSON answer.
     pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Reply, Failure> {
-        serde_json::to_value(body).map(|v| Reply { status, body: Some(v) }).map_err(Failure::internal)
+        serde_json::to_vec(body).map(|v| Reply { status, body: Some(v.into()) }).map_err(Failure::internal)
     }
 
     /// An answer without a body.
@@ -144,7 +140,10 @@ impl Reply {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
         match self.body {
-            Some(body) => (status, axum::Json(body)).into_response(),
+            Some(body) => {
+                let json = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+                (status, json, body).into_response()
+            }
             None => status.into_response(),
         }
     }
@@ -162,7 +161,22 @@ where
     F: FnOnce(Call) -> Fut,
     Fut: Future<Output = Result<Reply, Failure>>,
 {
-    let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = request_id_of(request.headers());
+    let response = run(state, route, request, request_id.clone(), handler).await;
+    finish_response(response, &request_id, route.id)
+}
+
+async fn run<F, Fut>(
+    state: Arc<ServerState>,
+    route: &'static RouteSpec,
+    request: Request,
+    request_id: String,
+    handler: F,
+) -> Response
+where
+    F: FnOnce(Call) -> Fut,
+    Fut: Future<Output = Result<Reply, Failure>>,
+{
     match prepare(&state, route, request, request_id.clone()).await {
         Err(failure) => failure.into_response(),
         Ok(call) => {
@@ -216,10 +230,10 @@ where
             Reservation::New => {
                 let Some(run) = run.take() else { return Err(Failure::internal("idempotent handler ran twice")) };
                 let result = run.await;
-                let stored = result
-                    .as_ref()
-                    .ok()
-                    .map(|r| Stored { status: r.status, body: r.body.clone().unwrap_or(Value::Null) });
+                let stored = result.as_ref().ok().map(|r| Stored {
+                    status: r.status,
+                    body: r.body.as_ref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null),
+                });
                 state.idempotency.complete(scope, key, stored);
                 return result;
             }
@@ -228,7 +242,7 @@ where
                 if let Value::Object(map) = &mut body {
                     map.insert(spec.deduped_field.to_owned(), Value::Bool(true));
                 }
-                return Ok(Reply { status: spec.repeat_status, body: Some(body) });
+                return Reply::json(spec.repeat_status, &body);
             }
             Reservation::Conflict => {
                 return Err(Failure::new(
@@ -282,6 +296,9 @@ async fn prepare(
 
 /// Query parameters as a JSON object, typed by the spec and checked.
 fn query_value(raw: &str, fields: &[FieldSchema]) -> Result<Value, Failure> {
+    if fields.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
         .map_err(|e| Failure::new(ErrorCode::ValidationError, format!("query string: {e}")))?;
     let mut map = Map::new();
@@ -316,33 +333,44 @@ fn query_value(raw: &str, fields: &[FieldSchema]) -> Result<Value, Failure> {
     Ok(Value::Object(map))
 }
 
-/// Middleware: every request gets an id (the caller's `x-request-id` when sensible), every
-/// response carries it, and every request is logged with it.
-pub async fn request_id(mut request: Request, next: Next) -> Response {
-    let given = request
-        .headers()
+/// The request's id: the caller's `x-request-id` when it is sensible, else a new one.
+fn request_id_of(headers: &axum::http::HeaderMap) -> String {
+    headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
-        .map(str::to_owned);
-    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    tracing::info!(request_id = %id, %method, %path, status = response.status().as_u16(), "request");
-    if let Ok(value) = HeaderValue::from_str(&id) {
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// Every response carries its request id, and every request is logged with it. Done
+/// here rather than in a middleware layer: a layer costs a boxed service call per request.
+fn finish_response(mut response: Response, request_id: &str, route: &str) -> Response {
+    tracing::info!(request_id, route, status = response.status().as_u16(), "request");
+    if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
 }
 
-/// The answer for an unknown path, an unmounted family, or a wrong method.
-pub async fn not_found(request: Request) -> Response {
-    Failure::new(ErrorCode::NotFound, format!("No route {} {}.", request.method(), request.uri().path()))
-        .into_response()
+/// A fresh request id: a random per-process prefix and a counter (unique, and cheap
+/// enough for every request; ids need to be unique, not secret).
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    format!("{prefix:016x}-{:012x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Finishes a router: error-model answers for unknown paths and methods, request ids.
+/// The answer for an unknown path, an unmounted family, or a wrong method.
+pub async fn not_found(request: Request) -> Response {
+    let request_id = request_id_of(request.headers());
+    let failure = Failure::new(ErrorCode::NotFound, format!("No route {} {}.", request.method(), request.uri().path()));
+    finish_response(failure.into_response(), &request_id, "not_found")
+}
+
+/// Finishes a router: error-model answers for unknown paths, unmounted families and
+/// wrong methods.
 pub fn finish(router: axum::Router) -> axum::Router {
-    router.fallback(not_found).method_not_allowed_fallback(not_found).layer(axum::middleware::from_fn(request_id))
+    router.fallback(not_found).method_not_allowed_fallback(not_found)
 }

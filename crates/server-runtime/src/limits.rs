@@ -31,7 +31,11 @@ impl RateLimiter for MemoryLimiter {
         let len = window.as_millis().max(1) as u64;
         let index = since.as_millis() as u64 / len;
         let Ok(mut windows) = self.windows.lock() else { return Ok(0) };
-        let slot = windows.entry(key.to_owned()).or_insert((index, 0));
+        // Look up by `&str` first: the key is allocated only the first time it is seen.
+        if !windows.contains_key(key) {
+            windows.insert(key.to_owned(), (index, 0));
+        }
+        let Some(slot) = windows.get_mut(key) else { return Ok(0) };
         if slot.0 != index {
             *slot = (index, 0);
         }

@@ -3,7 +3,7 @@
 //! (`invalid_slug`, `invalid_destination_url`, …) or `validation_error`.
 
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 use tenx_errors::ErrorCode;
@@ -116,14 +116,15 @@ fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
-/// Regexes compiled once per pattern.
-fn regex(pattern: &'static str) -> Option<regex::Regex> {
-    static CACHE: OnceLock<RwLock<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
+/// Regexes compiled once per pattern. Shared through `Arc`: cloning a `Regex` itself
+/// would give each request a fresh match cache to allocate.
+fn regex(pattern: &'static str) -> Option<Arc<regex::Regex>> {
+    static CACHE: OnceLock<RwLock<HashMap<&'static str, Arc<regex::Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(r) = cache.read().ok().and_then(|c| c.get(pattern).cloned()) {
         return Some(r);
     }
-    let compiled = regex::Regex::new(pattern).ok()?;
+    let compiled = Arc::new(regex::Regex::new(pattern).ok()?);
     if let Ok(mut c) = cache.write() {
         c.insert(pattern, compiled.clone());
     }

@@ -149,7 +149,7 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &spec::DISCOVER_AGENT_WORK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .discover_agent_work(
                                         call.jwt()?,
@@ -193,7 +193,7 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &spec::APPROVE_AGENT_PROPOSAL,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .approve_agent_proposal(
                                         call.jwt()?,
@@ -265,7 +265,7 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &spec::RETRIEVE_AGENT_STRATEGY,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .retrieve_agent_strategy(
                                         call.jwt()?,

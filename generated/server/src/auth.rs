@@ -131,7 +131,7 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &spec::LOGIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.login(call.body()?).await?;
                                 Reply::json(200, &out)
                             },
@@ -149,7 +149,7 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &spec::SIGNUP,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.signup(call.body()?).await?;
                                 Reply::json(200, &out)
                             },
@@ -221,7 +221,7 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &spec::REQUEST_PASSWORD_RESET,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 api.request_password_reset(call.body()?).await?;
                                 Reply::empty(200)
                             },
@@ -239,7 +239,7 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &spec::CONFIRM_PASSWORD_RESET,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 api.confirm_password_reset(call.body()?).await?;
                                 Reply::empty(200)
                             },

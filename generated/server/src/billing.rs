@@ -107,7 +107,7 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &spec::CREATE_BILLING_CHECKOUT_SESSION,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_billing_checkout_session(call.jwt()?, call.body()?)
                                     .await?;
@@ -127,7 +127,7 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &spec::CREATE_BILLING_PORTAL_SESSION,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_billing_portal_session(call.jwt()?, call.body()?)
                                     .await?;
@@ -147,7 +147,7 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &spec::SET_MANUAL_PLAN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .set_manual_plan(call.jwt()?, call.body()?)
                                     .await?;

@@ -115,7 +115,7 @@ pub(crate) fn mount<T: CampaignsApi>(
                             state,
                             &spec::CREATE_CAMPAIGN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_campaign(
                                         call.jwt()?,

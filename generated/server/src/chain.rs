@@ -133,7 +133,7 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &spec::SUBMIT_HANDLE_CHAIN_SIGNALS,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .submit_handle_chain_signals(
                                         call.jwt()?,
@@ -157,7 +157,7 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &spec::RESOLVE_HANDLE_CHAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .resolve_handle_chain(
                                         call.jwt()?,
@@ -181,7 +181,7 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &spec::PREFETCH_HANDLE_CHAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .prefetch_handle_chain(
                                         call.jwt()?,
@@ -249,7 +249,7 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &spec::REPLACE_CONTEXT_ORIGINS,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .replace_context_origins(
                                         call.jwt()?,

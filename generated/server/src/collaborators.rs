@@ -101,7 +101,7 @@ pub(crate) fn mount<T: CollaboratorsApi>(
                             state,
                             &spec::REPLACE_COLLABORATORS,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .replace_collaborators(
                                         call.jwt()?,
@@ -125,7 +125,7 @@ pub(crate) fn mount<T: CollaboratorsApi>(
                             state,
                             &spec::TRANSFER_OWNERSHIP,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .transfer_ownership(
                                         call.jwt()?,

@@ -266,7 +266,7 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &spec::CREATE_PAGE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_page(
                                         call.jwt()?,
@@ -314,7 +314,7 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &spec::UPDATE_PAGE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_page(
                                         call.jwt()?,
@@ -434,7 +434,7 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &spec::REFUND_PAGE_PURCHASE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .refund_page_purchase(
                                         call.jwt()?,
@@ -459,7 +459,7 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &spec::RECORD_FORM_INTERACTION,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .record_form_interaction(
                                         call.jwt()?,

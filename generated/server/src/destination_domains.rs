@@ -119,7 +119,7 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
                             state,
                             &spec::ADD_DESTINATION_DOMAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .add_destination_domain(
                                         call.jwt()?,
@@ -167,7 +167,7 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
                             state,
                             &spec::DECIDE_DESTINATION_DOMAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .decide_destination_domain(
                                         call.jwt()?,

@@ -98,7 +98,7 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &spec::CREATE_DOMAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_domain(call.jwt()?, call.body()?)
                                     .await?;
@@ -118,7 +118,7 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &spec::RECONCILE_DOMAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .reconcile_domain(
                                         call.jwt()?,
@@ -162,7 +162,7 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &spec::REPLACE_DOMAIN_ROUTES,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .replace_domain_routes(
                                         call.jwt()?,

@@ -151,7 +151,7 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &spec::UPDATE_EMAIL_SENDER,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_email_sender(
                                         call.jwt()?,
@@ -196,7 +196,7 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &spec::CREATE_EMAIL_TEMPLATE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_email_template(
                                         call.jwt()?,
@@ -220,7 +220,7 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &spec::UPDATE_EMAIL_TEMPLATE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_email_template(
                                         call.jwt()?,
@@ -245,7 +245,7 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &spec::SEND_EMAIL_MESSAGE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .send_email_message(
                                         call.jwt()?,

@@ -129,7 +129,7 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &spec::CREATE_FILE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_file(
                                         call.jwt()?,
@@ -214,7 +214,7 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &spec::PAT_CREATE_FILE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .pat_create_file(call.pat()?, call.body()?)
                                     .await?;

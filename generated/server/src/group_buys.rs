@@ -170,7 +170,7 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &spec::CREATE_GROUP_BUY,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_group_buy(
                                         call.jwt()?,

@@ -159,7 +159,7 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &spec::CREATE_HANDLE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_handle(call.jwt()?, call.body()?)
                                     .await?;
@@ -179,7 +179,7 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &spec::RENAME_HANDLE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .rename_handle(
                                         call.jwt()?,
@@ -223,7 +223,7 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &spec::UPDATE_HANDLE_PROFILE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_handle_profile(
                                         call.jwt()?,

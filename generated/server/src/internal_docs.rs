@@ -85,7 +85,7 @@ pub(crate) fn mount<T: InternalDocsApi>(
                             state,
                             &spec::UPDATE_INTERNAL_DOCS_ACCESS,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_internal_docs_access(
                                         call.jwt()?,

@@ -114,7 +114,7 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &spec::ADD_KNOWLEDGE_DOCUMENT,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .add_knowledge_document(
                                         call.jwt()?,
@@ -181,7 +181,7 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &spec::REBUILD_KNOWLEDGE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .rebuild_knowledge(
                                         call.jwt()?,

@@ -106,7 +106,7 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &spec::CAPTURE_LEAD,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .capture_lead(call.param("handle"), call.body()?)
                                     .await?;
@@ -126,7 +126,7 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &spec::CREATE_LEAD_ATTACHMENT_UPLOAD,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_lead_attachment_upload(
                                         call.param("handle"),

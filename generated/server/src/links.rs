@@ -251,7 +251,7 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &spec::UPSERT_LINK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .upsert_link(
                                         call.jwt()?,
@@ -370,7 +370,7 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &spec::ROLLBACK_LINK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .rollback_link(
                                         call.jwt()?,
@@ -395,7 +395,7 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &spec::PREVIEW_LINK_ROUTE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .preview_link_route(
                                         call.jwt()?,
@@ -498,7 +498,7 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &spec::PAT_UPSERT_LINK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .pat_upsert_link(
                                         call.pat()?,

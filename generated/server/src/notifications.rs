@@ -164,7 +164,7 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &spec::CREATE_EMAIL_SUBSCRIPTION,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_email_subscription(
                                         call.jwt()?,
@@ -258,7 +258,7 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &spec::UPDATE_NOTIFICATION_SETTINGS,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_notification_settings(
                                         call.jwt()?,
@@ -282,7 +282,7 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &spec::SET_OWNER_DEFAULT_EMAIL,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .set_owner_default_email(
                                         call.jwt()?,

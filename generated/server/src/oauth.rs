@@ -136,7 +136,7 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &spec::DECIDE_OAUTH_AUTHORIZATION,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .decide_oauth_authorization(call.jwt()?, call.body()?)
                                     .await?;
@@ -156,7 +156,7 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &spec::REGISTER_OAUTH_CLIENT,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.register_oauth_client(call.body()?).await?;
                                 Reply::json(200, &out)
                             },
@@ -174,7 +174,7 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &spec::ISSUE_OAUTH_TOKEN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.issue_oauth_token(call.body()?).await?;
                                 Reply::json(200, &out)
                             },

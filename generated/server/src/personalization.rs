@@ -89,7 +89,7 @@ pub(crate) fn mount<T: PersonalizationApi>(
                             state,
                             &spec::UPSERT_PERSONALIZATION_RULE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .upsert_personalization_rule(
                                         call.jwt()?,

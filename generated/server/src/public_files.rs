@@ -78,7 +78,7 @@ pub(crate) fn mount<T: PublicFilesApi>(
                             state,
                             &spec::REQUEST_FILE_MAGIC_LINK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 api.request_file_magic_link(
                                         call.param("fileId"),
                                         call.body()?,

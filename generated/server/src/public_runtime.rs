@@ -112,7 +112,7 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &spec::RECORD_CONVERSION,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.record_conversion(call.body()?).await?;
                                 Reply::json(200, &out)
                             },
@@ -148,7 +148,7 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &spec::SUBMIT_CHAIN_SIGNALS,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.submit_chain_signals(call.body()?).await?;
                                 Reply::json(200, &out)
                             },
@@ -166,7 +166,7 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &spec::RESOLVE_CHAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.resolve_chain(call.body()?).await?;
                                 Reply::json(200, &out)
                             },
@@ -184,7 +184,7 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &spec::PREFETCH_CHAIN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api.prefetch_chain(call.body()?).await?;
                                 Reply::json(200, &out)
                             },

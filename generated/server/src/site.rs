@@ -164,7 +164,7 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &spec::CREATE_SITE_DEPLOYMENT,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_site_deployment(
                                         call.jwt()?,
@@ -232,7 +232,7 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &spec::SET_SITE_MODE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .set_site_mode(
                                         call.jwt()?,
@@ -256,7 +256,7 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &spec::CREATE_FUNCTION_BINDING,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_function_binding(
                                         call.jwt()?,

@@ -163,7 +163,7 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &spec::UPDATE_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .update_campaign_site_structure(
                                         call.jwt()?,
@@ -235,7 +235,7 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &spec::PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .pat_update_campaign_site_structure(
                                         call.pat()?,

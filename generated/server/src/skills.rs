@@ -137,7 +137,7 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &spec::UPSERT_SKILL,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .upsert_skill(
                                         call.jwt()?,
@@ -165,7 +165,7 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &spec::SET_SKILL_RUNTIME,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .set_skill_runtime(
                                         call.jwt()?,

@@ -60,7 +60,7 @@ pub(crate) fn mount<T: StripeApi>(
                             state,
                             &spec::RECEIVE_STRIPE_WEBHOOK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 api.receive_stripe_webhook(call.body()?).await?;
                                 Reply::empty(200)
                             },
@@ -78,7 +78,7 @@ pub(crate) fn mount<T: StripeApi>(
                             state,
                             &spec::RECEIVE_STRIPE_CONNECT_WEBHOOK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 api.receive_stripe_connect_webhook(call.body()?).await?;
                                 Reply::empty(200)
                             },

@@ -47,7 +47,7 @@ pub(crate) fn mount<T: SupportApi>(
                             state,
                             &spec::SUBMIT_SUPPORT_REPORT,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .submit_support_report(call.jwt()?, call.body()?)
                                     .await?;

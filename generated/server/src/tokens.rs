@@ -84,7 +84,7 @@ pub(crate) fn mount<T: TokensApi>(
                             state,
                             &spec::CREATE_TOKEN,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_token(
                                         call.jwt()?,

@@ -85,7 +85,7 @@ pub(crate) fn mount<T: TrackingTemplatesApi>(
                             state,
                             &spec::CREATE_TRACKING_TEMPLATE,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_tracking_template(
                                         call.jwt()?,

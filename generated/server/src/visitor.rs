@@ -98,7 +98,7 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &spec::REQUEST_VISITOR_MAGIC_LINK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 api.request_visitor_magic_link(call.body()?).await?;
                                 Reply::empty(200)
                             },
@@ -116,7 +116,7 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &spec::VERIFY_VISITOR_MAGIC_LINK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .verify_visitor_magic_link(call.body()?)
                                     .await?;

@@ -114,7 +114,7 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &spec::CREATE_WEBHOOK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .create_webhook(
                                         call.jwt()?,
@@ -205,7 +205,7 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &spec::PAT_CREATE_WEBHOOK,
                             request,
-                            |call| async move {
+                            |mut call| async move {
                                 let out = api
                                     .pat_create_webhook(call.pat()?, call.body()?)
                                     .await?;
