@@ -11,6 +11,7 @@ mod docs;
 mod errors_crate;
 mod models_crate;
 mod openapi;
+mod route_macro_crate;
 mod rust;
 mod rust_types;
 mod server_crate;
@@ -18,6 +19,7 @@ mod templates;
 
 use tenx_spec::Spec;
 
+pub use route_macro_crate::route_table;
 pub use templates::Templates;
 
 /// One generated file.
@@ -58,6 +60,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let mut files = errors_crate::generate(spec, &templates)?;
     files.extend(models_crate::generate(spec, &templates)?);
     files.extend(client_crate::generate(spec, &templates)?);
+    files.extend(route_macro_crate::generate(spec, &templates)?);
     files.extend(server_crate::generate(spec, &templates)?);
     files.extend(docs::generate(spec, &templates)?);
     files.extend(openapi::generate(spec, &templates)?);

@@ -11,7 +11,7 @@ use tenx_spec::{
 };
 
 use crate::rust::{self, Export, doc, ident};
-use crate::{CodegenError, GeneratedFile, Templates, client_crate, models_crate, sources};
+use crate::{CodegenError, GeneratedFile, Templates, client_crate, models_crate, route_macro_crate, sources};
 
 const DIR: &str = "generated/server";
 
@@ -31,12 +31,14 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         dependencies => [
             format!("{}-server-runtime", spec.api.name),
             models_crate::crate_name(spec),
+            route_macro_crate::crate_name(spec),
             "serde".to_owned(),
             "serde_json".to_owned(),
         ],
     };
     let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
     let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
+    let route_crate = ident(&route_macro_crate::crate_name(spec).replace('-', "_"));
     let mut modules = vec![("spec", Export::Module), ("models", Export::Glob), ("router", Export::Glob)];
     modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::Glob)));
     let docs = format!(
@@ -67,6 +69,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                     //! runtime types handlers use.
 
                     pub use #models_crate::*;
+                    pub use #route_crate::route;
                     pub use tenx_server_runtime::{AuthContext, Failure, JwtContext, PatContext, VisitorContext};
                 },
             )?,

@@ -6,6 +6,8 @@
 
 pub use tenx_models::*;
 
+pub use tenx_route::route;
+
 pub use tenx_server_runtime::{
     AuthContext, Failure, JwtContext, PatContext, VisitorContext,
 };

@@ -1,0 +1,97 @@
+//! `generated/route-macro`: the `#[route]` attribute. It holds the spec's route table
+//! (`route-table.json`) and calls the checking library `tenx-route-check`.
+
+use minijinja::context;
+use serde_json::json;
+use tenx_spec::Spec;
+
+use crate::{CodegenError, GeneratedFile, Templates, sources};
+
+const DIR: &str = "generated/route-macro";
+
+/// The crate's name: `<api>-route`.
+pub(crate) fn crate_name(spec: &Spec) -> String {
+    format!("{}-route", spec.api.name)
+}
+
+/// The route table the macro checks against, as JSON.
+pub fn route_table(spec: &Spec) -> String {
+    let routes: Vec<_> = spec
+        .routes()
+        .map(|r| {
+            json!({
+                "id": r.id.value,
+                "auth": r.auth.iter().map(|a| a.value.as_str()).collect::<Vec<_>>(),
+                "scopes": r.scopes.iter().map(|s| &s.value).collect::<Vec<_>>(),
+                "role": r.min_role.as_ref().map(|m| &m.value),
+                "feature": r.feature.as_ref().map(|f| &f.value),
+            })
+        })
+        .collect();
+    let table = json!({
+        "routes": routes,
+        "modes": spec.auth_modes.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(),
+        "scopes": spec.scopes.iter().map(|s| &s.name).collect::<Vec<_>>(),
+        "roles": spec.roles.iter().map(|r| &r.name).collect::<Vec<_>>(),
+        "features": spec.features.iter().map(|f| &f.name).collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&table).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let header = templates.header(&sources(spec, spec.source_locs()))?;
+    let description =
+        format!("`#[route(...)]`: checks server handlers against the {} spec at compile time.", spec.api.title);
+    let readme = "Put `#[route(auth = \"pat\", scope = \"links.write\")]` on a handler (a trait method \
+                  or a free function named after its route id, or with `operation = \"…\"`). The build \
+                  fails, pointing at the wrong word, when what it states differs from the spec. The \
+                  server crate re-exports it as `route`.";
+    let krate = context! {
+        name => crate_name(spec),
+        version => "0.1.0",
+        description => description.clone(),
+        readme => readme,
+        dependencies => ["tenx-route-check".to_owned()],
+        proc_macro => true,
+    };
+    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+    // Written in the exact shape rustfmt keeps: a proc-macro's functions live at the
+    // crate root, so this file cannot hide behind `#[rustfmt::skip] mod`.
+    let mut lib = String::new();
+    for line in header.lines() {
+        lib.push_str(&format!("// {line}\n"));
+    }
+    lib.push_str(&format!(
+        "\n//! {description}\n//!\n//! The route table is `route-table.json`, written by codegen from the same spec as the\n\
+         //! server traits; it is read once per compiler process.\n\n\
+         use std::sync::OnceLock;\n\n\
+         use proc_macro::TokenStream;\n\
+         use tenx_route_check::Table;\n\n\
+         fn table() -> &'static Table {{\n    \
+         static TABLE: OnceLock<Table> = OnceLock::new();\n    \
+         TABLE.get_or_init(|| tenx_route_check::table_from_json(include_str!(\"../route-table.json\")))\n\
+         }}\n\n\
+         /// Checks a handler against its route: `auth`, `scope`/`scopes`, `role`, `feature` must\n\
+         /// be exactly what the spec says for the route named by the function (or `operation`).\n\
+         #[proc_macro_attribute]\n\
+         pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {{\n    \
+         tenx_route_check::expand(table(), attr.into(), item.into()).into()\n\
+         }}\n"
+    ));
+    Ok(vec![
+        GeneratedFile {
+            path: format!("{DIR}/Cargo.toml"),
+            contents: templates
+                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
+        },
+        GeneratedFile {
+            path: format!("{DIR}/README.md"),
+            contents: templates
+                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
+        },
+        GeneratedFile { path: format!("{DIR}/route-table.json"), contents: route_table(spec) },
+        GeneratedFile { path: format!("{DIR}/src/lib.rs"), contents: lib },
+    ])
+}
