@@ -4,8 +4,10 @@
 //! - `cargo xtask codegen --check`: write nothing; fail if `generated/` is stale.
 //! - `cargo xtask bench-codegen`: time load + validate + generate on the 10x spec and on
 //!   synthetic specs, and report peak memory.
+//! - `cargo xtask bench-route`: `cargo check` of 200 handlers with and without `#[route]`.
 
 mod bench;
+mod bench_route;
 mod codegen;
 mod synthetic;
 
@@ -38,6 +40,12 @@ enum Task {
         #[arg(long, value_delimiter = ',', default_values_t = [1000, 5000])]
         sizes: Vec<usize>,
     },
+    /// Benchmark `cargo check` of 200 handlers with `#[route]` against the same without.
+    BenchRoute {
+        /// Paired runs; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Write a synthetic spec of N routes into a folder (for benchmarks and tools).
     SyntheticSpec {
         /// Number of routes.
@@ -67,6 +75,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Codegen { check } => codegen::run(&root, check),
         Task::BenchCodegen { runs, sizes } => bench::run(&root, runs, &sizes),
+        Task::BenchRoute { runs } => bench_route::run(&root, runs),
         Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),
         Task::BenchChild { spec, mode } => bench::child(&spec, &mode),
     };

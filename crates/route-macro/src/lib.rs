@@ -210,8 +210,12 @@ pub fn fn_name(item: &TokenStream) -> Option<Ident> {
 
 /// Checks the attribute against the table; every problem is one error.
 pub fn check(table: &Table, attr: TokenStream, item: &TokenStream) -> Vec<syn::Error> {
-    let (args, mut errors) = parse_args(attr);
-    let name = fn_name(item);
+    let (args, errors) = parse_args(attr);
+    check_args(table, args, errors, fn_name(item))
+}
+
+/// Checks parsed arguments; `errors` already holds the parse problems.
+fn check_args(table: &Table, args: Args, mut errors: Vec<syn::Error>, name: Option<Ident>) -> Vec<syn::Error> {
     let (id, id_span) = match (&args.operation, &name) {
         (Some(op), _) => (op.value.clone(), op.span),
         (None, Some(n)) => (n.to_string().to_snake_case(), n.span()),
@@ -306,8 +310,64 @@ pub fn check(table: &Table, attr: TokenStream, item: &TokenStream) -> Vec<syn::E
 
 /// The attribute's expansion: the item unchanged, then every error.
 pub fn expand(table: &Table, attr: TokenStream, item: TokenStream) -> TokenStream {
-    let errors = check(table, attr, &item).into_iter().map(|e| e.to_compile_error());
+    // Fast path: read the attribute from its text (one call into the compiler instead
+    // of one per token) and, when it matches the spec, hand the item back untouched.
+    // Only a mismatch pays for the token-by-token parse that gives exact spans.
+    let name = fn_name(&item);
+    if let Some(args) = quick_args(&attr.to_string()) {
+        if check_args(table, args, Vec::new(), name.clone()).is_empty() {
+            return item;
+        }
+    }
+    let (args, parse_errors) = parse_args(attr);
+    let errors = check_args(table, args, parse_errors, name).into_iter().map(|e| e.to_compile_error());
     quote! { #item #(#errors)* }
+}
+
+/// Parses `key = "v", key = ["a", "b"]` from the attribute's text, without spans.
+/// `None` for anything unusual: the full parser then reports it precisely.
+fn quick_args(text: &str) -> Option<Args> {
+    let mut args = Args::default();
+    let mut rest = text.trim();
+    let given = |value: &str| Given { value: value.to_owned(), span: Span::call_site() };
+    let literal = |s: &str| -> Option<(String, usize)> {
+        let body = s.strip_prefix('"')?;
+        let end = body.find('"')?;
+        let value = &body[..end];
+        (!value.contains('\\')).then(|| (value.to_owned(), end + 2))
+    };
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let key = key.trim();
+        rest = after.trim_start();
+        let values: Vec<String> = if let Some(list) = rest.strip_prefix('[') {
+            let end = list.find(']')?;
+            let inner = &list[..end];
+            rest = list[end + 1..].trim_start();
+            inner
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| literal(v).filter(|(_, n)| *n == v.len()).map(|(v, _)| v))
+                .collect::<Option<_>>()?
+        } else {
+            let (value, n) = literal(rest)?;
+            rest = rest[n..].trim_start();
+            vec![value]
+        };
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        let many = || Some((values.iter().map(|v| given(v)).collect::<Vec<_>>(), Span::call_site()));
+        let one = || (values.len() == 1).then(|| given(&values[0]));
+        match key {
+            "auth" if args.auth.is_none() => args.auth = many(),
+            "scope" | "scopes" if args.scopes.is_none() => args.scopes = many(),
+            "role" if args.role.is_none() => args.role = Some(one()?),
+            "feature" if args.feature.is_none() => args.feature = Some(one()?),
+            "operation" if args.operation.is_none() => args.operation = Some(one()?),
+            _ => return None,
+        }
+    }
+    Some(args)
 }
 
 /// Reads a table written by codegen.
@@ -380,6 +440,36 @@ mod tests {
             ),
         );
         assert_eq!(m, ["no route `upsert_lnk` in the spec; did you mean `upsert_link`?"]);
+    }
+
+    #[test]
+    fn the_quick_parser_agrees_with_the_full_one() {
+        let text = r#"operation = "x", auth = ["jwt", "pat"], scopes = ["a.b", "c.*"], role = "OWNER""#;
+        let quick = quick_args(text).expect("quick parse");
+        let (full, errors) = parse_args(text.parse().expect("tokens"));
+        assert!(errors.is_empty());
+        let values = |a: &Args| {
+            let list = |g: &Option<(Vec<Given>, Span)>| {
+                g.as_ref().map(|(v, _)| v.iter().map(|g| g.value.clone()).collect::<Vec<_>>())
+            };
+            (
+                list(&a.auth),
+                list(&a.scopes),
+                a.role.as_ref().map(|g| g.value.clone()),
+                a.operation.as_ref().map(|g| g.value.clone()),
+            )
+        };
+        assert_eq!(values(&quick), values(&full));
+        for odd in [
+            r#"auth = jwt"#,
+            r#"auth = "a"b""#,
+            r#"auth = "a", auth = "b""#,
+            r#"scopes = ["a", 5]"#,
+            r#"feture = "x""#,
+            r#"role = ["A", "B"]"#,
+        ] {
+            assert!(quick_args(odd).is_none(), "{odd}");
+        }
     }
 
     #[test]
