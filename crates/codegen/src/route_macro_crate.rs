@@ -47,7 +47,8 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     let readme = "Put `#[route(auth = \"pat\", scope = \"links.write\")]` on a handler (a trait method \
                   or a free function named after its route id, or with `operation = \"…\"`). The build \
                   fails, pointing at the wrong word, when what it states differs from the spec. The \
-                  server crate re-exports it as `route`.";
+                  server crate re-exports it as `route`. Like every proc-macro it checks faster with \
+                  `[profile.dev.build-override] opt-level = 3` in the workspace using it.";
     let krate = context! {
         name => crate_name(spec),
         version => "0.1.0",
