@@ -1,6 +1,7 @@
 //! The glue every generated route handler goes through: request ids, the checks, query,
 //! path and body validation, idempotency, panics, and rendering.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -38,8 +39,8 @@ pub struct ServerState {
     pub limiter: Arc<dyn RateLimiter>,
     /// Idempotency records.
     pub idempotency: Arc<dyn IdempotencyStore>,
-    /// The wall clock (tests may pin it).
-    pub now: fn() -> SystemTime,
+    /// The wall clock (tests share a virtual one with the client).
+    pub now: Arc<dyn Fn() -> SystemTime + Send + Sync>,
 }
 
 impl ServerState {
@@ -51,7 +52,7 @@ impl ServerState {
             jwt,
             limiter: Arc::new(MemoryLimiter::new()),
             idempotency: Arc::new(MemoryIdempotency::new()),
-            now: SystemTime::now,
+            now: Arc::new(SystemTime::now),
         }
     }
 
@@ -162,8 +163,45 @@ where
     Fut: Future<Output = Result<Reply, Failure>>,
 {
     let request_id = request_id_of(request.headers());
-    let response = run(state, route, request, request_id.clone(), handler).await;
-    finish_response(response, &request_id, route.id)
+    let exchange = RefCell::new(Exchange { request_headers: request.headers().clone(), response_headers: Vec::new() });
+    let (response, exchange) = EXCHANGE
+        .scope(exchange, async {
+            let response = run(state, route, request, request_id.clone(), handler).await;
+            (response, EXCHANGE.with(|e| std::mem::take(&mut e.borrow_mut().response_headers)))
+        })
+        .await;
+    let mut response = finish_response(response, &request_id, route.id);
+    for (name, value) in exchange {
+        response.headers_mut().append(name, value);
+    }
+    response
+}
+
+/// What a handler may read of the request and add to the answer beyond its typed
+/// arguments and body: cookies in and out, a `Location`.
+struct Exchange {
+    request_headers: axum::http::HeaderMap,
+    response_headers: Vec<(axum::http::HeaderName, HeaderValue)>,
+}
+
+tokio::task_local! {
+    static EXCHANGE: RefCell<Exchange>;
+}
+
+/// The value of a request cookie, from inside a handler.
+pub fn request_cookie(name: &str) -> Option<String> {
+    EXCHANGE
+        .try_with(|e| {
+            let e = e.borrow();
+            crate::guard::cookie(&e.request_headers, name).map(str::to_owned)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Adds a header to the answer, from inside a handler (`Set-Cookie`, `Location`).
+pub fn add_response_header(name: axum::http::HeaderName, value: HeaderValue) {
+    let _ = EXCHANGE.try_with(|e| e.borrow_mut().response_headers.push((name, value)));
 }
 
 async fn run<F, Fut>(

@@ -216,11 +216,16 @@ pub fn credential<'h>(headers: &'h HeaderMap, carrier: &Carrier) -> Option<Resul
                 None => Err(()),
             })
         }
-        Carrier::Cookie { name } => headers.get_all(axum::http::header::COOKIE).iter().find_map(|v| {
-            let text = v.to_str().ok()?;
-            text.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(n, _)| n == name).map(|(_, v)| Ok(v))
-        }),
+        Carrier::Cookie { name } => cookie(headers, name).map(Ok),
     }
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get_all(axum::http::header::COOKIE).iter().find_map(|v| {
+        let text = v.to_str().ok()?;
+        text.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v)
+    })
 }
 
 /// Runs checks 1 to 6 for `route`.

@@ -20,7 +20,7 @@ mod jwt;
 mod limits;
 pub mod schema;
 
-pub use app::{Call, Reply, ServerState, finish, handle, not_found};
+pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, request_cookie};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
 pub use failure::Failure;
 pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
