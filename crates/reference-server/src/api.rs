@@ -1,0 +1,673 @@
+//! The handlers: every route of the mounted families, each annotated with `#[route]` as
+//! the spec says (the build checks it).
+
+use std::time::{Duration, SystemTime};
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tenx_server::*;
+use tenx_server_runtime::tenx_errors::ErrorCode;
+use tenx_server_runtime::{JwtKeys, PatRecord, add_response_header, request_cookie};
+
+use crate::Clock;
+use crate::credentials::random_secret;
+use crate::db::Db;
+
+const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
+const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+const REFRESH_COOKIE: &str = "refresh_token";
+const VISITOR_COOKIE: &str = "_10x_visitor";
+const VISITOR_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+const MAGIC_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// The app: its database, JWT keys and clock.
+pub struct App {
+    db: Db,
+    keys: JwtKeys,
+    now: Clock,
+}
+
+/// An argon2id hash of a password.
+pub(crate) fn hash_password(password: &str) -> String {
+    // Argon2id with a random salt, as a PHC string.
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).unwrap_or_default()
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+fn db_failure(e: rusqlite::Error) -> Failure {
+    Failure::internal(e)
+}
+
+fn set_cookie(name: &str, value: &str, path: &str, max_age: Duration) {
+    let cookie =
+        format!("{name}={value}; HttpOnly; Secure; SameSite=Strict; Path={path}; Max-Age={}", max_age.as_secs());
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        add_response_header(header::SET_COOKIE, v);
+    }
+}
+
+fn link_of(slug: &str, body: &Value) -> Result<Link, Failure> {
+    let mut value = body.clone();
+    value["slug"] = json!(slug);
+    serde_json::from_value(value).map_err(Failure::internal)
+}
+
+impl App {
+    /// An app on `db`.
+    pub fn new(db: Db, keys: JwtKeys, now: Clock) -> Self {
+        App { db, keys, now }
+    }
+
+    fn now(&self) -> SystemTime {
+        (self.now)()
+    }
+
+    /// A fresh access token, and a refresh token in its HttpOnly cookie.
+    fn start_session(&self, user: &str) -> Result<LoginResponse, Failure> {
+        let refresh = random_secret();
+        self.db.add_refresh(&refresh, user, self.now() + REFRESH_TTL).map_err(db_failure)?;
+        set_cookie(REFRESH_COOKIE, &refresh, "/v2/auth", REFRESH_TTL);
+        Ok(LoginResponse { access_token: self.keys.issue(user, self.now(), ACCESS_TTL) })
+    }
+
+    fn upsert(&self, handle: &str, slug: &str, body: UpsertLinkRequest) -> Result<(bool, Link), Failure> {
+        let value = serde_json::to_value(&body).map_err(Failure::internal)?;
+        let created = self.db.put_link(handle, slug, &value, self.now()).map_err(db_failure)?;
+        Ok((created, link_of(slug, &value)?))
+    }
+
+    fn link(&self, handle: &str, slug: &str) -> Result<Link, Failure> {
+        let body = self.db.link(handle, slug).ok_or_else(|| Failure::not_found(format!("Link `{slug}`")))?;
+        link_of(slug, &body)
+    }
+
+    fn links(&self, handle: &str) -> Result<LinkList, Failure> {
+        let links = self
+            .db
+            .links(handle)
+            .into_iter()
+            .filter_map(|v| v.get("slug").and_then(Value::as_str).map(str::to_owned).map(|s| (s, v)))
+            .map(|(s, v)| link_of(&s, &v))
+            .collect::<Result<_, _>>()?;
+        Ok(LinkList { links })
+    }
+
+    fn analytics(&self, handle: &str) -> AnalyticsReport {
+        let clicks = self.db.click_count(handle);
+        let (conversions, revenue) = self.db.conversions(handle);
+        AnalyticsReport {
+            clicks,
+            qualified_clicks: clicks,
+            bot_clicks: 0,
+            conversions,
+            impressions: clicks,
+            revenue,
+            freshness: Some(Freshness { status: FreshnessStatus::Fresh, last_updated_at: None, sla_minutes: 60 }),
+            confidence: None,
+        }
+    }
+
+    fn webhook(&self, handle: &str, body: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
+        let (id, secret) = (format!("sub_{}", uuid::Uuid::new_v4().simple()), random_secret());
+        self.db.add_webhook(&id, handle, &body.endpoint_url, &body.event_types, &secret).map_err(db_failure)?;
+        Ok(CreatedWebhook { subscription_id: Some(id), secret })
+    }
+}
+
+impl AuthApi for App {
+    #[route(auth = "none")]
+    async fn login(&self, body: LoginRequest) -> Result<LoginResponse, Failure> {
+        let user = self.db.user_by_email(&body.email).filter(|u| password_matches(&body.password, &u.password_hash));
+        let user = user.ok_or_else(|| Failure::new(ErrorCode::InvalidToken, "Email or password is wrong."))?;
+        self.start_session(&user.id)
+    }
+
+    #[route(auth = "none")]
+    async fn signup(&self, body: Value) -> Result<Value, Failure> {
+        let field = |k: &str| body.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
+        let (Some(email), Some(password)) = (field("email"), field("password")) else {
+            return Err(Failure::new(ErrorCode::ValidationError, "`email` and `password` are required."));
+        };
+        if password.chars().count() < 8 {
+            return Err(Failure::new(ErrorCode::ValidationError, "`password` must have at least 8 characters."));
+        }
+        if self.db.user_by_email(&email).is_some() {
+            return Err(Failure::new(ErrorCode::Conflict, "An account with this email exists."));
+        }
+        let id = format!("user_{}", uuid::Uuid::new_v4().simple());
+        self.db.add_user(&id, &email, &hash_password(&password)).map_err(db_failure)?;
+        Ok(json!({ "userId": id, "email": email }))
+    }
+
+    #[route(auth = "none")]
+    async fn refresh_session(&self) -> Result<LoginResponse, Failure> {
+        let token = request_cookie(REFRESH_COOKIE)
+            .ok_or_else(|| Failure::new(ErrorCode::MissingBearerToken, "No refresh cookie: log in."))?;
+        let user = self.db.take_refresh(&token, self.now()).ok_or_else(|| {
+            Failure::new(ErrorCode::InvalidToken, "The refresh cookie is unknown or expired: log in.")
+        })?;
+        self.start_session(&user)
+    }
+
+    #[route(auth = "jwt")]
+    async fn logout(&self, auth: JwtContext) -> Result<(), Failure> {
+        self.db.drop_refresh(&auth.user_id);
+        set_cookie(REFRESH_COOKIE, "", "/v2/auth", Duration::ZERO);
+        Ok(())
+    }
+
+    #[route(auth = "jwt")]
+    async fn get_current_user(&self, auth: JwtContext) -> Result<Value, Failure> {
+        let user = self
+            .db
+            .user(&auth.user_id)
+            .ok_or_else(|| Failure::new(ErrorCode::InvalidToken, "The token's user no longer exists."))?;
+        let handles: Vec<Value> = self
+            .db
+            .handles_of(&user.id)
+            .into_iter()
+            .map(|(h, role, plan)| json!({ "handle": h, "role": role, "plan": plan }))
+            .collect();
+        Ok(json!({ "userId": user.id, "email": user.email, "handles": handles }))
+    }
+
+    #[route(auth = "none")]
+    async fn request_password_reset(&self, body: Value) -> Result<(), Failure> {
+        // Answers the same whether or not the account exists, so it reveals nothing.
+        if let Some(email) = body.get("email").and_then(Value::as_str).filter(|e| self.db.user_by_email(e).is_some()) {
+            let token = random_secret();
+            self.db
+                .add_magic_link(&format!("reset:{token}"), email, self.now() + MAGIC_LINK_TTL)
+                .map_err(db_failure)?;
+            tracing::info!(
+                email,
+                "password reset requested (the reference server sends no email; the token is in the database)"
+            );
+        }
+        Ok(())
+    }
+
+    #[route(auth = "none")]
+    async fn confirm_password_reset(&self, body: Value) -> Result<(), Failure> {
+        let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+        let (Some(token), Some(password)) = (field("token"), field("password")) else {
+            return Err(Failure::new(ErrorCode::ValidationError, "`token` and `password` are required."));
+        };
+        let email = self
+            .db
+            .use_magic_link(&format!("reset:{token}"), self.now())
+            .map_err(|_| Failure::new(ErrorCode::ValidationError, "The reset token is unknown, used or expired."))?;
+        self.db
+            .conn()
+            .execute("UPDATE users SET password_hash = ?1 WHERE email = ?2", [hash_password(&password), email])
+            .map_err(db_failure)?;
+        Ok(())
+    }
+}
+
+impl HandlesApi for App {
+    #[route(auth = "jwt")]
+    async fn list_handles(&self, auth: JwtContext) -> Result<Value, Failure> {
+        let handles: Vec<Value> = self
+            .db
+            .handles_of(&auth.user_id)
+            .into_iter()
+            .map(|(h, role, plan)| json!({ "handle": h, "role": role, "plan": plan }))
+            .collect();
+        Ok(json!({ "handles": handles }))
+    }
+
+    #[route(auth = "jwt")]
+    async fn create_handle(&self, auth: JwtContext, body: Value) -> Result<Value, Failure> {
+        let handle = body.get("handle").and_then(Value::as_str).unwrap_or_default();
+        let ok = (3..=30).contains(&handle.len())
+            && handle.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            return Err(Failure::new(
+                ErrorCode::ValidationError,
+                "`handle` must be 3 to 30 lowercase letters, digits or `-`.",
+            ));
+        }
+        if tenx_server_runtime::AuthData::handle_exists(&self.db, handle) {
+            return Err(Failure::new(ErrorCode::Conflict, format!("Handle `{handle}` is taken.")));
+        }
+        self.db.add_handle(handle, "FREE", &auth.user_id).map_err(db_failure)?;
+        self.db.audit(handle, &auth.user_id, "handle.created", self.now());
+        Ok(json!({ "handle": handle, "plan": "FREE", "role": "OWNER" }))
+    }
+
+    #[route(auth = "jwt", role = "OWNER")]
+    async fn rename_handle(&self, auth: JwtContext, handle: String, body: Value) -> Result<Value, Failure> {
+        let to = body.get("newHandle").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if to.is_empty() {
+            return Err(Failure::new(ErrorCode::ValidationError, "`newHandle` is required."));
+        }
+        if tenx_server_runtime::AuthData::handle_exists(&self.db, &to) {
+            return Err(Failure::new(ErrorCode::Conflict, format!("Handle `{to}` is taken.")));
+        }
+        self.db.rename(&handle, &to).map_err(db_failure)?;
+        self.db.audit(&to, &auth.user_id, &format!("handle.renamed from {handle}"), self.now());
+        Ok(json!({ "handle": to }))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn get_handle_profile(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        Ok(self.db.profile(&handle))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn update_handle_profile(&self, auth: JwtContext, handle: String, body: Value) -> Result<Value, Failure> {
+        self.db.set_profile(&handle, &body).map_err(db_failure)?;
+        self.db.audit(&handle, &auth.user_id, "profile.updated", self.now());
+        Ok(body)
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn list_audit_events(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        Ok(json!({ "events": self.db.audit_events(&handle) }))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn get_usage_meters(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        Ok(json!({ "links": self.db.links(&handle).len(), "clicks": self.db.click_count(&handle) }))
+    }
+}
+
+impl CollaboratorsApi for App {
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn list_collaborators(&self, _: JwtContext, handle: String) -> Result<CollaboratorList, Failure> {
+        let owner = self.db.owner(&handle).unwrap_or_default();
+        let collaborators = self
+            .db
+            .members(&handle)
+            .into_iter()
+            .filter(|(user, _)| *user != owner)
+            .map(|(user_id, role)| Collaborator {
+                user_id,
+                role: serde_json::from_value(json!(role)).unwrap_or(Role::Creator),
+            })
+            .collect();
+        Ok(CollaboratorList { owner_user_id: owner, collaborators })
+    }
+
+    #[route(auth = "jwt", role = "OWNER")]
+    async fn replace_collaborators(
+        &self,
+        auth: JwtContext,
+        handle: String,
+        body: ReplaceCollaboratorsRequest,
+    ) -> Result<CollaboratorList, Failure> {
+        let owner = self.db.owner(&handle).unwrap_or_default();
+        for c in &body.collaborators {
+            if self.db.user(&c.user_id).is_none() {
+                return Err(Failure::new(ErrorCode::InvalidCollaborators, format!("No user `{}`.", c.user_id)));
+            }
+            if c.role == Role::Owner && c.user_id != owner {
+                return Err(Failure::new(
+                    ErrorCode::InvalidCollaborators,
+                    "A handle has one owner: use transfer-ownership.",
+                ));
+            }
+        }
+        // Full-array replace; the owner is always kept.
+        for (user, _) in self.db.members(&handle) {
+            if user != owner {
+                self.db.set_role(&user, &handle, None).map_err(db_failure)?;
+            }
+        }
+        for c in body.collaborators.iter().filter(|c| c.user_id != owner) {
+            let role =
+                serde_json::to_value(c.role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            self.db.set_role(&c.user_id, &handle, Some(&role)).map_err(db_failure)?;
+        }
+        self.db.audit(&handle, &auth.user_id, "collaborators.replaced", self.now());
+        self.list_collaborators(auth, handle).await
+    }
+
+    #[route(auth = "jwt", role = "OWNER")]
+    async fn transfer_ownership(
+        &self,
+        auth: JwtContext,
+        handle: String,
+        body: TransferOwnershipRequest,
+    ) -> Result<CollaboratorList, Failure> {
+        if self.db.user(&body.new_owner_user_id).is_none() {
+            return Err(Failure::not_found(format!("User `{}`", body.new_owner_user_id)));
+        }
+        self.db.transfer(&handle, &body.new_owner_user_id).map_err(db_failure)?;
+        self.db.audit(&handle, &auth.user_id, "ownership.transferred", self.now());
+        self.list_collaborators(auth, handle).await
+    }
+}
+
+impl TokensApi for App {
+    #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
+    async fn create_token(
+        &self,
+        auth: JwtContext,
+        handle: String,
+        body: CreateTokenRequest,
+    ) -> Result<CreatedToken, Failure> {
+        if body.scopes.is_empty() {
+            return Err(Failure::new(ErrorCode::ValidationError, "`scopes` must name at least one scope."));
+        }
+        let token_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+        let secret = random_secret();
+        let expires_at =
+            body.expires_in_days.map(|d| self.now() + Duration::from_secs(u64::try_from(d).unwrap_or(0) * 86_400));
+        let record = PatRecord {
+            token_id: token_id.clone(),
+            handle: handle.clone(),
+            scopes: body.scopes.clone(),
+            secret_sha256: PatRecord::hash_secret(&secret),
+            expires_at,
+            revoked: false,
+        };
+        self.db.add_pat(&record, &body.name).map_err(db_failure)?;
+        self.db.audit(&handle, &auth.user_id, &format!("token.created {token_id}"), self.now());
+        Ok(CreatedToken {
+            token: format!(
+                "{}{token_id}.{secret}",
+                tenx_server::spec::SERVER_SPEC.pat_format.map_or("patv1_", |f| f.prefix)
+            ),
+            token_id,
+            name: body.name,
+            scopes: body.scopes,
+            expires_at: expires_at.map(|t| format!("{}", crate::db::epoch(t))),
+        })
+    }
+
+    #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
+    async fn list_tokens(&self, _: JwtContext, handle: String) -> Result<TokenList, Failure> {
+        let tokens = self
+            .db
+            .pats_of(&handle)
+            .into_iter()
+            .map(|(token_id, name, scopes, expires)| TokenSummary {
+                token_id,
+                name,
+                scopes,
+                expires_at: expires.map(|e| e.to_string()),
+            })
+            .collect();
+        Ok(TokenList { tokens })
+    }
+
+    #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
+    async fn revoke_token(&self, auth: JwtContext, handle: String, token_id: String) -> Result<(), Failure> {
+        if !self.db.revoke_pat(&handle, &token_id) {
+            return Err(Failure::not_found(format!("Token `{token_id}`")));
+        }
+        self.db.audit(&handle, &auth.user_id, &format!("token.revoked {token_id}"), self.now());
+        Ok(())
+    }
+}
+
+impl LinksApi for App {
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn upsert_link(
+        &self,
+        _: JwtContext,
+        handle: String,
+        slug: String,
+        body: UpsertLinkRequest,
+    ) -> Result<UpsertLinkOutcome, Failure> {
+        let (created, link) = self.upsert(&handle, &slug, body)?;
+        Ok(if created { UpsertLinkOutcome::Created(link) } else { UpsertLinkOutcome::Updated(link) })
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn list_links(&self, _: JwtContext, handle: String) -> Result<LinkList, Failure> {
+        self.links(&handle)
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn get_link(&self, _: JwtContext, handle: String, slug: String) -> Result<Link, Failure> {
+        self.link(&handle, &slug)
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn delete_link(&self, _: JwtContext, handle: String, slug: String) -> Result<(), Failure> {
+        if self.db.delete_link(&handle, &slug) { Ok(()) } else { Err(Failure::not_found(format!("Link `{slug}`"))) }
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn get_link_history(&self, _: JwtContext, handle: String, slug: String) -> Result<Value, Failure> {
+        Ok(json!({ "versions": self.db.history(&handle, &slug) }))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn rollback_link(&self, _: JwtContext, handle: String, slug: String, _: Value) -> Result<Value, Failure> {
+        let history = self.db.history(&handle, &slug);
+        let previous = history
+            .get(1)
+            .and_then(|v| v.get("link"))
+            .cloned()
+            .ok_or_else(|| Failure::new(ErrorCode::Conflict, "The link has no earlier version."))?;
+        self.db.put_link(&handle, &slug, &previous, self.now()).map_err(db_failure)?;
+        Ok(json!({ "link": previous }))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn preview_link_route(
+        &self,
+        _: JwtContext,
+        handle: String,
+        slug: String,
+        _: RoutePreviewRequest,
+    ) -> Result<Value, Failure> {
+        let link = self.link(&handle, &slug)?;
+        Ok(json!({ "destinationUrl": link.destination_url, "matchedRule": null }))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR", feature = "exports")]
+    async fn export_links(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        serde_json::to_value(self.links(&handle)?).map_err(Failure::internal)
+    }
+
+    #[route(auth = "jwt", role = "OPERATOR")]
+    async fn check_links_health(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        Ok(json!({ "total": self.db.links(&handle).len(), "failing": 0 }))
+    }
+
+    #[route(auth = "pat", scopes = ["links.read"], feature = "growth_tools")]
+    async fn pat_list_links(&self, auth: PatContext) -> Result<LinkList, Failure> {
+        self.links(&auth.handle)
+    }
+
+    #[route(auth = "pat", scopes = ["links.read"], feature = "growth_tools")]
+    async fn pat_get_link(&self, auth: PatContext, slug: String) -> Result<Link, Failure> {
+        self.link(&auth.handle, &slug)
+    }
+
+    #[route(auth = "pat", scopes = ["links.write"], feature = "growth_tools")]
+    async fn pat_upsert_link(
+        &self,
+        auth: PatContext,
+        slug: String,
+        body: UpsertLinkRequest,
+    ) -> Result<PatUpsertLinkOutcome, Failure> {
+        let (created, link) = self.upsert(&auth.handle, &slug, body)?;
+        Ok(if created { PatUpsertLinkOutcome::Created(link) } else { PatUpsertLinkOutcome::Updated(link) })
+    }
+
+    #[route(auth = "pat", scopes = ["links.write"], feature = "growth_tools")]
+    async fn pat_delete_link(&self, auth: PatContext, slug: String) -> Result<(), Failure> {
+        if self.db.delete_link(&auth.handle, &slug) {
+            Ok(())
+        } else {
+            Err(Failure::not_found(format!("Link `{slug}`")))
+        }
+    }
+}
+
+impl AnalyticsApi for App {
+    #[route(auth = "jwt", role = "CREATOR")]
+    async fn get_analytics(
+        &self,
+        _: JwtContext,
+        handle: String,
+        _: GetAnalyticsQuery,
+    ) -> Result<AnalyticsReport, Failure> {
+        Ok(self.analytics(&handle))
+    }
+
+    #[route(auth = "jwt", role = "CREATOR", feature = "exports")]
+    async fn export_analytics(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        serde_json::to_value(self.analytics(&handle)).map_err(Failure::internal)
+    }
+
+    #[route(auth = "pat", scopes = ["analytics.*"], feature = "growth_tools")]
+    async fn pat_get_analytics(&self, auth: PatContext, _: PatGetAnalyticsQuery) -> Result<AnalyticsReport, Failure> {
+        Ok(self.analytics(&auth.handle))
+    }
+}
+
+impl PublicRuntimeApi for App {
+    #[route(auth = "none")]
+    async fn record_conversion(&self, body: ConversionRequest) -> Result<ConversionResult, Failure> {
+        // The reference server's ctx is `<handle>.<slug>.<nonce>` (the real one is signed).
+        if body.ctx.split('.').count() < 3 {
+            return Err(Failure::new(ErrorCode::InvalidCtx, "The ctx is malformed."));
+        }
+        self.db
+            .add_conversion(&body.ctx, body.event_type.as_deref(), body.value, body.idempotency_key.as_deref())
+            .map_err(db_failure)?;
+        Ok(ConversionResult { deduped: Some(false) })
+    }
+
+    #[route(auth = "none")]
+    async fn resolve_context(&self, query: ResolveContextQuery) -> Result<Value, Failure> {
+        let mut parts = query.ctx.splitn(3, '.');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(handle), Some(slug), Some(_)) => Ok(json!({ "handle": handle, "slug": slug })),
+            _ => Err(Failure::new(ErrorCode::InvalidCtx, "The ctx is malformed.")),
+        }
+    }
+
+    #[route(auth = "none")]
+    async fn submit_chain_signals(&self, body: ChainSignalsRequest) -> Result<Value, Failure> {
+        Ok(json!({ "accepted": body.signals.len(), "sessionId": body.session_id }))
+    }
+
+    #[route(auth = "none")]
+    async fn resolve_chain(&self, body: ChainResolveRequest) -> Result<Value, Failure> {
+        Ok(json!({ "sessionId": body.session_id, "trigger": body.trigger, "decision": null }))
+    }
+
+    #[route(auth = "none")]
+    async fn prefetch_chain(&self, _: Value) -> Result<Value, Failure> {
+        Ok(json!({ "decisions": [] }))
+    }
+
+    #[route(auth = "none")]
+    async fn get_sdk_config(&self) -> Result<Value, Failure> {
+        Ok(json!({ "apiVersion": "2" }))
+    }
+}
+
+impl VisitorApi for App {
+    #[route(auth = "none")]
+    async fn request_visitor_magic_link(&self, body: MagicLinkRequest) -> Result<(), Failure> {
+        let token = random_secret();
+        self.db.add_magic_link(&token, &body.email, self.now() + MAGIC_LINK_TTL).map_err(db_failure)?;
+        // No email is sent; the token is logged so a local demo can use it.
+        tracing::info!(email = %body.email, magic_token = %token, "visitor magic link");
+        Ok(())
+    }
+
+    #[route(auth = "none")]
+    async fn verify_visitor_magic_link(&self, body: VerifyMagicLinkRequest) -> Result<Value, Failure> {
+        let email = self.db.use_magic_link(&body.token, self.now()).map_err(|why| match why {
+            "used" => Failure::new(ErrorCode::UsedMagicLink, "The magic link was already used."),
+            _ => Failure::new(ErrorCode::ExpiredMagicLink, "The magic link is unknown or older than 15 minutes."),
+        })?;
+        let session = random_secret();
+        self.db.add_visitor(&session, &email, self.now() + VISITOR_TTL).map_err(db_failure)?;
+        set_cookie(VISITOR_COOKIE, &session, "/", VISITOR_TTL);
+        Ok(json!({ "email": email }))
+    }
+
+    #[route(auth = "visitor_cookie")]
+    async fn visitor_logout(&self, auth: VisitorContext) -> Result<(), Failure> {
+        self.db.drop_visitor(&auth.visitor_id);
+        set_cookie(VISITOR_COOKIE, "", "/", Duration::ZERO);
+        Ok(())
+    }
+
+    #[route(auth = "visitor_cookie")]
+    async fn get_visitor_profile(&self, auth: VisitorContext) -> Result<Value, Failure> {
+        Ok(json!({ "visitorId": auth.visitor_id, "email": auth.email }))
+    }
+
+    #[route(auth = "visitor_cookie")]
+    async fn list_visitor_access(&self, _: VisitorContext) -> Result<Value, Failure> {
+        Ok(json!({ "access": [] }))
+    }
+}
+
+impl WebhooksApi for App {
+    #[route(auth = "jwt", role = "OPERATOR")]
+    async fn create_webhook(
+        &self,
+        _: JwtContext,
+        handle: String,
+        body: CreateWebhookRequest,
+    ) -> Result<CreatedWebhook, Failure> {
+        self.webhook(&handle, body)
+    }
+
+    #[route(auth = "jwt", role = "OPERATOR")]
+    async fn list_webhooks(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+        Ok(json!({ "subscriptions": self.db.webhooks(&handle) }))
+    }
+
+    #[route(auth = "jwt", role = "OPERATOR")]
+    async fn delete_webhook(&self, _: JwtContext, handle: String, subscription_id: String) -> Result<(), Failure> {
+        if self.db.delete_webhook(&handle, &subscription_id) {
+            Ok(())
+        } else {
+            Err(Failure::not_found(format!("Subscription `{subscription_id}`")))
+        }
+    }
+
+    #[route(auth = "jwt", role = "OPERATOR")]
+    async fn test_webhook(&self, _: JwtContext, handle: String, subscription_id: String) -> Result<Value, Failure> {
+        let known = self.db.webhooks(&handle).iter().any(|w| w["subscriptionId"] == subscription_id.as_str());
+        if !known {
+            return Err(Failure::not_found(format!("Subscription `{subscription_id}`")));
+        }
+        Ok(json!({ "delivered": false, "reason": "the reference server sends no deliveries" }))
+    }
+
+    #[route(auth = "pat", scopes = ["webhooks.write"], feature = "growth_tools")]
+    async fn pat_create_webhook(
+        &self,
+        auth: PatContext,
+        body: CreateWebhookRequest,
+    ) -> Result<CreatedWebhook, Failure> {
+        self.webhook(&auth.handle, body)
+    }
+}
+
+/// The short-link host stand-in: records a click and redirects (302).
+pub(crate) async fn redirect(State(app): State<Arc<App>>, Path((handle, slug)): Path<(String, String)>) -> Response {
+    let Some(link) = app.db.link(&handle, &slug) else {
+        return Failure::not_found(format!("Link `{slug}`")).into_response();
+    };
+    if link.get("enabled") == Some(&Value::Bool(false)) {
+        return Failure::not_found(format!("Link `{slug}`")).into_response();
+    }
+    app.db.click(&handle, &slug, app.now());
+    let to = link.get("destinationUrl").and_then(Value::as_str).unwrap_or("/");
+    (axum::http::StatusCode::FOUND, [(header::LOCATION, to.to_owned())]).into_response()
+}

@@ -1,0 +1,85 @@
+//! `tenx-reference-server`: run the reference 10x server.
+//!
+//! ```sh
+//! cargo run -p tenx-reference-server -- --demo
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use clap::Parser;
+use tenx_reference_server::{Db, jwt_keys, router, seed_demo};
+
+#[derive(Parser)]
+#[command(about = "The reference 10x API server")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "TENX_LISTEN")]
+    listen: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(long, default_value = "tenx-reference.db", env = "TENX_DB")]
+    db: PathBuf,
+    /// JWT signing key; by default one is created on first start and kept in the database.
+    #[arg(long, env = "TENX_JWT_KEY", hide_env_values = true)]
+    jwt_key: Option<String>,
+    /// Seed demo users and handles, and print how to log in.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tenx_server_runtime=info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let db = match Db::open(&args.db) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("error: cannot open the database `{}`: {e}", args.db.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let keys = jwt_keys(&db, args.jwt_key.as_deref());
+    if args.demo {
+        let seeded = seed_demo(&db);
+        let base = format!("http://{}", args.listen);
+        println!("{seeded}\n");
+        println!("log in (the cookie jar keeps the refresh cookie):");
+        println!("  curl -sS -c cookies.txt -X POST \"{base}/v2/auth/login\" -H \"content-type: application/json\" \\");
+        println!("    -d '{{\"email\":\"owner@demo.10x\",\"password\":\"demo-password\"}}'");
+        println!("list handles:      curl -sS \"{base}/v2/handles\" -H \"Authorization: Bearer $JWT_TOKEN\"");
+        println!(
+            "create a PAT:      curl -sS -X POST \"{base}/v2/handles/demo-pro/tokens\" -H \"Authorization: Bearer $JWT_TOKEN\" \\"
+        );
+        println!(
+            "                     -H \"content-type: application/json\" -d '{{\"name\":\"ci-worker\",\"scopes\":[\"links.read\",\"links.write\"],\"expiresInDays\":30}}'"
+        );
+        println!("refresh:           curl -sS -b cookies.txt -c cookies.txt -X POST \"{base}/v2/auth/refresh\"\n");
+    }
+    let app = router(db, keys, Arc::new(SystemTime::now));
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(address = %args.listen, db = %args.db.display(), "10x reference server listening");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
