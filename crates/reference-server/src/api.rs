@@ -382,7 +382,7 @@ impl TokensApi for App {
             token_id,
             name: body.name,
             scopes: body.scopes,
-            expires_at: expires_at.map(|t| format!("{}", crate::db::epoch(t))),
+            expires_at: expires_at.map(crate::db::rfc3339),
         })
     }
 

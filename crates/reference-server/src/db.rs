@@ -31,6 +31,23 @@ pub fn epoch(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// RFC 3339 UTC (`2026-11-28T06:00:00Z`) of a time.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = epoch(t);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// The database.
 #[derive(Clone)]
 pub struct Db {
@@ -338,5 +355,33 @@ impl Db {
         self.conn()
             .query_row("SELECT COUNT(*) FROM conversions WHERE idempotency_key = ?1", [key], |r| r.get(0))
             .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_798_437_612)), "2026-12-28T06:00:12Z");
+    }
+
+    #[test]
+    fn links_upsert_and_survive_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path).expect("open");
+        db.add_user("u", "u@x.io", "hash").expect("user");
+        db.add_handle("acme", "PRO", "u").expect("handle");
+        let body = serde_json::json!({"destinationUrl": "https://e.com"});
+        assert_eq!(db.put_link("acme", "launch", &body, UNIX_EPOCH).ok(), Some(true));
+        assert_eq!(db.put_link("acme", "launch", &body, UNIX_EPOCH).ok(), Some(false));
+        drop(db);
+        let db = Db::open(&path).expect("reopen");
+        assert_eq!(db.link("acme", "launch"), Some(body));
+        assert_eq!(db.members("acme"), [("u".to_owned(), "OWNER".to_owned())]);
     }
 }

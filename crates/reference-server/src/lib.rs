@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 pub use api::App;
 pub use credentials::{random_secret, sha256};
-pub use db::{Db, epoch};
+pub use db::{Db, epoch, rfc3339};
 
 use tenx_server::{RouterBuilder, spec};
 use tenx_server_runtime::{JwtKeys, ServerState};
