@@ -17,7 +17,7 @@ use tenx_server_runtime::{JwtKeys, PatRecord, add_response_header, request_cooki
 
 use crate::Clock;
 use crate::credentials::random_secret;
-use crate::db::Db;
+use crate::repo::Repository;
 
 const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -26,9 +26,9 @@ const VISITOR_COOKIE: &str = "_10x_visitor";
 const VISITOR_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAGIC_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// The app: its database, JWT keys and clock.
-pub struct App {
-    db: Db,
+/// The app: its repository, JWT keys and clock.
+pub struct App<R> {
+    db: R,
     keys: JwtKeys,
     now: Clock,
 }
@@ -43,7 +43,7 @@ fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-fn db_failure(e: rusqlite::Error) -> Failure {
+fn db_failure(e: impl std::fmt::Display) -> Failure {
     Failure::internal(e)
 }
 
@@ -61,9 +61,9 @@ fn link_of(slug: &str, body: &Value) -> Result<Link, Failure> {
     serde_json::from_value(value).map_err(Failure::internal)
 }
 
-impl App {
+impl<R: Repository> App<R> {
     /// An app on `db`.
-    pub fn new(db: Db, keys: JwtKeys, now: Clock) -> Self {
+    pub fn new(db: R, keys: JwtKeys, now: Clock) -> Self {
         App { db, keys, now }
     }
 
@@ -123,7 +123,7 @@ impl App {
     }
 }
 
-impl AuthApi for App {
+impl<R: Repository> AuthApi for App<R> {
     #[route(auth = "none")]
     async fn login(&self, body: LoginRequest) -> Result<LoginResponse, Failure> {
         let user = self.db.user_by_email(&body.email).filter(|u| password_matches(&body.password, &u.password_hash));
@@ -206,15 +206,12 @@ impl AuthApi for App {
             .db
             .use_magic_link(&format!("reset:{token}"), self.now())
             .map_err(|_| Failure::new(ErrorCode::ValidationError, "The reset token is unknown, used or expired."))?;
-        self.db
-            .conn()
-            .execute("UPDATE users SET password_hash = ?1 WHERE email = ?2", [hash_password(&password), email])
-            .map_err(db_failure)?;
+        self.db.set_password(&email, &hash_password(&password)).map_err(db_failure)?;
         Ok(())
     }
 }
 
-impl HandlesApi for App {
+impl<R: Repository> HandlesApi for App<R> {
     #[route(auth = "jwt")]
     async fn list_handles(&self, auth: JwtContext) -> Result<Value, Failure> {
         let handles: Vec<Value> = self
@@ -282,7 +279,7 @@ impl HandlesApi for App {
     }
 }
 
-impl CollaboratorsApi for App {
+impl<R: Repository> CollaboratorsApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn list_collaborators(&self, _: JwtContext, handle: String) -> Result<CollaboratorList, Failure> {
         let owner = self.db.owner(&handle).unwrap_or_default();
@@ -349,7 +346,7 @@ impl CollaboratorsApi for App {
     }
 }
 
-impl TokensApi for App {
+impl<R: Repository> TokensApi for App<R> {
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
     async fn create_token(
         &self,
@@ -412,7 +409,7 @@ impl TokensApi for App {
     }
 }
 
-impl LinksApi for App {
+impl<R: Repository> LinksApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn upsert_link(
         &self,
@@ -510,7 +507,7 @@ impl LinksApi for App {
     }
 }
 
-impl AnalyticsApi for App {
+impl<R: Repository> AnalyticsApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn get_analytics(
         &self,
@@ -532,7 +529,7 @@ impl AnalyticsApi for App {
     }
 }
 
-impl PublicRuntimeApi for App {
+impl<R: Repository> PublicRuntimeApi for App<R> {
     #[route(auth = "none")]
     async fn record_conversion(&self, body: ConversionRequest) -> Result<ConversionResult, Failure> {
         // The reference server's ctx is `<handle>.<slug>.<nonce>` (the real one is signed).
@@ -575,7 +572,7 @@ impl PublicRuntimeApi for App {
     }
 }
 
-impl VisitorApi for App {
+impl<R: Repository> VisitorApi for App<R> {
     #[route(auth = "none")]
     async fn request_visitor_magic_link(&self, body: MagicLinkRequest) -> Result<(), Failure> {
         let token = random_secret();
@@ -615,7 +612,7 @@ impl VisitorApi for App {
     }
 }
 
-impl WebhooksApi for App {
+impl<R: Repository> WebhooksApi for App<R> {
     #[route(auth = "jwt", role = "OPERATOR")]
     async fn create_webhook(
         &self,
@@ -660,7 +657,10 @@ impl WebhooksApi for App {
 }
 
 /// The short-link host stand-in: records a click and redirects (302).
-pub(crate) async fn redirect(State(app): State<Arc<App>>, Path((handle, slug)): Path<(String, String)>) -> Response {
+pub(crate) async fn redirect<R: Repository>(
+    State(app): State<Arc<App<R>>>,
+    Path((handle, slug)): Path<(String, String)>,
+) -> Response {
     let Some(link) = app.db.link(&handle, &slug) else {
         return Failure::not_found(format!("Link `{slug}`")).into_response();
     };

@@ -8,6 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use crate::credentials::sha256;
+use crate::repo::Repository;
+use tenx_server_runtime::PatRecord;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL, platform_role TEXT);
@@ -85,9 +89,13 @@ impl Db {
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+impl Repository for Db {
+    type Error = rusqlite::Error;
 
     /// A setting.
-    pub fn setting(&self, key: &str) -> Option<String> {
+    fn setting(&self, key: &str) -> Option<String> {
         self.conn()
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
             .optional()
@@ -96,14 +104,20 @@ impl Db {
     }
 
     /// Stores a setting.
-    pub fn set_setting(&self, key: &str, value: &str) -> rusqlite::Result<()> {
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), Self::Error> {
         self.conn()
             .execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", params![key, value])
             .map(drop)
     }
 
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<(), Self::Error> {
+        self.conn()
+            .execute("UPDATE users SET password_hash = ?1 WHERE email = ?2", params![password_hash, email])
+            .map(drop)
+    }
+
     /// Adds a user.
-    pub fn add_user(&self, id: &str, email: &str, password_hash: &str) -> rusqlite::Result<()> {
+    fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), Self::Error> {
         self.conn()
             .execute(
                 "INSERT INTO users (id, email, password_hash) VALUES (?1, ?2, ?3)",
@@ -113,7 +127,7 @@ impl Db {
     }
 
     /// The user with this email.
-    pub fn user_by_email(&self, email: &str) -> Option<User> {
+    fn user_by_email(&self, email: &str) -> Option<User> {
         self.conn()
             .query_row("SELECT id, email, password_hash FROM users WHERE email = ?1", [email], |r| {
                 Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
@@ -124,7 +138,7 @@ impl Db {
     }
 
     /// The user with this id.
-    pub fn user(&self, id: &str) -> Option<User> {
+    fn user(&self, id: &str) -> Option<User> {
         self.conn()
             .query_row("SELECT id, email, password_hash FROM users WHERE id = ?1", [id], |r| {
                 Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
@@ -135,7 +149,7 @@ impl Db {
     }
 
     /// Creates a handle owned by `owner`.
-    pub fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> rusqlite::Result<()> {
+    fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), Self::Error> {
         let conn = self.conn();
         conn.execute("INSERT INTO handles (handle, plan, owner) VALUES (?1, ?2, ?3)", params![handle, plan, owner])?;
         conn.execute(
@@ -146,7 +160,7 @@ impl Db {
     }
 
     /// Sets a user's role on a handle (`None` removes it).
-    pub fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> rusqlite::Result<()> {
+    fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> Result<(), Self::Error> {
         let conn = self.conn();
         match role {
             Some(role) => conn.execute(
@@ -159,7 +173,7 @@ impl Db {
     }
 
     /// `(user, role)` of every member of a handle, owner included.
-    pub fn members(&self, handle: &str) -> Vec<(String, String)> {
+    fn members(&self, handle: &str) -> Vec<(String, String)> {
         let conn = self.conn();
         let Ok(mut stmt) = conn.prepare("SELECT user_id, role FROM roles WHERE handle = ?1 ORDER BY user_id") else {
             return Vec::new();
@@ -170,7 +184,7 @@ impl Db {
     }
 
     /// The handle's owner.
-    pub fn owner(&self, handle: &str) -> Option<String> {
+    fn owner(&self, handle: &str) -> Option<String> {
         self.conn()
             .query_row("SELECT owner FROM handles WHERE handle = ?1", [handle], |r| r.get(0))
             .optional()
@@ -179,7 +193,7 @@ impl Db {
     }
 
     /// Makes `user` the owner; the previous owner becomes an operator.
-    pub fn transfer(&self, handle: &str, user: &str) -> rusqlite::Result<()> {
+    fn transfer(&self, handle: &str, user: &str) -> Result<(), Self::Error> {
         if let Some(old) = self.owner(handle) {
             self.set_role(&old, handle, Some("OPERATOR"))?;
         }
@@ -188,7 +202,7 @@ impl Db {
     }
 
     /// Handles the user has a role on, with that role and the handle's plan.
-    pub fn handles_of(&self, user: &str) -> Vec<(String, String, String)> {
+    fn handles_of(&self, user: &str) -> Vec<(String, String, String)> {
         let conn = self.conn();
         let Ok(mut stmt) = conn.prepare(
             "SELECT h.handle, r.role, h.plan FROM roles r JOIN handles h ON h.handle = r.handle WHERE r.user_id = ?1 ORDER BY h.handle",
@@ -201,7 +215,7 @@ impl Db {
     }
 
     /// A JSON document stored per handle (profile).
-    pub fn profile(&self, handle: &str) -> Value {
+    fn profile(&self, handle: &str) -> Value {
         let text: Option<String> = self
             .conn()
             .query_row("SELECT profile FROM handles WHERE handle = ?1", [handle], |r| r.get(0))
@@ -212,14 +226,14 @@ impl Db {
     }
 
     /// Replaces the handle's profile.
-    pub fn set_profile(&self, handle: &str, profile: &Value) -> rusqlite::Result<()> {
+    fn set_profile(&self, handle: &str, profile: &Value) -> Result<(), Self::Error> {
         self.conn()
             .execute("UPDATE handles SET profile = ?1 WHERE handle = ?2", params![profile.to_string(), handle])
             .map(drop)
     }
 
     /// Renames a handle everywhere.
-    pub fn rename(&self, from: &str, to: &str) -> rusqlite::Result<()> {
+    fn rename(&self, from: &str, to: &str) -> Result<(), Self::Error> {
         let conn = self.conn();
         for table in ["handles", "roles", "pats", "links", "link_history", "clicks", "webhooks", "audit"] {
             conn.execute(&format!("UPDATE {table} SET handle = ?1 WHERE handle = ?2"), params![to, from])?;
@@ -228,7 +242,7 @@ impl Db {
     }
 
     /// Records an action.
-    pub fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime) {
+    fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime) {
         let _ = self.conn().execute(
             "INSERT INTO audit (handle, at, actor, action) VALUES (?1, ?2, ?3, ?4)",
             params![handle, epoch(now), actor, action],
@@ -236,7 +250,7 @@ impl Db {
     }
 
     /// The audit trail of a handle, newest first.
-    pub fn audit_events(&self, handle: &str) -> Vec<Value> {
+    fn audit_events(&self, handle: &str) -> Vec<Value> {
         let conn = self.conn();
         let Ok(mut stmt) =
             conn.prepare("SELECT at, actor, action FROM audit WHERE handle = ?1 ORDER BY rowid DESC LIMIT 500")
@@ -251,7 +265,7 @@ impl Db {
     }
 
     /// A link's stored body.
-    pub fn link(&self, handle: &str, slug: &str) -> Option<Value> {
+    fn link(&self, handle: &str, slug: &str) -> Option<Value> {
         let text: Option<String> = self
             .conn()
             .query_row("SELECT body FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug], |r| r.get(0))
@@ -262,7 +276,7 @@ impl Db {
     }
 
     /// Stores a link; `true` when it was created, `false` when updated.
-    pub fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> rusqlite::Result<bool> {
+    fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, Self::Error> {
         let created = self.link(handle, slug).is_none();
         let conn = self.conn();
         conn.execute(
@@ -277,7 +291,7 @@ impl Db {
     }
 
     /// Deletes a link; `false` when there was none.
-    pub fn delete_link(&self, handle: &str, slug: &str) -> bool {
+    fn delete_link(&self, handle: &str, slug: &str) -> bool {
         self.conn()
             .execute("DELETE FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug])
             .map(|n| n > 0)
@@ -285,7 +299,7 @@ impl Db {
     }
 
     /// Every link of a handle, by slug.
-    pub fn links(&self, handle: &str) -> Vec<Value> {
+    fn links(&self, handle: &str) -> Vec<Value> {
         let conn = self.conn();
         let Ok(mut stmt) = conn.prepare("SELECT body FROM links WHERE handle = ?1 ORDER BY slug") else {
             return Vec::new();
@@ -296,7 +310,7 @@ impl Db {
     }
 
     /// Earlier versions of a link, newest first.
-    pub fn history(&self, handle: &str, slug: &str) -> Vec<Value> {
+    fn history(&self, handle: &str, slug: &str) -> Vec<Value> {
         let conn = self.conn();
         let Ok(mut stmt) =
             conn.prepare("SELECT body, at FROM link_history WHERE handle = ?1 AND slug = ?2 ORDER BY rowid DESC")
@@ -312,25 +326,25 @@ impl Db {
     }
 
     /// Records a click.
-    pub fn click(&self, handle: &str, slug: &str, now: SystemTime) {
+    fn click(&self, handle: &str, slug: &str, now: SystemTime) {
         let _ = self
             .conn()
             .execute("INSERT INTO clicks (handle, slug, at) VALUES (?1, ?2, ?3)", params![handle, slug, epoch(now)]);
     }
 
     /// Clicks of a handle.
-    pub fn click_count(&self, handle: &str) -> i64 {
+    fn click_count(&self, handle: &str) -> i64 {
         self.conn().query_row("SELECT COUNT(*) FROM clicks WHERE handle = ?1", [handle], |r| r.get(0)).unwrap_or(0)
     }
 
     /// Stores a conversion.
-    pub fn add_conversion(
+    fn add_conversion(
         &self,
         ctx: &str,
         event: Option<&str>,
         value: Option<f64>,
         key: Option<&str>,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<(), Self::Error> {
         self.conn()
             .execute(
                 "INSERT INTO conversions (ctx, event_type, value, idempotency_key) VALUES (?1, ?2, ?3, ?4)",
@@ -340,7 +354,7 @@ impl Db {
     }
 
     /// `(count, revenue)` of conversions whose ctx names this handle.
-    pub fn conversions(&self, handle: &str) -> (i64, f64) {
+    fn conversions(&self, handle: &str) -> (i64, f64) {
         self.conn()
             .query_row(
                 "SELECT COUNT(*), COALESCE(SUM(value), 0) FROM conversions WHERE ctx LIKE ?1",
@@ -351,10 +365,175 @@ impl Db {
     }
 
     /// Conversions stored with this idempotency key.
-    pub fn conversions_with_key(&self, key: &str) -> i64 {
+    fn conversions_with_key(&self, key: &str) -> i64 {
         self.conn()
             .query_row("SELECT COUNT(*) FROM conversions WHERE idempotency_key = ?1", [key], |r| r.get(0))
             .unwrap_or(0)
+    }
+
+    /// Stores a PAT record (its secret only as a hash).
+    fn add_pat(&self, record: &PatRecord, name: &str) -> Result<(), Self::Error> {
+        self.conn()
+            .execute(
+                "INSERT INTO pats (token_id, handle, name, scopes, secret_sha256, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    record.token_id,
+                    record.handle,
+                    name,
+                    serde_json::to_string(&record.scopes).unwrap_or_default(),
+                    record.secret_sha256.to_vec(),
+                    record.expires_at.map(epoch),
+                ],
+            )
+            .map(drop)
+    }
+
+    /// `(token id, name, scopes, expires at)` of a handle's live PATs.
+    fn pats_of(&self, handle: &str) -> Vec<(String, String, Vec<String>, Option<i64>)> {
+        let conn = self.conn();
+        let Ok(mut stmt) = conn.prepare(
+            "SELECT token_id, name, scopes, expires_at FROM pats WHERE handle = ?1 AND revoked = 0 ORDER BY token_id",
+        ) else {
+            return Vec::new();
+        };
+        stmt.query_map([handle], |r| {
+            let scopes: String = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&scopes).unwrap_or_default(), r.get(3)?))
+        })
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default()
+    }
+
+    /// Revokes a PAT of a handle; `false` when there was none.
+    fn revoke_pat(&self, handle: &str, token_id: &str) -> bool {
+        self.conn()
+            .execute(
+                "UPDATE pats SET revoked = 1 WHERE handle = ?1 AND token_id = ?2 AND revoked = 0",
+                params![handle, token_id],
+            )
+            .map(|n| n > 0)
+            .unwrap_or(false)
+    }
+
+    /// Stores a refresh token (hashed) for a user.
+    fn add_refresh(&self, token: &str, user: &str, expires: SystemTime) -> Result<(), Self::Error> {
+        self.conn()
+            .execute(
+                "INSERT INTO refresh_tokens (token_sha256, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![sha256(token), user, epoch(expires)],
+            )
+            .map(drop)
+    }
+
+    /// Takes a refresh token (it is single-use): the user, if it was valid.
+    fn take_refresh(&self, token: &str, now: SystemTime) -> Option<String> {
+        let conn = self.conn();
+        let row: Option<(String, i64)> = conn
+            .query_row("SELECT user_id, expires_at FROM refresh_tokens WHERE token_sha256 = ?1", [sha256(token)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .ok()
+            .flatten();
+        let _ = conn.execute("DELETE FROM refresh_tokens WHERE token_sha256 = ?1", [sha256(token)]);
+        row.filter(|(_, exp)| *exp > epoch(now)).map(|(user, _)| user)
+    }
+
+    /// Forgets every refresh token of a user (logout).
+    fn drop_refresh(&self, user: &str) {
+        let _ = self.conn().execute("DELETE FROM refresh_tokens WHERE user_id = ?1", [user]);
+    }
+
+    /// Stores a magic link.
+    fn add_magic_link(&self, token: &str, email: &str, expires: SystemTime) -> Result<(), Self::Error> {
+        self.conn()
+            .execute(
+                "INSERT INTO magic_links (token, email, expires_at) VALUES (?1, ?2, ?3)",
+                params![token, email, epoch(expires)],
+            )
+            .map(drop)
+    }
+
+    /// Uses a magic link: `Ok(email)`, or why not (`"unknown"`, `"used"`, `"expired"`).
+    fn use_magic_link(&self, token: &str, now: SystemTime) -> Result<String, &'static str> {
+        let conn = self.conn();
+        let row: Option<(String, i64, i64)> = conn
+            .query_row("SELECT email, expires_at, used FROM magic_links WHERE token = ?1", [token], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+            .ok()
+            .flatten();
+        match row {
+            None => Err("unknown"),
+            Some((_, _, used)) if used != 0 => Err("used"),
+            Some((_, exp, _)) if exp <= epoch(now) => Err("expired"),
+            Some((email, _, _)) => {
+                let _ = conn.execute("UPDATE magic_links SET used = 1 WHERE token = ?1", [token]);
+                Ok(email)
+            }
+        }
+    }
+
+    /// Starts a visitor session.
+    fn add_visitor(&self, session: &str, email: &str, expires: SystemTime) -> Result<(), Self::Error> {
+        let visitor_id = format!("vis_{}", &sha256(email).iter().map(|b| format!("{b:02x}")).collect::<String>()[..12]);
+        self.conn()
+            .execute(
+                "INSERT INTO visitors (session, visitor_id, email, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![session, visitor_id, email, epoch(expires)],
+            )
+            .map(drop)
+    }
+
+    /// Ends a visitor session.
+    fn drop_visitor(&self, visitor_id: &str) {
+        let _ = self.conn().execute("DELETE FROM visitors WHERE visitor_id = ?1", [visitor_id]);
+    }
+
+    /// Stores a webhook subscription (its secret only as a hash).
+    fn add_webhook(
+        &self,
+        id: &str,
+        handle: &str,
+        url: &str,
+        events: &[String],
+        secret: &str,
+    ) -> Result<(), Self::Error> {
+        self.conn()
+            .execute(
+                "INSERT INTO webhooks (id, handle, endpoint_url, event_types, secret_sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, handle, url, serde_json::to_string(events).unwrap_or_default(), sha256(secret)],
+            )
+            .map(drop)
+    }
+
+    /// A handle's webhook subscriptions.
+    fn webhooks(&self, handle: &str) -> Vec<serde_json::Value> {
+        let conn = self.conn();
+        let Ok(mut stmt) =
+            conn.prepare("SELECT id, endpoint_url, event_types FROM webhooks WHERE handle = ?1 ORDER BY id")
+        else {
+            return Vec::new();
+        };
+        stmt.query_map([handle], |r| {
+            let events: String = r.get(2)?;
+            Ok(serde_json::json!({
+                "subscriptionId": r.get::<_, String>(0)?,
+                "endpointUrl": r.get::<_, String>(1)?,
+                "eventTypes": serde_json::from_str::<serde_json::Value>(&events).unwrap_or_default(),
+            }))
+        })
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default()
+    }
+
+    /// Deletes a webhook subscription; `false` when there was none.
+    fn delete_webhook(&self, handle: &str, id: &str) -> bool {
+        self.conn()
+            .execute("DELETE FROM webhooks WHERE handle = ?1 AND id = ?2", params![handle, id])
+            .map(|n| n > 0)
+            .unwrap_or(false)
     }
 }
 

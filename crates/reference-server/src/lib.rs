@@ -9,13 +9,15 @@
 mod api;
 mod credentials;
 mod db;
+mod repo;
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use api::App;
 pub use credentials::{random_secret, sha256};
-pub use db::{Db, epoch, rfc3339};
+pub use db::{Db, User, epoch, rfc3339};
+pub use repo::Repository;
 
 use tenx_server::{RouterBuilder, spec};
 use tenx_server_runtime::{JwtKeys, ServerState};
@@ -25,7 +27,7 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// The JWT key: from `configured` if given, else the one kept in the database, else a
 /// new one, kept for the next start.
-pub fn jwt_keys(db: &Db, configured: Option<&str>) -> JwtKeys {
+pub fn jwt_keys<R: Repository>(db: &R, configured: Option<&str>) -> JwtKeys {
     let key = match configured {
         Some(k) => k.to_owned(),
         None => db.setting("jwt_key").unwrap_or_else(|| {
@@ -39,7 +41,7 @@ pub fn jwt_keys(db: &Db, configured: Option<&str>) -> JwtKeys {
 
 /// The whole server: every implemented family mounted, plus the short-link host
 /// stand-in `GET /go/{handle}/{slug}` (the real one lives on `{handle}.10x.in`).
-pub fn router(db: Db, keys: JwtKeys, now: Clock) -> axum::Router {
+pub fn router<R: Repository>(db: R, keys: JwtKeys, now: Clock) -> axum::Router {
     let app = Arc::new(App::new(db.clone(), keys.clone(), now.clone()));
     let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db), keys);
     state.now = now;
@@ -54,7 +56,7 @@ pub fn router(db: Db, keys: JwtKeys, now: Clock) -> axum::Router {
         .visitor(app.clone())
         .webhooks(app.clone())
         .build()
-        .route("/go/{handle}/{slug}", axum::routing::get(api::redirect).with_state(app))
+        .route("/go/{handle}/{slug}", axum::routing::get(api::redirect::<R>).with_state(app))
 }
 
 /// The families this server implements, by spec name.
@@ -63,7 +65,7 @@ pub const FAMILIES: &[&str] =
 
 /// Seeds the demo: a user owning a Pro and a Free handle, and a creator on the Pro one.
 /// Returns what to print.
-pub fn seed_demo(db: &Db) -> String {
+pub fn seed_demo<R: Repository>(db: &R) -> String {
     let hash = |p: &str| api::hash_password(p);
     if db.user_by_email("owner@demo.10x").is_none() {
         let _ = db.add_user("user_owner", "owner@demo.10x", &hash("demo-password"));

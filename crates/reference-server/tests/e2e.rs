@@ -11,7 +11,7 @@ use tenx_client::{
 use tenx_client_runtime::tenx_errors::ErrorCode;
 use tenx_client_runtime::tenx_errors::ErrorDetails;
 use tenx_client_runtime::{Clock, Session, VirtualClock};
-use tenx_reference_server::{Db, jwt_keys, router, seed_demo};
+use tenx_reference_server::{Db, Repository, jwt_keys, router, seed_demo};
 
 const KEY: &str = "e2e-signing-key-e2e-signing-key-e2e";
 
