@@ -3,12 +3,12 @@
 //! `tenx-client-runtime`; each method only describes its call.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use minijinja::context;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{AuthKind, Family, Route, Spec, Transport};
 
 use crate::rust::{self, Export, doc, ident};
+use crate::templates::CrateInfo;
 use crate::{CodegenError, GeneratedFile, Templates, models_crate, rust_types, sources};
 
 const DIR: &str = "generated/client";
@@ -28,19 +28,6 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                   `with_visitor_cookie` give the clients of the other auth modes, each with exactly \
                   the routes its credential may call. Retries follow the spec's policy \
                   (`retry_policy()`), overridable per client (`Config`) and per call (`with_options`).";
-    let krate = context! {
-        name => name,
-        version => "0.1.0",
-        description => description.clone(),
-        readme => readme,
-        dependencies => [
-            format!("{}-client-runtime", spec.api.name),
-            models_crate::crate_name(spec),
-            "serde".to_owned(),
-            "serde_json".to_owned(),
-        ],
-    };
-    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
     // Family modules hold only `impl` blocks; the types come from the models crate.
     let mut modules = vec![("clients", Export::Glob), ("models", Export::Glob)];
     modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::No)));
@@ -50,17 +37,20 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
 
         pub use #models_crate::*;
     };
-    let mut files = vec![
-        GeneratedFile {
-            path: format!("{DIR}/Cargo.toml"),
-            contents: templates
-                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
-        },
-        GeneratedFile {
-            path: format!("{DIR}/README.md"),
-            contents: templates
-                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
-        },
+    let info = CrateInfo {
+        name: name,
+        description: &description,
+        readme,
+        dependencies: vec![
+            format!("{}-client-runtime", spec.api.name),
+            models_crate::crate_name(spec),
+            "serde".into(),
+            "serde_json".into(),
+        ],
+        proc_macro: false,
+    };
+    let mut files = templates.crate_files(spec, DIR, &header, &info)?;
+    files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
             contents: rust::crate_root(&header, &crate_docs(spec, &description), &modules),
@@ -70,7 +60,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
             contents: rust::file("client", &header, clients_rs(spec))?,
         },
         GeneratedFile { path: format!("{DIR}/src/models.rs"), contents: rust::file("client", &header, models_rs)? },
-    ];
+    ]);
     for family in &spec.families {
         files.push(GeneratedFile {
             path: format!("{DIR}/src/{}.rs", family.name),

@@ -2,12 +2,12 @@
 //! typed details some codes carry.
 
 use heck::ToUpperCamelCase;
-use minijinja::context;
 use proc_macro2::TokenStream;
 use quote::quote;
 use tenx_spec::{Category, ErrorDef, RetryClass, Spec};
 
 use crate::rust::{self, Export, doc, ident};
+use crate::templates::CrateInfo;
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/errors";
@@ -28,25 +28,15 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                   later; each knows its wire string, HTTP status, category, retry class, meaning \
                   and fix. `ErrorBody` is the `{\"error\": {\"code\", \"message\", \"statusCode\", …}}` \
                   envelope; `ApiError::details` decodes the typed extra fields of a code.";
-    let krate = context! {
-        name => crate_name(spec),
-        version => "0.1.0",
-        description => description.clone(),
-        readme => readme,
-        dependencies => ["serde", "serde_json"],
+    let info = CrateInfo {
+        name: crate_name(spec),
+        description: &description,
+        readme,
+        dependencies: vec!["serde".into(), "serde_json".into()],
+        proc_macro: false,
     };
-    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
-    Ok(vec![
-        GeneratedFile {
-            path: format!("{DIR}/Cargo.toml"),
-            contents: templates
-                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
-        },
-        GeneratedFile {
-            path: format!("{DIR}/README.md"),
-            contents: templates
-                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
-        },
+    let mut files = templates.crate_files(spec, DIR, &header, &info)?;
+    files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
             contents: rust::crate_root(&header, &crate_docs(spec, &description), MODULES),
@@ -60,7 +50,8 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
             path: format!("{DIR}/src/details.rs"),
             contents: rust::file("errors", &header, details_rs(&detail_types))?,
         },
-    ])
+    ]);
+    Ok(files)
 }
 
 fn variant(e: &ErrorDef) -> proc_macro2::Ident {

@@ -2,12 +2,12 @@
 //! the generated client and server so both ends agree on the wire by construction.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use minijinja::context;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{Field, Route, Spec, TypeKind, TypeRef};
 
 use crate::rust::{self, Export, doc, ident};
+use crate::templates::CrateInfo;
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/models";
@@ -25,14 +25,6 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     let readme = "Shared by the generated client and server: `types` holds the spec's named types, \
                   `routes` each route's query parameters and, for routes with several success \
                   statuses, the outcome enum that says which one answered.";
-    let krate = context! {
-        name => crate_name(spec),
-        version => "0.1.0",
-        description => description.clone(),
-        readme => readme,
-        dependencies => ["serde", "serde_json"],
-    };
-    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
     let docs = format!("{description}\n\nField names are snake_case in Rust and camelCase on the wire.");
     let items = rust_types::items(&types);
     let types_rs = quote! {
@@ -49,24 +41,23 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
 
         #(#support)*
     };
-    Ok(vec![
-        GeneratedFile {
-            path: format!("{DIR}/Cargo.toml"),
-            contents: templates
-                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
-        },
-        GeneratedFile {
-            path: format!("{DIR}/README.md"),
-            contents: templates
-                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
-        },
+    let info = CrateInfo {
+        name: crate_name(spec),
+        description: &description,
+        readme,
+        dependencies: vec!["serde".into(), "serde_json".into()],
+        proc_macro: false,
+    };
+    let mut files = templates.crate_files(spec, DIR, &header, &info)?;
+    files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
             contents: rust::crate_root(&header, &docs, &[("types", Export::Glob), ("routes", Export::Glob)]),
         },
         GeneratedFile { path: format!("{DIR}/src/types.rs"), contents: rust::file("models", &header, types_rs)? },
         GeneratedFile { path: format!("{DIR}/src/routes.rs"), contents: rust::file("models", &header, routes_rs)? },
-    ])
+    ]);
+    Ok(files)
 }
 
 /// The route name in UpperCamelCase (`UpsertLink`), the stem of its query and outcome types.

@@ -1,10 +1,10 @@
 //! `generated/route-macro`: the `#[route]` attribute. It holds the spec's route table
 //! (`route-table.json`) and calls the checking library `tenx-route-check`.
 
-use minijinja::context;
 use serde_json::json;
 use tenx_spec::Spec;
 
+use crate::templates::CrateInfo;
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 const DIR: &str = "generated/route-macro";
@@ -49,15 +49,6 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                   fails, pointing at the wrong word, when what it states differs from the spec. The \
                   server crate re-exports it as `route`. Like every proc-macro it checks faster with \
                   `[profile.dev.build-override] opt-level = 3` in the workspace using it.";
-    let krate = context! {
-        name => crate_name(spec),
-        version => "0.1.0",
-        description => description.clone(),
-        readme => readme,
-        dependencies => ["tenx-route-check".to_owned()],
-        proc_macro => true,
-    };
-    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
     // Written in the exact shape rustfmt keeps: a proc-macro's functions live at the
     // crate root, so this file cannot hide behind `#[rustfmt::skip] mod`.
     let mut lib = String::new();
@@ -81,18 +72,17 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
          tenx_route_check::expand(table(), attr.into(), item.into()).into()\n\
          }}\n"
     ));
-    Ok(vec![
-        GeneratedFile {
-            path: format!("{DIR}/Cargo.toml"),
-            contents: templates
-                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
-        },
-        GeneratedFile {
-            path: format!("{DIR}/README.md"),
-            contents: templates
-                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
-        },
+    let info = CrateInfo {
+        name: crate_name(spec),
+        description: &description,
+        readme,
+        dependencies: vec!["tenx-route-check".to_owned().into()],
+        proc_macro: true,
+    };
+    let mut files = templates.crate_files(spec, DIR, &header, &info)?;
+    files.extend([
         GeneratedFile { path: format!("{DIR}/route-table.json"), contents: route_table(spec) },
         GeneratedFile { path: format!("{DIR}/src/lib.rs"), contents: lib },
-    ])
+    ]);
+    Ok(files)
 }

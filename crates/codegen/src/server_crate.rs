@@ -3,7 +3,6 @@
 //! facts as static data for `tenx-server-runtime`, which does every check.
 
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
-use minijinja::context;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{
@@ -11,6 +10,7 @@ use tenx_spec::{
 };
 
 use crate::rust::{self, Export, doc, ident};
+use crate::templates::CrateInfo;
 use crate::{CodegenError, GeneratedFile, Templates, client_crate, models_crate, route_macro_crate, sources};
 
 const DIR: &str = "generated/server";
@@ -23,20 +23,6 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                   families with `RouterBuilder`. Before a handler runs, the router checks credentials, \
                   PAT binding, scopes, role, plan feature, rate limit and quota, then parameters and \
                   body, and answers every failure in the error model.";
-    let krate = context! {
-        name => name,
-        version => "0.1.0",
-        description => description.clone(),
-        readme => readme,
-        dependencies => [
-            format!("{}-server-runtime", spec.api.name),
-            models_crate::crate_name(spec),
-            route_macro_crate::crate_name(spec),
-            "serde".to_owned(),
-            "serde_json".to_owned(),
-        ],
-    };
-    let api = context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
     let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
     let route_crate = ident(&route_macro_crate::crate_name(spec).replace('-', "_"));
     let mut modules = vec![("spec", Export::Module), ("models", Export::Glob), ("router", Export::Glob)];
@@ -47,17 +33,21 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         spec.families.len(),
         spec.routes().count()
     );
-    let mut files = vec![
-        GeneratedFile {
-            path: format!("{DIR}/Cargo.toml"),
-            contents: templates
-                .render("crate/Cargo.toml.j2", context! { header => header.clone(), crate => krate.clone() })?,
-        },
-        GeneratedFile {
-            path: format!("{DIR}/README.md"),
-            contents: templates
-                .render("crate/README.md.j2", context! { header => header.clone(), crate => krate, api })?,
-        },
+    let info = CrateInfo {
+        name: name,
+        description: &description,
+        readme,
+        dependencies: vec![
+            format!("{}-server-runtime", spec.api.name),
+            models_crate::crate_name(spec),
+            route_macro_crate::crate_name(spec),
+            "serde".into(),
+            "serde_json".into(),
+        ],
+        proc_macro: false,
+    };
+    let mut files = templates.crate_files(spec, DIR, &header, &info)?;
+    files.extend([
         GeneratedFile { path: format!("{DIR}/src/lib.rs"), contents: rust::crate_root(&header, &docs, &modules) },
         GeneratedFile {
             path: format!("{DIR}/src/models.rs"),
@@ -79,7 +69,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
             path: format!("{DIR}/src/router.rs"),
             contents: rust::file("server", &header, router_rs(spec))?,
         },
-    ];
+    ]);
     for family in &spec.families {
         files.push(GeneratedFile {
             path: format!("{DIR}/src/{}.rs", family.name),

@@ -69,6 +69,51 @@ impl Templates {
     }
 }
 
+/// What a generated crate's `Cargo.toml` and README say.
+pub(crate) struct CrateInfo<'a> {
+    /// Package name.
+    pub(crate) name: String,
+    /// One-line description.
+    pub(crate) description: &'a str,
+    /// README body.
+    pub(crate) readme: &'a str,
+    /// Workspace dependencies.
+    pub(crate) dependencies: Vec<String>,
+    /// Whether it is a proc-macro crate.
+    pub(crate) proc_macro: bool,
+}
+
+impl Templates {
+    /// The `Cargo.toml` and `README.md` of a generated crate in `dir`.
+    pub(crate) fn crate_files(
+        &self,
+        spec: &tenx_spec::Spec,
+        dir: &str,
+        header: &str,
+        info: &CrateInfo<'_>,
+    ) -> Result<Vec<crate::GeneratedFile>, CodegenError> {
+        let krate = minijinja::context! {
+            name => info.name.clone(),
+            version => "0.1.0",
+            description => info.description,
+            readme => info.readme,
+            dependencies => info.dependencies.clone(),
+            proc_macro => info.proc_macro,
+        };
+        let api = minijinja::context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
+        Ok(vec![
+            crate::GeneratedFile {
+                path: format!("{dir}/Cargo.toml"),
+                contents: self.render("crate/Cargo.toml.j2", minijinja::context! { header, crate => krate.clone() })?,
+            },
+            crate::GeneratedFile {
+                path: format!("{dir}/README.md"),
+                contents: self.render("crate/README.md.j2", minijinja::context! { header, crate => krate, api })?,
+            },
+        ])
+    }
+}
+
 /// Up to three files are named; more are named by their folder and count.
 fn summarize_sources(sources: &[String]) -> Vec<String> {
     if sources.len() <= 3 {
