@@ -38,7 +38,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         pub use #models_crate::*;
     };
     let info = CrateInfo {
-        name: name,
+        name,
         description: &description,
         readme,
         dependencies: vec![

@@ -55,28 +55,29 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     for line in header.lines() {
         lib.push_str(&format!("// {line}\n"));
     }
+    let check = format!("{}_route_check", spec.api.name);
     lib.push_str(&format!(
         "\n//! {description}\n//!\n//! The route table is `route-table.json`, written by codegen from the same spec as the\n\
          //! server traits; it is read once per compiler process.\n\n\
          use std::sync::OnceLock;\n\n\
          use proc_macro::TokenStream;\n\
-         use tenx_route_check::Table;\n\n\
+         use {check}::Table;\n\n\
          fn table() -> &'static Table {{\n    \
          static TABLE: OnceLock<Table> = OnceLock::new();\n    \
-         TABLE.get_or_init(|| tenx_route_check::table_from_json(include_str!(\"../route-table.json\")))\n\
+         TABLE.get_or_init(|| {check}::table_from_json(include_str!(\"../route-table.json\")))\n\
          }}\n\n\
          /// Checks a handler against its route: `auth`, `scope`/`scopes`, `role`, `feature` must\n\
          /// be exactly what the spec says for the route named by the function (or `operation`).\n\
          #[proc_macro_attribute]\n\
          pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {{\n    \
-         tenx_route_check::expand(table(), attr.into(), item.into()).into()\n\
+         {check}::expand(table(), attr.into(), item.into()).into()\n\
          }}\n"
     ));
     let info = CrateInfo {
         name: crate_name(spec),
         description: &description,
         readme,
-        dependencies: vec!["tenx-route-check".to_owned().into()],
+        dependencies: vec![format!("{}-route-check", spec.api.name)],
         proc_macro: true,
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;

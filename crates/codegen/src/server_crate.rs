@@ -34,7 +34,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         spec.routes().count()
     );
     let info = CrateInfo {
-        name: name,
+        name,
         description: &description,
         readme,
         dependencies: vec![
