@@ -56,14 +56,44 @@ pub enum CodegenError {
 
 /// Generates every artifact, sorted by path.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
+    type Generator = fn(&Spec, &Templates) -> Result<Vec<GeneratedFile>, CodegenError>;
+    // The biggest first, so the threads finish together.
+    const GENERATORS: [Generator; 7] = [
+        server_crate::generate,
+        client_crate::generate,
+        openapi::generate,
+        models_crate::generate,
+        errors_crate::generate,
+        docs::generate,
+        route_macro_crate::generate,
+    ];
     let templates = Templates::new();
-    let mut files = errors_crate::generate(spec, &templates)?;
-    files.extend(models_crate::generate(spec, &templates)?);
-    files.extend(client_crate::generate(spec, &templates)?);
-    files.extend(route_macro_crate::generate(spec, &templates)?);
-    files.extend(server_crate::generate(spec, &templates)?);
-    files.extend(docs::generate(spec, &templates)?);
-    files.extend(openapi::generate(spec, &templates)?);
+    // Artifacts are independent: they run on every core. Each result lands in its own
+    // slot and the files are sorted, so the output does not depend on scheduling.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(GENERATORS.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Vec<GeneratedFile>, CodegenError>>>> =
+        GENERATORS.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(generator) = GENERATORS.get(i) else { break };
+                    let result = generator(spec, &templates);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let mut files = Vec::new();
+    for slot in results {
+        if let Some(result) = slot.into_inner().ok().flatten() {
+            files.extend(result?);
+        }
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
