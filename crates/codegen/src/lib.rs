@@ -56,7 +56,8 @@ pub enum CodegenError {
 
 /// Generates every artifact, sorted by path.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
-    type Generator = fn(&Spec, &Templates) -> Result<Vec<GeneratedFile>, CodegenError>;
+    type Output = Result<Vec<GeneratedFile>, CodegenError>;
+    type Generator = fn(&Spec, &Templates) -> Output;
     // The biggest first, so the threads finish together.
     const GENERATORS: [Generator; 7] = [
         server_crate::generate,
@@ -72,7 +73,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     // slot and the files are sorted, so the output does not depend on scheduling.
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(GENERATORS.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Vec<GeneratedFile>, CodegenError>>>> =
+    let results: Vec<std::sync::Mutex<Option<Output>>> =
         GENERATORS.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
