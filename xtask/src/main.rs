@@ -4,9 +4,11 @@
 //! - `cargo xtask codegen --check`: write nothing; fail if `generated/` is stale.
 //! - `cargo xtask bench-codegen`: time load + validate + generate on the 10x spec and on
 //!   synthetic specs, and report peak memory.
+//! - `cargo xtask bench`: ours vs progenitor (codegen speed, memory, build cost).
 //! - `cargo xtask bench-route`: `cargo check` of 200 handlers with and without `#[route]`.
 
 mod bench;
+mod bench_progenitor;
 mod bench_route;
 mod codegen;
 mod synthetic;
@@ -39,6 +41,19 @@ enum Task {
         /// Synthetic spec sizes, in routes.
         #[arg(long, value_delimiter = ',', default_values_t = [1000, 5000])]
         sizes: Vec<usize>,
+    },
+    /// Benchmark against progenitor: codegen speed and memory, and the cost of the
+    /// generated client to a user's build.
+    Bench {
+        /// Runs per measurement; medians are reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Synthetic spec sizes, in routes.
+        #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 3000])]
+        sizes: Vec<usize>,
+        /// Sizes whose generated clients are also built (0 = the 10x spec).
+        #[arg(long, value_delimiter = ',', default_values_t = [100, 1000])]
+        build_sizes: Vec<usize>,
     },
     /// Benchmark `cargo check` of 200 handlers with `#[route]` against the same without.
     BenchRoute {
@@ -75,6 +90,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Codegen { check } => codegen::run(&root, check),
         Task::BenchCodegen { runs, sizes } => bench::run(&root, runs, &sizes),
+        Task::Bench { runs, sizes, build_sizes } => bench_progenitor::run(&root, runs, &sizes, &build_sizes),
         Task::BenchRoute { runs } => bench_route::run(&root, runs),
         Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),
         Task::BenchChild { spec, mode } => bench::child(&spec, &mode),

@@ -42,7 +42,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         description: &description,
         readme,
         dependencies: vec![
-            format!("{}-client-runtime", spec.api.name),
+            "tenx-client-runtime".to_owned(),
             models_crate::crate_name(spec),
             "serde".into(),
             "serde_json".into(),

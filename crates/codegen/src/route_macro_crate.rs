@@ -55,7 +55,8 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     for line in header.lines() {
         lib.push_str(&format!("// {line}\n"));
     }
-    let check = format!("{}_route_check", spec.api.name);
+    // The toolkit's own crates keep their names whatever the API is called.
+    let check = "tenx_route_check";
     lib.push_str(&format!(
         "\n//! {description}\n//!\n//! The route table is `route-table.json`, written by codegen from the same spec as the\n\
          //! server traits; it is read once per compiler process.\n\n\
@@ -77,7 +78,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         name: crate_name(spec),
         description: &description,
         readme,
-        dependencies: vec![format!("{}-route-check", spec.api.name)],
+        dependencies: vec!["tenx-route-check".to_owned()],
         proc_macro: true,
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;

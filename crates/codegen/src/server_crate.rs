@@ -38,7 +38,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         description: &description,
         readme,
         dependencies: vec![
-            format!("{}-server-runtime", spec.api.name),
+            "tenx-server-runtime".to_owned(),
             models_crate::crate_name(spec),
             route_macro_crate::crate_name(spec),
             "serde".into(),

@@ -1,0 +1,333 @@
+//! `cargo xtask bench`: our codegen against progenitor, the best Rust OpenAPI client
+//! generator, on the same API, side by side in one process tree.
+//!
+//! 1. Codegen speed and memory: our full codegen (all seven artifacts) against
+//!    `cargo progenitor` generating a client from our own OpenAPI export of the same
+//!    spec, for the 10x spec and synthetic specs. Each run is a fresh process, timed from
+//!    here; peak RSS from `/usr/bin/time -f %M`. Medians.
+//! 2. Cost to the user's build: `cargo check` and debug `cargo build` of our generated
+//!    client (with its models crate) against progenitor's crate, dependencies built,
+//!    after touching the sources; medians; generated lines per route.
+//!
+//! progenitor reads OpenAPI 3.0 and wants one error type per operation, so it gets our
+//! export rendered as 3.0 (`nullable` instead of `null` in `anyOf`, security without
+//! scopes) with every error answer typed as the error envelope. The API is the same.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::codegen::SPEC;
+
+struct Run {
+    seconds: f64,
+    peak_kib: u64,
+}
+
+/// Runs `cmd` under `/usr/bin/time` and returns its wall time and peak RSS.
+fn measure(cmd: &mut Command) -> Result<Run, String> {
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
+    let dir = cmd.get_current_dir().map(Path::to_path_buf);
+    let mut timed = Command::new("/usr/bin/time");
+    timed.arg("-f").arg("%M").arg(program).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    if let Some(dir) = dir {
+        timed.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            timed.env(k, v);
+        }
+    }
+    let start = Instant::now();
+    let out = timed.output().map_err(|e| format!("error: cannot run /usr/bin/time: {e}"))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!(
+            "error: a measured command failed:\n{}",
+            stderr.lines().rev().take(15).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    let peak_kib = stderr.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+    Ok(Run { seconds, peak_kib })
+}
+
+fn median_of(runs: usize, mut f: impl FnMut() -> Result<Run, String>) -> Result<Run, String> {
+    let mut all: Vec<Run> = (0..runs.max(1)).map(|_| f()).collect::<Result<_, _>>()?;
+    all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let mid = all.len() / 2;
+    let mut peaks: Vec<u64> = all.iter().map(|r| r.peak_kib).collect();
+    peaks.sort_unstable();
+    Ok(Run { seconds: all[mid].seconds, peak_kib: peaks[mid] })
+}
+
+/// Our OpenAPI export, rendered for progenitor (see the module docs).
+pub(crate) fn for_progenitor(openapi: &str) -> Result<String, String> {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                let nullable = map
+                    .get("anyOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(|s| s == &serde_json::json!({"type": "null"})));
+                if nullable {
+                    let rest: Vec<Value> = map
+                        .remove("anyOf")
+                        .and_then(|a| a.as_array().cloned())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|s| s != &serde_json::json!({"type": "null"}))
+                        .collect();
+                    let base = match rest.as_slice() {
+                        [one] if one.get("$ref").is_some() => serde_json::json!({ "allOf": [one] }),
+                        [one] => one.clone(),
+                        _ => serde_json::json!({ "anyOf": rest }),
+                    };
+                    if let Value::Object(base) = base {
+                        map.extend(base);
+                    }
+                    map.insert("nullable".into(), Value::Bool(true));
+                }
+                for v in map.values_mut() {
+                    walk(v);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut doc: Value = serde_json::from_str(openapi).map_err(|e| format!("error: the export is not JSON: {e}"))?;
+    doc["openapi"] = Value::from("3.0.3");
+    walk(&mut doc);
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|p| p.values_mut()) {
+            if let Some(security) = op.get_mut("security").and_then(Value::as_array_mut) {
+                for req in security.iter_mut().filter_map(Value::as_object_mut) {
+                    req.values_mut().for_each(|scopes| *scopes = Value::Array(Vec::new()));
+                }
+            }
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                for (status, answer) in responses.iter_mut() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        if let Some(content) = answer.get_mut("content").and_then(Value::as_object_mut) {
+                            for media in content.values_mut() {
+                                media["schema"] = serde_json::json!({ "$ref": "#/components/schemas/ErrorBody" });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())
+}
+
+fn count_lines(dir: &Path) -> usize {
+    let mut n = 0;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                n += count_lines(&p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                n += std::fs::read_to_string(&p).map(|t| t.lines().count()).unwrap_or(0);
+            }
+        }
+    }
+    n
+}
+
+fn touch_rs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                touch_rs(&p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                if let Ok(t) = std::fs::read(&p) {
+                    let _ = std::fs::write(&p, t);
+                }
+            }
+        }
+    }
+}
+
+struct Case {
+    name: String,
+    spec_dir: PathBuf,
+    routes: usize,
+}
+
+/// Writes our generated models + client crates for a spec into a throwaway workspace
+/// whose runtime dependencies point at this repository's crates.
+fn our_client_workspace(root: &Path, spec: &tenx_spec::Spec, dir: &Path) -> Result<(), String> {
+    let files = tenx_codegen::generate(spec).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(dir);
+    for f in files.iter().filter(|f| f.path.starts_with("generated/client/") || f.path.starts_with("generated/models/"))
+    {
+        let path = dir.join(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&path, &f.contents).map_err(|e| e.to_string())?;
+    }
+    let name = &spec.api.name;
+    let manifest = format!(
+        "[workspace]\nresolver = \"3\"\nmembers = [\"generated/client\", \"generated/models\"]\n\n\
+         [workspace.package]\nedition = \"2024\"\nrust-version = \"1.85\"\nlicense = \"MIT OR Apache-2.0\"\npublish = false\n\n\
+         [workspace.dependencies]\n\
+         tenx-client-runtime = {{ path = \"{rt}\" }}\n\
+         {name}-models = {{ path = \"generated/models\" }}\n\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n[workspace.lints.rust]\n",
+        rt = root.join("crates/client-runtime").display()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())
+}
+
+pub(crate) fn run(root: &Path, runs: usize, sizes: &[usize], build_sizes: &[usize]) -> Result<ExitCode, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let base = root.join("target/bench-progenitor");
+    std::fs::create_dir_all(&base).map_err(|e| e.to_string())?;
+    let progenitor = which_progenitor()?;
+    let mut cases = vec![Case { name: "10x spec".into(), spec_dir: root.join(SPEC), routes: 0 }];
+    for &n in sizes {
+        let dir = base.join(format!("synthetic-{n}"));
+        crate::synthetic::write(&dir, n)?;
+        cases.push(Case { name: format!("synthetic {n}"), spec_dir: dir, routes: n });
+    }
+    println!("## Codegen: ours (all artifacts) vs `cargo progenitor` (client), median of {runs} runs\n");
+    println!(
+        "| spec | routes | ours: wall | progenitor: wall | ours / progenitor | ours: peak RSS | progenitor: peak RSS |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut build_rows = Vec::new();
+    for case in &mut cases {
+        let spec = tenx_spec::load_dir(&case.spec_dir).map_err(|e| e.to_string())?;
+        case.routes = spec.routes().count();
+        let files = tenx_codegen::generate(&spec).map_err(|e| e.to_string())?;
+        let openapi =
+            files.iter().find(|f| f.path == "generated/openapi.json").map(|f| f.contents.clone()).unwrap_or_default();
+        let work = base.join(case.name.replace(' ', "-"));
+        std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+        let input = work.join("openapi-3.0.json");
+        std::fs::write(&input, for_progenitor(&openapi)?).map_err(|e| e.to_string())?;
+        let out = work.join("progenitor");
+        let ours = median_of(runs, || {
+            measure(Command::new(&exe).args(["bench-child", &case.spec_dir.display().to_string(), "full"]))
+        })?;
+        let theirs = median_of(runs, || {
+            let _ = std::fs::remove_dir_all(&out);
+            measure(
+                Command::new(&progenitor)
+                    .args(["progenitor", "-i", &input.display().to_string(), "-o", &out.display().to_string()])
+                    .args(["-n", "bench-progenitor", "-v", "0.1.0"]),
+            )
+        })?;
+        println!(
+            "| {} | {} | {:.0} ms | {:.0} ms | {:.3}× | {:.1} MiB | {:.1} MiB |",
+            case.name,
+            case.routes,
+            ours.seconds * 1000.0,
+            theirs.seconds * 1000.0,
+            ours.seconds / theirs.seconds,
+            ours.peak_kib as f64 / 1024.0,
+            theirs.peak_kib as f64 / 1024.0
+        );
+        if build_sizes.contains(&case.routes) || (case.name == "10x spec" && build_sizes.contains(&0)) {
+            build_rows.push(build_cost(root, &spec, &work, &out, case, runs.min(3).max(3))?);
+        }
+    }
+    if !build_rows.is_empty() {
+        println!("\n## Cost to the user's build: our client (+ models) vs progenitor's crate, median of 3 rebuilds\n");
+        println!(
+            "| spec | routes | check: ours | check: progenitor | ratio | build: ours | build: progenitor | ratio | LoC/route: ours | LoC/route: progenitor |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for row in build_rows {
+            println!("{row}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_cost(
+    root: &Path,
+    spec: &tenx_spec::Spec,
+    work: &Path,
+    progenitor_out: &Path,
+    case: &Case,
+    runs: usize,
+) -> Result<String, String> {
+    let ours_dir = work.join("ours");
+    our_client_workspace(root, spec, &ours_dir)?;
+    // progenitor's crate as its own workspace.
+    let manifest = progenitor_out.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?;
+    if !text.contains("[workspace]") {
+        std::fs::write(&manifest, format!("{text}\n[workspace]\n")).map_err(|e| e.to_string())?;
+    }
+    let target = work.join("target");
+    let cargo = |dir: &Path, sub: &str| {
+        let mut c = Command::new(env!("CARGO"));
+        c.args([sub, "--quiet"]).env("CARGO_TARGET_DIR", &target).current_dir(dir);
+        c
+    };
+    let mut figures = Vec::new();
+    for sub in ["check", "build"] {
+        // Dependencies first, once.
+        for dir in [&ours_dir, progenitor_out] {
+            let status = cargo(dir, sub).status().map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err(format!("error: `cargo {sub}` failed in `{}`", dir.display()));
+            }
+        }
+        let ours = median_of(runs, || {
+            touch_rs(&ours_dir.join("generated"));
+            measure(&mut cargo(&ours_dir, sub))
+        })?;
+        let theirs = median_of(runs, || {
+            touch_rs(&progenitor_out.join("src"));
+            measure(&mut cargo(progenitor_out, sub))
+        })?;
+        figures.push((ours.seconds, theirs.seconds));
+    }
+    let loc_ours =
+        count_lines(&ours_dir.join("generated/client/src")) + count_lines(&ours_dir.join("generated/models/src"));
+    let loc_theirs = count_lines(&progenitor_out.join("src"));
+    let routes = case.routes.max(1) as f64;
+    Ok(format!(
+        "| {} | {} | {:.2} s | {:.2} s | {:.2}× faster | {:.2} s | {:.2} s | {:.2}× faster | {:.0} | {:.0} |",
+        case.name,
+        case.routes,
+        figures[0].0,
+        figures[0].1,
+        figures[0].1 / figures[0].0,
+        figures[1].0,
+        figures[1].1,
+        figures[1].1 / figures[1].0,
+        loc_ours as f64 / routes,
+        loc_theirs as f64 / routes
+    ))
+}
+
+/// The `cargo-progenitor` binary, installed from the crates registry when missing.
+fn which_progenitor() -> Result<PathBuf, String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let bin = home.map(|h| h.join("bin/cargo-progenitor")).unwrap_or_default();
+    if !bin.exists() {
+        eprintln!("installing cargo-progenitor from the crates registry (once)…");
+        let status = Command::new(env!("CARGO"))
+            .args(["install", "cargo-progenitor", "--locked"])
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err("error: `cargo install cargo-progenitor` failed".into());
+        }
+    }
+    Ok(bin)
+}
