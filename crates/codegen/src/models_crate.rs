@@ -32,7 +32,22 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
 
         #items
     };
-    let support = spec.routes().map(|r| route_support(spec, r));
+    // Routes whose query parameters are the same share one struct (the first route's);
+    // the others get an alias, so every route keeps its own type name and the crate
+    // derives serde once per distinct query (pagination and filters repeat a lot).
+    let mut first_with: Vec<(String, String)> = Vec::new();
+    let support: Vec<TokenStream> = spec
+        .routes()
+        .map(|r| {
+            let shape: String = r.query.iter().map(|f| query_field(f).to_string()).collect();
+            let shared =
+                first_with.iter().find(|(s, _)| !r.query.is_empty() && *s == shape).map(|(_, name)| name.clone());
+            if shared.is_none() && !r.query.is_empty() {
+                first_with.push((shape, format!("{}Query", camel(r))));
+            }
+            route_support(spec, r, shared.as_deref())
+        })
+        .collect();
     let routes_rs = quote! {
         //! Per-route query parameters and typed outcomes.
 
@@ -77,10 +92,15 @@ pub(crate) fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
 }
 
 /// The query struct and the outcome enum a route needs, if any.
-fn route_support(spec: &Spec, route: &Route) -> TokenStream {
+fn route_support(spec: &Spec, route: &Route, same_query_as: Option<&str>) -> TokenStream {
     let name = camel(route);
     let query = (!route.query.is_empty()).then(|| {
         let ty = format_ident!("{name}Query");
+        if let Some(shared) = same_query_as {
+            let shared = format_ident!("{shared}");
+            let docs = doc(&format!("Query parameters of `{}` (the same as [`{shared}`]).", route.id.value));
+            return quote! { #docs pub type #ty = #shared; };
+        }
         let docs = doc(&format!("Query parameters of `{}`.", route.id.value));
         let fields = route.query.iter().map(query_field);
         quote! {

@@ -52,24 +52,8 @@ pub struct GetAnalyticsQuery {
     pub confidence: Option<bool>,
 }
 
-/// Query parameters of `pat_get_analytics`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PatGetAnalyticsQuery {
-    /// How rows are grouped.
-    #[serde(rename = "groupBy")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_by: Option<AnalyticsGroupBy>,
-    /// Include funnel metrics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub funnel: Option<bool>,
-    /// Only this campaign.
-    #[serde(rename = "campaignId")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<::std::string::String>,
-    /// Include the confidence score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<bool>,
-}
+/// Query parameters of `pat_get_analytics` (the same as [`GetAnalyticsQuery`]).
+pub type PatGetAnalyticsQuery = GetAnalyticsQuery;
 
 /// Query parameters of `resolve_context`.
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
