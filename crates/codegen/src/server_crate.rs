@@ -89,29 +89,29 @@ fn route_ident(route: &Route) -> proc_macro2::Ident {
 
 fn ty_tokens(spec: &Spec, ty: &TypeRef) -> TokenStream {
     match ty {
-        TypeRef::String => quote!(Ty::String),
-        TypeRef::Integer => quote!(Ty::Integer),
-        TypeRef::Number => quote!(Ty::Number),
-        TypeRef::Boolean => quote!(Ty::Boolean),
-        TypeRef::Json => quote!(Ty::Json),
+        TypeRef::String => quote!(rt::schema::Ty::String),
+        TypeRef::Integer => quote!(rt::schema::Ty::Integer),
+        TypeRef::Number => quote!(rt::schema::Ty::Number),
+        TypeRef::Boolean => quote!(rt::schema::Ty::Boolean),
+        TypeRef::Json => quote!(rt::schema::Ty::Json),
         TypeRef::List(inner) => {
             let inner = ty_tokens(spec, inner);
-            quote!(Ty::List(&#inner))
+            quote!(rt::schema::Ty::List(&#inner))
         }
         TypeRef::Map(inner) => {
             let inner = ty_tokens(spec, inner);
-            quote!(Ty::Map(&#inner))
+            quote!(rt::schema::Ty::Map(&#inner))
         }
         TypeRef::Named(name) => match spec.type_def(name).map(|t| &t.kind) {
             Some(TypeKind::Object(_)) => {
                 let s = schema_ident(name);
-                quote!(Ty::Object(&#s))
+                quote!(rt::schema::Ty::Object(&crate::spec::#s))
             }
             Some(TypeKind::Enum(values)) => {
                 let values = values.iter().map(|v| &v.name);
-                quote!(Ty::Enum(&[#(#values),*]))
+                quote!(rt::schema::Ty::Enum(&[#(#values),*]))
             }
-            _ => quote!(Ty::Json),
+            _ => quote!(rt::schema::Ty::Json),
         },
     }
 }
@@ -133,7 +133,7 @@ fn field_tokens(spec: &Spec, f: &Field) -> TokenStream {
             StringFormat::Date => "Date",
             StringFormat::Uuid => "Uuid",
         });
-        rules.push(quote!(format: Some(Format::#v)));
+        rules.push(quote!(format: Some(rt::schema::Format::#v)));
     }
     for (key, value) in [("min_length", c.min_length), ("max_length", c.max_length), ("max_items", c.max_items)] {
         if let Some(v) = value {
@@ -151,8 +151,8 @@ fn field_tokens(spec: &Spec, f: &Field) -> TokenStream {
         let e = &e.value;
         rules.push(quote!(error: Some(#e)));
     }
-    let rules = if rules.is_empty() { quote!(Rules::NONE) } else { quote!(Rules { #(#rules,)* ..Rules::NONE }) };
-    quote!(FieldSchema { name: #name, ty: #ty, optional: #optional, nullable: #nullable, rules: #rules })
+    let rules = if rules.is_empty() { quote!(rt::schema::Rules::NONE) } else { quote!(rt::schema::Rules { #(#rules,)* ..rt::schema::Rules::NONE }) };
+    quote!(rt::schema::FieldSchema { name: #name, ty: #ty, optional: #optional, nullable: #nullable, rules: #rules })
 }
 
 fn mode_tokens(kind: AuthKind) -> TokenStream {
@@ -162,7 +162,7 @@ fn mode_tokens(kind: AuthKind) -> TokenStream {
         AuthKind::VisitorCookie => "VisitorCookie",
         AuthKind::None => "None",
     });
-    quote!(Mode::#v)
+    quote!(rt::guard::Mode::#v)
 }
 
 fn spec_rs(spec: &Spec) -> TokenStream {
@@ -215,15 +215,13 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         }
         _ => None,
     });
-    let routes = spec.routes().map(|r| route_spec(spec, r));
     quote! {
         //! The spec's facts as static data: auth modes, roles, plans, every route's checks,
         //! and the rules of every body type.
 
-        use tenx_server_runtime::guard::{
-            Carrier, IdempotencySpec, Mode, ModeSpec, PlanSpec, RateKey, RoleReq, RouteSpec, ServerSpec,
-        };
-        use tenx_server_runtime::schema::{FieldSchema, Format, ObjectSchema, Rules, Ty};
+        use tenx_server_runtime as rt;
+        use tenx_server_runtime::guard::{Carrier, ModeSpec, PlanSpec, ServerSpec};
+        use tenx_server_runtime::schema::ObjectSchema;
         use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
 
         /// The API-wide facts.
@@ -237,8 +235,6 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         };
 
         #(#schemas)*
-
-        #(#routes)*
     }
 }
 
@@ -250,8 +246,8 @@ fn route_spec(spec: &Spec, r: &Route) -> TokenStream {
     let min_role = r.min_role.as_ref().map_or(quote!(None), |role| {
         let n = &role.value;
         match spec.role(n).map(|d| d.level) {
-            Some(RoleLevel::Platform) => quote!(Some(RoleReq::Platform(#n))),
-            _ => quote!(Some(RoleReq::Handle(#n))),
+            Some(RoleLevel::Platform) => quote!(Some(rt::guard::RoleReq::Platform(#n))),
+            _ => quote!(Some(rt::guard::RoleReq::Handle(#n))),
         }
     });
     let feature = r.feature.as_ref().map_or(quote!(None), |f| {
@@ -273,18 +269,18 @@ fn route_spec(spec: &Spec, r: &Route) -> TokenStream {
     });
     let idem = r.idempotency.as_ref().map_or(quote!(None), |i| {
         let (k, s, d) = (&i.key_field, i.repeat_status, &i.deduped_field);
-        quote!(Some(IdempotencySpec { key_field: #k, repeat_status: #s, deduped_field: #d }))
+        quote!(Some(rt::guard::IdempotencySpec { key_field: #k, repeat_status: #s, deduped_field: #d }))
     });
     let docs = doc(&format!("`{}`: `{} {}`.", name, r.method.as_str(), r.path.value));
     quote! {
         #docs
-        pub static #id: RouteSpec = RouteSpec {
+        pub(crate) static #id: rt::guard::RouteSpec = rt::guard::RouteSpec {
             id: #name,
             auth: &[#(#auth),*],
             scopes: &[#(#scopes),*],
             min_role: #min_role,
             feature: #feature,
-            rate_limit: RateKey::#rate,
+            rate_limit: rt::guard::RateKey::#rate,
             counts_write: #counts,
             path_params: &[#(#path_params),*],
             query: &[#(#query),*],
@@ -358,17 +354,20 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         }
     });
     let routes = family.routes.iter().map(|r| mount_route(spec, r));
+    // Each route's checks live beside its glue: files stay small, and so does the
+    // generator's peak memory on large specs.
+    let checks = family.routes.iter().map(|r| route_spec(spec, r));
     quote! {
-        //! Routes of the family, as a trait, and how the router mounts them.
+        //! Routes of the family, as a trait, how the router mounts them, and what it checks.
 
         use ::std::future::Future;
         use ::std::sync::Arc;
 
+        use tenx_server_runtime as rt;
         use tenx_server_runtime::axum::{self, extract::Request, Router};
         use tenx_server_runtime::{handle, Reply, ServerState};
 
         use crate::models::*;
-        use crate::spec;
 
         #docs
         pub trait #tr: Send + Sync + 'static {
@@ -379,6 +378,8 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         pub(crate) fn mount<T: #tr>(router: Router, state: &Arc<ServerState>, api: &Arc<T>) -> Router {
             router #(#routes)*
         }
+
+        #(#checks)*
     }
 }
 
@@ -423,7 +424,7 @@ fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
         .route(#path, axum::routing::#method({
             let (state, api) = (state.clone(), api.clone());
             move |request: Request| async move {
-                handle(state, &spec::#route_spec, request, |#call| async move {
+                handle(state, &#route_spec, request, |#call| async move {
                     #invoke
                     #finish
                 })

@@ -4,12 +4,9 @@
 //! The spec's facts as static data: auth modes, roles, plans, every route's checks,
 //! and the rules of every body type.
 
-use tenx_server_runtime::guard::{
-    Carrier, IdempotencySpec, Mode, ModeSpec, PlanSpec, RateKey, RoleReq, RouteSpec,
-    ServerSpec,
-};
-
-use tenx_server_runtime::schema::{FieldSchema, Format, ObjectSchema, Rules, Ty};
+use tenx_server_runtime as rt;
+use tenx_server_runtime::guard::{Carrier, ModeSpec, PlanSpec, ServerSpec};
+use tenx_server_runtime::schema::ObjectSchema;
 use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
 
 /// The API-wide facts.
@@ -22,7 +19,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
     }),
     modes: &[
         ModeSpec {
-            mode: Mode::Jwt,
+            mode: rt::guard::Mode::Jwt,
             carriers: &[
                 Carrier::Header {
                     name: "authorization",
@@ -36,7 +33,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: None,
         },
         ModeSpec {
-            mode: Mode::Pat,
+            mode: rt::guard::Mode::Pat,
             carriers: &[
                 Carrier::Header {
                     name: "authorization",
@@ -54,7 +51,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: Some("handle"),
         },
         ModeSpec {
-            mode: Mode::VisitorCookie,
+            mode: rt::guard::Mode::VisitorCookie,
             carriers: &[
                 Carrier::Cookie {
                     name: "_10x_visitor",
@@ -67,7 +64,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: None,
         },
         ModeSpec {
-            mode: Mode::None,
+            mode: rt::guard::Mode::None,
             carriers: &[],
             missing: None,
             invalid: None,
@@ -110,22 +107,22 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
 pub static LOGIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "LoginRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "email",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Email),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Email),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "password",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -134,12 +131,12 @@ pub static LOGIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static LOGIN_RESPONSE_SCHEMA: ObjectSchema = ObjectSchema {
     name: "LoginResponse",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "accessToken",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -148,19 +145,19 @@ pub static LOGIN_RESPONSE_SCHEMA: ObjectSchema = ObjectSchema {
 pub static COLLABORATOR_SCHEMA: ObjectSchema = ObjectSchema {
     name: "Collaborator",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "userId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "role",
-            ty: Ty::Enum(&["CREATOR", "OPERATOR", "OWNER"]),
+            ty: rt::schema::Ty::Enum(&["CREATOR", "OPERATOR", "OWNER"]),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -169,19 +166,21 @@ pub static COLLABORATOR_SCHEMA: ObjectSchema = ObjectSchema {
 pub static COLLABORATOR_LIST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CollaboratorList",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "ownerUserId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "collaborators",
-            ty: Ty::List(&Ty::Object(&COLLABORATOR_SCHEMA)),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Object(&crate::spec::COLLABORATOR_SCHEMA),
+            ),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -190,15 +189,17 @@ pub static COLLABORATOR_LIST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static REPLACE_COLLABORATORS_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ReplaceCollaboratorsRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "collaborators",
-            ty: Ty::List(&Ty::Object(&COLLABORATOR_SCHEMA)),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Object(&crate::spec::COLLABORATOR_SCHEMA),
+            ),
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 max_items: Some(100),
                 error: Some("invalid_collaborators"),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -208,15 +209,15 @@ pub static REPLACE_COLLABORATORS_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static TRANSFER_OWNERSHIP_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "TransferOwnershipRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "newOwnerUserId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 min_length: Some(1),
                 error: Some("new_owner_required"),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -226,31 +227,31 @@ pub static TRANSFER_OWNERSHIP_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATE_TOKEN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreateTokenRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "name",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 min_length: Some(1),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "scopes",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "expiresInDays",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: true,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 minimum: Some(1.0),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -260,42 +261,42 @@ pub static CREATE_TOKEN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATED_TOKEN_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreatedToken",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "tokenId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "token",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "name",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "scopes",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "expiresAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -305,35 +306,35 @@ pub static CREATED_TOKEN_SCHEMA: ObjectSchema = ObjectSchema {
 pub static TOKEN_SUMMARY_SCHEMA: ObjectSchema = ObjectSchema {
     name: "TokenSummary",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "tokenId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "name",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "scopes",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "expiresAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -343,12 +344,14 @@ pub static TOKEN_SUMMARY_SCHEMA: ObjectSchema = ObjectSchema {
 pub static TOKEN_LIST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "TokenList",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "tokens",
-            ty: Ty::List(&Ty::Object(&TOKEN_SUMMARY_SCHEMA)),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Object(&crate::spec::TOKEN_SUMMARY_SCHEMA),
+            ),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -357,19 +360,19 @@ pub static TOKEN_LIST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static LINK_TRACKING_SCHEMA: ObjectSchema = ObjectSchema {
     name: "LinkTracking",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "utmSource",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "utmCampaign",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -378,115 +381,115 @@ pub static LINK_TRACKING_SCHEMA: ObjectSchema = ObjectSchema {
 pub static UPSERT_LINK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "UpsertLinkRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "destinationUrl",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Url),
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
                 error: Some("invalid_destination_url"),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "title",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "tags",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "categories",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "enabled",
-            ty: Ty::Boolean,
+            ty: rt::schema::Ty::Boolean,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "description",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "scheduledStartAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "scheduledEndAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "expiresAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "maxClicks",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: true,
             nullable: true,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 minimum: Some(1.0),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "password",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 max_length: Some(128),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "tracking",
-            ty: Ty::Object(&LINK_TRACKING_SCHEMA),
+            ty: rt::schema::Ty::Object(&crate::spec::LINK_TRACKING_SCHEMA),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "routingRules",
-            ty: Ty::List(&Ty::Json),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::Json),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -495,57 +498,57 @@ pub static UPSERT_LINK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static LINK_SCHEMA: ObjectSchema = ObjectSchema {
     name: "Link",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "slug",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "destinationUrl",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Url),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "title",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "tags",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "categories",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "enabled",
-            ty: Ty::Boolean,
+            ty: rt::schema::Ty::Boolean,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "description",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -554,12 +557,12 @@ pub static LINK_SCHEMA: ObjectSchema = ObjectSchema {
 pub static LINK_LIST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "LinkList",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "links",
-            ty: Ty::List(&Ty::Object(&LINK_SCHEMA)),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -568,33 +571,33 @@ pub static LINK_LIST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static ROUTE_PREVIEW_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "RoutePreviewRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "country",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "device",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "source",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "campaign",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -603,29 +606,29 @@ pub static ROUTE_PREVIEW_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static FRESHNESS_SCHEMA: ObjectSchema = ObjectSchema {
     name: "Freshness",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "status",
-            ty: Ty::Enum(&["FRESH", "STALE", "UNKNOWN"]),
+            ty: rt::schema::Ty::Enum(&["FRESH", "STALE", "UNKNOWN"]),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "lastUpdatedAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "slaMinutes",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -634,64 +637,64 @@ pub static FRESHNESS_SCHEMA: ObjectSchema = ObjectSchema {
 pub static ANALYTICS_REPORT_SCHEMA: ObjectSchema = ObjectSchema {
     name: "AnalyticsReport",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "clicks",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "qualifiedClicks",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "botClicks",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "conversions",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "impressions",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "revenue",
-            ty: Ty::Number,
+            ty: rt::schema::Ty::Number,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "freshness",
-            ty: Ty::Object(&FRESHNESS_SCHEMA),
+            ty: rt::schema::Ty::Object(&crate::spec::FRESHNESS_SCHEMA),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "confidence",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: true,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 minimum: Some(0.0),
                 maximum: Some(100.0),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -701,37 +704,37 @@ pub static ANALYTICS_REPORT_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CONVERSION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ConversionRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "ctx",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 min_length: Some(1),
                 error: Some("invalid_ctx"),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "eventType",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "value",
-            ty: Ty::Number,
+            ty: rt::schema::Ty::Number,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "idempotencyKey",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -740,12 +743,12 @@ pub static CONVERSION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CONVERSION_RESULT_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ConversionResult",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "deduped",
-            ty: Ty::Boolean,
+            ty: rt::schema::Ty::Boolean,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -754,47 +757,47 @@ pub static CONVERSION_RESULT_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CHAIN_SIGNAL_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ChainSignal",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "signalKey",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "signalValue",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 max_length: Some(256),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "confidence",
-            ty: Ty::Number,
+            ty: rt::schema::Ty::Number,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 minimum: Some(0.0),
                 maximum: Some(1.0),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "source",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "metadata",
-            ty: Ty::Json,
+            ty: rt::schema::Ty::Json,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -803,28 +806,30 @@ pub static CHAIN_SIGNAL_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CHAIN_SIGNALS_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ChainSignalsRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "handle",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "sessionId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "signals",
-            ty: Ty::List(&Ty::Object(&CHAIN_SIGNAL_SCHEMA)),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Object(&crate::spec::CHAIN_SIGNAL_SCHEMA),
+            ),
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 max_items: Some(200),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -834,26 +839,26 @@ pub static CHAIN_SIGNALS_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CHAIN_RESOLVE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ChainResolveRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "handle",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "sessionId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "trigger",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -862,22 +867,22 @@ pub static CHAIN_RESOLVE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATE_WEBHOOK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreateWebhookRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "endpointUrl",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Url),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "eventTypes",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -886,19 +891,19 @@ pub static CREATE_WEBHOOK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATED_WEBHOOK_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreatedWebhook",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "subscriptionId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "secret",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -907,52 +912,52 @@ pub static CREATED_WEBHOOK_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATE_FILE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreateFileRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "fileName",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 min_length: Some(1),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "accessMode",
-            ty: Ty::Enum(&["PUBLIC", "EMAIL_ALLOWLIST"]),
+            ty: rt::schema::Ty::Enum(&["PUBLIC", "EMAIL_ALLOWLIST"]),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "sizeBytes",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 minimum: Some(1.0),
                 maximum: Some(262144000.0),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "expiresAt",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::DateTime),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "allowedEmails",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
             nullable: false,
-            rules: Rules {
+            rules: rt::schema::Rules {
                 max_items: Some(200),
-                ..Rules::NONE
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -962,24 +967,24 @@ pub static CREATE_FILE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATED_FILE_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreatedFile",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "uploadUrl",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Url),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
+                ..rt::schema::Rules::NONE
             },
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "publicUrl",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Url),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -989,14 +994,14 @@ pub static CREATED_FILE_SCHEMA: ObjectSchema = ObjectSchema {
 pub static MAGIC_LINK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "MagicLinkRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "email",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules {
-                format: Some(Format::Email),
-                ..Rules::NONE
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Email),
+                ..rt::schema::Rules::NONE
             },
         },
     ],
@@ -1006,12 +1011,12 @@ pub static MAGIC_LINK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static VERIFY_MAGIC_LINK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "VerifyMagicLinkRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "token",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1020,12 +1025,12 @@ pub static VERIFY_MAGIC_LINK_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static SITE_MODE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "SiteModeRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "mode",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1034,12 +1039,12 @@ pub static SITE_MODE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static DESTINATION_DECISION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "DestinationDecisionRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "source",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1048,26 +1053,26 @@ pub static DESTINATION_DECISION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static PATH_RULE_SCHEMA: ObjectSchema = ObjectSchema {
     name: "PathRule",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "pathPrefix",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "handle",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "priority",
-            ty: Ty::Integer,
+            ty: rt::schema::Ty::Integer,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1076,33 +1081,35 @@ pub static PATH_RULE_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATE_DOMAIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreateDomainRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "domain",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "sourceType",
-            ty: Ty::Enum(&["BYOD_HOSTNAME"]),
+            ty: rt::schema::Ty::Enum(&["BYOD_HOSTNAME"]),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "defaultHandle",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "pathRules",
-            ty: Ty::List(&Ty::Object(&PATH_RULE_SCHEMA)),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Object(&crate::spec::PATH_RULE_SCHEMA),
+            ),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1111,19 +1118,19 @@ pub static CREATE_DOMAIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static DOMAIN_VERIFICATION_SCHEMA: ObjectSchema = ObjectSchema {
     name: "DomainVerification",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "txtName",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "txtValue",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1132,12 +1139,12 @@ pub static DOMAIN_VERIFICATION_SCHEMA: ObjectSchema = ObjectSchema {
 pub static CREATED_DOMAIN_SCHEMA: ObjectSchema = ObjectSchema {
     name: "CreatedDomain",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "verification",
-            ty: Ty::Object(&DOMAIN_VERIFICATION_SCHEMA),
+            ty: rt::schema::Ty::Object(&crate::spec::DOMAIN_VERIFICATION_SCHEMA),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1146,19 +1153,19 @@ pub static CREATED_DOMAIN_SCHEMA: ObjectSchema = ObjectSchema {
 pub static RECONCILE_RESULT_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ReconcileResult",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "hostedZoneId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "nameservers",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1167,19 +1174,19 @@ pub static RECONCILE_RESULT_SCHEMA: ObjectSchema = ObjectSchema {
 pub static DOMAIN_OWNERSHIP_SCHEMA: ObjectSchema = ObjectSchema {
     name: "DomainOwnership",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "nsDelegated",
-            ty: Ty::Boolean,
+            ty: rt::schema::Ty::Boolean,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "txtVerified",
-            ty: Ty::Boolean,
+            ty: rt::schema::Ty::Boolean,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1188,26 +1195,26 @@ pub static DOMAIN_OWNERSHIP_SCHEMA: ObjectSchema = ObjectSchema {
 pub static DOMAIN_STATUS_SCHEMA: ObjectSchema = ObjectSchema {
     name: "DomainStatus",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "status",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "statusReason",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "ownership",
-            ty: Ty::Object(&DOMAIN_OWNERSHIP_SCHEMA),
+            ty: rt::schema::Ty::Object(&crate::spec::DOMAIN_OWNERSHIP_SCHEMA),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1216,19 +1223,21 @@ pub static DOMAIN_STATUS_SCHEMA: ObjectSchema = ObjectSchema {
 pub static DOMAIN_ROUTES_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "DomainRoutesRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "defaultHandle",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "pathRules",
-            ty: Ty::List(&Ty::Object(&PATH_RULE_SCHEMA)),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Object(&crate::spec::PATH_RULE_SCHEMA),
+            ),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1237,12 +1246,12 @@ pub static DOMAIN_ROUTES_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static AGENT_DISCOVER_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "AgentDiscoverRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "include",
-            ty: Ty::List(&Ty::String),
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1251,12 +1260,12 @@ pub static AGENT_DISCOVER_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static APPROVE_PROPOSAL_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ApproveProposalRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "note",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1265,40 +1274,40 @@ pub static APPROVE_PROPOSAL_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static KNOWLEDGE_DOCUMENT_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "KnowledgeDocumentRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "title",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "topic",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "source",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "contentType",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "content",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
 };
@@ -1307,4459 +1316,33 @@ pub static KNOWLEDGE_DOCUMENT_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
 pub static SUPPORT_REPORT_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "SupportReportRequest",
     fields: &[
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "handle",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "summary",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "details",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
-        FieldSchema {
+        rt::schema::FieldSchema {
             name: "sessionId",
-            ty: Ty::String,
+            ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: Rules::NONE,
+            rules: rt::schema::Rules::NONE,
         },
     ],
-};
-
-/// `login`: `POST /v2/auth/login`.
-pub static LOGIN: RouteSpec = RouteSpec {
-    id: "login",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&LOGIN_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `signup`: `POST /v2/auth/signup`.
-pub static SIGNUP: RouteSpec = RouteSpec {
-    id: "signup",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `refresh_session`: `POST /v2/auth/refresh`.
-pub static REFRESH_SESSION: RouteSpec = RouteSpec {
-    id: "refresh_session",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `logout`: `POST /v2/auth/logout`.
-pub static LOGOUT: RouteSpec = RouteSpec {
-    id: "logout",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_current_user`: `GET /v2/auth/me`.
-pub static GET_CURRENT_USER: RouteSpec = RouteSpec {
-    id: "get_current_user",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `request_password_reset`: `POST /v2/auth/password/forgot`.
-pub static REQUEST_PASSWORD_RESET: RouteSpec = RouteSpec {
-    id: "request_password_reset",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `confirm_password_reset`: `POST /v2/auth/password/forgot/confirm`.
-pub static CONFIRM_PASSWORD_RESET: RouteSpec = RouteSpec {
-    id: "confirm_password_reset",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_oauth_server_metadata`: `GET /.well-known/oauth-authorization-server`.
-pub static GET_OAUTH_SERVER_METADATA: RouteSpec = RouteSpec {
-    id: "get_oauth_server_metadata",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `authorize_oauth_client`: `GET /oauth/authorize`.
-pub static AUTHORIZE_OAUTH_CLIENT: RouteSpec = RouteSpec {
-    id: "authorize_oauth_client",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `decide_oauth_authorization`: `POST /oauth/authorize/decision`.
-pub static DECIDE_OAUTH_AUTHORIZATION: RouteSpec = RouteSpec {
-    id: "decide_oauth_authorization",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `register_oauth_client`: `POST /oauth/register`.
-pub static REGISTER_OAUTH_CLIENT: RouteSpec = RouteSpec {
-    id: "register_oauth_client",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `issue_oauth_token`: `POST /oauth/token`.
-pub static ISSUE_OAUTH_TOKEN: RouteSpec = RouteSpec {
-    id: "issue_oauth_token",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_openanalyst_account`: `GET /v2/account/openanalyst/me`.
-pub static GET_OPENANALYST_ACCOUNT: RouteSpec = RouteSpec {
-    id: "get_openanalyst_account",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_handles`: `GET /v2/handles`.
-pub static LIST_HANDLES: RouteSpec = RouteSpec {
-    id: "list_handles",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_handle`: `POST /v2/handles`.
-pub static CREATE_HANDLE: RouteSpec = RouteSpec {
-    id: "create_handle",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `rename_handle`: `POST /v2/handles/{handle}/rename`.
-pub static RENAME_HANDLE: RouteSpec = RouteSpec {
-    id: "rename_handle",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_handle_profile`: `GET /v2/handles/{handle}/profile`.
-pub static GET_HANDLE_PROFILE: RouteSpec = RouteSpec {
-    id: "get_handle_profile",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `update_handle_profile`: `PUT /v2/handles/{handle}/profile`.
-pub static UPDATE_HANDLE_PROFILE: RouteSpec = RouteSpec {
-    id: "update_handle_profile",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `list_audit_events`: `GET /v2/handles/{handle}/audit-events`.
-pub static LIST_AUDIT_EVENTS: RouteSpec = RouteSpec {
-    id: "list_audit_events",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_usage_meters`: `GET /v2/handles/{handle}/usage-meters`.
-pub static GET_USAGE_METERS: RouteSpec = RouteSpec {
-    id: "get_usage_meters",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_collaborators`: `GET /v2/handles/{handle}/collaborators`.
-pub static LIST_COLLABORATORS: RouteSpec = RouteSpec {
-    id: "list_collaborators",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `replace_collaborators`: `PUT /v2/handles/{handle}/collaborators`.
-pub static REPLACE_COLLABORATORS: RouteSpec = RouteSpec {
-    id: "replace_collaborators",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&REPLACE_COLLABORATORS_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `transfer_ownership`: `POST /v2/handles/{handle}/transfer-ownership`.
-pub static TRANSFER_OWNERSHIP: RouteSpec = RouteSpec {
-    id: "transfer_ownership",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&TRANSFER_OWNERSHIP_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `create_token`: `POST /v2/handles/{handle}/tokens`.
-pub static CREATE_TOKEN: RouteSpec = RouteSpec {
-    id: "create_token",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&CREATE_TOKEN_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_tokens`: `GET /v2/handles/{handle}/tokens`.
-pub static LIST_TOKENS: RouteSpec = RouteSpec {
-    id: "list_tokens",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `revoke_token`: `DELETE /v2/handles/{handle}/tokens/{tokenId}`.
-pub static REVOKE_TOKEN: RouteSpec = RouteSpec {
-    id: "revoke_token",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "tokenId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `upsert_link`: `PUT /v2/handles/{handle}/links/{slug}`.
-pub static UPSERT_LINK: RouteSpec = RouteSpec {
-    id: "upsert_link",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&UPSERT_LINK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_links`: `GET /v2/handles/{handle}/links`.
-pub static LIST_LINKS: RouteSpec = RouteSpec {
-    id: "list_links",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_link`: `GET /v2/handles/{handle}/links/{slug}`.
-pub static GET_LINK: RouteSpec = RouteSpec {
-    id: "get_link",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_link`: `DELETE /v2/handles/{handle}/links/{slug}`.
-pub static DELETE_LINK: RouteSpec = RouteSpec {
-    id: "delete_link",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_link_history`: `GET /v2/handles/{handle}/links/{slug}/history`.
-pub static GET_LINK_HISTORY: RouteSpec = RouteSpec {
-    id: "get_link_history",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `rollback_link`: `POST /v2/handles/{handle}/links/{slug}/rollback`.
-pub static ROLLBACK_LINK: RouteSpec = RouteSpec {
-    id: "rollback_link",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `preview_link_route`: `POST /v2/handles/{handle}/links/{slug}/route-preview`.
-pub static PREVIEW_LINK_ROUTE: RouteSpec = RouteSpec {
-    id: "preview_link_route",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&ROUTE_PREVIEW_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `export_links`: `GET /v2/handles/{handle}/links/export`.
-pub static EXPORT_LINKS: RouteSpec = RouteSpec {
-    id: "export_links",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("exports", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `check_links_health`: `GET /v2/handles/{handle}/links/health-check`.
-pub static CHECK_LINKS_HEALTH: RouteSpec = RouteSpec {
-    id: "check_links_health",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_list_links`: `GET /v2/public/handles/{handle}/links`.
-pub static PAT_LIST_LINKS: RouteSpec = RouteSpec {
-    id: "pat_list_links",
-    auth: &[Mode::Pat],
-    scopes: &["links.read"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_get_link`: `GET /v2/public/handles/{handle}/links/{slug}`.
-pub static PAT_GET_LINK: RouteSpec = RouteSpec {
-    id: "pat_get_link",
-    auth: &[Mode::Pat],
-    scopes: &["links.read"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_upsert_link`: `PUT /v2/public/handles/{handle}/links/{slug}`.
-pub static PAT_UPSERT_LINK: RouteSpec = RouteSpec {
-    id: "pat_upsert_link",
-    auth: &[Mode::Pat],
-    scopes: &["links.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&UPSERT_LINK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `pat_delete_link`: `DELETE /v2/public/handles/{handle}/links/{slug}`.
-pub static PAT_DELETE_LINK: RouteSpec = RouteSpec {
-    id: "pat_delete_link",
-    auth: &[Mode::Pat],
-    scopes: &["links.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "slug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_personalization_rules`: `GET /v2/handles/{handle}/personalization-rules`.
-pub static LIST_PERSONALIZATION_RULES: RouteSpec = RouteSpec {
-    id: "list_personalization_rules",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `upsert_personalization_rule`: `PUT /v2/handles/{handle}/personalization-rules/{ruleId}`.
-pub static UPSERT_PERSONALIZATION_RULE: RouteSpec = RouteSpec {
-    id: "upsert_personalization_rule",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "ruleId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `list_tracking_templates`: `GET /v2/handles/{handle}/tracking-templates`.
-pub static LIST_TRACKING_TEMPLATES: RouteSpec = RouteSpec {
-    id: "list_tracking_templates",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_tracking_template`: `POST /v2/handles/{handle}/tracking-templates`.
-pub static CREATE_TRACKING_TEMPLATE: RouteSpec = RouteSpec {
-    id: "create_tracking_template",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `list_destination_domains`: `GET /v2/handles/{handle}/destination-domains`.
-pub static LIST_DESTINATION_DOMAINS: RouteSpec = RouteSpec {
-    id: "list_destination_domains",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `add_destination_domain`: `POST /v2/handles/{handle}/destination-domains`.
-pub static ADD_DESTINATION_DOMAIN: RouteSpec = RouteSpec {
-    id: "add_destination_domain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `verify_destination_domain`: `POST /v2/handles/{handle}/destination-domains/{domain}/verify`.
-pub static VERIFY_DESTINATION_DOMAIN: RouteSpec = RouteSpec {
-    id: "verify_destination_domain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "domain",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `decide_destination_domain`: `POST /v2/handles/{handle}/destination-domains/{domain}/decision`.
-pub static DECIDE_DESTINATION_DOMAIN: RouteSpec = RouteSpec {
-    id: "decide_destination_domain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "domain",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&DESTINATION_DECISION_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `get_analytics`: `GET /v2/handles/{handle}/analytics`.
-pub static GET_ANALYTICS: RouteSpec = RouteSpec {
-    id: "get_analytics",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[
-        FieldSchema {
-            name: "groupBy",
-            ty: Ty::Enum(&["day", "slug", "country", "device", "referrer", "segment"]),
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "funnel",
-            ty: Ty::Boolean,
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "confidence",
-            ty: Ty::Boolean,
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    body: None,
-    idempotency: None,
-};
-
-/// `export_analytics`: `GET /v2/handles/{handle}/analytics/export`.
-pub static EXPORT_ANALYTICS: RouteSpec = RouteSpec {
-    id: "export_analytics",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("exports", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_get_analytics`: `GET /v2/public/handles/{handle}/analytics`.
-pub static PAT_GET_ANALYTICS: RouteSpec = RouteSpec {
-    id: "pat_get_analytics",
-    auth: &[Mode::Pat],
-    scopes: &["analytics.*"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[
-        FieldSchema {
-            name: "groupBy",
-            ty: Ty::Enum(&["day", "slug", "country", "device", "referrer", "segment"]),
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "funnel",
-            ty: Ty::Boolean,
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "confidence",
-            ty: Ty::Boolean,
-            optional: true,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_campaigns`: `GET /v2/handles/{handle}/campaigns`.
-pub static LIST_CAMPAIGNS: RouteSpec = RouteSpec {
-    id: "list_campaigns",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_campaign`: `POST /v2/handles/{handle}/campaigns`.
-pub static CREATE_CAMPAIGN: RouteSpec = RouteSpec {
-    id: "create_campaign",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_campaign_health`: `GET /v2/handles/{handle}/campaigns/{campaignId}/health`.
-pub static GET_CAMPAIGN_HEALTH: RouteSpec = RouteSpec {
-    id: "get_campaign_health",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `test_campaign_conversion`: `POST /v2/handles/{handle}/campaigns/{campaignId}/test-conversion`.
-pub static TEST_CAMPAIGN_CONVERSION: RouteSpec = RouteSpec {
-    id: "test_campaign_conversion",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_campaign_site_structure`: `GET /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
-pub static GET_CAMPAIGN_SITE_STRUCTURE: RouteSpec = RouteSpec {
-    id: "get_campaign_site_structure",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `update_campaign_site_structure`: `PUT /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
-pub static UPDATE_CAMPAIGN_SITE_STRUCTURE: RouteSpec = RouteSpec {
-    id: "update_campaign_site_structure",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `publish_campaign_site_structure`: `POST /v2/handles/{handle}/site-structure/campaigns/{campaignId}/publish`.
-pub static PUBLISH_CAMPAIGN_SITE_STRUCTURE: RouteSpec = RouteSpec {
-    id: "publish_campaign_site_structure",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_get_campaign_site_structure`: `GET /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`.
-pub static PAT_GET_CAMPAIGN_SITE_STRUCTURE: RouteSpec = RouteSpec {
-    id: "pat_get_campaign_site_structure",
-    auth: &[Mode::Pat],
-    scopes: &["pages.read"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_update_campaign_site_structure`: `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`.
-pub static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: RouteSpec = RouteSpec {
-    id: "pat_update_campaign_site_structure",
-    auth: &[Mode::Pat],
-    scopes: &["pages.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `pat_publish_campaign_site_structure`: `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish`.
-pub static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: RouteSpec = RouteSpec {
-    id: "pat_publish_campaign_site_structure",
-    auth: &[Mode::Pat],
-    scopes: &["pages.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "campaignId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `record_conversion`: `POST /v2/public/conversions`.
-pub static RECORD_CONVERSION: RouteSpec = RouteSpec {
-    id: "record_conversion",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&CONVERSION_REQUEST_SCHEMA)),
-    idempotency: Some(IdempotencySpec {
-        key_field: "idempotencyKey",
-        repeat_status: 200u16,
-        deduped_field: "deduped",
-    }),
-};
-
-/// `resolve_context`: `GET /v2/public/context`.
-pub static RESOLVE_CONTEXT: RouteSpec = RouteSpec {
-    id: "resolve_context",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[
-        FieldSchema {
-            name: "ctx",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules {
-                min_length: Some(1),
-                error: Some("invalid_ctx"),
-                ..Rules::NONE
-            },
-        },
-    ],
-    body: None,
-    idempotency: None,
-};
-
-/// `submit_chain_signals`: `POST /v2/public/chain/signals`.
-pub static SUBMIT_CHAIN_SIGNALS: RouteSpec = RouteSpec {
-    id: "submit_chain_signals",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&CHAIN_SIGNALS_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `resolve_chain`: `POST /v2/public/chain/resolve`.
-pub static RESOLVE_CHAIN: RouteSpec = RouteSpec {
-    id: "resolve_chain",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&CHAIN_RESOLVE_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `prefetch_chain`: `POST /v2/public/chain/prefetch`.
-pub static PREFETCH_CHAIN: RouteSpec = RouteSpec {
-    id: "prefetch_chain",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_sdk_config`: `GET /v2/public/sdk/config`.
-pub static GET_SDK_CONFIG: RouteSpec = RouteSpec {
-    id: "get_sdk_config",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `submit_handle_chain_signals`: `POST /v2/handles/{handle}/chain/signals`.
-pub static SUBMIT_HANDLE_CHAIN_SIGNALS: RouteSpec = RouteSpec {
-    id: "submit_handle_chain_signals",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `resolve_handle_chain`: `POST /v2/handles/{handle}/chain/resolve`.
-pub static RESOLVE_HANDLE_CHAIN: RouteSpec = RouteSpec {
-    id: "resolve_handle_chain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `prefetch_handle_chain`: `POST /v2/handles/{handle}/chain/prefetch`.
-pub static PREFETCH_HANDLE_CHAIN: RouteSpec = RouteSpec {
-    id: "prefetch_handle_chain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_chain_session`: `GET /v2/handles/{handle}/chain/{sessionId}`.
-pub static GET_CHAIN_SESSION: RouteSpec = RouteSpec {
-    id: "get_chain_session",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "sessionId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_context_origins`: `GET /v2/handles/{handle}/context-origins`.
-pub static GET_CONTEXT_ORIGINS: RouteSpec = RouteSpec {
-    id: "get_context_origins",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `replace_context_origins`: `PUT /v2/handles/{handle}/context-origins`.
-pub static REPLACE_CONTEXT_ORIGINS: RouteSpec = RouteSpec {
-    id: "replace_context_origins",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `create_webhook`: `POST /v2/handles/{handle}/webhooks`.
-pub static CREATE_WEBHOOK: RouteSpec = RouteSpec {
-    id: "create_webhook",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&CREATE_WEBHOOK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_webhooks`: `GET /v2/handles/{handle}/webhooks`.
-pub static LIST_WEBHOOKS: RouteSpec = RouteSpec {
-    id: "list_webhooks",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_webhook`: `DELETE /v2/handles/{handle}/webhooks/{subscriptionId}`.
-pub static DELETE_WEBHOOK: RouteSpec = RouteSpec {
-    id: "delete_webhook",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "subscriptionId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `test_webhook`: `POST /v2/handles/{handle}/webhooks/{subscriptionId}/test`.
-pub static TEST_WEBHOOK: RouteSpec = RouteSpec {
-    id: "test_webhook",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "subscriptionId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_create_webhook`: `POST /v2/public/handles/{handle}/webhooks`.
-pub static PAT_CREATE_WEBHOOK: RouteSpec = RouteSpec {
-    id: "pat_create_webhook",
-    auth: &[Mode::Pat],
-    scopes: &["webhooks.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&CREATE_WEBHOOK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `get_notifications`: `GET /v2/handles/{handle}/notifications`.
-pub static GET_NOTIFICATIONS: RouteSpec = RouteSpec {
-    id: "get_notifications",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_email_subscription`: `POST /v2/handles/{handle}/notifications/email-subscriptions`.
-pub static CREATE_EMAIL_SUBSCRIPTION: RouteSpec = RouteSpec {
-    id: "create_email_subscription",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `delete_email_subscription`: `DELETE /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}`.
-pub static DELETE_EMAIL_SUBSCRIPTION: RouteSpec = RouteSpec {
-    id: "delete_email_subscription",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "subscriptionId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `test_email_subscription`: `POST /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}/test`.
-pub static TEST_EMAIL_SUBSCRIPTION: RouteSpec = RouteSpec {
-    id: "test_email_subscription",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "subscriptionId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_notification_settings`: `GET /v2/handles/{handle}/notification-settings`.
-pub static GET_NOTIFICATION_SETTINGS: RouteSpec = RouteSpec {
-    id: "get_notification_settings",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `update_notification_settings`: `PUT /v2/handles/{handle}/notification-settings`.
-pub static UPDATE_NOTIFICATION_SETTINGS: RouteSpec = RouteSpec {
-    id: "update_notification_settings",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `set_owner_default_email`: `PUT /v2/handles/{handle}/notifications/owner-default-email`.
-pub static SET_OWNER_DEFAULT_EMAIL: RouteSpec = RouteSpec {
-    id: "set_owner_default_email",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_mobile_inbox`: `GET /v2/handles/{handle}/mobile/inbox`.
-pub static GET_MOBILE_INBOX: RouteSpec = RouteSpec {
-    id: "get_mobile_inbox",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_voice_note`: `GET /v2/handles/{handle}/mobile/voice-notes/{voiceNoteId}`.
-pub static GET_VOICE_NOTE: RouteSpec = RouteSpec {
-    id: "get_voice_note",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "voiceNoteId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_site_deployment`: `POST /v2/handles/{handle}/site-deployments`.
-pub static CREATE_SITE_DEPLOYMENT: RouteSpec = RouteSpec {
-    id: "create_site_deployment",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `list_site_deployments`: `GET /v2/handles/{handle}/site-deployments`.
-pub static LIST_SITE_DEPLOYMENTS: RouteSpec = RouteSpec {
-    id: "list_site_deployments",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_site_deployment_preview`: `GET /v2/handles/{handle}/site-deployments/{deploymentId}/preview`.
-pub static GET_SITE_DEPLOYMENT_PREVIEW: RouteSpec = RouteSpec {
-    id: "get_site_deployment_preview",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "deploymentId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `set_site_mode`: `PUT /v2/handles/{handle}/site-mode`.
-pub static SET_SITE_MODE: RouteSpec = RouteSpec {
-    id: "set_site_mode",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&SITE_MODE_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `create_function_binding`: `POST /v2/handles/{handle}/function-bindings`.
-pub static CREATE_FUNCTION_BINDING: RouteSpec = RouteSpec {
-    id: "create_function_binding",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_site_intel_snapshot`: `GET /v2/handles/{handle}/site-intel/{hostname}/snapshot`.
-pub static GET_SITE_INTEL_SNAPSHOT: RouteSpec = RouteSpec {
-    id: "get_site_intel_snapshot",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "hostname",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `start_site_crawl_run`: `POST /v2/handles/{handle}/site-intel/{hostname}/crawl-runs`.
-pub static START_SITE_CRAWL_RUN: RouteSpec = RouteSpec {
-    id: "start_site_crawl_run",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "hostname",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `start_site_replay_run`: `POST /v2/handles/{handle}/site-intel/{hostname}/replay-runs`.
-pub static START_SITE_REPLAY_RUN: RouteSpec = RouteSpec {
-    id: "start_site_replay_run",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "hostname",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_file`: `POST /v2/handles/{handle}/files`.
-pub static CREATE_FILE: RouteSpec = RouteSpec {
-    id: "create_file",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&CREATE_FILE_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_files`: `GET /v2/handles/{handle}/files`.
-pub static LIST_FILES: RouteSpec = RouteSpec {
-    id: "list_files",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_file`: `DELETE /v2/handles/{handle}/files/{fileId}`.
-pub static DELETE_FILE: RouteSpec = RouteSpec {
-    id: "delete_file",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "fileId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_list_files`: `GET /v2/public/handles/{handle}/files`.
-pub static PAT_LIST_FILES: RouteSpec = RouteSpec {
-    id: "pat_list_files",
-    auth: &[Mode::Pat],
-    scopes: &["files.read"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_create_file`: `POST /v2/public/handles/{handle}/files`.
-pub static PAT_CREATE_FILE: RouteSpec = RouteSpec {
-    id: "pat_create_file",
-    auth: &[Mode::Pat],
-    scopes: &["files.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&CREATE_FILE_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `pat_delete_file`: `DELETE /v2/public/handles/{handle}/files/{fileId}`.
-pub static PAT_DELETE_FILE: RouteSpec = RouteSpec {
-    id: "pat_delete_file",
-    auth: &[Mode::Pat],
-    scopes: &["files.write"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "fileId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `download_public_file`: `GET /v2/public/files/{fileId}`.
-pub static DOWNLOAD_PUBLIC_FILE: RouteSpec = RouteSpec {
-    id: "download_public_file",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "fileId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `request_file_magic_link`: `POST /v2/public/files/{fileId}/magic-link`.
-pub static REQUEST_FILE_MAGIC_LINK: RouteSpec = RouteSpec {
-    id: "request_file_magic_link",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "fileId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&MAGIC_LINK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `get_internal_docs_access`: `GET /v2/handles/{handle}/internal-docs/access`.
-pub static GET_INTERNAL_DOCS_ACCESS: RouteSpec = RouteSpec {
-    id: "get_internal_docs_access",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `update_internal_docs_access`: `PUT /v2/handles/{handle}/internal-docs/access`.
-pub static UPDATE_INTERNAL_DOCS_ACCESS: RouteSpec = RouteSpec {
-    id: "update_internal_docs_access",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `request_visitor_magic_link`: `POST /v2/visitor/auth/magic-link`.
-pub static REQUEST_VISITOR_MAGIC_LINK: RouteSpec = RouteSpec {
-    id: "request_visitor_magic_link",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&MAGIC_LINK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `verify_visitor_magic_link`: `POST /v2/visitor/auth/verify`.
-pub static VERIFY_VISITOR_MAGIC_LINK: RouteSpec = RouteSpec {
-    id: "verify_visitor_magic_link",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Ip,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&VERIFY_MAGIC_LINK_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `visitor_logout`: `POST /v2/visitor/auth/logout`.
-pub static VISITOR_LOGOUT: RouteSpec = RouteSpec {
-    id: "visitor_logout",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_visitor_profile`: `GET /v2/visitor/me`.
-pub static GET_VISITOR_PROFILE: RouteSpec = RouteSpec {
-    id: "get_visitor_profile",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_visitor_access`: `GET /v2/visitor/access`.
-pub static LIST_VISITOR_ACCESS: RouteSpec = RouteSpec {
-    id: "list_visitor_access",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `start_page_checkout`: `POST /v2/public/pages/{handle}/{pageSlug}/checkout`.
-pub static START_PAGE_CHECKOUT: RouteSpec = RouteSpec {
-    id: "start_page_checkout",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `check_page_access`: `POST /v2/public/pages/{handle}/{pageSlug}/access-check`.
-pub static CHECK_PAGE_ACCESS: RouteSpec = RouteSpec {
-    id: "check_page_access",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pat_list_pages`: `GET /v2/public/handles/{handle}/pages`.
-pub static PAT_LIST_PAGES: RouteSpec = RouteSpec {
-    id: "pat_list_pages",
-    auth: &[Mode::Pat],
-    scopes: &["pages.read"],
-    min_role: None,
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_pages`: `GET /v2/handles/{handle}/pages`.
-pub static LIST_PAGES: RouteSpec = RouteSpec {
-    id: "list_pages",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_page`: `POST /v2/handles/{handle}/pages`.
-pub static CREATE_PAGE: RouteSpec = RouteSpec {
-    id: "create_page",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_page`: `GET /v2/handles/{handle}/pages/{pageSlug}`.
-pub static GET_PAGE: RouteSpec = RouteSpec {
-    id: "get_page",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `update_page`: `PUT /v2/handles/{handle}/pages/{pageSlug}`.
-pub static UPDATE_PAGE: RouteSpec = RouteSpec {
-    id: "update_page",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `delete_page`: `DELETE /v2/handles/{handle}/pages/{pageSlug}`.
-pub static DELETE_PAGE: RouteSpec = RouteSpec {
-    id: "delete_page",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `publish_page`: `POST /v2/handles/{handle}/pages/{pageSlug}/publish`.
-pub static PUBLISH_PAGE: RouteSpec = RouteSpec {
-    id: "publish_page",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `preview_page`: `GET /v2/handles/{handle}/pages/{pageSlug}/preview`.
-pub static PREVIEW_PAGE: RouteSpec = RouteSpec {
-    id: "preview_page",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_page_buyers`: `GET /v2/handles/{handle}/pages/{pageSlug}/buyers`.
-pub static LIST_PAGE_BUYERS: RouteSpec = RouteSpec {
-    id: "list_page_buyers",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("creator_pages", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `refund_page_purchase`: `POST /v2/handles/{handle}/pages/{pageSlug}/refund`.
-pub static REFUND_PAGE_PURCHASE: RouteSpec = RouteSpec {
-    id: "refund_page_purchase",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "pageSlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `record_form_interaction`: `POST /v2/handles/{handle}/form-interactions`.
-pub static RECORD_FORM_INTERACTION: RouteSpec = RouteSpec {
-    id: "record_form_interaction",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `list_group_buys`: `GET /v2/handles/{handle}/group-buys`.
-pub static LIST_GROUP_BUYS: RouteSpec = RouteSpec {
-    id: "list_group_buys",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_group_buy`: `POST /v2/handles/{handle}/group-buys`.
-pub static CREATE_GROUP_BUY: RouteSpec = RouteSpec {
-    id: "create_group_buy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_group_buy`: `GET /v2/handles/{handle}/group-buys/{groupBuySlug}`.
-pub static GET_GROUP_BUY: RouteSpec = RouteSpec {
-    id: "get_group_buy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_group_buy_interests`: `GET /v2/handles/{handle}/group-buys/{groupBuySlug}/interests`.
-pub static LIST_GROUP_BUY_INTERESTS: RouteSpec = RouteSpec {
-    id: "list_group_buy_interests",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `publish_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/publish`.
-pub static PUBLISH_GROUP_BUY: RouteSpec = RouteSpec {
-    id: "publish_group_buy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `pause_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/pause`.
-pub static PAUSE_GROUP_BUY: RouteSpec = RouteSpec {
-    id: "pause_group_buy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `close_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/close`.
-pub static CLOSE_GROUP_BUY: RouteSpec = RouteSpec {
-    id: "close_group_buy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_public_group_buys`: `GET /v2/public/group-buys/{handle}`.
-pub static LIST_PUBLIC_GROUP_BUYS: RouteSpec = RouteSpec {
-    id: "list_public_group_buys",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_public_group_buy`: `GET /v2/public/group-buys/{handle}/{groupBuySlug}`.
-pub static GET_PUBLIC_GROUP_BUY: RouteSpec = RouteSpec {
-    id: "get_public_group_buy",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_my_group_buy_interest`: `GET /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`.
-pub static GET_MY_GROUP_BUY_INTEREST: RouteSpec = RouteSpec {
-    id: "get_my_group_buy_interest",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `withdraw_group_buy_interest`: `DELETE /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`.
-pub static WITHDRAW_GROUP_BUY_INTEREST: RouteSpec = RouteSpec {
-    id: "withdraw_group_buy_interest",
-    auth: &[Mode::VisitorCookie],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "groupBuySlug",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_all_group_buys`: `GET /v2/platform-admin/group-buys`.
-pub static LIST_ALL_GROUP_BUYS: RouteSpec = RouteSpec {
-    id: "list_all_group_buys",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Platform("PLATFORM_ADMIN")),
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_creator_economy`: `GET /v2/platform-admin/creator-economy`.
-pub static GET_CREATOR_ECONOMY: RouteSpec = RouteSpec {
-    id: "get_creator_economy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Platform("PLATFORM_ADMIN")),
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_billing_summary`: `GET /v2/billing/summary`.
-pub static GET_BILLING_SUMMARY: RouteSpec = RouteSpec {
-    id: "get_billing_summary",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_billing_checkout_session`: `POST /v2/billing/checkout-session`.
-pub static CREATE_BILLING_CHECKOUT_SESSION: RouteSpec = RouteSpec {
-    id: "create_billing_checkout_session",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `create_billing_portal_session`: `POST /v2/billing/portal-session`.
-pub static CREATE_BILLING_PORTAL_SESSION: RouteSpec = RouteSpec {
-    id: "create_billing_portal_session",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `set_manual_plan`: `POST /v2/billing/manual-plan`.
-pub static SET_MANUAL_PLAN: RouteSpec = RouteSpec {
-    id: "set_manual_plan",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Platform("PLATFORM_ADMIN")),
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_connect_status`: `GET /v2/handles/{handle}/connect/status`.
-pub static GET_CONNECT_STATUS: RouteSpec = RouteSpec {
-    id: "get_connect_status",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("stripe_connect", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `start_connect_onboarding`: `POST /v2/handles/{handle}/connect/onboarding`.
-pub static START_CONNECT_ONBOARDING: RouteSpec = RouteSpec {
-    id: "start_connect_onboarding",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: Some(("stripe_connect", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_connect_dashboard_link`: `POST /v2/handles/{handle}/connect/dashboard-link`.
-pub static CREATE_CONNECT_DASHBOARD_LINK: RouteSpec = RouteSpec {
-    id: "create_connect_dashboard_link",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OWNER")),
-    feature: Some(("stripe_connect", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_earnings`: `GET /v2/handles/{handle}/earnings`.
-pub static GET_EARNINGS: RouteSpec = RouteSpec {
-    id: "get_earnings",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("stripe_connect", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `receive_stripe_webhook`: `POST /v2/public/stripe/webhook`.
-pub static RECEIVE_STRIPE_WEBHOOK: RouteSpec = RouteSpec {
-    id: "receive_stripe_webhook",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::None,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `receive_stripe_connect_webhook`: `POST /v2/public/stripe/connect-webhook`.
-pub static RECEIVE_STRIPE_CONNECT_WEBHOOK: RouteSpec = RouteSpec {
-    id: "receive_stripe_connect_webhook",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::None,
-    counts_write: false,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `create_domain`: `POST /v2/account/domains`.
-pub static CREATE_DOMAIN: RouteSpec = RouteSpec {
-    id: "create_domain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&CREATE_DOMAIN_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `reconcile_domain`: `POST /v2/account/domains/{domain}/reconcile`.
-pub static RECONCILE_DOMAIN: RouteSpec = RouteSpec {
-    id: "reconcile_domain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "domain",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_domain`: `GET /v2/account/domains/{domain}`.
-pub static GET_DOMAIN: RouteSpec = RouteSpec {
-    id: "get_domain",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "domain",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `replace_domain_routes`: `PUT /v2/account/domains/{domain}/routes`.
-pub static REPLACE_DOMAIN_ROUTES: RouteSpec = RouteSpec {
-    id: "replace_domain_routes",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "domain",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&DOMAIN_ROUTES_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `discover_agent_work`: `POST /v2/handles/{handle}/agent/discover`.
-pub static DISCOVER_AGENT_WORK: RouteSpec = RouteSpec {
-    id: "discover_agent_work",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&AGENT_DISCOVER_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_agent_proposals`: `GET /v2/handles/{handle}/agent/proposals`.
-pub static LIST_AGENT_PROPOSALS: RouteSpec = RouteSpec {
-    id: "list_agent_proposals",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `approve_agent_proposal`: `POST /v2/handles/{handle}/agent/proposals/{proposalId}/approve`.
-pub static APPROVE_AGENT_PROPOSAL: RouteSpec = RouteSpec {
-    id: "approve_agent_proposal",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "proposalId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&APPROVE_PROPOSAL_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_agent_recommendations`: `GET /v2/handles/{handle}/agent/recommendations`.
-pub static LIST_AGENT_RECOMMENDATIONS: RouteSpec = RouteSpec {
-    id: "list_agent_recommendations",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `get_agent_run`: `GET /v2/handles/{handle}/agent/runs/{runId}`.
-pub static GET_AGENT_RUN: RouteSpec = RouteSpec {
-    id: "get_agent_run",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "runId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `retrieve_agent_strategy`: `POST /v2/handles/{handle}/agent/strategy/retrieve`.
-pub static RETRIEVE_AGENT_STRATEGY: RouteSpec = RouteSpec {
-    id: "retrieve_agent_strategy",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_agent_strategy_context`: `GET /v2/handles/{handle}/agent/strategy/context/{contextId}`.
-pub static GET_AGENT_STRATEGY_CONTEXT: RouteSpec = RouteSpec {
-    id: "get_agent_strategy_context",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "contextId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `add_knowledge_document`: `POST /v2/handles/{handle}/knowledge/documents`.
-pub static ADD_KNOWLEDGE_DOCUMENT: RouteSpec = RouteSpec {
-    id: "add_knowledge_document",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Object(&KNOWLEDGE_DOCUMENT_REQUEST_SCHEMA)),
-    idempotency: None,
-};
-
-/// `list_knowledge_documents`: `GET /v2/handles/{handle}/knowledge/documents`.
-pub static LIST_KNOWLEDGE_DOCUMENTS: RouteSpec = RouteSpec {
-    id: "list_knowledge_documents",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_knowledge_document`: `DELETE /v2/handles/{handle}/knowledge/documents/{documentId}`.
-pub static DELETE_KNOWLEDGE_DOCUMENT: RouteSpec = RouteSpec {
-    id: "delete_knowledge_document",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "documentId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `rebuild_knowledge`: `POST /v2/handles/{handle}/knowledge/rebuild`.
-pub static REBUILD_KNOWLEDGE: RouteSpec = RouteSpec {
-    id: "rebuild_knowledge",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `get_knowledge_usage`: `GET /v2/handles/{handle}/knowledge/usage`.
-pub static GET_KNOWLEDGE_USAGE: RouteSpec = RouteSpec {
-    id: "get_knowledge_usage",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_qa_environments`: `GET /v2/handles/{handle}/qa/environments`.
-pub static LIST_QA_ENVIRONMENTS: RouteSpec = RouteSpec {
-    id: "list_qa_environments",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_qa_environment`: `DELETE /v2/handles/{handle}/qa/environments/{environmentId}`.
-pub static DELETE_QA_ENVIRONMENT: RouteSpec = RouteSpec {
-    id: "delete_qa_environment",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "environmentId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_qa_suite`: `DELETE /v2/handles/{handle}/qa/suites/{suiteId}`.
-pub static DELETE_QA_SUITE: RouteSpec = RouteSpec {
-    id: "delete_qa_suite",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "suiteId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_skills`: `GET /v2/handles/{handle}/skills`.
-pub static LIST_SKILLS: RouteSpec = RouteSpec {
-    id: "list_skills",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `upsert_skill`: `PUT /v2/handles/{handle}/skills/{skillKey}`.
-pub static UPSERT_SKILL: RouteSpec = RouteSpec {
-    id: "upsert_skill",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "skillKey",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `set_skill_runtime`: `PUT /v2/handles/{handle}/skills/{skillKey}/runtime`.
-pub static SET_SKILL_RUNTIME: RouteSpec = RouteSpec {
-    id: "set_skill_runtime",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "skillKey",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `publish_skill`: `POST /v2/handles/{handle}/skills/{skillKey}/publish`.
-pub static PUBLISH_SKILL: RouteSpec = RouteSpec {
-    id: "publish_skill",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: Some(("growth_tools", "PRO")),
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "skillKey",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `delete_skill`: `DELETE /v2/handles/{handle}/skills/{skillKey}`.
-pub static DELETE_SKILL: RouteSpec = RouteSpec {
-    id: "delete_skill",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "skillKey",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_email_senders`: `GET /v2/handles/{handle}/email/senders`.
-pub static LIST_EMAIL_SENDERS: RouteSpec = RouteSpec {
-    id: "list_email_senders",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `update_email_sender`: `PUT /v2/handles/{handle}/email/senders/{senderId}`.
-pub static UPDATE_EMAIL_SENDER: RouteSpec = RouteSpec {
-    id: "update_email_sender",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "senderId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `list_email_templates`: `GET /v2/handles/{handle}/email/templates`.
-pub static LIST_EMAIL_TEMPLATES: RouteSpec = RouteSpec {
-    id: "list_email_templates",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `create_email_template`: `POST /v2/handles/{handle}/email/templates`.
-pub static CREATE_EMAIL_TEMPLATE: RouteSpec = RouteSpec {
-    id: "create_email_template",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `update_email_template`: `PUT /v2/handles/{handle}/email/templates/{templateId}`.
-pub static UPDATE_EMAIL_TEMPLATE: RouteSpec = RouteSpec {
-    id: "update_email_template",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "templateId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `send_email_message`: `POST /v2/handles/{handle}/email/messages`.
-pub static SEND_EMAIL_MESSAGE: RouteSpec = RouteSpec {
-    id: "send_email_message",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("OPERATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: true,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `capture_lead`: `POST /v2/public/handles/{handle}/leads`.
-pub static CAPTURE_LEAD: RouteSpec = RouteSpec {
-    id: "capture_lead",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `create_lead_attachment_upload`: `POST /v2/public/handles/{handle}/lead-attachments/uploads`.
-pub static CREATE_LEAD_ATTACHMENT_UPLOAD: RouteSpec = RouteSpec {
-    id: "create_lead_attachment_upload",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: Some(Ty::Json),
-    idempotency: None,
-};
-
-/// `complete_lead_attachment`: `POST /v2/public/handles/{handle}/lead-attachments/{attachmentId}/complete`.
-pub static COMPLETE_LEAD_ATTACHMENT: RouteSpec = RouteSpec {
-    id: "complete_lead_attachment",
-    auth: &[Mode::None],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-        FieldSchema {
-            name: "attachmentId",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `list_leads`: `GET /v2/handles/{handle}/leads`.
-pub static LIST_LEADS: RouteSpec = RouteSpec {
-    id: "list_leads",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `export_leads`: `GET /v2/handles/{handle}/leads/export`.
-pub static EXPORT_LEADS: RouteSpec = RouteSpec {
-    id: "export_leads",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: Some(RoleReq::Handle("CREATOR")),
-    feature: None,
-    rate_limit: RateKey::Handle,
-    counts_write: false,
-    path_params: &[
-        FieldSchema {
-            name: "handle",
-            ty: Ty::String,
-            optional: false,
-            nullable: false,
-            rules: Rules::NONE,
-        },
-    ],
-    query: &[],
-    body: None,
-    idempotency: None,
-};
-
-/// `submit_support_report`: `POST /v2/support/report`.
-pub static SUBMIT_SUPPORT_REPORT: RouteSpec = RouteSpec {
-    id: "submit_support_report",
-    auth: &[Mode::Jwt],
-    scopes: &[],
-    min_role: None,
-    feature: None,
-    rate_limit: RateKey::User,
-    counts_write: true,
-    path_params: &[],
-    query: &[],
-    body: Some(Ty::Object(&SUPPORT_REPORT_REQUEST_SCHEMA)),
-    idempotency: None,
 };
