@@ -151,7 +151,11 @@ fn field_tokens(spec: &Spec, f: &Field) -> TokenStream {
         let e = &e.value;
         rules.push(quote!(error: Some(#e)));
     }
-    let rules = if rules.is_empty() { quote!(rt::schema::Rules::NONE) } else { quote!(rt::schema::Rules { #(#rules,)* ..rt::schema::Rules::NONE }) };
+    let rules = if rules.is_empty() {
+        quote!(rt::schema::Rules::NONE)
+    } else {
+        quote!(rt::schema::Rules { #(#rules,)* ..rt::schema::Rules::NONE })
+    };
     quote!(rt::schema::FieldSchema { name: #name, ty: #ty, optional: #optional, nullable: #nullable, rules: #rules })
 }
 
