@@ -11,8 +11,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::Json;
 use axum::routing::put;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tenx_server::*;
+
+#[path = "../tests/support/fixed_links.rs"]
+mod fixed_links;
+use fixed_links::{FixedLinks, link};
 use tenx_server_runtime::{MemoryAuthData, MemoryLimiter, PatRecord, RateLimiter, ServerState};
 
 const CONCURRENCY: usize = 16;
@@ -26,79 +30,6 @@ struct Unbounded(MemoryLimiter);
 impl RateLimiter for Unbounded {
     fn hit(&self, key: &str, _: u32, window: Duration, now: SystemTime) -> Result<u32, Duration> {
         self.0.hit(key, u32::MAX, window, now)
-    }
-}
-
-struct Links;
-
-fn link(slug: String) -> Link {
-    Link {
-        slug,
-        destination_url: "https://example.com/product".into(),
-        title: Some("Product Page".into()),
-        tags: None,
-        categories: None,
-        enabled: Some(true),
-        description: None,
-    }
-}
-
-impl LinksApi for Links {
-    async fn upsert_link(
-        &self,
-        _: JwtContext,
-        _: String,
-        slug: String,
-        _: UpsertLinkRequest,
-    ) -> Result<UpsertLinkOutcome, Failure> {
-        Ok(UpsertLinkOutcome::Updated(link(slug)))
-    }
-    async fn list_links(&self, _: JwtContext, _: String) -> Result<LinkList, Failure> {
-        Ok(LinkList { links: vec![] })
-    }
-    async fn get_link(&self, _: JwtContext, _: String, slug: String) -> Result<Link, Failure> {
-        Ok(link(slug))
-    }
-    async fn delete_link(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
-        Ok(())
-    }
-    async fn get_link_history(&self, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
-        Ok(json!([]))
-    }
-    async fn rollback_link(&self, _: JwtContext, _: String, _: String, _: Value) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
-    async fn preview_link_route(
-        &self,
-        _: JwtContext,
-        _: String,
-        _: String,
-        _: RoutePreviewRequest,
-    ) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
-    async fn export_links(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
-        Ok(json!([]))
-    }
-    async fn check_links_health(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
-    async fn pat_list_links(&self, _: PatContext) -> Result<LinkList, Failure> {
-        Ok(LinkList { links: vec![] })
-    }
-    async fn pat_get_link(&self, _: PatContext, slug: String) -> Result<Link, Failure> {
-        Ok(link(slug))
-    }
-    async fn pat_upsert_link(
-        &self,
-        _: PatContext,
-        slug: String,
-        _: UpsertLinkRequest,
-    ) -> Result<PatUpsertLinkOutcome, Failure> {
-        Ok(PatUpsertLinkOutcome::Updated(link(slug)))
-    }
-    async fn pat_delete_link(&self, _: PatContext, _: String) -> Result<(), Failure> {
-        Ok(())
     }
 }
 
@@ -154,12 +85,12 @@ fn main() {
         });
         let mut state = ServerState::in_memory(&spec::SERVER_SPEC, data, tenx_server_runtime::JwtKeys::hs256(b"bench-key-bench-key-bench-key-bench"));
         state.limiter = Arc::new(Unbounded(MemoryLimiter::new()));
-        let generated = serve(RouterBuilder::new(state).links(Arc::new(Links)).build()).await;
+        let generated = serve(RouterBuilder::new(state).links(Arc::new(FixedLinks)).build()).await;
         // The bare handler: the same JSON answer, no checks.
         let bare = serve(axum::Router::new().route(
             "/v2/public/handles/{handle}/links/{slug}",
             put(|axum::extract::Path((_, slug)): axum::extract::Path<(String, String)>, Json(_): Json<Value>| async move {
-                Json(serde_json::to_value(link(slug)).unwrap_or_default())
+                Json(serde_json::to_value(link(&slug)).unwrap_or_default())
             }),
         ))
         .await;

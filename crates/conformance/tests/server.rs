@@ -8,6 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use tenx_server::*;
+
+#[path = "support/fixed_links.rs"]
+mod fixed_links;
+use fixed_links::FixedLinks;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord, ServerState, VisitorRecord};
 
 const KEY: &[u8] = b"test-signing-key-test-signing-key";
@@ -16,77 +20,6 @@ const KEY: &[u8] = b"test-signing-key-test-signing-key";
 #[derive(Default)]
 struct App {
     conversions: AtomicUsize,
-}
-
-fn link(slug: &str) -> Link {
-    Link {
-        slug: slug.to_owned(),
-        destination_url: "https://example.com".into(),
-        title: None,
-        tags: None,
-        categories: None,
-        enabled: Some(true),
-        description: None,
-    }
-}
-
-impl LinksApi for App {
-    async fn upsert_link(
-        &self,
-        _: JwtContext,
-        _: String,
-        slug: String,
-        _: UpsertLinkRequest,
-    ) -> Result<UpsertLinkOutcome, Failure> {
-        Ok(UpsertLinkOutcome::Created(link(&slug)))
-    }
-    async fn list_links(&self, _: JwtContext, _: String) -> Result<LinkList, Failure> {
-        Ok(LinkList { links: vec![] })
-    }
-    async fn get_link(&self, _: JwtContext, _: String, slug: String) -> Result<Link, Failure> {
-        Ok(link(&slug))
-    }
-    async fn delete_link(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
-        Ok(())
-    }
-    async fn get_link_history(&self, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
-        Ok(json!([]))
-    }
-    async fn rollback_link(&self, _: JwtContext, _: String, _: String, _: Value) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
-    async fn preview_link_route(
-        &self,
-        _: JwtContext,
-        _: String,
-        _: String,
-        _: RoutePreviewRequest,
-    ) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
-    async fn export_links(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
-        Ok(json!([]))
-    }
-    async fn check_links_health(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
-    async fn pat_list_links(&self, _: PatContext) -> Result<LinkList, Failure> {
-        Ok(LinkList { links: vec![] })
-    }
-    async fn pat_get_link(&self, _: PatContext, slug: String) -> Result<Link, Failure> {
-        Ok(link(&slug))
-    }
-    async fn pat_upsert_link(
-        &self,
-        _: PatContext,
-        slug: String,
-        _: UpsertLinkRequest,
-    ) -> Result<PatUpsertLinkOutcome, Failure> {
-        Ok(PatUpsertLinkOutcome::Updated(link(&slug)))
-    }
-    async fn pat_delete_link(&self, _: PatContext, _: String) -> Result<(), Failure> {
-        Ok(())
-    }
 }
 
 impl TokensApi for App {
@@ -237,7 +170,7 @@ async fn start() -> Fixture {
     let keys = JwtKeys::hs256(KEY);
     let app = Arc::new(App::default());
     let router = RouterBuilder::new(ServerState::in_memory(&spec::SERVER_SPEC, data, keys.clone()))
-        .links(app.clone())
+        .links(Arc::new(FixedLinks))
         .tokens(app.clone())
         .analytics(app.clone())
         .webhooks(app.clone())
