@@ -229,7 +229,35 @@ fn description(spec: &Spec, route: &Route) -> String {
     lines.join("\n")
 }
 
-fn operation(spec: &Spec, route: &Route) -> Value {
+/// The error answers of one status with one set of codes, shared by every operation that
+/// has the same set: operations `$ref` them, so the document holds each once.
+fn error_response(spec: &Spec, status: u16, codes: &[&tenx_spec::ErrorDef]) -> Value {
+    let examples: Map<String, Value> = codes
+        .iter()
+        .map(|e| (e.code.clone(), json!({ "$ref": format!("#/components/examples/{}", e.code) })))
+        .collect();
+    let detailed: Vec<Value> =
+        codes.iter().filter(|e| e.details.is_some()).map(|e| schema_ref(&error_schema_name(&e.code))).collect();
+    let schema = if detailed.is_empty() {
+        schema_ref("ErrorBody")
+    } else {
+        let mut any = detailed;
+        any.push(schema_ref("ErrorBody"));
+        json!({ "anyOf": any })
+    };
+    let names: Vec<String> = codes.iter().map(|e| format!("`{}`", e.code)).collect();
+    let mut answer = json!({
+        "description": names.join(", "),
+        "headers": { "X-Request-Id": { "$ref": "#/components/headers/RequestId" } },
+        "content": { "application/json": { "schema": schema, "examples": examples } },
+    });
+    if spec.retry.after_header_statuses.contains(&status) {
+        answer["headers"]["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" });
+    }
+    answer
+}
+
+fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Value {
     let mut parameters: Vec<Value> = route
         .path_params
         .iter()
@@ -259,30 +287,12 @@ fn operation(spec: &Spec, route: &Route) -> Value {
     statuses.sort_unstable();
     statuses.dedup();
     for status in statuses {
-        let codes: Vec<_> = errors.iter().filter(|e| e.status.value == status).collect();
-        let examples: Map<String, Value> = codes
-            .iter()
-            .map(|e| (e.code.clone(), json!({ "$ref": format!("#/components/examples/{}", e.code) })))
-            .collect();
-        let detailed: Vec<Value> =
-            codes.iter().filter(|e| e.details.is_some()).map(|e| schema_ref(&error_schema_name(&e.code))).collect();
-        let schema = if detailed.is_empty() {
-            schema_ref("ErrorBody")
-        } else {
-            let mut any = detailed;
-            any.push(schema_ref("ErrorBody"));
-            json!({ "anyOf": any })
-        };
-        let names: Vec<String> = codes.iter().map(|e| format!("`{}`", e.code)).collect();
-        let mut answer = json!({
-            "description": names.join(", "),
-            "headers": request_id,
-            "content": { "application/json": { "schema": schema, "examples": examples } },
-        });
-        if spec.retry.after_header_statuses.contains(&status) {
-            answer["headers"]["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" });
+        let codes: Vec<_> = errors.iter().copied().filter(|e| e.status.value == status).collect();
+        let key = format!("{status}_{}", codes.iter().map(|e| e.code.as_str()).collect::<Vec<_>>().join("__"));
+        if !shared.contains_key(&key) {
+            shared.insert(key.clone(), error_response(spec, status, &codes));
         }
-        responses.insert(status.to_string(), answer);
+        responses.insert(status.to_string(), json!({ "$ref": format!("#/components/responses/{key}") }));
     }
     let mut op = json!({
         "operationId": route.id.value,
@@ -324,10 +334,13 @@ fn operation(spec: &Spec, route: &Route) -> Value {
 
 fn document(spec: &Spec, header: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
+    let mut shared_responses = Map::new();
     for route in spec.routes() {
         let item = paths.entry(route.path.value.clone()).or_insert_with(|| json!({}));
-        item[route.method.as_str().to_lowercase()] = operation(spec, route);
+        item[route.method.as_str().to_lowercase()] = operation(spec, route, &mut shared_responses);
     }
+    let mut components = components(spec);
+    components["responses"] = Value::Object(shared_responses);
     let tags: Vec<Value> =
         spec.families.iter().map(|f| json!({ "name": f.name, "description": f.description })).collect();
     json!({
@@ -341,6 +354,6 @@ fn document(spec: &Spec, header: &str) -> Value {
         "servers": [{ "url": spec.api.base_url }],
         "tags": tags,
         "paths": paths,
-        "components": components(spec),
+        "components": components,
     })
 }

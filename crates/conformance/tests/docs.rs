@@ -80,7 +80,9 @@ fn every_route_is_an_openapi_operation_with_its_security_and_errors() {
         assert_eq!(op["operationId"], route.id.value.as_str(), "{} {}", route.method.as_str(), route.path.value);
         operations += 1;
         for e in spec.route_errors(route) {
-            let answer = &op["responses"][e.status.value.to_string()];
+            // Error answers are shared components, referenced by each operation.
+            let reference = op["responses"][e.status.value.to_string()]["$ref"].as_str().unwrap_or_default();
+            let answer = &doc["components"]["responses"][reference.trim_start_matches("#/components/responses/")];
             let example = &answer["content"]["application/json"]["examples"][&e.code];
             assert!(example.is_object(), "`{}` lacks the `{}` example", route.id.value, e.code);
             if e.status.value == 429 {
