@@ -122,6 +122,16 @@ pub(crate) fn for_progenitor(openapi: &str) -> Result<String, String> {
             }
         }
     }
+    // Shared error answers (components.responses) get the envelope too.
+    if let Some(shared) = doc.pointer_mut("/components/responses").and_then(Value::as_object_mut) {
+        for answer in shared.values_mut() {
+            if let Some(content) = answer.get_mut("content").and_then(Value::as_object_mut) {
+                for media in content.values_mut() {
+                    media["schema"] = serde_json::json!({ "$ref": "#/components/schemas/ErrorBody" });
+                }
+            }
+        }
+    }
     serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())
 }
 
