@@ -323,6 +323,24 @@ fn build_cost(
     ))
 }
 
+/// The other overhead benchmarks, run from here so one command prints every table:
+/// the client against raw reqwest, the router against bare axum, and `#[route]`.
+pub(crate) fn overheads(root: &Path) -> Result<ExitCode, String> {
+    for bench in ["client_overhead", "router_overhead"] {
+        println!("\n## {bench}\n");
+        let status = Command::new(env!("CARGO"))
+            .args(["bench", "--quiet", "-p", "tenx-conformance", "--bench", bench])
+            .current_dir(root)
+            .status()
+            .map_err(|e| format!("error: cannot run cargo bench: {e}"))?;
+        if !status.success() {
+            return Err(format!("error: the `{bench}` benchmark failed"));
+        }
+    }
+    println!("\n## #[route]\n");
+    crate::bench_route::run(root, 15)
+}
+
 /// The `cargo-progenitor` binary, installed from the crates registry when missing.
 fn which_progenitor() -> Result<PathBuf, String> {
     let home = std::env::var_os("CARGO_HOME")

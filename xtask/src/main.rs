@@ -54,6 +54,9 @@ enum Task {
         /// Sizes whose generated clients are also built (0 = the 10x spec).
         #[arg(long, value_delimiter = ',', default_values_t = [100, 1000])]
         build_sizes: Vec<usize>,
+        /// Also run the client, router and `#[route]` overhead benchmarks, in this process tree.
+        #[arg(long)]
+        all: bool,
     },
     /// Benchmark `cargo check` of 200 handlers with `#[route]` against the same without.
     BenchRoute {
@@ -90,7 +93,8 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Codegen { check } => codegen::run(&root, check),
         Task::BenchCodegen { runs, sizes } => bench::run(&root, runs, &sizes),
-        Task::Bench { runs, sizes, build_sizes } => bench_progenitor::run(&root, runs, &sizes, &build_sizes),
+        Task::Bench { runs, sizes, build_sizes, all } => bench_progenitor::run(&root, runs, &sizes, &build_sizes)
+            .and_then(|code| if all { bench_progenitor::overheads(&root) } else { Ok(code) }),
         Task::BenchRoute { runs } => bench_route::run(&root, runs),
         Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),
         Task::BenchChild { spec, mode } => bench::child(&spec, &mode),
