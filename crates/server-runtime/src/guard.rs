@@ -340,8 +340,14 @@ pub fn authorize(
 
 /// `YYYYMMDD` of a day number since the epoch (civil calendar, UTC).
 fn day_string(days: u64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days as i64 + 719_468;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}{m:02}{d:02}")
+}
+
+/// `(year, month, day)` of a day number since 1970-01-01 (proleptic Gregorian, UTC):
+/// Howard Hinnant's days-to-civil algorithm.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -349,8 +355,7 @@ fn day_string(days: u64) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}")
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Check 1: the credential of one of the route's modes.
