@@ -242,7 +242,30 @@ fn spec_rs(spec: &Spec) -> TokenStream {
     }
 }
 
-fn route_spec(spec: &Spec, r: &Route) -> TokenStream {
+/// A family's path parameters that several of its routes share, as constants:
+/// `(the parameter's checks as text, the constant's name, its item)`.
+fn shared_params(spec: &Spec, family: &Family) -> Vec<(String, proc_macro2::Ident, TokenStream)> {
+    let mut counts: Vec<(String, &Field, usize)> = Vec::new();
+    for p in family.routes.iter().flat_map(|r| &r.path_params) {
+        let text = field_tokens(spec, p).to_string();
+        match counts.iter_mut().find(|(t, _, _)| *t == text) {
+            Some(entry) => entry.2 += 1,
+            None => counts.push((text, p, 1)),
+        }
+    }
+    let mut out: Vec<(String, proc_macro2::Ident, TokenStream)> = Vec::new();
+    for (text, field, _) in counts.into_iter().filter(|(_, _, n)| *n > 1) {
+        let base = format!("PARAM_{}", field.name.to_shouty_snake_case());
+        let taken = out.iter().filter(|(_, id, _)| id.to_string().starts_with(&base)).count();
+        let id = if taken == 0 { format_ident!("{base}") } else { format_ident!("{base}_{taken}") };
+        let tokens = field_tokens(spec, field);
+        let docs = doc(&format!("The checks of the `{}` path parameter, shared by the family's routes.", field.name));
+        out.push((text, id.clone(), quote! { #docs const #id: rt::schema::FieldSchema = #tokens; }));
+    }
+    out
+}
+
+fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, TokenStream)]) -> TokenStream {
     let id = route_ident(r);
     let name = &r.id.value;
     let auth = r.auth.iter().map(|a| mode_tokens(a.value));
@@ -265,7 +288,14 @@ fn route_spec(spec: &Spec, r: &Route) -> TokenStream {
         RateLimitKey::None => "None",
     });
     let counts = spec.counts_toward_write_quota(r);
-    let path_params = r.path_params.iter().map(|f| field_tokens(spec, f));
+    let path_params = r.path_params.iter().map(|f| {
+        let tokens = field_tokens(spec, f);
+        let text = tokens.to_string();
+        match shared.iter().find(|(t, _, _)| *t == text) {
+            Some((_, id, _)) => quote!(#id),
+            None => tokens,
+        }
+    });
     let query = r.query.iter().map(|f| field_tokens(spec, f));
     let body = r.request.as_ref().map_or(quote!(None), |t| {
         let ty = ty_tokens(spec, &t.value);
@@ -360,7 +390,9 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     let routes = family.routes.iter().map(|r| mount_route(spec, r));
     // Each route's checks live beside its glue: files stay small, and so does the
     // generator's peak memory on large specs.
-    let checks = family.routes.iter().map(|r| route_spec(spec, r));
+    let shared = shared_params(spec, family);
+    let checks = family.routes.iter().map(|r| route_spec(spec, r, &shared));
+    let consts = shared.iter().map(|(_, _, item)| item);
     quote! {
         //! Routes of the family, as a trait, how the router mounts them, and what it checks.
 
@@ -382,6 +414,8 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         pub(crate) fn mount<T: #tr>(router: Router, state: &Arc<ServerState>, api: &Arc<T>) -> Router {
             router #(#routes)*
         }
+
+        #(#consts)*
 
         #(#checks)*
     }

@@ -306,6 +306,15 @@ pub(crate) fn mount<T: AgentApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `discover_agent_work`: `POST /v2/handles/{handle}/agent/discover`.
 pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "discover_agent_work",
@@ -315,15 +324,7 @@ pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSp
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::AGENT_DISCOVER_REQUEST_SCHEMA)),
     idempotency: None,
@@ -338,15 +339,7 @@ pub(crate) static LIST_AGENT_PROPOSALS: rt::guard::RouteSpec = rt::guard::RouteS
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -362,13 +355,7 @@ pub(crate) static APPROVE_AGENT_PROPOSAL: rt::guard::RouteSpec = rt::guard::Rout
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "proposalId",
             ty: rt::schema::Ty::String,
@@ -391,15 +378,7 @@ pub(crate) static LIST_AGENT_RECOMMENDATIONS: rt::guard::RouteSpec = rt::guard::
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -415,13 +394,7 @@ pub(crate) static GET_AGENT_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "runId",
             ty: rt::schema::Ty::String,
@@ -444,15 +417,7 @@ pub(crate) static RETRIEVE_AGENT_STRATEGY: rt::guard::RouteSpec = rt::guard::Rou
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -468,13 +433,7 @@ pub(crate) static GET_AGENT_STRATEGY_CONTEXT: rt::guard::RouteSpec = rt::guard::
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "contextId",
             ty: rt::schema::Ty::String,

@@ -139,6 +139,15 @@ pub(crate) fn mount<T: AnalyticsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `get_analytics`: `GET /v2/handles/{handle}/analytics`.
 pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_analytics",
@@ -148,15 +157,7 @@ pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[
         rt::schema::FieldSchema {
             name: "groupBy",
@@ -202,15 +203,7 @@ pub(crate) static EXPORT_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     feature: Some(("exports", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -225,15 +218,7 @@ pub(crate) static PAT_GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[
         rt::schema::FieldSchema {
             name: "groupBy",

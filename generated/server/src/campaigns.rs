@@ -180,6 +180,24 @@ pub(crate) fn mount<T: CampaignsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `campaignId` path parameter, shared by the family's routes.
+const PARAM_CAMPAIGN_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "campaignId",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_campaigns`: `GET /v2/handles/{handle}/campaigns`.
 pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_campaigns",
@@ -189,15 +207,7 @@ pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -212,15 +222,7 @@ pub(crate) static CREATE_CAMPAIGN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -235,22 +237,7 @@ pub(crate) static GET_CAMPAIGN_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSp
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -265,22 +252,7 @@ pub(crate) static TEST_CAMPAIGN_CONVERSION: rt::guard::RouteSpec = rt::guard::Ro
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
     idempotency: None,

@@ -266,6 +266,15 @@ pub(crate) fn mount<T: ChainApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `submit_handle_chain_signals`: `POST /v2/handles/{handle}/chain/signals`.
 pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_handle_chain_signals",
@@ -275,15 +284,7 @@ pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard:
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -298,15 +299,7 @@ pub(crate) static RESOLVE_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteS
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -321,15 +314,7 @@ pub(crate) static PREFETCH_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::Route
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -345,13 +330,7 @@ pub(crate) static GET_CHAIN_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "sessionId",
             ty: rt::schema::Ty::String,
@@ -374,15 +353,7 @@ pub(crate) static GET_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSp
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -397,15 +368,7 @@ pub(crate) static REPLACE_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::Rou
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,

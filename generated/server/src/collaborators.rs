@@ -142,6 +142,15 @@ pub(crate) fn mount<T: CollaboratorsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_collaborators`: `GET /v2/handles/{handle}/collaborators`.
 pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_collaborators",
@@ -151,15 +160,7 @@ pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpe
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -174,15 +175,7 @@ pub(crate) static REPLACE_COLLABORATORS: rt::guard::RouteSpec = rt::guard::Route
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(
         rt::schema::Ty::Object(&crate::spec::REPLACE_COLLABORATORS_REQUEST_SCHEMA),
@@ -199,15 +192,7 @@ pub(crate) static TRANSFER_OWNERSHIP: rt::guard::RouteSpec = rt::guard::RouteSpe
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::TRANSFER_OWNERSHIP_REQUEST_SCHEMA)),
     idempotency: None,

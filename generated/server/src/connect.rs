@@ -176,6 +176,15 @@ pub(crate) fn mount<T: ConnectApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `get_connect_status`: `GET /v2/handles/{handle}/connect/status`.
 pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_connect_status",
@@ -185,15 +194,7 @@ pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpe
     feature: Some(("stripe_connect", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -208,15 +209,7 @@ pub(crate) static START_CONNECT_ONBOARDING: rt::guard::RouteSpec = rt::guard::Ro
     feature: Some(("stripe_connect", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -231,15 +224,7 @@ pub(crate) static CREATE_CONNECT_DASHBOARD_LINK: rt::guard::RouteSpec = rt::guar
     feature: Some(("stripe_connect", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -254,15 +239,7 @@ pub(crate) static GET_EARNINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("stripe_connect", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,

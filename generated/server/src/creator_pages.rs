@@ -476,6 +476,24 @@ pub(crate) fn mount<T: CreatorPagesApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `pageSlug` path parameter, shared by the family's routes.
+const PARAM_PAGE_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "pageSlug",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `pat_list_pages`: `GET /v2/public/handles/{handle}/pages`.
 pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_pages",
@@ -485,15 +503,7 @@ pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -508,15 +518,7 @@ pub(crate) static LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -531,15 +533,7 @@ pub(crate) static CREATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -554,22 +548,7 @@ pub(crate) static GET_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -584,22 +563,7 @@ pub(crate) static UPDATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -614,22 +578,7 @@ pub(crate) static DELETE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -644,22 +593,7 @@ pub(crate) static PUBLISH_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -674,22 +608,7 @@ pub(crate) static PREVIEW_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -704,22 +623,7 @@ pub(crate) static LIST_PAGE_BUYERS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -734,22 +638,7 @@ pub(crate) static REFUND_PAGE_PURCHASE: rt::guard::RouteSpec = rt::guard::RouteS
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -764,15 +653,7 @@ pub(crate) static RECORD_FORM_INTERACTION: rt::guard::RouteSpec = rt::guard::Rou
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,

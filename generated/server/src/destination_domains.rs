@@ -185,6 +185,24 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `domain` path parameter, shared by the family's routes.
+const PARAM_DOMAIN: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "domain",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_destination_domains`: `GET /v2/handles/{handle}/destination-domains`.
 pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_destination_domains",
@@ -194,15 +212,7 @@ pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::Ro
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -217,15 +227,7 @@ pub(crate) static ADD_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::Rout
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -240,22 +242,7 @@ pub(crate) static VERIFY_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "domain",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_DOMAIN],
     query: &[],
     body: None,
     idempotency: None,
@@ -270,22 +257,7 @@ pub(crate) static DECIDE_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "domain",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_DOMAIN],
     query: &[],
     body: Some(
         rt::schema::Ty::Object(&crate::spec::DESTINATION_DECISION_REQUEST_SCHEMA),

@@ -179,6 +179,15 @@ pub(crate) fn mount<T: DomainsApi>(
         )
 }
 
+/// The checks of the `domain` path parameter, shared by the family's routes.
+const PARAM_DOMAIN: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "domain",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `create_domain`: `POST /v2/account/domains`.
 pub(crate) static CREATE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_domain",
@@ -203,15 +212,7 @@ pub(crate) static RECONCILE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec 
     feature: None,
     rate_limit: rt::guard::RateKey::User,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "domain",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_DOMAIN],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -226,15 +227,7 @@ pub(crate) static GET_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::User,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "domain",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_DOMAIN],
     query: &[],
     body: None,
     idempotency: None,
@@ -249,15 +242,7 @@ pub(crate) static REPLACE_DOMAIN_ROUTES: rt::guard::RouteSpec = rt::guard::Route
     feature: None,
     rate_limit: rt::guard::RateKey::User,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "domain",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_DOMAIN],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::DOMAIN_ROUTES_REQUEST_SCHEMA)),
     idempotency: None,

@@ -307,6 +307,24 @@ pub(crate) fn mount<T: GroupBuysApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `groupBuySlug` path parameter, shared by the family's routes.
+const PARAM_GROUP_BUY_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "groupBuySlug",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_group_buys`: `GET /v2/handles/{handle}/group-buys`.
 pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_group_buys",
@@ -316,15 +334,7 @@ pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -339,15 +349,7 @@ pub(crate) static CREATE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec 
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -362,22 +364,7 @@ pub(crate) static GET_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -392,22 +379,7 @@ pub(crate) static LIST_GROUP_BUY_INTERESTS: rt::guard::RouteSpec = rt::guard::Ro
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -422,22 +394,7 @@ pub(crate) static PUBLISH_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -452,22 +409,7 @@ pub(crate) static PAUSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -482,22 +424,7 @@ pub(crate) static CLOSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,

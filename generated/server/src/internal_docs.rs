@@ -102,6 +102,15 @@ pub(crate) fn mount<T: InternalDocsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `get_internal_docs_access`: `GET /v2/handles/{handle}/internal-docs/access`.
 pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_internal_docs_access",
@@ -111,15 +120,7 @@ pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::Ro
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -134,15 +135,7 @@ pub(crate) static UPDATE_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard:
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,

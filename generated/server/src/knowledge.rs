@@ -218,6 +218,15 @@ pub(crate) fn mount<T: KnowledgeApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `add_knowledge_document`: `POST /v2/handles/{handle}/knowledge/documents`.
 pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "add_knowledge_document",
@@ -227,15 +236,7 @@ pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::Rout
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::KNOWLEDGE_DOCUMENT_REQUEST_SCHEMA)),
     idempotency: None,
@@ -250,15 +251,7 @@ pub(crate) static LIST_KNOWLEDGE_DOCUMENTS: rt::guard::RouteSpec = rt::guard::Ro
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -274,13 +267,7 @@ pub(crate) static DELETE_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::R
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "documentId",
             ty: rt::schema::Ty::String,
@@ -303,15 +290,7 @@ pub(crate) static REBUILD_KNOWLEDGE: rt::guard::RouteSpec = rt::guard::RouteSpec
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -326,15 +305,7 @@ pub(crate) static GET_KNOWLEDGE_USAGE: rt::guard::RouteSpec = rt::guard::RouteSp
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,

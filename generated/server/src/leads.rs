@@ -205,6 +205,15 @@ pub(crate) fn mount<T: LeadsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `capture_lead`: `POST /v2/public/handles/{handle}/leads`.
 pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "capture_lead",
@@ -214,15 +223,7 @@ pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -237,15 +238,7 @@ pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guar
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -261,13 +254,7 @@ pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::Ro
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "attachmentId",
             ty: rt::schema::Ty::String,
@@ -290,15 +277,7 @@ pub(crate) static LIST_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -313,15 +292,7 @@ pub(crate) static EXPORT_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,

@@ -540,6 +540,28 @@ pub(crate) fn mount<T: LinksApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `slug` path parameter, shared by the family's routes.
+const PARAM_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "slug",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules {
+        pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
+        error: Some("invalid_slug"),
+        ..rt::schema::Rules::NONE
+    },
+};
+
 /// `upsert_link`: `PUT /v2/handles/{handle}/links/{slug}`.
 pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_link",
@@ -549,26 +571,7 @@ pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::UPSERT_LINK_REQUEST_SCHEMA)),
     idempotency: None,
@@ -583,15 +586,7 @@ pub(crate) static LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -606,26 +601,7 @@ pub(crate) static GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -640,26 +616,7 @@ pub(crate) static DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -674,26 +631,7 @@ pub(crate) static GET_LINK_HISTORY: rt::guard::RouteSpec = rt::guard::RouteSpec 
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -708,26 +646,7 @@ pub(crate) static ROLLBACK_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -742,26 +661,7 @@ pub(crate) static PREVIEW_LINK_ROUTE: rt::guard::RouteSpec = rt::guard::RouteSpe
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::ROUTE_PREVIEW_REQUEST_SCHEMA)),
     idempotency: None,
@@ -776,15 +676,7 @@ pub(crate) static EXPORT_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("exports", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -799,15 +691,7 @@ pub(crate) static CHECK_LINKS_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpe
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -822,15 +706,7 @@ pub(crate) static PAT_LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -845,26 +721,7 @@ pub(crate) static PAT_GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -879,26 +736,7 @@ pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::UPSERT_LINK_REQUEST_SCHEMA)),
     idempotency: None,
@@ -913,26 +751,7 @@ pub(crate) static PAT_DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "slug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules {
-                pattern: Some("^[A-Za-z0-9_-]{4,24}$"),
-                error: Some("invalid_slug"),
-                ..rt::schema::Rules::NONE
-            },
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
     idempotency: None,

@@ -102,6 +102,15 @@ pub(crate) fn mount<T: MobileApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `get_mobile_inbox`: `GET /v2/handles/{handle}/mobile/inbox`.
 pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_mobile_inbox",
@@ -111,15 +120,7 @@ pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec 
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -135,13 +136,7 @@ pub(crate) static GET_VOICE_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "voiceNoteId",
             ty: rt::schema::Ty::String,

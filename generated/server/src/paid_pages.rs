@@ -105,6 +105,24 @@ pub(crate) fn mount<T: PaidPagesApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `pageSlug` path parameter, shared by the family's routes.
+const PARAM_PAGE_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "pageSlug",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `start_page_checkout`: `POST /v2/public/pages/{handle}/{pageSlug}/checkout`.
 pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_page_checkout",
@@ -114,22 +132,7 @@ pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSp
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -144,22 +147,7 @@ pub(crate) static CHECK_PAGE_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "pageSlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
     idempotency: None,

@@ -114,6 +114,15 @@ pub(crate) fn mount<T: PersonalizationApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_personalization_rules`: `GET /v2/handles/{handle}/personalization-rules`.
 pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_personalization_rules",
@@ -123,15 +132,7 @@ pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -147,13 +148,7 @@ pub(crate) static UPSERT_PERSONALIZATION_RULE: rt::guard::RouteSpec = rt::guard:
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "ruleId",
             ty: rt::schema::Ty::String,

@@ -93,6 +93,15 @@ pub(crate) fn mount<T: PublicFilesApi>(
         )
 }
 
+/// The checks of the `fileId` path parameter, shared by the family's routes.
+const PARAM_FILE_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "fileId",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `download_public_file`: `GET /v2/public/files/{fileId}`.
 pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "download_public_file",
@@ -102,15 +111,7 @@ pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteS
     feature: None,
     rate_limit: rt::guard::RateKey::Ip,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "fileId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_FILE_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -125,15 +126,7 @@ pub(crate) static REQUEST_FILE_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::Rou
     feature: None,
     rate_limit: rt::guard::RateKey::Ip,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "fileId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_FILE_ID],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MAGIC_LINK_REQUEST_SCHEMA)),
     idempotency: None,

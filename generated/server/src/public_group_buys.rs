@@ -174,6 +174,24 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `groupBuySlug` path parameter, shared by the family's routes.
+const PARAM_GROUP_BUY_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "groupBuySlug",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_public_group_buys`: `GET /v2/public/group-buys/{handle}`.
 pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_public_group_buys",
@@ -183,15 +201,7 @@ pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::Rout
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -206,22 +216,7 @@ pub(crate) static GET_PUBLIC_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteS
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -236,22 +231,7 @@ pub(crate) static GET_MY_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::R
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,
@@ -266,22 +246,7 @@ pub(crate) static WITHDRAW_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard:
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "groupBuySlug",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
     idempotency: None,

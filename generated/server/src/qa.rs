@@ -141,6 +141,15 @@ pub(crate) fn mount<T: QaApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_qa_environments`: `GET /v2/handles/{handle}/qa/environments`.
 pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_qa_environments",
@@ -150,15 +159,7 @@ pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteS
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -174,13 +175,7 @@ pub(crate) static DELETE_QA_ENVIRONMENT: rt::guard::RouteSpec = rt::guard::Route
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "environmentId",
             ty: rt::schema::Ty::String,
@@ -204,13 +199,7 @@ pub(crate) static DELETE_QA_SUITE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "suiteId",
             ty: rt::schema::Ty::String,

@@ -275,6 +275,24 @@ pub(crate) fn mount<T: SiteStructureApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `campaignId` path parameter, shared by the family's routes.
+const PARAM_CAMPAIGN_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "campaignId",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `get_campaign_site_structure`: `GET /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_campaign_site_structure",
@@ -284,22 +302,7 @@ pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard:
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -314,22 +317,7 @@ pub(crate) static UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gua
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -344,22 +332,7 @@ pub(crate) static PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
     feature: Some(("creator_pages", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -374,22 +347,7 @@ pub(crate) static PAT_GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -404,22 +362,7 @@ pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt:
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -434,22 +377,7 @@ pub(crate) static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "campaignId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
     idempotency: None,

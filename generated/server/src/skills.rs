@@ -230,6 +230,24 @@ pub(crate) fn mount<T: SkillsApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `skillKey` path parameter, shared by the family's routes.
+const PARAM_SKILL_KEY: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "skillKey",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_skills`: `GET /v2/handles/{handle}/skills`.
 pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_skills",
@@ -239,15 +257,7 @@ pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -262,22 +272,7 @@ pub(crate) static UPSERT_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "skillKey",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -292,22 +287,7 @@ pub(crate) static SET_SKILL_RUNTIME: rt::guard::RouteSpec = rt::guard::RouteSpec
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "skillKey",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,
@@ -322,22 +302,7 @@ pub(crate) static PUBLISH_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "skillKey",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: None,
     idempotency: None,
@@ -352,22 +317,7 @@ pub(crate) static DELETE_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "skillKey",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: None,
     idempotency: None,

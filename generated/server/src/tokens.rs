@@ -144,6 +144,15 @@ pub(crate) fn mount<T: TokensApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `create_token`: `POST /v2/handles/{handle}/tokens`.
 pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_token",
@@ -153,15 +162,7 @@ pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_TOKEN_REQUEST_SCHEMA)),
     idempotency: None,
@@ -176,15 +177,7 @@ pub(crate) static LIST_TOKENS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -200,13 +193,7 @@ pub(crate) static REVOKE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
     path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
+        PARAM_HANDLE,
         rt::schema::FieldSchema {
             name: "tokenId",
             ty: rt::schema::Ty::String,

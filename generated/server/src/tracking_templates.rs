@@ -102,6 +102,15 @@ pub(crate) fn mount<T: TrackingTemplatesApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `list_tracking_templates`: `GET /v2/handles/{handle}/tracking-templates`.
 pub(crate) static LIST_TRACKING_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_tracking_templates",
@@ -111,15 +120,7 @@ pub(crate) static LIST_TRACKING_TEMPLATES: rt::guard::RouteSpec = rt::guard::Rou
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -134,15 +135,7 @@ pub(crate) static CREATE_TRACKING_TEMPLATE: rt::guard::RouteSpec = rt::guard::Ro
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
     idempotency: None,

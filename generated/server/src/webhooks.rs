@@ -218,6 +218,24 @@ pub(crate) fn mount<T: WebhooksApi>(
         )
 }
 
+/// The checks of the `handle` path parameter, shared by the family's routes.
+const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "handle",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
+/// The checks of the `subscriptionId` path parameter, shared by the family's routes.
+const PARAM_SUBSCRIPTION_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
+    name: "subscriptionId",
+    ty: rt::schema::Ty::String,
+    optional: false,
+    nullable: false,
+    rules: rt::schema::Rules::NONE,
+};
+
 /// `create_webhook`: `POST /v2/handles/{handle}/webhooks`.
 pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_webhook",
@@ -227,15 +245,7 @@ pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_WEBHOOK_REQUEST_SCHEMA)),
     idempotency: None,
@@ -250,15 +260,7 @@ pub(crate) static LIST_WEBHOOKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
     idempotency: None,
@@ -273,22 +275,7 @@ pub(crate) static DELETE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "subscriptionId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SUBSCRIPTION_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -303,22 +290,7 @@ pub(crate) static TEST_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     feature: None,
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: true,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-        rt::schema::FieldSchema {
-            name: "subscriptionId",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE, PARAM_SUBSCRIPTION_ID],
     query: &[],
     body: None,
     idempotency: None,
@@ -333,15 +305,7 @@ pub(crate) static PAT_CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpe
     feature: Some(("growth_tools", "PRO")),
     rate_limit: rt::guard::RateKey::Handle,
     counts_write: false,
-    path_params: &[
-        rt::schema::FieldSchema {
-            name: "handle",
-            ty: rt::schema::Ty::String,
-            optional: false,
-            nullable: false,
-            rules: rt::schema::Rules::NONE,
-        },
-    ],
+    path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_WEBHOOK_REQUEST_SCHEMA)),
     idempotency: None,
