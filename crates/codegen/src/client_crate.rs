@@ -424,19 +424,7 @@ pub(crate) fn method_doc(spec: &Spec, route: &Route) -> String {
         lines.push(route.description.clone());
     }
     lines.push(String::new());
-    let auth: Vec<&str> = route.auth.iter().map(|a| a.value.as_str()).collect();
-    lines.push(format!("- Auth: `{}`", auth.join("` or `")));
-    if !route.scopes.is_empty() {
-        let scopes: Vec<String> = route.scopes.iter().map(|s| format!("`{}`", s.value)).collect();
-        lines.push(format!("- PAT scopes: {}", scopes.join(", ")));
-    }
-    if let Some(role) = &route.min_role {
-        lines.push(format!("- Minimum role: `{}`", role.value));
-    }
-    if let Some(feature) = &route.feature {
-        let plan = spec.required_plan(&feature.value).map(|p| p.name.as_str()).unwrap_or("?");
-        lines.push(format!("- Plan feature: `{}` (from `{plan}`)", feature.value));
-    }
+    lines.extend(crate::facts::access_lines(spec, route));
     let success: Vec<String> = route.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect();
     lines.push(format!("- Success: {}", success.join(", ")));
     if let Some(idem) = &route.idempotency {

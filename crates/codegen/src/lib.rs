@@ -9,6 +9,7 @@
 mod client_crate;
 mod docs;
 mod errors_crate;
+mod facts;
 mod models_crate;
 mod openapi;
 mod route_macro_crate;

@@ -206,19 +206,7 @@ fn description(spec: &Spec, route: &Route) -> String {
         lines.push(route.description.clone());
         lines.push(String::new());
     }
-    let auth: Vec<&str> = route.auth.iter().map(|a| a.value.as_str()).collect();
-    lines.push(format!("- Auth: `{}`", auth.join("` or `")));
-    if !route.scopes.is_empty() {
-        let scopes: Vec<String> = route.scopes.iter().map(|s| format!("`{}`", s.value)).collect();
-        lines.push(format!("- Required PAT scopes: {}", scopes.join(", ")));
-    }
-    if let Some(role) = &route.min_role {
-        lines.push(format!("- Minimum role: `{}`", role.value));
-    }
-    if let Some(f) = &route.feature {
-        let plan = spec.required_plan(&f.value).map(|p| p.name.as_str()).unwrap_or("?");
-        lines.push(format!("- Plan feature: `{}` (from `{plan}`)", f.value));
-    }
+    lines.extend(crate::facts::access_lines(spec, route));
     if let Some(i) = &route.idempotency {
         lines.push(format!(
             "- Idempotent by `{}`: a repeat answers {} with `{}: true`",

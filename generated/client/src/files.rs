@@ -117,7 +117,7 @@ impl PatClient {
     /// `GET /v2/public/handles/{handle}/files`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `files.read`
+    /// - Required PAT scopes: `files.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -149,7 +149,7 @@ impl PatClient {
     /// `POST /v2/public/handles/{handle}/files`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `files.write`
+    /// - Required PAT scopes: `files.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -184,7 +184,7 @@ impl PatClient {
     /// `DELETE /v2/public/handles/{handle}/files/{fileId}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `files.write`
+    /// - Required PAT scopes: `files.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

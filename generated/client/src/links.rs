@@ -330,7 +330,7 @@ impl PatClient {
     /// `GET /v2/public/handles/{handle}/links`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.read`
+    /// - Required PAT scopes: `links.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -362,7 +362,7 @@ impl PatClient {
     /// `GET /v2/public/handles/{handle}/links/{slug}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.read`
+    /// - Required PAT scopes: `links.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -394,7 +394,7 @@ impl PatClient {
     /// `PUT /v2/public/handles/{handle}/links/{slug}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.write`
+    /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 updated, 201 created
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -434,7 +434,7 @@ impl PatClient {
     /// `DELETE /v2/public/handles/{handle}/links/{slug}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.write`
+    /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

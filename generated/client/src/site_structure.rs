@@ -132,7 +132,7 @@ impl PatClient {
     /// `GET /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.read`
+    /// - Required PAT scopes: `pages.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -175,7 +175,7 @@ impl PatClient {
     /// `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.write`
+    /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -219,7 +219,7 @@ impl PatClient {
     /// `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.write`
+    /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

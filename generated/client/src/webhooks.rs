@@ -153,7 +153,7 @@ impl PatClient {
     /// api-tokens-and-automations.md lists only `webhooks.*`; the JWT-vs-PAT page names `webhooks.write`. The route requires `webhooks.write`, which a `webhooks.*` grant satisfies.
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `webhooks.write`
+    /// - Required PAT scopes: `webhooks.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

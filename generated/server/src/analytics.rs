@@ -53,7 +53,7 @@ pub trait AnalyticsApi: Send + Sync + 'static {
     /// `GET /v2/public/handles/{handle}/analytics`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `analytics.*`
+    /// - Required PAT scopes: `analytics.*`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

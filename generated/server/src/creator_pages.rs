@@ -22,7 +22,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// Only the 10x.in copy of UC-14 lists this route, as public discovery; the auth page maps /v2/public/handles/{handle}/* to PAT, and wins.
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.read`
+    /// - Required PAT scopes: `pages.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

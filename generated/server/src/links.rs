@@ -171,7 +171,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// `GET /v2/public/handles/{handle}/links`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.read`
+    /// - Required PAT scopes: `links.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -187,7 +187,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// `GET /v2/public/handles/{handle}/links/{slug}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.read`
+    /// - Required PAT scopes: `links.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -204,7 +204,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// `PUT /v2/public/handles/{handle}/links/{slug}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.write`
+    /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 updated, 201 created
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -222,7 +222,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// `DELETE /v2/public/handles/{handle}/links/{slug}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `links.write`
+    /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`

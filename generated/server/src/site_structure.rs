@@ -75,7 +75,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// `GET /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.read`
+    /// - Required PAT scopes: `pages.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -92,7 +92,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.write`
+    /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
@@ -110,7 +110,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish`
     ///
     /// - Auth: `pat`
-    /// - PAT scopes: `pages.write`
+    /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
