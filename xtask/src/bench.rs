@@ -13,9 +13,20 @@ use std::time::Instant;
 
 use crate::codegen::SPEC;
 
-struct Sample {
-    micros: u128,
-    peak_kib: u64,
+/// One measurement: wall time and peak resident memory.
+pub(crate) struct Run {
+    pub(crate) seconds: f64,
+    pub(crate) peak_kib: u64,
+}
+
+/// The median time of `runs` measurements, with the median peak memory.
+pub(crate) fn median_of(runs: usize, mut f: impl FnMut() -> Result<Run, String>) -> Result<Run, String> {
+    let mut all: Vec<Run> = (0..runs.max(1)).map(|_| f()).collect::<Result<_, _>>()?;
+    all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let mid = all.len() / 2;
+    let mut peaks: Vec<u64> = all.iter().map(|r| r.peak_kib).collect();
+    peaks.sort_unstable();
+    Ok(Run { seconds: all[mid].seconds, peak_kib: peaks[mid] })
 }
 
 pub(crate) fn run(root: &Path, runs: usize, sizes: &[usize]) -> Result<ExitCode, String> {
@@ -40,13 +51,13 @@ pub(crate) fn run(root: &Path, runs: usize, sizes: &[usize]) -> Result<ExitCode,
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (name, dir) in &specs {
         let routes = tenx_spec::load_dir(dir).map(|s| s.routes().count()).map_err(|e| e.to_string())?;
-        let full = median(&exe, dir, "full", runs)?;
-        let base = median(&exe, dir, "parse", runs)?;
+        let full = median_of(runs, || run_child(&exe, dir, "full"))?;
+        let base = median_of(runs, || run_child(&exe, dir, "parse"))?;
         println!(
             "| {name} | {routes} | {:.1} ms | {:.1} ms | {:.1}× | {:.1} MiB | {:.1} MiB |",
-            full.micros as f64 / 1000.0,
-            base.micros as f64 / 1000.0,
-            full.micros as f64 / base.micros.max(1) as f64,
+            full.seconds * 1000.0,
+            base.seconds * 1000.0,
+            full.seconds / base.seconds.max(1e-9),
             full.peak_kib as f64 / 1024.0,
             base.peak_kib as f64 / 1024.0,
         );
@@ -55,28 +66,18 @@ pub(crate) fn run(root: &Path, runs: usize, sizes: &[usize]) -> Result<ExitCode,
     Ok(ExitCode::SUCCESS)
 }
 
-fn median(exe: &Path, dir: &Path, mode: &str, runs: usize) -> Result<Sample, String> {
-    let mut samples = Vec::new();
-    for _ in 0..runs.max(1) {
-        let out = Command::new(exe)
-            .args(["bench-child", &dir.display().to_string(), mode])
-            .output()
-            .map_err(|e| format!("error: cannot run the bench child: {e}"))?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut fields = text.split_whitespace().map(str::parse::<u128>);
-        match (out.status.success(), fields.next(), fields.next()) {
-            (true, Some(Ok(micros)), Some(Ok(peak))) => {
-                samples.push(Sample { micros, peak_kib: u64::try_from(peak).unwrap_or(u64::MAX) })
-            }
-            _ => return Err(format!("error: the bench child failed: {}", String::from_utf8_lossy(&out.stderr))),
-        }
+/// One run of the bench child: its own time and peak memory, as it reports them.
+fn run_child(exe: &Path, dir: &Path, mode: &str) -> Result<Run, String> {
+    let out = Command::new(exe)
+        .args(["bench-child", &dir.display().to_string(), mode])
+        .output()
+        .map_err(|e| format!("error: cannot run the bench child: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut fields = text.split_whitespace().map(str::parse::<u64>);
+    match (out.status.success(), fields.next(), fields.next()) {
+        (true, Some(Ok(micros)), Some(Ok(peak_kib))) => Ok(Run { seconds: micros as f64 / 1e6, peak_kib }),
+        _ => Err(format!("error: the bench child failed: {}", String::from_utf8_lossy(&out.stderr))),
     }
-    samples.sort_by_key(|s| s.micros);
-    let mid = samples.len() / 2;
-    let micros = samples[mid].micros;
-    let mut peaks: Vec<u64> = samples.iter().map(|s| s.peak_kib).collect();
-    peaks.sort_unstable();
-    Ok(Sample { micros, peak_kib: peaks[mid] })
 }
 
 /// One measured run: prints `<microseconds> <peak KiB>`.

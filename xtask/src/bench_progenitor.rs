@@ -19,12 +19,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::bench::{Run, median_of};
 use crate::codegen::SPEC;
-
-struct Run {
-    seconds: f64,
-    peak_kib: u64,
-}
 
 /// Runs `cmd` under `/usr/bin/time` and returns its wall time and peak RSS.
 fn measure(cmd: &mut Command) -> Result<Run, String> {
@@ -53,15 +49,6 @@ fn measure(cmd: &mut Command) -> Result<Run, String> {
     }
     let peak_kib = stderr.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
     Ok(Run { seconds, peak_kib })
-}
-
-fn median_of(runs: usize, mut f: impl FnMut() -> Result<Run, String>) -> Result<Run, String> {
-    let mut all: Vec<Run> = (0..runs.max(1)).map(|_| f()).collect::<Result<_, _>>()?;
-    all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let mid = all.len() / 2;
-    let mut peaks: Vec<u64> = all.iter().map(|r| r.peak_kib).collect();
-    peaks.sort_unstable();
-    Ok(Run { seconds: all[mid].seconds, peak_kib: peaks[mid] })
 }
 
 /// Our OpenAPI export, rendered for progenitor (see the module docs).
