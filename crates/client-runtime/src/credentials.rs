@@ -55,6 +55,11 @@ impl Session {
         Self::new(access_token.into(), Vec::new())
     }
 
+    /// The session a login answer starts: its access token and the cookies it set.
+    pub fn from_login(access_token: impl Into<Secret>, headers: &reqwest::header::HeaderMap) -> Session {
+        Session::new(access_token.into(), set_cookies(headers))
+    }
+
     /// A session from an access token and the cookies its login set.
     pub fn new(access_token: Secret, cookies: Vec<(String, Secret)>) -> Self {
         Session { inner: Arc::new(RwLock::new(SessionState { access_token, cookies })) }

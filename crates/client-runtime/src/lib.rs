@@ -30,10 +30,3 @@ pub use tenx_auth::{PatError, PatFormat, Secret};
 /// Re-exported so generated code and users name one version.
 pub use reqwest;
 pub use tenx_errors;
-
-impl Session {
-    /// The session a login answer starts: its access token and the cookies it set.
-    pub fn from_login(access_token: impl Into<Secret>, headers: &reqwest::header::HeaderMap) -> Session {
-        Session::new(access_token.into(), credentials::set_cookies(headers))
-    }
-}

@@ -4,7 +4,6 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use tenx_server_runtime::{AuthData, PatRecord, VisitorRecord};
 
 use crate::db::Db;
@@ -13,9 +12,9 @@ fn at(seconds: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
 }
 
-/// SHA-256 of a secret, as stored.
+/// SHA-256 of a secret, as stored (the same hash the router checks PATs with).
 pub fn sha256(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+    PatRecord::hash_secret(secret).to_vec()
 }
 
 /// A random URL-safe secret (two UUID v4s, 244 random bits).
