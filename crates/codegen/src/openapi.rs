@@ -6,7 +6,7 @@
 
 use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
-use tenx_spec::{AuthKind, Field, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef};
+use tenx_spec::{AuthKind, Constraints, Field, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef};
 
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
@@ -37,10 +37,23 @@ fn type_schema(ty: &TypeRef) -> Value {
     }
 }
 
-fn field_schema(f: &Field) -> Value {
+fn field_schema(spec: &Spec, f: &Field) -> Value {
     let mut schema = type_schema(&f.ty.value);
-    let c = &f.constraints;
+    constrain(spec, &mut schema, &f.constraints);
     if let Value::Object(map) = &mut schema {
+        if !f.description.is_empty() {
+            map.insert("description".into(), json!(f.description));
+        }
+    }
+    if f.nullable {
+        schema = json!({ "anyOf": [schema, { "type": "null" }] });
+    }
+    schema
+}
+
+/// Adds a field's or scalar type's checks to its schema.
+fn constrain(spec: &Spec, schema: &mut Value, c: &Constraints) {
+    if let Value::Object(map) = schema {
         if let Some(format) = c.format {
             let name = match format {
                 StringFormat::Url => "uri",
@@ -60,20 +73,20 @@ fn field_schema(f: &Field) -> Value {
         put("maximum", c.maximum.map(|v| json!(v)));
         put("maxItems", c.max_items.map(|v| json!(v)));
         put("x-10x-error", c.error.as_ref().map(|e| json!(e.value)));
-        if !f.description.is_empty() {
-            map.insert("description".into(), json!(f.description));
-        }
+        put("enum", c.catalogue.as_ref().map(|k| json!(spec.catalogue_values(&k.value))));
     }
-    if f.nullable {
-        schema = json!({ "anyOf": [schema, { "type": "null" }] });
-    }
-    schema
 }
 
-fn type_def_schema(t: &TypeDef) -> Value {
+fn type_def_schema(spec: &Spec, t: &TypeDef) -> Value {
     let mut schema = match &t.kind {
+        TypeKind::Scalar(scalar) => {
+            let mut schema = type_schema(&scalar.base.value);
+            constrain(spec, &mut schema, &scalar.constraints);
+            schema
+        }
         TypeKind::Object(fields) => {
-            let properties: Map<String, Value> = fields.iter().map(|f| (f.name.clone(), field_schema(f))).collect();
+            let properties: Map<String, Value> =
+                fields.iter().map(|f| (f.name.clone(), field_schema(spec, f))).collect();
             let required: Vec<&str> = fields.iter().filter(|f| !f.optional).map(|f| f.name.as_str()).collect();
             let mut o = json!({ "type": "object", "properties": properties });
             if !required.is_empty() {
@@ -97,7 +110,8 @@ fn error_schema_name(code: &str) -> String {
 }
 
 fn components(spec: &Spec) -> Value {
-    let mut schemas: Map<String, Value> = spec.types.iter().map(|t| (t.name.clone(), type_def_schema(t))).collect();
+    let mut schemas: Map<String, Value> =
+        spec.types.iter().map(|t| (t.name.clone(), type_def_schema(spec, t))).collect();
     schemas.insert(
         "ErrorCode".into(),
         json!({
@@ -249,13 +263,12 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
     let mut parameters: Vec<Value> = route
         .path_params
         .iter()
-        .map(|p| json!({ "name": p.name, "in": "path", "required": true, "schema": field_schema(p) }))
+        .map(|p| json!({ "name": p.name, "in": "path", "required": true, "schema": field_schema(spec, p) }))
         .collect();
     parameters.extend(
-        route
-            .query
-            .iter()
-            .map(|q| json!({ "name": q.name, "in": "query", "required": !q.optional, "schema": field_schema(q) })),
+        route.query.iter().map(
+            |q| json!({ "name": q.name, "in": "query", "required": !q.optional, "schema": field_schema(spec, q) }),
+        ),
     );
     let mut responses = Map::new();
     let request_id = json!({ "X-Request-Id": { "$ref": "#/components/headers/RequestId" } });

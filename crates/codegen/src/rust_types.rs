@@ -120,6 +120,15 @@ fn type_item(t: &TypeDef) -> TokenStream {
             #docs
             pub type #name = ::serde_json::Value;
         },
+        // The checks run on the server (and are documented there); in Rust it is its
+        // primitive, so callers pass a plain `String`.
+        TypeKind::Scalar(scalar) => {
+            let base = rust_type(&scalar.base.value);
+            quote! {
+                #docs
+                pub type #name = #base;
+            }
+        }
     }
 }
 

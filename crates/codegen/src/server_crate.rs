@@ -6,7 +6,8 @@ use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{
-    AuthKind, Family, Field, RateLimitKey, RoleLevel, Route, Spec, StringFormat, Transport, TypeKind, TypeRef,
+    AuthKind, Constraints, Family, Field, RateLimitKey, RoleLevel, Route, Spec, StringFormat, Transport, TypeKind,
+    TypeRef,
 };
 
 use crate::rust::{self, Export, doc, ident};
@@ -111,6 +112,10 @@ fn ty_tokens(spec: &Spec, ty: &TypeRef) -> TokenStream {
                 let values = values.iter().map(|v| &v.name);
                 quote!(rt::schema::Ty::Enum(&[#(#values),*]))
             }
+            Some(TypeKind::Scalar(_)) => {
+                let s = schema_ident(name);
+                quote!(rt::schema::Ty::Scalar(&crate::spec::#s))
+            }
             _ => quote!(rt::schema::Ty::Json),
         },
     }
@@ -119,7 +124,11 @@ fn ty_tokens(spec: &Spec, ty: &TypeRef) -> TokenStream {
 fn field_tokens(spec: &Spec, f: &Field) -> TokenStream {
     let (name, optional, nullable) = (&f.name, f.optional, f.nullable);
     let ty = ty_tokens(spec, &f.ty.value);
-    let c = &f.constraints;
+    let rules = rules_tokens(spec, &f.constraints);
+    quote!(rt::schema::FieldSchema { name: #name, ty: #ty, optional: #optional, nullable: #nullable, rules: #rules })
+}
+
+fn rules_tokens(spec: &Spec, c: &Constraints) -> TokenStream {
     let mut rules = Vec::new();
     if let Some(p) = &c.pattern {
         let p = &p.value;
@@ -151,12 +160,15 @@ fn field_tokens(spec: &Spec, f: &Field) -> TokenStream {
         let e = &e.value;
         rules.push(quote!(error: Some(#e)));
     }
-    let rules = if rules.is_empty() {
+    if let Some(catalogue) = &c.catalogue {
+        let values = spec.catalogue_values(&catalogue.value);
+        rules.push(quote!(one_of: Some(&[#(#values),*])));
+    }
+    if rules.is_empty() {
         quote!(rt::schema::Rules::NONE)
     } else {
         quote!(rt::schema::Rules { #(#rules,)* ..rt::schema::Rules::NONE })
-    };
-    quote!(rt::schema::FieldSchema { name: #name, ty: #ty, optional: #optional, nullable: #nullable, rules: #rules })
+    }
 }
 
 fn mode_tokens(kind: AuthKind) -> TokenStream {
@@ -210,12 +222,29 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         let e = &q.error.value;
         quote!(Some(#e))
     });
+    let rpm = |limit: &Option<tenx_spec::RateLimit>| {
+        limit.as_ref().map_or(quote!(None), |l| {
+            let n = l.requests_per_minute;
+            quote!(Some(#n))
+        })
+    };
+    let (user_rpm, ip_rpm) = (rpm(&spec.rate_limits.user), rpm(&spec.rate_limits.ip));
+    let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
+        let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
+        quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
+    });
     let schemas = models_crate::model_types(spec).into_iter().filter_map(|t| match &t.kind {
         TypeKind::Object(fields) => {
             let (id, name) = (schema_ident(&t.name), &t.name);
             let fields = fields.iter().map(|f| field_tokens(spec, f));
             let docs = doc(&format!("The checks of `{name}`."));
             Some(quote! { #docs pub static #id: ObjectSchema = ObjectSchema { name: #name, fields: &[#(#fields),*] }; })
+        }
+        TypeKind::Scalar(scalar) => {
+            let (id, name) = (schema_ident(&t.name), &t.name);
+            let (ty, rules) = (ty_tokens(spec, &scalar.base.value), rules_tokens(spec, &scalar.constraints));
+            let docs = doc(&format!("The checks of `{name}`, wherever a field has this type."));
+            Some(quote! { #docs pub static #id: rt::schema::ScalarSchema = rt::schema::ScalarSchema { name: #name, ty: #ty, rules: #rules }; })
         }
         _ => None,
     });
@@ -236,6 +265,9 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             handle_roles: &[#(#roles),*],
             plans: &[#(#plans),*],
             quota_error: #quota_error,
+            user_requests_per_minute: #user_rpm,
+            ip_requests_per_minute: #ip_rpm,
+            context_token: #context_token,
         };
 
         #(#schemas)*

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use support::{Reply, Server};
-use tenx_client::{Client, ConversionRequest, JwtClient, LoginRequest};
+use tenx_client::{Client, ConversionRequest, CreateHandleRequest, JwtClient, LoginRequest};
 use tenx_client_runtime::{CallOptions, Error, RetryPolicy, VirtualClock};
 use tenx_errors::{ErrorCode, ErrorDetails};
 
@@ -142,8 +142,10 @@ async fn flat_and_non_json_error_bodies_still_decode() {
 async fn a_post_without_an_idempotency_key_is_not_retried() {
     let server = Server::start(vec![Reply::error(503, "service_unavailable", "busy")]).await;
     let clock = VirtualClock::default();
-    let error =
-        jwt(&server, &clock).create_handle(&serde_json::json!({"handle": "acme"})).await.expect_err("not retried");
+    let error = jwt(&server, &clock)
+        .create_handle(&CreateHandleRequest { handle: "acme".into() })
+        .await
+        .expect_err("not retried");
     assert_eq!((server.seen().len(), error.attempts()), (1, 1));
 }
 

@@ -155,6 +155,7 @@ async fn start() -> Fixture {
     data.set_role("carol", "free", "OWNER");
     data.set_role("carol", "free2", "OWNER");
     data.add_platform_role("dave", "PLATFORM_ADMIN");
+    data.add_user("eve"); // signed in, with no role anywhere
     pat(&data, "reader", "acme", &["links.read"], false, false);
     pat(&data, "writer", "acme", &["links.read", "links.write", "analytics.*", "webhooks.*"], false, false);
     pat(&data, "old", "acme", &["links.read"], true, false);

@@ -6,18 +6,22 @@ use std::time::{Duration, SystemTime};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tenx_server::*;
 use tenx_server_runtime::tenx_errors::ErrorCode;
-use tenx_server_runtime::{JwtKeys, PatRecord, add_response_header, request_cookie};
+use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, add_response_header, request_cookie};
+use tokio::sync::Semaphore;
 
 use crate::Clock;
 use crate::credentials::random_secret;
-use crate::repo::Repository;
+use crate::repo::{RepoError, Repository};
+
+/// The spec's context token (`ctx`) facts.
+const CONTEXT_TOKEN: Option<tenx_server_runtime::ContextTokenSpec> = tenx_server::spec::SERVER_SPEC.context_token;
 
 const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -26,25 +30,81 @@ const VISITOR_COOKIE: &str = "_10x_visitor";
 const VISITOR_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAGIC_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// The app: its repository, JWT keys and clock.
+/// The app: its repository, keys, clock and password hasher.
 pub struct App<R> {
     db: R,
-    keys: JwtKeys,
+    keys: Keys,
     now: Clock,
+    passwords: Passwords,
 }
 
-/// An argon2id hash of a password.
-pub(crate) fn hash_password(password: &str) -> String {
-    // Argon2id with a random salt, as a PHC string.
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).unwrap_or_default()
+/// The server's secrets: the JWT key and the click-context key.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// Signs access tokens.
+    pub jwt: JwtKeys,
+    /// Signs the `ctx` of each click.
+    pub ctx: ContextKey,
+}
+
+/// An argon2id hash of a password, as a PHC string with a random salt.
+pub(crate) fn hash_password(password: &str) -> Result<String, Failure> {
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(Failure::internal)
 }
 
 fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-fn db_failure(e: impl std::fmt::Display) -> Failure {
-    Failure::internal(e)
+/// Password hashing off the async executor, a few at a time. argon2 spends tens of
+/// milliseconds of CPU per hash on purpose: on the executor a flood of logins would
+/// stall every other route, and unbounded on the blocking pool it would queue without
+/// limit.
+#[derive(Clone)]
+struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Passwords {
+    fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Passwords { permits: Arc::new(Semaphore::new(cores)) }
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
+        let _permit = self.permits.acquire().await.map_err(Failure::internal)?;
+        tokio::task::spawn_blocking(work).await.map_err(Failure::internal)
+    }
+
+    async fn hash(&self, password: String) -> Result<String, Failure> {
+        self.run(move || hash_password(&password)).await?
+    }
+
+    /// Whether `password` matches `hash`. Without a hash (no such user) it is checked
+    /// against a hash of nothing anyone knows, so both cases take the same time and the
+    /// answer does not tell which emails have accounts.
+    async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Failure> {
+        self.run(move || {
+            let known = hash.is_some();
+            let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+            password_matches(&password, &hash) && known
+        })
+        .await
+    }
+}
+
+/// A hash no password matches in practice, made once: the stand-in for absent users.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    hash_password(&crate::credentials::random_secret()).expect("argon2 with default parameters hashes any input")
+});
+
+/// A store failure as an answer: a unique row another request made first is a 409,
+/// anything else a 500.
+fn db_failure(e: RepoError) -> Failure {
+    match e {
+        RepoError::Conflict(_) => Failure::new(ErrorCode::Conflict, "Another request made this first."),
+        RepoError::Storage(e) => Failure::internal(e),
+    }
 }
 
 fn set_cookie(name: &str, value: &str, path: &str, max_age: Duration) {
@@ -63,8 +123,8 @@ fn link_of(slug: &str, body: &Value) -> Result<Link, Failure> {
 
 impl<R: Repository> App<R> {
     /// An app on `db`.
-    pub fn new(db: R, keys: JwtKeys, now: Clock) -> Self {
-        App { db, keys, now }
+    pub fn new(db: R, keys: Keys, now: Clock) -> Self {
+        App { db, keys, now, passwords: Passwords::new() }
     }
 
     fn now(&self) -> SystemTime {
@@ -76,7 +136,7 @@ impl<R: Repository> App<R> {
         let refresh = random_secret();
         self.db.add_refresh(&refresh, user, self.now() + REFRESH_TTL).map_err(db_failure)?;
         set_cookie(REFRESH_COOKIE, &refresh, "/v2/auth", REFRESH_TTL);
-        Ok(LoginResponse { access_token: self.keys.issue(user, self.now(), ACCESS_TTL) })
+        Ok(LoginResponse { access_token: self.keys.jwt.issue(user, self.now(), ACCESS_TTL) })
     }
 
     fn upsert(&self, handle: &str, slug: &str, body: UpsertLinkRequest) -> Result<(bool, Link), Failure> {
@@ -91,13 +151,7 @@ impl<R: Repository> App<R> {
     }
 
     fn links(&self, handle: &str) -> Result<LinkList, Failure> {
-        let links = self
-            .db
-            .links(handle)
-            .into_iter()
-            .filter_map(|v| v.get("slug").and_then(Value::as_str).map(str::to_owned).map(|s| (s, v)))
-            .map(|(s, v)| link_of(&s, &v))
-            .collect::<Result<_, _>>()?;
+        let links = self.db.links(handle).iter().map(|(slug, body)| link_of(slug, body)).collect::<Result<_, _>>()?;
         Ok(LinkList { links })
     }
 
@@ -116,6 +170,12 @@ impl<R: Repository> App<R> {
         }
     }
 
+    /// The click a ctx stands for: signed by this server and younger than the spec's TTL.
+    fn click(&self, ctx: &str) -> Result<Click, Failure> {
+        let spec = CONTEXT_TOKEN.ok_or_else(|| Failure::internal("the spec has no `context_token`"))?;
+        self.keys.ctx.verify(&spec, ctx, self.now())
+    }
+
     fn webhook(&self, handle: &str, body: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
         let (id, secret) = (format!("sub_{}", uuid::Uuid::new_v4().simple()), random_secret());
         self.db.add_webhook(&id, handle, &body.endpoint_url, &body.event_types, &secret).map_err(db_failure)?;
@@ -126,9 +186,12 @@ impl<R: Repository> App<R> {
 impl<R: Repository> AuthApi for App<R> {
     #[route(auth = "none")]
     async fn login(&self, body: LoginRequest) -> Result<LoginResponse, Failure> {
-        let user = self.db.user_by_email(&body.email).filter(|u| password_matches(&body.password, &u.password_hash));
-        let user = user.ok_or_else(|| Failure::new(ErrorCode::InvalidToken, "Email or password is wrong."))?;
-        self.start_session(&user.id)
+        let user = self.db.user_by_email(&body.email);
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        match user {
+            Some(user) if self.passwords.verify(body.password, hash).await? => self.start_session(&user.id),
+            _ => Err(Failure::new(ErrorCode::InvalidToken, "Email or password is wrong.")),
+        }
     }
 
     #[route(auth = "none")]
@@ -144,7 +207,13 @@ impl<R: Repository> AuthApi for App<R> {
             return Err(Failure::new(ErrorCode::Conflict, "An account with this email exists."));
         }
         let id = format!("user_{}", uuid::Uuid::new_v4().simple());
-        self.db.add_user(&id, &email, &hash_password(&password)).map_err(db_failure)?;
+        let hash = self.passwords.hash(password).await?;
+        // Two sign-ups of one email may both pass the check above; the store's unique
+        // email makes the second a 409.
+        self.db.add_user(&id, &email, &hash).map_err(|e| match e {
+            RepoError::Conflict(_) => Failure::new(ErrorCode::Conflict, "An account with this email exists."),
+            e => db_failure(e),
+        })?;
         Ok(json!({ "userId": id, "email": email }))
     }
 
@@ -152,7 +221,7 @@ impl<R: Repository> AuthApi for App<R> {
     async fn refresh_session(&self) -> Result<LoginResponse, Failure> {
         let token = request_cookie(REFRESH_COOKIE)
             .ok_or_else(|| Failure::new(ErrorCode::MissingBearerToken, "No refresh cookie: log in."))?;
-        let user = self.db.take_refresh(&token, self.now()).ok_or_else(|| {
+        let user = self.db.take_refresh(&token, self.now()).map_err(db_failure)?.ok_or_else(|| {
             Failure::new(ErrorCode::InvalidToken, "The refresh cookie is unknown or expired: log in.")
         })?;
         self.start_session(&user)
@@ -160,7 +229,7 @@ impl<R: Repository> AuthApi for App<R> {
 
     #[route(auth = "jwt")]
     async fn logout(&self, auth: JwtContext) -> Result<(), Failure> {
-        self.db.drop_refresh(&auth.user_id);
+        self.db.drop_refresh(&auth.user_id).map_err(db_failure)?;
         set_cookie(REFRESH_COOKIE, "", "/v2/auth", Duration::ZERO);
         Ok(())
     }
@@ -202,11 +271,12 @@ impl<R: Repository> AuthApi for App<R> {
         let (Some(token), Some(password)) = (field("token"), field("password")) else {
             return Err(Failure::new(ErrorCode::ValidationError, "`token` and `password` are required."));
         };
-        let email = self
-            .db
-            .use_magic_link(&format!("reset:{token}"), self.now())
-            .map_err(|_| Failure::new(ErrorCode::ValidationError, "The reset token is unknown, used or expired."))?;
-        self.db.set_password(&email, &hash_password(&password)).map_err(db_failure)?;
+        let email =
+            self.db.use_magic_link(&format!("reset:{token}"), self.now()).map_err(db_failure)?.map_err(|_| {
+                Failure::new(ErrorCode::ValidationError, "The reset token is unknown, used or expired.")
+            })?;
+        let hash = self.passwords.hash(password).await?;
+        self.db.set_password(&email, &hash).map_err(db_failure)?;
         Ok(())
     }
 }
@@ -224,35 +294,39 @@ impl<R: Repository> HandlesApi for App<R> {
     }
 
     #[route(auth = "jwt")]
-    async fn create_handle(&self, auth: JwtContext, body: Value) -> Result<Value, Failure> {
-        let handle = body.get("handle").and_then(Value::as_str).unwrap_or_default();
-        let ok = (3..=30).contains(&handle.len())
-            && handle.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
-            return Err(Failure::new(
-                ErrorCode::ValidationError,
-                "`handle` must be 3 to 30 lowercase letters, digits or `-`.",
-            ));
+    async fn create_handle(&self, auth: JwtContext, body: CreateHandleRequest) -> Result<Value, Failure> {
+        // The router has checked the name against the spec's `Handle` rule.
+        let handle = body.handle;
+        let taken = || Failure::new(ErrorCode::Conflict, format!("Handle `{handle}` is taken."));
+        if tenx_server_runtime::AuthData::handle_exists(&self.db, &handle) {
+            return Err(taken());
         }
-        if tenx_server_runtime::AuthData::handle_exists(&self.db, handle) {
-            return Err(Failure::new(ErrorCode::Conflict, format!("Handle `{handle}` is taken.")));
-        }
-        self.db.add_handle(handle, "FREE", &auth.user_id).map_err(db_failure)?;
-        self.db.audit(handle, &auth.user_id, "handle.created", self.now());
+        self.db.add_handle(&handle, "FREE", &auth.user_id).map_err(|e| match e {
+            RepoError::Conflict(_) => taken(),
+            e => db_failure(e),
+        })?;
+        self.db.audit(&handle, &auth.user_id, "handle.created", self.now()).map_err(db_failure)?;
         Ok(json!({ "handle": handle, "plan": "FREE", "role": "OWNER" }))
     }
 
     #[route(auth = "jwt", role = "OWNER")]
-    async fn rename_handle(&self, auth: JwtContext, handle: String, body: Value) -> Result<Value, Failure> {
-        let to = body.get("newHandle").and_then(Value::as_str).unwrap_or_default().to_owned();
-        if to.is_empty() {
-            return Err(Failure::new(ErrorCode::ValidationError, "`newHandle` is required."));
-        }
+    async fn rename_handle(
+        &self,
+        auth: JwtContext,
+        handle: String,
+        body: RenameHandleRequest,
+    ) -> Result<Value, Failure> {
+        // The same `Handle` rule as creation, checked by the router.
+        let to = body.new_handle;
+        let taken = || Failure::new(ErrorCode::Conflict, format!("Handle `{to}` is taken."));
         if tenx_server_runtime::AuthData::handle_exists(&self.db, &to) {
-            return Err(Failure::new(ErrorCode::Conflict, format!("Handle `{to}` is taken.")));
+            return Err(taken());
         }
-        self.db.rename(&handle, &to).map_err(db_failure)?;
-        self.db.audit(&to, &auth.user_id, &format!("handle.renamed from {handle}"), self.now());
+        self.db.rename(&handle, &to).map_err(|e| match e {
+            RepoError::Conflict(_) => taken(),
+            e => db_failure(e),
+        })?;
+        self.db.audit(&to, &auth.user_id, &format!("handle.renamed from {handle}"), self.now()).map_err(db_failure)?;
         Ok(json!({ "handle": to }))
     }
 
@@ -264,7 +338,7 @@ impl<R: Repository> HandlesApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn update_handle_profile(&self, auth: JwtContext, handle: String, body: Value) -> Result<Value, Failure> {
         self.db.set_profile(&handle, &body).map_err(db_failure)?;
-        self.db.audit(&handle, &auth.user_id, "profile.updated", self.now());
+        self.db.audit(&handle, &auth.user_id, "profile.updated", self.now()).map_err(db_failure)?;
         Ok(body)
     }
 
@@ -326,7 +400,7 @@ impl<R: Repository> CollaboratorsApi for App<R> {
                 serde_json::to_value(c.role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             self.db.set_role(&c.user_id, &handle, Some(&role)).map_err(db_failure)?;
         }
-        self.db.audit(&handle, &auth.user_id, "collaborators.replaced", self.now());
+        self.db.audit(&handle, &auth.user_id, "collaborators.replaced", self.now()).map_err(db_failure)?;
         self.list_collaborators(auth, handle).await
     }
 
@@ -341,7 +415,7 @@ impl<R: Repository> CollaboratorsApi for App<R> {
             return Err(Failure::not_found(format!("User `{}`", body.new_owner_user_id)));
         }
         self.db.transfer(&handle, &body.new_owner_user_id).map_err(db_failure)?;
-        self.db.audit(&handle, &auth.user_id, "ownership.transferred", self.now());
+        self.db.audit(&handle, &auth.user_id, "ownership.transferred", self.now()).map_err(db_failure)?;
         self.list_collaborators(auth, handle).await
     }
 }
@@ -354,13 +428,23 @@ impl<R: Repository> TokensApi for App<R> {
         handle: String,
         body: CreateTokenRequest,
     ) -> Result<CreatedToken, Failure> {
+        // The router has checked each scope against the catalogue and the list's length.
         if body.scopes.is_empty() {
             return Err(Failure::new(ErrorCode::ValidationError, "`scopes` must name at least one scope."));
         }
         let token_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
         let secret = random_secret();
-        let expires_at =
-            body.expires_in_days.map(|d| self.now() + Duration::from_secs(u64::try_from(d).unwrap_or(0) * 86_400));
+        // The spec bounds the days; the arithmetic is checked anyway, so no input can wrap.
+        let expires_at = match body.expires_in_days {
+            None => None,
+            Some(days) => {
+                let lifetime = u64::try_from(days).ok().and_then(|d| d.checked_mul(86_400)).map(Duration::from_secs);
+                let at = lifetime.and_then(|l| self.now().checked_add(l)).ok_or_else(|| {
+                    Failure::new(ErrorCode::ValidationError, "`body.expiresInDays` is too far in the future")
+                })?;
+                Some(at)
+            }
+        };
         let record = PatRecord {
             token_id: token_id.clone(),
             handle: handle.clone(),
@@ -370,7 +454,7 @@ impl<R: Repository> TokensApi for App<R> {
             revoked: false,
         };
         self.db.add_pat(&record, &body.name).map_err(db_failure)?;
-        self.db.audit(&handle, &auth.user_id, &format!("token.created {token_id}"), self.now());
+        self.db.audit(&handle, &auth.user_id, &format!("token.created {token_id}"), self.now()).map_err(db_failure)?;
         Ok(CreatedToken {
             token: format!(
                 "{}{token_id}.{secret}",
@@ -393,7 +477,7 @@ impl<R: Repository> TokensApi for App<R> {
                 token_id,
                 name,
                 scopes,
-                expires_at: expires.map(|e| e.to_string()),
+                expires_at: expires.map(|e| crate::db::rfc3339(crate::db::at(e))),
             })
             .collect();
         Ok(TokenList { tokens })
@@ -401,10 +485,10 @@ impl<R: Repository> TokensApi for App<R> {
 
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
     async fn revoke_token(&self, auth: JwtContext, handle: String, token_id: String) -> Result<(), Failure> {
-        if !self.db.revoke_pat(&handle, &token_id) {
+        if !self.db.revoke_pat(&handle, &token_id).map_err(db_failure)? {
             return Err(Failure::not_found(format!("Token `{token_id}`")));
         }
-        self.db.audit(&handle, &auth.user_id, &format!("token.revoked {token_id}"), self.now());
+        self.db.audit(&handle, &auth.user_id, &format!("token.revoked {token_id}"), self.now()).map_err(db_failure)?;
         Ok(())
     }
 }
@@ -434,7 +518,11 @@ impl<R: Repository> LinksApi for App<R> {
 
     #[route(auth = "jwt", role = "CREATOR")]
     async fn delete_link(&self, _: JwtContext, handle: String, slug: String) -> Result<(), Failure> {
-        if self.db.delete_link(&handle, &slug) { Ok(()) } else { Err(Failure::not_found(format!("Link `{slug}`"))) }
+        if self.db.delete_link(&handle, &slug).map_err(db_failure)? {
+            Ok(())
+        } else {
+            Err(Failure::not_found(format!("Link `{slug}`")))
+        }
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
@@ -499,7 +587,7 @@ impl<R: Repository> LinksApi for App<R> {
 
     #[route(auth = "pat", scopes = ["links.write"], feature = "growth_tools")]
     async fn pat_delete_link(&self, auth: PatContext, slug: String) -> Result<(), Failure> {
-        if self.db.delete_link(&auth.handle, &slug) {
+        if self.db.delete_link(&auth.handle, &slug).map_err(db_failure)? {
             Ok(())
         } else {
             Err(Failure::not_found(format!("Link `{slug}`")))
@@ -532,23 +620,19 @@ impl<R: Repository> AnalyticsApi for App<R> {
 impl<R: Repository> PublicRuntimeApi for App<R> {
     #[route(auth = "none")]
     async fn record_conversion(&self, body: ConversionRequest) -> Result<ConversionResult, Failure> {
-        // The reference server's ctx is `<handle>.<slug>.<nonce>` (the real one is signed).
-        if body.ctx.split('.').count() < 3 {
-            return Err(Failure::new(ErrorCode::InvalidCtx, "The ctx is malformed."));
-        }
+        let click = self.click(&body.ctx)?;
         self.db
-            .add_conversion(&body.ctx, body.event_type.as_deref(), body.value, body.idempotency_key.as_deref())
+            .add_conversion(&click, body.event_type.as_deref(), body.value, body.idempotency_key.as_deref())
             .map_err(db_failure)?;
         Ok(ConversionResult { deduped: Some(false) })
     }
 
     #[route(auth = "none")]
     async fn resolve_context(&self, query: ResolveContextQuery) -> Result<Value, Failure> {
-        let mut parts = query.ctx.splitn(3, '.');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(handle), Some(slug), Some(_)) => Ok(json!({ "handle": handle, "slug": slug })),
-            _ => Err(Failure::new(ErrorCode::InvalidCtx, "The ctx is malformed.")),
-        }
+        let click = self.click(&query.ctx)?;
+        Ok(
+            json!({ "handle": click.handle, "slug": click.slug, "clickedAt": crate::db::rfc3339(crate::db::at(i64::try_from(click.at).unwrap_or(i64::MAX))) }),
+        )
     }
 
     #[route(auth = "none")]
@@ -584,7 +668,7 @@ impl<R: Repository> VisitorApi for App<R> {
 
     #[route(auth = "none")]
     async fn verify_visitor_magic_link(&self, body: VerifyMagicLinkRequest) -> Result<Value, Failure> {
-        let email = self.db.use_magic_link(&body.token, self.now()).map_err(|why| match why {
+        let email = self.db.use_magic_link(&body.token, self.now()).map_err(db_failure)?.map_err(|why| match why {
             "used" => Failure::new(ErrorCode::UsedMagicLink, "The magic link was already used."),
             _ => Failure::new(ErrorCode::ExpiredMagicLink, "The magic link is unknown or older than 15 minutes."),
         })?;
@@ -596,7 +680,7 @@ impl<R: Repository> VisitorApi for App<R> {
 
     #[route(auth = "visitor_cookie")]
     async fn visitor_logout(&self, auth: VisitorContext) -> Result<(), Failure> {
-        self.db.drop_visitor(&auth.visitor_id);
+        self.db.drop_visitor(&auth.visitor_id).map_err(db_failure)?;
         set_cookie(VISITOR_COOKIE, "", "/", Duration::ZERO);
         Ok(())
     }
@@ -630,7 +714,7 @@ impl<R: Repository> WebhooksApi for App<R> {
 
     #[route(auth = "jwt", role = "OPERATOR")]
     async fn delete_webhook(&self, _: JwtContext, handle: String, subscription_id: String) -> Result<(), Failure> {
-        if self.db.delete_webhook(&handle, &subscription_id) {
+        if self.db.delete_webhook(&handle, &subscription_id).map_err(db_failure)? {
             Ok(())
         } else {
             Err(Failure::not_found(format!("Subscription `{subscription_id}`")))
@@ -656,18 +740,32 @@ impl<R: Repository> WebhooksApi for App<R> {
     }
 }
 
-/// The short-link host stand-in: records a click and redirects (302).
-pub(crate) async fn redirect<R: Repository>(
-    State(app): State<Arc<App<R>>>,
-    Path((handle, slug)): Path<(String, String)>,
-) -> Response {
-    let Some(link) = app.db.link(&handle, &slug) else {
-        return Failure::not_found(format!("Link `{slug}`")).into_response();
+/// The short-link host stand-in: records a click and redirects (302) to the destination
+/// with a freshly signed `ctx` for the conversions the click may lead to.
+pub(crate) async fn redirect<R: Repository>(State(app): State<Arc<App<R>>>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    // Read the parameters by hand: axum's `Path` rejection is plain text, and every
+    // answer of this server is the error envelope.
+    let params = match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(p) => p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<Vec<_>>(),
+        Err(e) => {
+            return Failure::new(ErrorCode::ValidationError, format!("The path is not valid: {}.", e.body_text()))
+                .into_response();
+        }
     };
-    if link.get("enabled") == Some(&Value::Bool(false)) {
-        return Failure::not_found(format!("Link `{slug}`")).into_response();
+    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let (handle, slug) = (param("handle"), param("slug"));
+    let link = app.db.link(handle, slug).filter(|l| l.get("enabled") != Some(&Value::Bool(false)));
+    let Some(link) = link else { return Failure::not_found(format!("Link `{slug}`")).into_response() };
+    let Some(mut to) = link.get("destinationUrl").and_then(Value::as_str).and_then(|u| url::Url::parse(u).ok()) else {
+        return Failure::internal(format!("link `{handle}/{slug}` has no valid destination")).into_response();
+    };
+    if let Err(e) = app.db.click(handle, slug, app.now()) {
+        return db_failure(e).into_response();
     }
-    app.db.click(&handle, &slug, app.now());
-    let to = link.get("destinationUrl").and_then(Value::as_str).unwrap_or("/");
-    (axum::http::StatusCode::FOUND, [(header::LOCATION, to.to_owned())]).into_response()
+    if let Some(spec) = CONTEXT_TOKEN {
+        let ctx = app.keys.ctx.mint(handle, slug, app.now());
+        to.query_pairs_mut().append_pair(spec.param, &ctx);
+    }
+    (axum::http::StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
 }

@@ -1,16 +1,10 @@
 //! PATs, refresh tokens, visitor sessions and magic links in the database, and the
 //! [`AuthData`] the router's checks read.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use rusqlite::{OptionalExtension, params};
 use tenx_server_runtime::{AuthData, PatRecord, VisitorRecord};
 
-use crate::db::Db;
-
-fn at(seconds: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
-}
+use crate::db::{Db, at};
 
 /// SHA-256 of a secret, as stored (the same hash the router checks PATs with).
 pub fn sha256(secret: &str) -> Vec<u8> {
@@ -23,6 +17,17 @@ pub fn random_secret() -> String {
 }
 
 impl AuthData for Db {
+    // A store error reads as "absent" in every method here: each check then refuses
+    // (unknown token, no role, no handle), so a failing store never lets a request by.
+    fn user_exists(&self, user_id: &str) -> bool {
+        self.conn()
+            .query_row("SELECT 1 FROM users WHERE id = ?1", [user_id], |_| Ok(()))
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
+    }
+
     fn pat(&self, token_id: &str) -> Option<PatRecord> {
         self.conn()
             .query_row(
@@ -35,6 +40,7 @@ impl AuthData for Db {
                     Ok(PatRecord {
                         token_id: r.get(0)?,
                         handle: r.get(1)?,
+                        // A corrupt row grants nothing: no scopes, a hash no secret has.
                         scopes: serde_json::from_str(&scopes).unwrap_or_default(),
                         secret_sha256: hash.try_into().unwrap_or([0; 32]),
                         expires_at: expires.map(at),

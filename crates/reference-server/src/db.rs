@@ -3,14 +3,14 @@
 //! reference server, and state survives a restart.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::credentials::sha256;
-use crate::repo::Repository;
-use tenx_server_runtime::PatRecord;
+use crate::repo::{RepoError, Repository};
+use tenx_server_runtime::{Click, PatRecord};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,16 +23,31 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (token_sha256 BLOB PRIMARY KEY, user_i
 CREATE TABLE IF NOT EXISTS links (handle TEXT NOT NULL, slug TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (handle, slug));
 CREATE TABLE IF NOT EXISTS link_history (handle TEXT NOT NULL, slug TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS clicks (handle TEXT NOT NULL, slug TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS conversions (id INTEGER PRIMARY KEY, ctx TEXT NOT NULL, event_type TEXT, value REAL, idempotency_key TEXT);
+CREATE TABLE IF NOT EXISTS conversions (id INTEGER PRIMARY KEY, ctx TEXT NOT NULL, event_type TEXT, value REAL, idempotency_key TEXT,
+    handle TEXT, slug TEXT, clicked_at INTEGER);
 CREATE TABLE IF NOT EXISTS visitors (session TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, email TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS magic_links (token TEXT PRIMARY KEY, email TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, handle TEXT NOT NULL, endpoint_url TEXT NOT NULL, event_types TEXT NOT NULL, secret_sha256 BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (handle TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL);
 ";
 
+impl From<rusqlite::Error> for RepoError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => RepoError::Conflict(e.to_string()),
+            _ => RepoError::Storage(Box::new(e)),
+        }
+    }
+}
+
 /// Seconds since the epoch.
 pub fn epoch(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The time `seconds` after the epoch (negative counts as the epoch).
+pub fn at(seconds: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
 }
 
 /// RFC 3339 UTC (`2026-11-28T06:00:00Z`) of a time.
@@ -74,17 +89,29 @@ impl Db {
     fn init(conn: Connection) -> rusqlite::Result<Db> {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
         conn.execute_batch(SCHEMA)?;
+        // Databases made before conversions were attributed by a signed ctx lack the
+        // click's columns.
+        let has_handle: bool =
+            conn.query_row("SELECT COUNT(*) FROM pragma_table_info('conversions') WHERE name = 'handle'", [], |r| {
+                r.get::<_, i64>(0).map(|n| n > 0)
+            })?;
+        if !has_handle {
+            conn.execute_batch(
+                "ALTER TABLE conversions ADD COLUMN handle TEXT; ALTER TABLE conversions ADD COLUMN slug TEXT; \
+                 ALTER TABLE conversions ADD COLUMN clicked_at INTEGER;",
+            )?;
+        }
         Ok(Db { conn: Arc::new(Mutex::new(conn)) })
     }
 
+    /// The connection. A poisoned lock means a statement panicked mid-call; SQLite
+    /// rolled back whatever it had not committed, so the connection is still sound.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl Repository for Db {
-    type Error = rusqlite::Error;
-
     /// A setting.
     fn setting(&self, key: &str) -> Option<String> {
         self.conn()
@@ -95,26 +122,29 @@ impl Repository for Db {
     }
 
     /// Stores a setting.
-    fn set_setting(&self, key: &str, value: &str) -> Result<(), Self::Error> {
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), RepoError> {
         self.conn()
             .execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", params![key, value])
             .map(drop)
+            .map_err(RepoError::from)
     }
 
-    fn set_password(&self, email: &str, password_hash: &str) -> Result<(), Self::Error> {
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<(), RepoError> {
         self.conn()
             .execute("UPDATE users SET password_hash = ?1 WHERE email = ?2", params![password_hash, email])
             .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// Adds a user.
-    fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), Self::Error> {
+    fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), RepoError> {
         self.conn()
             .execute(
                 "INSERT INTO users (id, email, password_hash) VALUES (?1, ?2, ?3)",
                 params![id, email, password_hash],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// The user with this email.
@@ -140,7 +170,7 @@ impl Repository for Db {
     }
 
     /// Creates a handle owned by `owner`.
-    fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), Self::Error> {
+    fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), RepoError> {
         let conn = self.conn();
         conn.execute("INSERT INTO handles (handle, plan, owner) VALUES (?1, ?2, ?3)", params![handle, plan, owner])?;
         conn.execute(
@@ -148,10 +178,11 @@ impl Repository for Db {
             params![owner, handle],
         )
         .map(drop)
+        .map_err(RepoError::from)
     }
 
     /// Sets a user's role on a handle (`None` removes it).
-    fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> Result<(), Self::Error> {
+    fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> Result<(), RepoError> {
         let conn = self.conn();
         match role {
             Some(role) => conn.execute(
@@ -161,6 +192,7 @@ impl Repository for Db {
             None => conn.execute("DELETE FROM roles WHERE user_id = ?1 AND handle = ?2", params![user, handle]),
         }
         .map(drop)
+        .map_err(RepoError::from)
     }
 
     /// `(user, role)` of every member of a handle, owner included.
@@ -184,7 +216,7 @@ impl Repository for Db {
     }
 
     /// Makes `user` the owner; the previous owner becomes an operator.
-    fn transfer(&self, handle: &str, user: &str) -> Result<(), Self::Error> {
+    fn transfer(&self, handle: &str, user: &str) -> Result<(), RepoError> {
         if let Some(old) = self.owner(handle) {
             self.set_role(&old, handle, Some("OPERATOR"))?;
         }
@@ -217,27 +249,34 @@ impl Repository for Db {
     }
 
     /// Replaces the handle's profile.
-    fn set_profile(&self, handle: &str, profile: &Value) -> Result<(), Self::Error> {
+    fn set_profile(&self, handle: &str, profile: &Value) -> Result<(), RepoError> {
         self.conn()
             .execute("UPDATE handles SET profile = ?1 WHERE handle = ?2", params![profile.to_string(), handle])
             .map(drop)
+            .map_err(RepoError::from)
     }
 
-    /// Renames a handle everywhere.
-    fn rename(&self, from: &str, to: &str) -> Result<(), Self::Error> {
+    /// Renames a handle everywhere, all or nothing.
+    fn rename(&self, from: &str, to: &str) -> Result<(), RepoError> {
         let conn = self.conn();
-        for table in ["handles", "roles", "pats", "links", "link_history", "clicks", "webhooks", "audit"] {
-            conn.execute(&format!("UPDATE {table} SET handle = ?1 WHERE handle = ?2"), params![to, from])?;
+        let tx = conn.unchecked_transaction()?;
+        for table in ["handles", "roles", "pats", "links", "link_history", "clicks", "conversions", "webhooks", "audit"]
+        {
+            tx.execute(&format!("UPDATE {table} SET handle = ?1 WHERE handle = ?2"), params![to, from])?;
         }
+        tx.commit()?;
         Ok(())
     }
 
     /// Records an action.
-    fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime) {
-        let _ = self.conn().execute(
-            "INSERT INTO audit (handle, at, actor, action) VALUES (?1, ?2, ?3, ?4)",
-            params![handle, epoch(now), actor, action],
-        );
+    fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime) -> Result<(), RepoError> {
+        self.conn()
+            .execute(
+                "INSERT INTO audit (handle, at, actor, action) VALUES (?1, ?2, ?3, ?4)",
+                params![handle, epoch(now), actor, action],
+            )
+            .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// The audit trail of a handle, newest first.
@@ -267,7 +306,7 @@ impl Repository for Db {
     }
 
     /// Stores a link; `true` when it was created, `false` when updated.
-    fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, Self::Error> {
+    fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, RepoError> {
         let created = self.link(handle, slug).is_none();
         let conn = self.conn();
         conn.execute(
@@ -282,21 +321,18 @@ impl Repository for Db {
     }
 
     /// Deletes a link; `false` when there was none.
-    fn delete_link(&self, handle: &str, slug: &str) -> bool {
-        self.conn()
-            .execute("DELETE FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug])
-            .map(|n| n > 0)
-            .unwrap_or(false)
+    fn delete_link(&self, handle: &str, slug: &str) -> Result<bool, RepoError> {
+        Ok(self.conn().execute("DELETE FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug])? > 0)
     }
 
-    /// Every link of a handle, by slug.
-    fn links(&self, handle: &str) -> Vec<Value> {
+    /// Every link of a handle: `(slug, body)`, by slug.
+    fn links(&self, handle: &str) -> Vec<(String, Value)> {
         let conn = self.conn();
-        let Ok(mut stmt) = conn.prepare("SELECT body FROM links WHERE handle = ?1 ORDER BY slug") else {
+        let Ok(mut stmt) = conn.prepare("SELECT slug, body FROM links WHERE handle = ?1 ORDER BY slug") else {
             return Vec::new();
         };
-        stmt.query_map([handle], |r| r.get::<_, String>(0))
-            .map(|rows| rows.flatten().filter_map(|t| serde_json::from_str(&t).ok()).collect())
+        stmt.query_map([handle], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map(|rows| rows.flatten().filter_map(|(s, t)| Some((s, serde_json::from_str(&t).ok()?))).collect())
             .unwrap_or_default()
     }
 
@@ -317,10 +353,11 @@ impl Repository for Db {
     }
 
     /// Records a click.
-    fn click(&self, handle: &str, slug: &str, now: SystemTime) {
-        let _ = self
-            .conn()
-            .execute("INSERT INTO clicks (handle, slug, at) VALUES (?1, ?2, ?3)", params![handle, slug, epoch(now)]);
+    fn click(&self, handle: &str, slug: &str, now: SystemTime) -> Result<(), RepoError> {
+        self.conn()
+            .execute("INSERT INTO clicks (handle, slug, at) VALUES (?1, ?2, ?3)", params![handle, slug, epoch(now)])
+            .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// Clicks of a handle.
@@ -328,30 +365,32 @@ impl Repository for Db {
         self.conn().query_row("SELECT COUNT(*) FROM clicks WHERE handle = ?1", [handle], |r| r.get(0)).unwrap_or(0)
     }
 
-    /// Stores a conversion.
+    /// Stores a conversion of a verified click.
     fn add_conversion(
         &self,
-        ctx: &str,
+        click: &Click,
         event: Option<&str>,
         value: Option<f64>,
         key: Option<&str>,
-    ) -> Result<(), Self::Error> {
+    ) -> Result<(), RepoError> {
+        let ctx = format!("{}/{}", click.handle, click.slug);
+        let at = i64::try_from(click.at).unwrap_or(i64::MAX);
         self.conn()
             .execute(
-                "INSERT INTO conversions (ctx, event_type, value, idempotency_key) VALUES (?1, ?2, ?3, ?4)",
-                params![ctx, event, value, key],
+                "INSERT INTO conversions (ctx, handle, slug, clicked_at, event_type, value, idempotency_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![ctx, click.handle, click.slug, at, event, value, key],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
-    /// `(count, revenue)` of conversions whose ctx names this handle.
+    /// `(count, revenue)` of conversions of this handle's clicks.
     fn conversions(&self, handle: &str) -> (i64, f64) {
         self.conn()
-            .query_row(
-                "SELECT COUNT(*), COALESCE(SUM(value), 0) FROM conversions WHERE ctx LIKE ?1",
-                [format!("{handle}.%")],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT COUNT(*), COALESCE(SUM(value), 0) FROM conversions WHERE handle = ?1", [handle], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap_or((0, 0.0))
     }
 
@@ -363,7 +402,7 @@ impl Repository for Db {
     }
 
     /// Stores a PAT record (its secret only as a hash).
-    fn add_pat(&self, record: &PatRecord, name: &str) -> Result<(), Self::Error> {
+    fn add_pat(&self, record: &PatRecord, name: &str) -> Result<(), RepoError> {
         self.conn()
             .execute(
                 "INSERT INTO pats (token_id, handle, name, scopes, secret_sha256, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -371,12 +410,13 @@ impl Repository for Db {
                     record.token_id,
                     record.handle,
                     name,
-                    serde_json::to_string(&record.scopes).unwrap_or_default(),
+                    serde_json::json!(record.scopes).to_string(),
                     record.secret_sha256.to_vec(),
                     record.expires_at.map(epoch),
                 ],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// `(token id, name, scopes, expires at)` of a handle's live PATs.
@@ -396,78 +436,80 @@ impl Repository for Db {
     }
 
     /// Revokes a PAT of a handle; `false` when there was none.
-    fn revoke_pat(&self, handle: &str, token_id: &str) -> bool {
-        self.conn()
-            .execute(
-                "UPDATE pats SET revoked = 1 WHERE handle = ?1 AND token_id = ?2 AND revoked = 0",
-                params![handle, token_id],
-            )
-            .map(|n| n > 0)
-            .unwrap_or(false)
+    fn revoke_pat(&self, handle: &str, token_id: &str) -> Result<bool, RepoError> {
+        let changed = self.conn().execute(
+            "UPDATE pats SET revoked = 1 WHERE handle = ?1 AND token_id = ?2 AND revoked = 0",
+            params![handle, token_id],
+        )?;
+        Ok(changed > 0)
     }
 
     /// Stores a refresh token (hashed) for a user.
-    fn add_refresh(&self, token: &str, user: &str, expires: SystemTime) -> Result<(), Self::Error> {
+    fn add_refresh(&self, token: &str, user: &str, expires: SystemTime) -> Result<(), RepoError> {
         self.conn()
             .execute(
                 "INSERT INTO refresh_tokens (token_sha256, user_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![sha256(token), user, epoch(expires)],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
-    /// Takes a refresh token (it is single-use): the user, if it was valid.
-    fn take_refresh(&self, token: &str, now: SystemTime) -> Option<String> {
-        let conn = self.conn();
-        let row: Option<(String, i64)> = conn
-            .query_row("SELECT user_id, expires_at FROM refresh_tokens WHERE token_sha256 = ?1", [sha256(token)], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .ok()
-            .flatten();
-        let _ = conn.execute("DELETE FROM refresh_tokens WHERE token_sha256 = ?1", [sha256(token)]);
-        row.filter(|(_, exp)| *exp > epoch(now)).map(|(user, _)| user)
+    /// Takes a refresh token (it is single-use): the user, if it was valid. Deleted and
+    /// read in one statement, so two requests racing with one token cannot both win.
+    fn take_refresh(&self, token: &str, now: SystemTime) -> Result<Option<String>, RepoError> {
+        let row: Option<(String, i64)> = self
+            .conn()
+            .query_row(
+                "DELETE FROM refresh_tokens WHERE token_sha256 = ?1 RETURNING user_id, expires_at",
+                [sha256(token)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.filter(|(_, exp)| *exp > epoch(now)).map(|(user, _)| user))
     }
 
     /// Forgets every refresh token of a user (logout).
-    fn drop_refresh(&self, user: &str) {
-        let _ = self.conn().execute("DELETE FROM refresh_tokens WHERE user_id = ?1", [user]);
+    fn drop_refresh(&self, user: &str) -> Result<(), RepoError> {
+        self.conn().execute("DELETE FROM refresh_tokens WHERE user_id = ?1", [user]).map(drop).map_err(RepoError::from)
     }
 
     /// Stores a magic link.
-    fn add_magic_link(&self, token: &str, email: &str, expires: SystemTime) -> Result<(), Self::Error> {
+    fn add_magic_link(&self, token: &str, email: &str, expires: SystemTime) -> Result<(), RepoError> {
         self.conn()
             .execute(
                 "INSERT INTO magic_links (token, email, expires_at) VALUES (?1, ?2, ?3)",
                 params![token, email, epoch(expires)],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
-    /// Uses a magic link: `Ok(email)`, or why not (`"unknown"`, `"used"`, `"expired"`).
-    fn use_magic_link(&self, token: &str, now: SystemTime) -> Result<String, &'static str> {
+    /// Uses a magic link: `Ok(Ok(email))`, or why not (`"unknown"`, `"used"`, `"expired"`).
+    /// Marked used and read in one statement, so a link works once even under a race.
+    fn use_magic_link(&self, token: &str, now: SystemTime) -> Result<Result<String, &'static str>, RepoError> {
         let conn = self.conn();
-        let row: Option<(String, i64, i64)> = conn
-            .query_row("SELECT email, expires_at, used FROM magic_links WHERE token = ?1", [token], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()
-            .ok()
-            .flatten();
-        match row {
-            None => Err("unknown"),
-            Some((_, _, used)) if used != 0 => Err("used"),
-            Some((_, exp, _)) if exp <= epoch(now) => Err("expired"),
-            Some((email, _, _)) => {
-                let _ = conn.execute("UPDATE magic_links SET used = 1 WHERE token = ?1", [token]);
-                Ok(email)
-            }
+        let email: Option<String> = conn
+            .query_row(
+                "UPDATE magic_links SET used = 1 WHERE token = ?1 AND used = 0 AND expires_at > ?2 RETURNING email",
+                params![token, epoch(now)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(email) = email {
+            return Ok(Ok(email));
         }
+        let used: Option<i64> =
+            conn.query_row("SELECT used FROM magic_links WHERE token = ?1", [token], |r| r.get(0)).optional()?;
+        Ok(Err(match used {
+            None => "unknown",
+            Some(0) => "expired",
+            Some(_) => "used",
+        }))
     }
 
     /// Starts a visitor session.
-    fn add_visitor(&self, session: &str, email: &str, expires: SystemTime) -> Result<(), Self::Error> {
+    fn add_visitor(&self, session: &str, email: &str, expires: SystemTime) -> Result<(), RepoError> {
         let visitor_id = format!("vis_{}", &sha256(email).iter().map(|b| format!("{b:02x}")).collect::<String>()[..12]);
         self.conn()
             .execute(
@@ -475,28 +517,26 @@ impl Repository for Db {
                 params![session, visitor_id, email, epoch(expires)],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// Ends a visitor session.
-    fn drop_visitor(&self, visitor_id: &str) {
-        let _ = self.conn().execute("DELETE FROM visitors WHERE visitor_id = ?1", [visitor_id]);
+    fn drop_visitor(&self, visitor_id: &str) -> Result<(), RepoError> {
+        self.conn()
+            .execute("DELETE FROM visitors WHERE visitor_id = ?1", [visitor_id])
+            .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// Stores a webhook subscription (its secret only as a hash).
-    fn add_webhook(
-        &self,
-        id: &str,
-        handle: &str,
-        url: &str,
-        events: &[String],
-        secret: &str,
-    ) -> Result<(), Self::Error> {
+    fn add_webhook(&self, id: &str, handle: &str, url: &str, events: &[String], secret: &str) -> Result<(), RepoError> {
         self.conn()
             .execute(
                 "INSERT INTO webhooks (id, handle, endpoint_url, event_types, secret_sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, handle, url, serde_json::to_string(events).unwrap_or_default(), sha256(secret)],
+                params![id, handle, url, serde_json::json!(events).to_string(), sha256(secret)],
             )
             .map(drop)
+            .map_err(RepoError::from)
     }
 
     /// A handle's webhook subscriptions.
@@ -520,11 +560,8 @@ impl Repository for Db {
     }
 
     /// Deletes a webhook subscription; `false` when there was none.
-    fn delete_webhook(&self, handle: &str, id: &str) -> bool {
-        self.conn()
-            .execute("DELETE FROM webhooks WHERE handle = ?1 AND id = ?2", params![handle, id])
-            .map(|n| n > 0)
-            .unwrap_or(false)
+    fn delete_webhook(&self, handle: &str, id: &str) -> Result<bool, RepoError> {
+        Ok(self.conn().execute("DELETE FROM webhooks WHERE handle = ?1 AND id = ?2", params![handle, id])? > 0)
     }
 }
 

@@ -14,36 +14,47 @@ mod repo;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use api::App;
+pub use api::{App, Keys};
 pub use credentials::{random_secret, sha256};
-pub use db::{Db, User, epoch, rfc3339};
-pub use repo::Repository;
+pub use db::{Db, User, at, epoch, rfc3339};
+pub use repo::{RepoError, Repository};
 
 use tenx_server::{RouterBuilder, spec};
-use tenx_server_runtime::{JwtKeys, ServerState};
+use tenx_server_runtime::{ContextKey, JwtKeys, ServerState};
 
 /// The clock handlers and checks read (tests share a virtual one with the client).
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-/// The JWT key: from `configured` if given, else the one kept in the database, else a
-/// new one, kept for the next start.
-pub fn jwt_keys<R: Repository>(db: &R, configured: Option<&str>) -> JwtKeys {
-    let key = match configured {
-        Some(k) => k.to_owned(),
-        None => db.setting("jwt_key").unwrap_or_else(|| {
-            let k = random_secret();
-            let _ = db.set_setting("jwt_key", &k);
-            k
-        }),
+/// The server's keys. Each comes from its `configured` value if given, else the one kept
+/// in the database, else a new one, kept for the next start (a key that was not kept
+/// would end every session and void every ctx at the next restart, so failing to keep
+/// it is an error).
+pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) -> Result<Keys, RepoError> {
+    let key = |configured: Option<&str>, setting: &str| -> Result<String, RepoError> {
+        if let Some(k) = configured {
+            return Ok(k.to_owned());
+        }
+        if let Some(k) = db.setting(setting) {
+            return Ok(k);
+        }
+        let k = random_secret();
+        db.set_setting(setting, &k)?;
+        Ok(k)
     };
-    JwtKeys::hs256(key.as_bytes())
+    Ok(Keys {
+        jwt: JwtKeys::hs256(key(jwt, "jwt_key")?.as_bytes()),
+        ctx: ContextKey::new(key(ctx, "ctx_key")?.as_bytes()),
+    })
 }
 
 /// The whole server: every implemented family mounted, plus the short-link host
 /// stand-in `GET /go/{handle}/{slug}` (the real one lives on `{handle}.10x.in`).
-pub fn router<R: Repository>(db: R, keys: JwtKeys, now: Clock) -> axum::Router {
+///
+/// Serve it with [`axum::Router::into_make_service_with_connect_info`] over
+/// `SocketAddr`: routes limited per client IP count by the peer address.
+pub fn router<R: Repository>(db: R, keys: Keys, now: Clock) -> axum::Router {
     let app = Arc::new(App::new(db.clone(), keys.clone(), now.clone()));
-    let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db), keys);
+    let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db), keys.jwt);
     state.now = now;
     RouterBuilder::new(state)
         .auth(app.clone())
@@ -63,18 +74,18 @@ pub fn router<R: Repository>(db: R, keys: JwtKeys, now: Clock) -> axum::Router {
 pub const FAMILIES: &[&str] =
     &["auth", "handles", "collaborators", "tokens", "links", "analytics", "public_runtime", "visitor", "webhooks"];
 
-/// Seeds the demo: a user owning a Pro and a Free handle, and a creator on the Pro one.
-/// Returns what to print.
-pub fn seed_demo<R: Repository>(db: &R) -> String {
-    let hash = |p: &str| api::hash_password(p);
+/// Seeds the demo (once): a user owning a Pro and a Free handle, and a creator on the
+/// Pro one. Returns what to print.
+pub fn seed_demo<R: Repository>(db: &R) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     if db.user_by_email("owner@demo.10x").is_none() {
-        let _ = db.add_user("user_owner", "owner@demo.10x", &hash("demo-password"));
-        let _ = db.add_user("user_creator", "creator@demo.10x", &hash("demo-password"));
-        let _ = db.add_handle("demo-pro", "PRO", "user_owner");
-        let _ = db.add_handle("demo-free", "FREE", "user_owner");
-        let _ = db.set_role("user_creator", "demo-pro", Some("CREATOR"));
+        let hash = api::hash_password("demo-password").map_err(|f| f.message)?;
+        db.add_user("user_owner", "owner@demo.10x", &hash)?;
+        db.add_user("user_creator", "creator@demo.10x", &hash)?;
+        db.add_handle("demo-pro", "PRO", "user_owner")?;
+        db.add_handle("demo-free", "FREE", "user_owner")?;
+        db.set_role("user_creator", "demo-pro", Some("CREATOR"))?;
     }
-    "demo users: owner@demo.10x (OWNER of demo-pro [PRO] and demo-free [FREE]) and creator@demo.10x \
-     (CREATOR of demo-pro); password `demo-password` for both"
-        .to_owned()
+    Ok("demo users: owner@demo.10x (OWNER of demo-pro [PRO] and demo-free [FREE]) and creator@demo.10x \
+        (CREATOR of demo-pro); password `demo-password` for both"
+        .to_owned())
 }

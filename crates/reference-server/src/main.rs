@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Parser;
-use tenx_reference_server::{Db, jwt_keys, router, seed_demo};
+use tenx_reference_server::{Db, router, seed_demo, server_keys};
 
 #[derive(Parser)]
 #[command(about = "The reference 10x API server")]
@@ -24,6 +24,10 @@ struct Args {
     /// JWT signing key; by default one is created on first start and kept in the database.
     #[arg(long, env = "TENX_JWT_KEY", hide_env_values = true)]
     jwt_key: Option<String>,
+    /// Key that signs each click's `ctx`; by default one is created on first start and kept
+    /// in the database.
+    #[arg(long, env = "TENX_CTX_KEY", hide_env_values = true)]
+    ctx_key: Option<String>,
     /// Seed demo users and handles, and print how to log in.
     #[arg(long)]
     demo: bool,
@@ -45,9 +49,21 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let keys = jwt_keys(&db, args.jwt_key.as_deref());
+    let keys = match server_keys(&db, args.jwt_key.as_deref(), args.ctx_key.as_deref()) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("error: cannot keep the server's keys in `{}`: {e}", args.db.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     if args.demo {
-        let seeded = seed_demo(&db);
+        let seeded = match seed_demo(&db) {
+            Ok(seeded) => seeded,
+            Err(e) => {
+                eprintln!("error: cannot seed the demo: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
         let base = format!("http://{}", args.listen);
         println!("{seeded}\n");
         println!("log in (the cookie jar keeps the refresh cookie):");
@@ -75,7 +91,9 @@ async fn main() -> std::process::ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
     };
-    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+    // Connection info gives the per-IP limits the peer's address.
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    match axum::serve(listener, service).with_graceful_shutdown(shutdown).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: the server stopped: {e}");

@@ -5,27 +5,34 @@
 use std::time::SystemTime;
 
 use serde_json::Value;
-use tenx_server_runtime::{AuthData, PatRecord};
+use tenx_server_runtime::{AuthData, Click, PatRecord};
 
 use crate::db::User;
 
+/// Why the store refused a write.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A row with this key already exists (another request made it first): a 409.
+    #[error("a unique row already exists: {0}")]
+    Conflict(String),
+    /// The store failed: a 500, logged.
+    #[error(transparent)]
+    Storage(Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// Storage of the reference server. It is also the [`AuthData`] the router's checks read.
 pub trait Repository: AuthData + Clone {
-    /// The store's error.
-    type Error: std::error::Error + Send + Sync + 'static;
-
     /// A setting.
     fn setting(&self, key: &str) -> Option<String>;
 
     /// Stores a setting.
-    fn set_setting(&self, key: &str, value: &str) -> Result<(), Self::Error>;
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), RepoError>;
 
-    /// Adds a user.
     /// Replaces a user's password hash.
-    fn set_password(&self, email: &str, password_hash: &str) -> Result<(), Self::Error>;
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<(), RepoError>;
 
     /// Adds a user.
-    fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), Self::Error>;
+    fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), RepoError>;
 
     /// The user with this email.
     fn user_by_email(&self, email: &str) -> Option<User>;
@@ -34,10 +41,10 @@ pub trait Repository: AuthData + Clone {
     fn user(&self, id: &str) -> Option<User>;
 
     /// Creates a handle owned by `owner`.
-    fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), Self::Error>;
+    fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), RepoError>;
 
     /// Sets a user's role on a handle (`None` removes it).
-    fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> Result<(), Self::Error>;
+    fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> Result<(), RepoError>;
 
     /// `(user, role)` of every member of a handle, owner included.
     fn members(&self, handle: &str) -> Vec<(String, String)>;
@@ -46,7 +53,7 @@ pub trait Repository: AuthData + Clone {
     fn owner(&self, handle: &str) -> Option<String>;
 
     /// Makes `user` the owner; the previous owner becomes an operator.
-    fn transfer(&self, handle: &str, user: &str) -> Result<(), Self::Error>;
+    fn transfer(&self, handle: &str, user: &str) -> Result<(), RepoError>;
 
     /// Handles the user has a role on, with that role and the handle's plan.
     fn handles_of(&self, user: &str) -> Vec<(String, String, String)>;
@@ -55,13 +62,13 @@ pub trait Repository: AuthData + Clone {
     fn profile(&self, handle: &str) -> Value;
 
     /// Replaces the handle's profile.
-    fn set_profile(&self, handle: &str, profile: &Value) -> Result<(), Self::Error>;
+    fn set_profile(&self, handle: &str, profile: &Value) -> Result<(), RepoError>;
 
     /// Renames a handle everywhere.
-    fn rename(&self, from: &str, to: &str) -> Result<(), Self::Error>;
+    fn rename(&self, from: &str, to: &str) -> Result<(), RepoError>;
 
     /// Records an action.
-    fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime);
+    fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime) -> Result<(), RepoError>;
 
     /// The audit trail of a handle, newest first.
     fn audit_events(&self, handle: &str) -> Vec<Value>;
@@ -70,81 +77,74 @@ pub trait Repository: AuthData + Clone {
     fn link(&self, handle: &str, slug: &str) -> Option<Value>;
 
     /// Stores a link; `true` when it was created, `false` when updated.
-    fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, Self::Error>;
+    fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, RepoError>;
 
     /// Deletes a link; `false` when there was none.
-    fn delete_link(&self, handle: &str, slug: &str) -> bool;
+    fn delete_link(&self, handle: &str, slug: &str) -> Result<bool, RepoError>;
 
-    /// Every link of a handle, by slug.
-    fn links(&self, handle: &str) -> Vec<Value>;
+    /// Every link of a handle: `(slug, body)`, by slug.
+    fn links(&self, handle: &str) -> Vec<(String, Value)>;
 
     /// Earlier versions of a link, newest first.
     fn history(&self, handle: &str, slug: &str) -> Vec<Value>;
 
     /// Records a click.
-    fn click(&self, handle: &str, slug: &str, now: SystemTime);
+    fn click(&self, handle: &str, slug: &str, now: SystemTime) -> Result<(), RepoError>;
 
     /// Clicks of a handle.
     fn click_count(&self, handle: &str) -> i64;
 
-    /// Stores a conversion.
+    /// Stores a conversion of a verified click.
     fn add_conversion(
         &self,
-        ctx: &str,
+        click: &Click,
         event: Option<&str>,
         value: Option<f64>,
         key: Option<&str>,
-    ) -> Result<(), Self::Error>;
+    ) -> Result<(), RepoError>;
 
-    /// `(count, revenue)` of conversions whose ctx names this handle.
+    /// `(count, revenue)` of conversions of this handle's clicks.
     fn conversions(&self, handle: &str) -> (i64, f64);
 
     /// Conversions stored with this idempotency key.
     fn conversions_with_key(&self, key: &str) -> i64;
 
     /// Stores a PAT record (its secret only as a hash).
-    fn add_pat(&self, record: &PatRecord, name: &str) -> Result<(), Self::Error>;
+    fn add_pat(&self, record: &PatRecord, name: &str) -> Result<(), RepoError>;
 
     /// `(token id, name, scopes, expires at)` of a handle's live PATs.
     fn pats_of(&self, handle: &str) -> Vec<(String, String, Vec<String>, Option<i64>)>;
 
     /// Revokes a PAT of a handle; `false` when there was none.
-    fn revoke_pat(&self, handle: &str, token_id: &str) -> bool;
+    fn revoke_pat(&self, handle: &str, token_id: &str) -> Result<bool, RepoError>;
 
     /// Stores a refresh token (hashed) for a user.
-    fn add_refresh(&self, token: &str, user: &str, expires: SystemTime) -> Result<(), Self::Error>;
+    fn add_refresh(&self, token: &str, user: &str, expires: SystemTime) -> Result<(), RepoError>;
 
     /// Takes a refresh token (it is single-use): the user, if it was valid.
-    fn take_refresh(&self, token: &str, now: SystemTime) -> Option<String>;
+    fn take_refresh(&self, token: &str, now: SystemTime) -> Result<Option<String>, RepoError>;
 
     /// Forgets every refresh token of a user (logout).
-    fn drop_refresh(&self, user: &str);
+    fn drop_refresh(&self, user: &str) -> Result<(), RepoError>;
 
     /// Stores a magic link.
-    fn add_magic_link(&self, token: &str, email: &str, expires: SystemTime) -> Result<(), Self::Error>;
+    fn add_magic_link(&self, token: &str, email: &str, expires: SystemTime) -> Result<(), RepoError>;
 
-    /// Uses a magic link: `Ok(email)`, or why not (`"unknown"`, `"used"`, `"expired"`).
-    fn use_magic_link(&self, token: &str, now: SystemTime) -> Result<String, &'static str>;
+    /// Uses a magic link: `Ok(Ok(email))`, or why not (`"unknown"`, `"used"`, `"expired"`).
+    fn use_magic_link(&self, token: &str, now: SystemTime) -> Result<Result<String, &'static str>, RepoError>;
 
     /// Starts a visitor session.
-    fn add_visitor(&self, session: &str, email: &str, expires: SystemTime) -> Result<(), Self::Error>;
+    fn add_visitor(&self, session: &str, email: &str, expires: SystemTime) -> Result<(), RepoError>;
 
     /// Ends a visitor session.
-    fn drop_visitor(&self, visitor_id: &str);
+    fn drop_visitor(&self, visitor_id: &str) -> Result<(), RepoError>;
 
     /// Stores a webhook subscription (its secret only as a hash).
-    fn add_webhook(
-        &self,
-        id: &str,
-        handle: &str,
-        url: &str,
-        events: &[String],
-        secret: &str,
-    ) -> Result<(), Self::Error>;
+    fn add_webhook(&self, id: &str, handle: &str, url: &str, events: &[String], secret: &str) -> Result<(), RepoError>;
 
     /// A handle's webhook subscriptions.
     fn webhooks(&self, handle: &str) -> Vec<serde_json::Value>;
 
     /// Deletes a webhook subscription; `false` when there was none.
-    fn delete_webhook(&self, handle: &str, id: &str) -> bool;
+    fn delete_webhook(&self, handle: &str, id: &str) -> Result<bool, RepoError>;
 }

@@ -11,9 +11,14 @@ use tenx_client::{
 use tenx_client_runtime::tenx_errors::ErrorCode;
 use tenx_client_runtime::tenx_errors::ErrorDetails;
 use tenx_client_runtime::{Clock, Session, VirtualClock};
-use tenx_reference_server::{Db, Repository, jwt_keys, router, seed_demo};
+use tenx_reference_server::{Db, Keys, Repository, router, seed_demo, server_keys};
 
 const KEY: &str = "e2e-signing-key-e2e-signing-key-e2e";
+const CTX_KEY: &str = "e2e-ctx-key-e2e-ctx-key-e2e-ctx-key";
+
+fn keys(db: &Db) -> Keys {
+    server_keys(db, Some(KEY), Some(CTX_KEY)).expect("keys")
+}
 
 struct Server {
     base: String,
@@ -23,16 +28,16 @@ struct Server {
 }
 
 async fn start_on(db: Db, clock: VirtualClock) -> Server {
-    seed_demo(&db);
+    seed_demo(&db).expect("seed");
     let now = {
         let clock = clock.clone();
         Arc::new(move || clock.now())
     };
-    let app = router(db.clone(), jwt_keys(&db, Some(KEY)), now);
+    let app = router(db.clone(), keys(&db), now);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
     });
     Server { base, db, clock, task }
 }
@@ -141,7 +146,7 @@ async fn an_expired_jwt_is_refused_and_the_refresh_cookie_gives_a_working_one() 
         .login(&LoginRequest { email: "owner@demo.10x".into(), password: "demo-password".into() })
         .await
         .expect("login");
-    let keys = jwt_keys(&server.db, Some(KEY));
+    let keys = keys(&server.db).jwt;
     let expired = keys.issue("user_owner", SystemTime::now() - Duration::from_secs(7200), Duration::from_secs(60));
 
     // Without refresh: `token_expired`.
@@ -164,9 +169,14 @@ async fn an_expired_jwt_is_refused_and_the_refresh_cookie_gives_a_working_one() 
 #[tokio::test]
 async fn a_conversion_sent_twice_with_one_key_is_stored_once() {
     let server = start().await;
+    let owner = server.sign_in("owner@demo.10x").await;
+    owner.upsert_link("demo-pro", "launch", &link_body("https://example.com/buy?x=1")).await.expect("link");
+    let to = click(&server, "demo-pro", "launch").await;
+    assert_eq!(query(&to, "x").as_deref(), Some("1"), "the destination keeps its own query");
+    let ctx = query(&to, "ctx").expect("the destination carries ctx");
     let client = server.client();
     let body = ConversionRequest {
-        ctx: "demo-pro.launch.n0nce".into(),
+        ctx,
         event_type: Some("purchase".into()),
         value: Some(49.99),
         idempotency_key: Some("order-12345".into()),
@@ -176,6 +186,45 @@ async fn a_conversion_sent_twice_with_one_key_is_stored_once() {
     let second = client.record_conversion(&body).await.expect("second");
     assert_eq!((second.status, second.body.deduped), (200, Some(true)));
     assert_eq!(server.db.conversions_with_key("order-12345"), 1);
+    let report = owner.get_analytics("demo-pro", &Default::default()).await.expect("analytics");
+    assert_eq!((report.body.conversions, report.body.revenue), (1, 49.99));
+}
+
+/// Follows a short link as a browser would: the click is recorded, and the answer is a
+/// 302 to the destination. Returns where it points.
+async fn click(server: &Server, handle: &str, slug: &str) -> reqwest::Url {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http");
+    let answer = http.get(format!("{}/go/{handle}/{slug}", server.base)).send().await.expect("redirect");
+    assert_eq!(answer.status(), 302);
+    let location = answer.headers()["location"].to_str().expect("location").to_owned();
+    reqwest::Url::parse(&location).expect("an absolute destination")
+}
+
+fn query(url: &reqwest::Url, key: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn a_conversion_needs_a_ctx_this_server_signed_and_that_is_fresh() {
+    let server = start().await;
+    let owner = server.sign_in("owner@demo.10x").await;
+    owner.upsert_link("demo-pro", "launch", &link_body("https://example.com/buy")).await.expect("link");
+    let client = server.client();
+    let convert = |ctx: String| ConversionRequest { ctx, event_type: None, value: Some(1.0), idempotency_key: None };
+    // The old guessable form, and a token for the same click signed with another key.
+    let other =
+        tenx_server_runtime::ContextKey::new(b"not this server's key").mint("demo-pro", "launch", server.clock.now());
+    for forged in ["demo-pro.launch.n0nce".to_owned(), other] {
+        let error = client.record_conversion(&convert(forged)).await.expect_err("forged");
+        assert_eq!((error.api().map(|f| f.status), error.code()), (Some(400), Some(&ErrorCode::InvalidCtx)));
+    }
+    // A real one works until the spec's TTL has passed.
+    let ctx = query(&click(&server, "demo-pro", "launch").await, "ctx").expect("ctx");
+    client.record_conversion(&convert(ctx.clone())).await.expect("fresh ctx");
+    server.clock.sleep(Duration::from_secs(7 * 24 * 3600 + 1)).await;
+    let error = client.record_conversion(&convert(ctx)).await.expect_err("expired");
+    assert_eq!(error.code(), Some(&ErrorCode::InvalidCtx));
+    assert!(error.to_string().contains("expired"), "{error}");
 }
 
 #[tokio::test]

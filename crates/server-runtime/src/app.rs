@@ -7,7 +7,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::extract::{FromRequestParts, RawPathParams, Request};
+use std::net::SocketAddr;
+
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
@@ -76,8 +79,17 @@ pub struct Call {
 
 impl Call {
     /// A path parameter (validated).
+    ///
+    /// # Panics
+    /// When the route declares no parameter `name`: generated glue asks only for the
+    /// route's own, which the checks found present (the router answers a panic with a
+    /// bare `internal_error`).
     pub fn param(&self, name: &str) -> String {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .expect("the checks found every declared path parameter")
     }
 
     /// The query parameters, typed (validated).
@@ -307,21 +319,44 @@ async fn prepare(
     request_id: String,
 ) -> Result<Call, Failure> {
     let (mut parts, body) = request.into_parts();
-    let params: Vec<(String, String)> = RawPathParams::from_request_parts(&mut parts, &())
-        .await
-        .map(|p| p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
-        .unwrap_or_default();
+    // Every check below needs the path's parameters: a path that does not decode ends
+    // the request here, before any check could be skipped for want of them.
+    let params: Vec<(String, String)> = match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(p) => p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
+            return Err(Failure::new(ErrorCode::ValidationError, format!("The path is not valid: {}.", e.body_text())));
+        }
+        Err(e) => {
+            return Err(Failure::internal(format!("route `{}` mounted without its path parameters: {e}", route.id)));
+        }
+    };
+    let mut path_values = Vec::with_capacity(route.path_params.len());
+    for field in route.path_params {
+        let Some((_, value)) = params.iter().find(|(n, _)| n == field.name) else {
+            return Err(Failure::internal(format!("route `{}` matched without `{}`", route.id, field.name)));
+        };
+        path_values.push((field, Value::String(value.clone())));
+    }
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let now = (state.now)();
-    let auth = authorize(state, route, &parts.headers, &params, now)?;
+    let auth = authorize(state, route, &parts.headers, &params, peer, now)?;
 
     // 7. Parameters and body.
-    for field in route.path_params {
-        let raw = params.iter().find(|(n, _)| n == field.name).map(|(_, v)| v.as_str()).unwrap_or_default();
-        schema::check(&Value::String(raw.to_owned()), field, field.name)?;
+    for (field, value) in &path_values {
+        schema::check(value, field, field.name)?;
     }
+    // No query string is an empty one.
     let query = query_value(parts.uri.query().unwrap_or_default(), route.query)?;
     let body = match route.body {
         Some(ty) => {
+            if !is_json(&parts.headers) {
+                // A form or text body is what a cross-site page can send without asking;
+                // JSON only, so such a request never reaches a handler.
+                return Err(Failure::new(
+                    ErrorCode::InvalidPayload,
+                    "The body must be JSON: send `Content-Type: application/json`.",
+                ));
+            }
             let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
                 Failure::new(ErrorCode::InvalidPayload, format!("The body is larger than {MAX_BODY} bytes."))
             })?;
@@ -330,6 +365,16 @@ async fn prepare(
         None => None,
     };
     Ok(Call { auth, request_id, params, query, body })
+}
+
+/// Whether the request says its body is JSON (`application/json`, or `application/…+json`,
+/// with any parameters).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Query parameters as a JSON object, typed by the spec and checked.

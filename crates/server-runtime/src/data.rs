@@ -51,6 +51,9 @@ pub struct VisitorRecord {
 /// Users, handles, roles, plans, PATs and visitor sessions, as the checks need them.
 /// Methods are synchronous and should be quick (an in-memory map, an indexed row).
 pub trait AuthData: Send + Sync + 'static {
+    /// Whether the user a JWT names still exists (a deleted user's token stops working
+    /// at once, not when it expires).
+    fn user_exists(&self, user_id: &str) -> bool;
     /// The PAT with this id.
     fn pat(&self, token_id: &str) -> Option<PatRecord>;
     /// Whether the handle exists.
@@ -67,6 +70,7 @@ pub trait AuthData: Send + Sync + 'static {
 
 #[derive(Default)]
 struct Tables {
+    users: std::collections::HashSet<String>,
     pats: HashMap<String, PatRecord>,
     handles: HashMap<String, String>,
     roles: HashMap<(String, String), String>,
@@ -86,14 +90,28 @@ impl MemoryAuthData {
         Self::default()
     }
 
+    // A poisoned lock means a writer panicked between two plain map inserts: the maps
+    // are still whole, so the data stays readable rather than every check failing open.
     fn write(&self, f: impl FnOnce(&mut Tables)) {
-        if let Ok(mut t) = self.tables.write() {
-            f(&mut t);
-        }
+        f(&mut self.tables.write().unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Tables) -> T) -> Option<T> {
-        self.tables.read().ok().map(|t| f(&t))
+    fn read<T>(&self, f: impl FnOnce(&Tables) -> T) -> T {
+        f(&self.tables.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Adds a user (JWTs naming another user are refused).
+    pub fn add_user(&self, user_id: &str) {
+        self.write(|t| {
+            t.users.insert(user_id.to_owned());
+        });
+    }
+
+    /// Removes a user.
+    pub fn remove_user(&self, user_id: &str) {
+        self.write(|t| {
+            t.users.remove(user_id);
+        });
     }
 
     /// Adds a handle on a plan.
@@ -103,16 +121,20 @@ impl MemoryAuthData {
         });
     }
 
-    /// Gives a user a role on a handle.
+    /// Gives a user a role on a handle (adding the user).
     pub fn set_role(&self, user_id: &str, handle: &str, role: &str) {
         self.write(|t| {
+            t.users.insert(user_id.to_owned());
             t.roles.insert((user_id.to_owned(), handle.to_owned()), role.to_owned());
         });
     }
 
-    /// Gives a user a platform role.
+    /// Gives a user a platform role (adding the user).
     pub fn add_platform_role(&self, user_id: &str, role: &str) {
-        self.write(|t| t.platform.entry(user_id.to_owned()).or_default().push(role.to_owned()));
+        self.write(|t| {
+            t.users.insert(user_id.to_owned());
+            t.platform.entry(user_id.to_owned()).or_default().push(role.to_owned());
+        });
     }
 
     /// Stores a PAT record.
@@ -140,28 +162,32 @@ impl MemoryAuthData {
 }
 
 impl AuthData for MemoryAuthData {
+    fn user_exists(&self, user_id: &str) -> bool {
+        self.read(|t| t.users.contains(user_id))
+    }
+
     fn pat(&self, token_id: &str) -> Option<PatRecord> {
-        self.read(|t| t.pats.get(token_id).cloned()).flatten()
+        self.read(|t| t.pats.get(token_id).cloned())
     }
 
     fn handle_exists(&self, handle: &str) -> bool {
-        self.read(|t| t.handles.contains_key(handle)).unwrap_or(false)
+        self.read(|t| t.handles.contains_key(handle))
     }
 
     fn role(&self, user_id: &str, handle: &str) -> Option<String> {
-        self.read(|t| t.roles.get(&(user_id.to_owned(), handle.to_owned())).cloned()).flatten()
+        self.read(|t| t.roles.get(&(user_id.to_owned(), handle.to_owned())).cloned())
     }
 
     fn has_platform_role(&self, user_id: &str, role: &str) -> bool {
-        self.read(|t| t.platform.get(user_id).is_some_and(|r| r.iter().any(|x| x == role))).unwrap_or(false)
+        self.read(|t| t.platform.get(user_id).is_some_and(|r| r.iter().any(|x| x == role)))
     }
 
     fn plan(&self, handle: &str) -> Option<String> {
-        self.read(|t| t.handles.get(handle).cloned()).flatten()
+        self.read(|t| t.handles.get(handle).cloned())
     }
 
     fn visitor(&self, session: &str) -> Option<VisitorRecord> {
-        self.read(|t| t.visitors.get(session).cloned()).flatten()
+        self.read(|t| t.visitors.get(session).cloned())
     }
 }
 

@@ -91,6 +91,12 @@ pub struct ServerSpec {
     pub plans: &'static [PlanSpec],
     /// The code a spent daily quota answers with.
     pub quota_error: Option<&'static str>,
+    /// Requests per minute per signed-in caller, on routes limited per user.
+    pub user_requests_per_minute: Option<u32>,
+    /// Requests per minute per client IP, on routes limited per IP.
+    pub ip_requests_per_minute: Option<u32>,
+    /// The signed click context, if the API has one.
+    pub context_token: Option<crate::ctx::ContextTokenSpec>,
 }
 
 /// A route's role requirement.
@@ -107,9 +113,9 @@ pub enum RoleReq {
 pub enum RateKey {
     /// Per handle, by its plan.
     Handle,
-    /// Per user (no documented limit: not limited here).
+    /// Per signed-in caller (the JWT's user, the visitor, the PAT).
     User,
-    /// Per client IP (no documented limit: not limited here).
+    /// Per client IP (the connection's peer address).
     Ip,
     /// Not limited.
     None,
@@ -228,12 +234,15 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     })
 }
 
-/// Runs checks 1 to 6 for `route`.
+/// Runs checks 1 to 6 for `route`. `peer` is the client's address, for routes limited
+/// per IP (`None` when the server was not given connection info: every such request
+/// then shares one count, which limits too much rather than not at all).
 pub fn authorize(
     state: &ServerState,
     route: &RouteSpec,
     headers: &HeaderMap,
     params: &[(String, String)],
+    peer: Option<std::net::IpAddr>,
     now: SystemTime,
 ) -> Result<AuthContext, Failure> {
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
@@ -296,7 +305,16 @@ pub fn authorize(
     };
 
     // 5. Plan feature; 6. rate limit and write quota (per handle, by plan).
-    let plan = handle.and_then(|h| state.data.plan(h)).and_then(|p| spec.plans.iter().find(|s| s.name == p));
+    // A handle that exists has a plan of the spec; if the store says otherwise, the plan
+    // gate and limits cannot be checked, so the request ends here instead of skipping them.
+    let plan = match handle {
+        Some(h) if !spec.plans.is_empty() => {
+            let name = state.data.plan(h);
+            let plan = name.as_deref().and_then(|p| spec.plans.iter().find(|s| s.name == p));
+            Some(plan.ok_or_else(|| Failure::internal(format!("handle `{h}` is on no plan of the spec ({name:?})")))?)
+        }
+        _ => None,
+    };
     if let (Some((feature, required)), Some(plan)) = (route.feature, plan) {
         if !plan.features.contains(&feature) {
             return Err(Failure::new(
@@ -307,13 +325,25 @@ pub fn authorize(
             .detail("requiredPlan", required));
         }
     }
-    if let (RateKey::Handle, Some(h), Some(plan)) = (route.rate_limit, handle, plan) {
-        if let Err(wait) =
-            state.limiter.hit(&format!("rpm:{h}"), plan.requests_per_minute, Duration::from_secs(60), now)
-        {
+    let per_minute = match (route.rate_limit, handle, plan) {
+        (RateKey::Handle, Some(h), Some(plan)) => {
+            Some((format!("rpm:{h}"), plan.requests_per_minute, format!("the {} plan", plan.name)))
+        }
+        (RateKey::User, _, _) => spec
+            .user_requests_per_minute
+            .zip(caller_key(&auth))
+            .map(|(limit, who)| (format!("user:{who}"), limit, "each signed-in caller".to_owned())),
+        (RateKey::Ip, _, _) => spec.ip_requests_per_minute.map(|limit| {
+            let ip = peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+            (format!("ip:{ip}"), limit, "each client address".to_owned())
+        }),
+        _ => None,
+    };
+    if let Some((key, limit, whom)) = per_minute {
+        if let Err(wait) = state.limiter.hit(&key, limit, Duration::from_secs(60), now) {
             return Err(Failure::new(
                 ErrorCode::RateLimited,
-                format!("Rate limit of {} requests per minute exceeded for {}.", plan.requests_per_minute, plan.name),
+                format!("Rate limit of {limit} requests per minute exceeded for {whom}."),
             )
             .retry_after(retry_after_seconds(wait)));
         }
@@ -321,6 +351,7 @@ pub fn authorize(
     if let (true, Some(h), Some(plan)) = (route.counts_write, handle, plan) {
         if let Some(limit) = plan.writes_per_day {
             // Days are counted in UTC: the account timezone is not known to the router.
+            // Before the epoch counts as day 0: such a clock is broken, not an attack.
             let day_key = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
             if let Err(wait) = state.limiter.hit(&format!("writes:{h}"), limit, Duration::from_secs(86_400), now) {
                 let day = day_string(day_key);
@@ -336,6 +367,16 @@ pub fn authorize(
         }
     }
     Ok(auth)
+}
+
+/// Who a per-user limit counts: the user, the visitor or the token.
+fn caller_key(auth: &AuthContext) -> Option<String> {
+    match auth {
+        AuthContext::Jwt(c) => Some(format!("jwt:{}", c.user_id)),
+        AuthContext::Pat(c) => Some(format!("pat:{}", c.token_id)),
+        AuthContext::Visitor(c) => Some(format!("visitor:{}", c.visitor_id)),
+        AuthContext::None => None,
+    }
 }
 
 /// `YYYYMMDD` of a day number since the epoch (civil calendar, UTC).
@@ -431,7 +472,10 @@ fn verify(
                 )));
             }
             match state.jwt.verify(token) {
-                Ok(claims) => Ok(AuthContext::Jwt(JwtContext { user_id: claims.sub, role: None })),
+                Ok(claims) if state.data.user_exists(&claims.sub) => {
+                    Ok(AuthContext::Jwt(JwtContext { user_id: claims.sub, role: None }))
+                }
+                Ok(_) => Err(invalid("The JWT's user no longer exists.")),
                 Err(JwtError::Expired) => Err(expired("The JWT has expired: refresh or log in again.")),
                 Err(JwtError::Invalid) => Err(invalid("The JWT is malformed or its signature is wrong.")),
             }

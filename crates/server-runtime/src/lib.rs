@@ -12,6 +12,7 @@
 //! [`IdempotencyStore`]; in-memory versions ship here.
 
 mod app;
+pub mod ctx;
 mod data;
 mod failure;
 pub mod guard;
@@ -21,6 +22,7 @@ mod limits;
 pub mod schema;
 
 pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, request_cookie};
+pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
 pub use failure::Failure;
 pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};

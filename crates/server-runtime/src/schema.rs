@@ -31,6 +31,19 @@ pub enum Ty {
     Object(&'static ObjectSchema),
     /// A string enum.
     Enum(&'static [&'static str]),
+    /// A named primitive with checks of its own (a handle, a scope name).
+    Scalar(&'static ScalarSchema),
+}
+
+/// A named primitive type with checks.
+#[derive(Debug, Clone, Copy)]
+pub struct ScalarSchema {
+    /// The type's name.
+    pub name: &'static str,
+    /// The primitive.
+    pub ty: Ty,
+    /// Its checks.
+    pub rules: Rules,
 }
 
 /// A string format.
@@ -65,6 +78,8 @@ pub struct Rules {
     pub maximum: Option<f64>,
     /// Most list items.
     pub max_items: Option<u64>,
+    /// The only values allowed (a catalogue of the spec, such as its scopes).
+    pub one_of: Option<&'static [&'static str]>,
     /// The code a violation answers (default `validation_error`).
     pub error: Option<&'static str>,
 }
@@ -79,6 +94,7 @@ impl Rules {
         minimum: None,
         maximum: None,
         max_items: None,
+        one_of: None,
         error: None,
     };
 }
@@ -160,6 +176,12 @@ fn check_ty(value: &Value, ty: &Ty, nullable: bool, rules: &Rules, path: &str) -
     }
     match (ty, value) {
         (Ty::Json, _) => Ok(()),
+        (Ty::Scalar(scalar), _) => {
+            // The type's checks, then the field's own; the field's code wins.
+            let own = Rules { error: rules.error.or(scalar.rules.error), ..scalar.rules };
+            check_ty(value, &scalar.ty, nullable, &own, path)?;
+            check_ty(value, &scalar.ty, nullable, &Rules { error: own.error, ..*rules }, path)
+        }
         (Ty::String, Value::String(s)) => check_string(s, rules, path),
         (Ty::Enum(values), Value::String(s)) => {
             if values.contains(&s.as_str()) {
@@ -198,6 +220,7 @@ fn check_ty(value: &Value, ty: &Ty, nullable: bool, rules: &Rules, path: &str) -
 
 fn describe(ty: &Ty) -> &'static str {
     match ty {
+        Ty::Scalar(scalar) => describe(&scalar.ty),
         Ty::String | Ty::Enum(_) => "a string",
         Ty::Integer => "an integer",
         Ty::Number => "a number",
@@ -219,6 +242,11 @@ fn check_string(s: &str, rules: &Rules, path: &str) -> Result<(), Failure> {
     if let Some(pattern) = rules.pattern {
         if !regex(pattern).is_some_and(|r| r.is_match(s)) {
             return Err(fail(rules, path, &format!("must match `{pattern}`")));
+        }
+    }
+    if let Some(allowed) = rules.one_of {
+        if !allowed.contains(&s) {
+            return Err(fail(rules, path, &format!("must be one of {}", allowed.join(", "))));
         }
     }
     if let Some(format) = rules.format {

@@ -8,8 +8,21 @@ use crate::read::{self, Fields, fields};
 use crate::source::{Loc, Spanned};
 use crate::yaml::{Kind, Node};
 
-const TOP_LEVEL: &[&str] =
-    &["api", "auth", "scopes", "roles", "plans", "features", "write_quota", "retry", "errors", "types", "families"];
+const TOP_LEVEL: &[&str] = &[
+    "api",
+    "auth",
+    "scopes",
+    "roles",
+    "plans",
+    "features",
+    "write_quota",
+    "rate_limits",
+    "context_token",
+    "retry",
+    "errors",
+    "types",
+    "families",
+];
 
 /// The parts of a spec as they are gathered from one or several files.
 #[derive(Default)]
@@ -18,6 +31,8 @@ pub(crate) struct Parts {
     auth: Option<((ScopeRule, Vec<AuthMode>), Loc)>,
     write_quota: Option<(WriteQuota, Loc)>,
     retry: Option<(RetryPolicy, Loc)>,
+    rate_limits: Option<(RateLimits, Loc)>,
+    context_token: Option<(ContextToken, Loc)>,
     scopes: Vec<ScopeDef>,
     roles: Vec<RoleDef>,
     plans: Vec<Plan>,
@@ -71,6 +86,12 @@ impl Parts {
         if let Some(n) = top.get("retry") {
             set_once(&mut self.retry, retry(n, sink), "retry", &n.loc, sink);
         }
+        if let Some(n) = top.get("rate_limits") {
+            set_once(&mut self.rate_limits, rate_limits(n, sink), "rate_limits", &n.loc, sink);
+        }
+        if let Some(n) = top.get("context_token") {
+            set_once(&mut self.context_token, context_token(n, sink), "context_token", &n.loc, sink);
+        }
         each(&top, "scopes", sink, |n, s| self.scopes.extend(scope(n, s)));
         each(&top, "roles", sink, |n, s| self.roles.extend(role(n, s)));
         each(&top, "plans", sink, |n, s| self.plans.extend(plan(n, s)));
@@ -118,6 +139,8 @@ impl Parts {
             errors: self.errors,
             types: self.types,
             families: self.families,
+            rate_limits: self.rate_limits.map(|(r, _)| r).unwrap_or_default(),
+            context_token: self.context_token.map(|(c, _)| c),
             source_files,
         })
     }
@@ -323,6 +346,33 @@ fn write_quota(n: &Node, sink: &mut Sink) -> Option<WriteQuota> {
     })
 }
 
+fn rate_limits(n: &Node, sink: &mut Sink) -> Option<RateLimits> {
+    let f = fields(n, "`rate_limits`", &["user", "ip"], sink)?;
+    let limit = |key: &str, sink: &mut Sink| {
+        let n = f.get(key)?;
+        let what = format!("`rate_limits.{key}`");
+        let g = fields(n, &what, &["requests_per_minute", "inferred"], sink)?;
+        let rpm = g.required("requests_per_minute", &what, sink).and_then(|r| read::uint(r, sink))?;
+        Some(RateLimit { requests_per_minute: rpm, inferred: g.flag("inferred", false, sink), loc: n.loc.clone() })
+    };
+    Some(RateLimits { user: limit("user", sink), ip: limit("ip", sink) })
+}
+
+fn context_token(n: &Node, sink: &mut Sink) -> Option<ContextToken> {
+    const WHAT: &str = "`context_token`";
+    let f = fields(n, WHAT, &["ttl_seconds", "param", "error", "source", "inferred"], sink)?;
+    let ttl = f.required("ttl_seconds", WHAT, sink).and_then(|t| read::uint(t, sink));
+    let error = f.required("error", WHAT, sink).and_then(|e| read::spanned_string(e, sink));
+    Some(ContextToken {
+        ttl_seconds: ttl?,
+        param: f.string("param", WHAT, sink)?,
+        error: error?,
+        inferred: f.strings("inferred", sink),
+        source: f.text("source", sink),
+        loc: n.loc.clone(),
+    })
+}
+
 fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
     const WHAT: &str = "`retry`";
     let f = fields(
@@ -411,7 +461,12 @@ const FIELD_KEYS: &[&str] = &[
     "maximum",
     "max_items",
     "error",
+    "catalogue",
 ];
+
+/// Keys of a scalar type: its primitive and the checks a field can carry.
+const SCALAR_KEYS: &[&str] =
+    &["type", "pattern", "format", "min_length", "max_length", "minimum", "maximum", "error", "catalogue"];
 
 /// A field: either a type expression (`slug: string`) or a mapping with `type` and more.
 fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
@@ -431,18 +486,7 @@ fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
     let what = format!("field `{}`", name.value);
     let f = fields(n, &what, FIELD_KEYS, sink)?;
     let ty = f.required("type", &what, sink).and_then(|t| type_ref(t, sink));
-    let format =
-        f.get("format").and_then(|t| read::choice(t, "string format", &StringFormat::ALL, StringFormat::as_str, sink));
-    let constraints = Constraints {
-        pattern: f.opt_spanned("pattern", sink),
-        format,
-        min_length: f.opt_uint("min_length", sink),
-        max_length: f.opt_uint("max_length", sink),
-        minimum: f.get("minimum").and_then(|m| read::number(m, sink)),
-        maximum: f.get("maximum").and_then(|m| read::number(m, sink)),
-        max_items: f.opt_uint("max_items", sink),
-        error: f.opt_spanned("error", sink),
-    };
+    let constraints = constraints(&f, sink);
     Some(Field {
         name: name.value,
         ty: ty?,
@@ -453,6 +497,22 @@ fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
         constraints,
         loc: name.loc,
     })
+}
+
+fn constraints(f: &Fields<'_>, sink: &mut Sink) -> Constraints {
+    let format =
+        f.get("format").and_then(|t| read::choice(t, "string format", &StringFormat::ALL, StringFormat::as_str, sink));
+    Constraints {
+        pattern: f.opt_spanned("pattern", sink),
+        format,
+        min_length: f.opt_uint("min_length", sink),
+        max_length: f.opt_uint("max_length", sink),
+        minimum: f.get("minimum").and_then(|m| read::number(m, sink)),
+        maximum: f.get("maximum").and_then(|m| read::number(m, sink)),
+        max_items: f.opt_uint("max_items", sink),
+        error: f.opt_spanned("error", sink),
+        catalogue: f.opt_spanned("catalogue", sink),
+    }
 }
 
 fn type_ref(n: &Node, sink: &mut Sink) -> Option<Spanned<TypeRef>> {
@@ -474,18 +534,38 @@ fn field_map(n: &Node, what: &str, sink: &mut Sink) -> Vec<Field> {
 
 fn type_def(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<TypeDef> {
     let what = format!("type `{}`", name.value);
-    let f = fields(n, &what, &["description", "fields", "enum", "json", "source"], sink)?;
-    let kind = match (f.get("fields"), f.get("enum"), f.get("json")) {
-        (Some(fs), None, None) => TypeKind::Object(field_map(fs, "fields", sink)),
-        (None, Some(values), None) => {
+    let mut known = vec!["description", "fields", "enum", "json", "source"];
+    known.extend(SCALAR_KEYS);
+    let f = fields(n, &what, &known, sink)?;
+    let stray_constraint = SCALAR_KEYS.iter().skip(1).find(|k| f.get(k).is_some());
+    let kind = match (f.get("fields"), f.get("enum"), f.get("json"), f.get("type")) {
+        (_, _, _, None) if stray_constraint.is_some() => {
+            let key = stray_constraint.copied().unwrap_or_default();
+            sink.push(
+                Diagnostic::new(&name.loc, format!("{what} has `{key}` but no `type`"))
+                    .help("a scalar type names its primitive: `type: string`, then its checks"),
+            );
+            return None;
+        }
+        (Some(fs), None, None, None) => TypeKind::Object(field_map(fs, "fields", sink)),
+        (None, Some(values), None, None) => {
             TypeKind::Enum(read::seq(values, "enum values", sink).iter().filter_map(|v| enum_value(v, sink)).collect())
         }
-        (None, None, Some(flag)) if read::boolean(flag, sink) == Some(true) => TypeKind::Json,
-        (None, None, Some(_)) => return None,
+        (None, None, Some(flag), None) if read::boolean(flag, sink) == Some(true) => TypeKind::Json,
+        (None, None, Some(_), None) => return None,
+        (None, None, None, Some(base)) => {
+            TypeKind::Scalar(Box::new(Scalar { base: type_ref(base, sink)?, constraints: constraints(&f, sink) }))
+        }
         _ => {
             sink.push(
-                Diagnostic::new(&name.loc, format!("{what} must have exactly one of `fields`, `enum` or `json: true`"))
-                    .help("an object lists `fields`, a string enum lists `enum` values, a free-form body says `json: true`"),
+                Diagnostic::new(
+                    &name.loc,
+                    format!("{what} must have exactly one of `fields`, `enum`, `json: true` or `type`"),
+                )
+                .help(
+                    "an object lists `fields`, a string enum lists `enum` values, a free-form body says \
+                     `json: true`, a checked primitive says `type: string` and its checks",
+                ),
             );
             return None;
         }

@@ -33,6 +33,10 @@ pub struct Spec {
     pub types: Vec<TypeDef>,
     /// Route families (tags), each with its routes, in spec order.
     pub families: Vec<Family>,
+    /// Request limits of routes not counted per handle: per user and per client IP.
+    pub rate_limits: RateLimits,
+    /// The signed click context (`ctx`) minted at redirect time, if the API has one.
+    pub context_token: Option<ContextToken>,
     /// The spec files this was loaded from, as named to the loader.
     pub source_files: Vec<String>,
 }
@@ -523,6 +527,8 @@ pub struct Constraints {
     pub max_items: Option<u64>,
     /// The error code a violation answers with (default: `validation_error`).
     pub error: Option<Spanned<String>>,
+    /// A catalogue of the spec whose names are the only values (`scopes`).
+    pub catalogue: Option<Spanned<String>>,
 }
 
 impl PartialEq for Spanned<String> {
@@ -561,6 +567,18 @@ pub enum TypeKind {
     Enum(Vec<EnumValue>),
     /// Any JSON value: the docs do not describe it.
     Json,
+    /// A primitive with checks, named so every field of that kind carries the same
+    /// rules (a handle, a scope name).
+    Scalar(Box<Scalar>),
+}
+
+/// A named primitive with constraints.
+#[derive(Debug, Clone)]
+pub struct Scalar {
+    /// `string`, `integer`, `number` or `boolean`.
+    pub base: Spanned<TypeRef>,
+    /// Its checks.
+    pub constraints: Constraints,
 }
 
 /// One value of a string enum.
@@ -657,6 +675,43 @@ impl RateLimitKey {
     pub fn from_name(name: &str) -> Option<RateLimitKey> {
         RateLimitKey::ALL.into_iter().find(|k| k.as_str() == name)
     }
+}
+
+/// Requests per minute for the rate-limit keys that are not a handle's plan.
+#[derive(Debug, Clone, Default)]
+pub struct RateLimits {
+    /// Per signed-in caller (user, visitor or token).
+    pub user: Option<RateLimit>,
+    /// Per client IP.
+    pub ip: Option<RateLimit>,
+}
+
+/// One limit.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    /// Requests per minute.
+    pub requests_per_minute: u32,
+    /// Whether the number is ours rather than the docs'.
+    pub inferred: bool,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// The click context token: HMAC-signed at redirect time, checked where it is spent.
+#[derive(Debug, Clone)]
+pub struct ContextToken {
+    /// How long a ctx stays valid, in seconds.
+    pub ttl_seconds: u64,
+    /// The query parameter the redirect appends (`ctx`).
+    pub param: String,
+    /// The code a bad, forged or expired ctx answers.
+    pub error: Spanned<String>,
+    /// Values the docs do not state.
+    pub inferred: Vec<Spanned<String>>,
+    /// The doc page(s).
+    pub source: String,
+    /// Where it is declared.
+    pub loc: Loc,
 }
 
 /// A success status and what it means (`201: created`).
@@ -804,6 +859,53 @@ impl Spec {
         self.types.iter().find(|t| t.name == name)
     }
 
+    /// The named scalar type, if `ty` names one.
+    pub fn scalar(&self, ty: &TypeRef) -> Option<&Scalar> {
+        match ty {
+            TypeRef::Named(n) => match self.type_def(n).map(|t| &t.kind) {
+                Some(TypeKind::Scalar(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The primitive a type expression stands for on the wire where it names a scalar
+    /// type (looking inside lists and maps); other expressions unchanged.
+    pub fn wire_type(&self, ty: &TypeRef) -> TypeRef {
+        match ty {
+            TypeRef::List(t) => TypeRef::List(Box::new(self.wire_type(t))),
+            TypeRef::Map(t) => TypeRef::Map(Box::new(self.wire_type(t))),
+            t => self.scalar(t).map_or_else(|| t.clone(), |s| s.base.value.clone()),
+        }
+    }
+
+    /// The names a `catalogue:` constraint allows (`scopes`: every scope of the spec).
+    pub fn catalogue_values(&self, catalogue: &str) -> Vec<&str> {
+        match catalogue {
+            "scopes" => self.scopes.iter().map(|s| s.name.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The code a field's violation answers: its own, else its scalar type's.
+    pub fn field_error<'s>(&'s self, field: &'s Field) -> Option<&'s Spanned<String>> {
+        let mut ty = &field.ty.value;
+        while let TypeRef::List(t) | TypeRef::Map(t) = ty {
+            ty = t;
+        }
+        field.constraints.error.as_ref().or_else(|| self.scalar(ty).and_then(|s| s.constraints.error.as_ref()))
+    }
+
+    /// Whether a field has any check beyond its bare type.
+    pub fn field_is_checked(&self, field: &Field) -> bool {
+        let mut ty = &field.ty.value;
+        while let TypeRef::List(t) | TypeRef::Map(t) = ty {
+            ty = t;
+        }
+        field.constraints != Constraints::default() || self.scalar(ty).is_some()
+    }
+
     /// The role with this name.
     pub fn role(&self, name: &str) -> Option<&RoleDef> {
         self.roles.iter().find(|r| r.name == name)
@@ -851,8 +953,8 @@ impl Spec {
             codes.push("rate_limited");
         }
         let takes_input = route.request.is_some()
-            || route.query.iter().any(|q| !q.optional || q.constraints != Constraints::default())
-            || route.path_params.iter().any(|p| p.constraints != Constraints::default());
+            || route.query.iter().any(|q| !q.optional || self.field_is_checked(q))
+            || route.path_params.iter().any(|p| self.field_is_checked(p));
         if takes_input {
             codes.push("validation_error");
         }
@@ -864,7 +966,7 @@ impl Spec {
             codes.push("invalid_payload");
         }
         for field in route.path_params.iter().chain(&route.query).chain(body_fields) {
-            codes.extend(field.constraints.error.iter().map(|c| c.value.as_str()));
+            codes.extend(self.field_error(field).map(|c| c.value.as_str()));
         }
         if route.path.contains('{') {
             codes.push("not_found");

@@ -13,6 +13,9 @@ use crate::suggest::help_for;
 /// Rust words that cannot be identifiers even as raw identifiers.
 const UNRAWABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Catalogues of the spec a string field can be restricted to (`catalogue: scopes`).
+const CATALOGUES: &[&str] = &["scopes"];
+
 /// Checks the whole spec.
 pub(crate) fn validate(spec: &Spec, sink: &mut Sink) {
     let mut v = Validator { spec, sink };
@@ -22,6 +25,7 @@ pub(crate) fn validate(spec: &Spec, sink: &mut Sink) {
     v.roles();
     v.plans_and_features();
     v.write_quota();
+    v.context_token();
     v.retry();
     v.errors();
     v.types();
@@ -425,36 +429,48 @@ impl Validator<'_> {
     }
 
     fn constraints(&mut self, f: &Field) {
-        let c = &f.constraints;
-        let base = match &f.ty.value {
-            TypeRef::Named(n) => match self.spec.type_def(n).map(|t| &t.kind) {
+        self.check_constraints(&f.name, &f.loc, &f.ty.value, &f.constraints);
+    }
+
+    /// Checks that each constraint fits the type it is on (a named scalar counts as its
+    /// primitive) and that every name it uses resolves.
+    fn check_constraints(&mut self, name: &str, loc: &Loc, ty: &TypeRef, c: &Constraints) {
+        let spec = self.spec;
+        let base = match spec.wire_type(ty) {
+            TypeRef::Named(n) => match spec.type_def(&n).map(|t| &t.kind) {
                 Some(TypeKind::Enum(_)) => TypeRef::String,
-                _ => f.ty.value.clone(),
+                _ => TypeRef::Named(n),
             },
-            t => t.clone(),
+            t => t,
         };
-        let string_only = c.pattern.is_some() || c.format.is_some() || c.min_length.is_some() || c.max_length.is_some();
+        let string_only = c.pattern.is_some()
+            || c.format.is_some()
+            || c.min_length.is_some()
+            || c.max_length.is_some()
+            || c.catalogue.is_some();
         if string_only && base != TypeRef::String {
             self.push(
-                Diagnostic::new(&f.loc, format!("`{}` has string constraints but is a `{}`", f.name, f.ty.value))
-                    .help("`pattern`, `format`, `min_length` and `max_length` apply to strings"),
+                Diagnostic::new(loc, format!("`{name}` has string constraints but is a `{ty}`"))
+                    .help("`pattern`, `format`, `min_length`, `max_length` and `catalogue` apply to strings; for a list, name a scalar type that has them: `[ScopeName]`"),
             );
         }
         if (c.minimum.is_some() || c.maximum.is_some()) && !matches!(base, TypeRef::Integer | TypeRef::Number) {
             self.push(
-                Diagnostic::new(&f.loc, format!("`{}` has `minimum`/`maximum` but is a `{}`", f.name, f.ty.value))
+                Diagnostic::new(loc, format!("`{name}` has `minimum`/`maximum` but is a `{ty}`"))
                     .help("bounds apply to `integer` and `number`"),
             );
         }
         if c.max_items.is_some() && !matches!(base, TypeRef::List(_)) {
-            self.push(Diagnostic::new(&f.loc, format!("`{}` has `max_items` but is not a list", f.name)));
+            self.push(Diagnostic::new(loc, format!("`{name}` has `max_items` but is not a list")));
         }
         if let (Some(min), Some(max)) = (c.min_length, c.max_length) {
             if min > max {
-                self.push(Diagnostic::new(
-                    &f.loc,
-                    format!("`{}` has `min_length` {min} above `max_length` {max}", f.name),
-                ));
+                self.push(Diagnostic::new(loc, format!("`{name}` has `min_length` {min} above `max_length` {max}")));
+            }
+        }
+        if let (Some(min), Some(max)) = (c.minimum, c.maximum) {
+            if min > max {
+                self.push(Diagnostic::new(loc, format!("`{name}` has `minimum` {min} above `maximum` {max}")));
             }
         }
         if let Some(p) = &c.pattern {
@@ -466,8 +482,31 @@ impl Validator<'_> {
                 );
             }
         }
+        if let Some(catalogue) = &c.catalogue {
+            self.reference("catalogue", catalogue, CATALOGUES.iter().copied());
+        }
         if let Some(code) = &c.error {
             self.error_code(code);
+        }
+    }
+
+    fn context_token(&mut self) {
+        let Some(ctx) = &self.spec.context_token else { return };
+        self.error_code(&ctx.error);
+        if ctx.param.is_empty() || !ctx.param.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            self.push(
+                Diagnostic::new(&ctx.loc, format!("`{}` cannot name a query parameter", ctx.param))
+                    .help("use a word of ASCII letters, digits and `_`, such as `ctx`"),
+            );
+        }
+        if ctx.ttl_seconds == 0 {
+            self.push(
+                Diagnostic::new(&ctx.loc, "a context token that lives 0 seconds can never be spent")
+                    .help("set `ttl_seconds` to how long a click may lead to a conversion"),
+            );
+        }
+        for key in &ctx.inferred {
+            self.reference("context_token key", key, ["ttl_seconds", "param", "error"]);
         }
     }
 
@@ -510,6 +549,23 @@ impl Validator<'_> {
                     }
                 }
                 TypeKind::Json => {}
+                TypeKind::Scalar(scalar) => {
+                    let primitive = matches!(
+                        scalar.base.value,
+                        TypeRef::String | TypeRef::Integer | TypeRef::Number | TypeRef::Boolean
+                    );
+                    if primitive {
+                        self.check_constraints(&t.name, &t.loc, &scalar.base.value, &scalar.constraints);
+                    } else {
+                        self.push(
+                            Diagnostic::new(
+                                &scalar.base.loc,
+                                format!("scalar type `{}` is a `{}`", t.name, scalar.base.value),
+                            )
+                            .help("a scalar type is a `string`, `integer`, `number` or `boolean` with checks"),
+                        );
+                    }
+                }
             }
         }
     }
@@ -652,6 +708,32 @@ impl Validator<'_> {
         if let Some(feature) = &r.feature {
             self.reference("feature", feature, spec.features.iter().map(|d| d.name.as_str()));
         }
+        let (declared, key) = match r.rate_limit {
+            RateLimitKey::User => (spec.rate_limits.user.is_some(), "user"),
+            RateLimitKey::Ip => (spec.rate_limits.ip.is_some(), "ip"),
+            RateLimitKey::Handle | RateLimitKey::None => (true, ""),
+        };
+        if !declared {
+            self.push(
+                Diagnostic::new(
+                    &r.loc,
+                    format!("route `{}` is rate limited per {key}, but the spec gives no limit per {key}", id.value),
+                )
+                .help(format!(
+                    "add `rate_limits: {{ {key}: {{ requests_per_minute: N, inferred: true }} }}` (mark it inferred \
+                     when the docs give no number), or set `rate_limit: none` on the route"
+                )),
+            );
+        }
+        if r.rate_limit == RateLimitKey::User && r.auth.iter().all(|a| a.value == AuthKind::None) {
+            self.push(
+                Diagnostic::new(
+                    &r.loc,
+                    format!("route `{}` is rate limited per user but takes no credential", id.value),
+                )
+                .help("use `rate_limit: ip`: without a credential there is no user to count"),
+            );
+        }
         if r.rate_limit == RateLimitKey::Handle && !r.path_placeholders().contains(&"handle") {
             self.push(
                 Diagnostic::new(
@@ -679,7 +761,9 @@ impl Validator<'_> {
         for q in &r.query {
             let scalar = |t: &TypeRef| match t {
                 TypeRef::String | TypeRef::Integer | TypeRef::Number | TypeRef::Boolean => true,
-                TypeRef::Named(n) => matches!(spec.type_def(n).map(|d| &d.kind), Some(TypeKind::Enum(_))),
+                TypeRef::Named(n) => {
+                    matches!(spec.type_def(n).map(|d| &d.kind), Some(TypeKind::Enum(_) | TypeKind::Scalar(_)))
+                }
                 _ => false,
             };
             let ok = match &q.ty.value {

@@ -304,3 +304,80 @@ error: unknown scope `links.raed`
     assert!(rendered.starts_with(expected), "{rendered}");
     assert!(rendered.ends_with("error: the spec has 1 problem\n"), "{rendered}");
 }
+
+/// What the validator says of one change to the fixture: `(message, line, help)`.
+fn said(from: &str, to: &str) -> Vec<(String, u32, String)> {
+    diagnostics_after(from, to).into_iter().map(|(m, line, _, help)| (m, line, help.unwrap_or_default())).collect()
+}
+
+#[test]
+fn a_rate_limit_key_without_a_number_is_refused() {
+    let d = said(
+        "        source: short-links.md\n      - id: pat_get_link",
+        "        rate_limit: ip\n        source: short-links.md\n      - id: pat_get_link",
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].0, "route `upsert_link` is rate limited per ip, but the spec gives no limit per ip");
+    assert_eq!(d[0].1, 66);
+    assert!(d[0].2.contains("rate_limits: { ip: { requests_per_minute: N, inferred: true } }"), "{}", d[0].2);
+    // Declared, it validates; per user without a credential does not.
+    let with_limits = "features:\n  - { name: growth_tools, description: PATs. }\nrate_limits:\n  ip: { requests_per_minute: 60, inferred: true }\n  user: { requests_per_minute: 300 }";
+    let text = MINIMAL.replacen("features:\n  - { name: growth_tools, description: PATs. }", with_limits, 1).replacen(
+        "        auth: jwt\n        min_role: CREATOR\n",
+        "        auth: none\n        rate_limit: user\n",
+        1,
+    );
+    let d = tenx_spec::load_str("minimal.yaml", &text)
+        .err()
+        .map(|d| d.items.iter().map(|i| i.message.clone()).collect::<Vec<_>>());
+    assert_eq!(d, Some(vec!["route `upsert_link` is rate limited per user but takes no credential".to_owned()]));
+}
+
+#[test]
+fn scalar_types_carry_their_checks_and_are_checked_themselves() {
+    // A field of a scalar type gets its rule; the scalar must be a primitive with fitting checks.
+    let scalar = "types:\n  Handle: { type: string, pattern: \"^[a-z]+$\", error: invalid_slug }\n  Scope: { type: string, catalogue: scopes }\n  Bad: { type: \"[string]\", pattern: x }\n  Worse: { type: integer, catalogue: roles }\n  FeatureLockedDetails:";
+    let d = said("types:\n  FeatureLockedDetails:", scalar);
+    let messages: Vec<&str> = d.iter().map(|(m, _, _)| m.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "scalar type `Bad` is a `[string]`",
+            "`Worse` has string constraints but is a `integer`",
+            "unknown catalogue `roles`",
+        ],
+        "{d:?}"
+    );
+    let text = MINIMAL
+        .replacen(
+            "types:\n  FeatureLockedDetails:",
+            &scalar.replace(
+                "  Bad: { type: \"[string]\", pattern: x }\n  Worse: { type: integer, catalogue: roles }\n",
+                "",
+            ),
+            1,
+        )
+        .replacen("      handle: string\n", "      handle: Handle\n", 1);
+    let spec = tenx_spec::load_str("minimal.yaml", &text).expect("valid");
+    let route = spec.routes().next().expect("a route");
+    let codes: Vec<&str> = spec.route_errors(route).iter().map(|e| e.code.as_str()).collect();
+    assert!(codes.contains(&"invalid_slug"), "the scalar's code is implied: {codes:?}");
+    assert_eq!(spec.wire_type(&route.path_params[0].ty.value), tenx_spec::TypeRef::String);
+}
+
+#[test]
+fn a_context_token_names_a_known_code_and_lives_a_while() {
+    let ctx = "features:\n  - { name: growth_tools, description: PATs. }\ncontext_token: { ttl_seconds: 0, param: \"c-t-x\", error: invalid_ctz, inferred: [ttl] }";
+    let d = said("features:\n  - { name: growth_tools, description: PATs. }", ctx);
+    let messages: Vec<&str> = d.iter().map(|(m, _, _)| m.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`c-t-x` cannot name a query parameter",
+            "a context token that lives 0 seconds can never be spent",
+            "unknown error code `invalid_ctz`",
+            "unknown context_token key `ttl`",
+        ],
+        "{d:?}"
+    );
+}

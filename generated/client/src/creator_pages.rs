@@ -16,7 +16,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, plans-quotas-and-feature-gates.md
     pub async fn list_pages(
@@ -87,7 +87,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     pub async fn get_page(
@@ -160,7 +160,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     pub async fn delete_page(
@@ -196,7 +196,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     pub async fn publish_page(
@@ -232,7 +232,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     pub async fn preview_page(
@@ -268,7 +268,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     pub async fn list_page_buyers(
@@ -378,7 +378,7 @@ impl PatClient {
     /// - Required PAT scopes: `pages.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth, scopes, feature
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, api-tokens-and-automations.md
     pub async fn pat_list_pages(&self) -> Result<Response<::serde_json::Value>, Error> {

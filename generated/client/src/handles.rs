@@ -6,6 +6,7 @@
 use tenx_client_runtime::{Error, Response, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
+use crate::models::*;
 
 impl JwtClient {
     /// Handles the user owns or collaborates on.
@@ -44,10 +45,11 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): request
     /// - Source: uc-03-handle-governance-collaboration.md
     pub async fn create_handle(
         &self,
-        body: &::serde_json::Value,
+        body: &CreateHandleRequest,
     ) -> Result<Response<::serde_json::Value>, Error> {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_handle",
@@ -77,12 +79,12 @@ impl JwtClient {
     /// - Minimum role: `OWNER`
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): min_role
+    /// - Inferred (not stated by the docs): min_role, request
     /// - Source: uc-03-handle-governance-collaboration.md
     pub async fn rename_handle(
         &self,
         handle: &str,
-        body: &::serde_json::Value,
+        body: &RenameHandleRequest,
     ) -> Result<Response<::serde_json::Value>, Error> {
         const ROUTE: RouteInfo = RouteInfo {
             id: "rename_handle",
@@ -111,7 +113,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-03-handle-governance-collaboration.md
     pub async fn get_handle_profile(
@@ -180,7 +182,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-03-handle-governance-collaboration.md
     pub async fn list_audit_events(
@@ -214,7 +216,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-04-tokens-automation-contracts.md, ops-lab-knowledge-commerce-hub.md
     pub async fn get_usage_meters(

@@ -56,7 +56,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: uc-05-link-crud-redirect-behavior.md
     pub async fn list_links(&self, handle: &str) -> Result<Response<LinkList>, Error> {
@@ -263,7 +263,7 @@ impl JwtClient {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `exports` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: plans-quotas-and-feature-gates.md, uc-05-link-crud-redirect-behavior.md
     pub async fn export_links(
@@ -297,7 +297,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: ops-lab-traffic-conflict-ops.md
     pub async fn check_links_health(
         &self,
@@ -333,7 +333,7 @@ impl PatClient {
     /// - Required PAT scopes: `links.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: jwt-vs-pat-when-to-use.md, api-auth-and-error-model.md, api-tokens-and-automations.md, short-links.md, uc-05-link-crud-redirect-behavior.md, platform-feature-exploration-lab.md
     pub async fn pat_list_links(&self) -> Result<Response<LinkList>, Error> {

@@ -14,7 +14,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
     pub async fn start_page_checkout(
         &self,
@@ -49,7 +49,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
     pub async fn check_page_access(
         &self,

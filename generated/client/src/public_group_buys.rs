@@ -14,7 +14,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     pub async fn get_my_group_buy_interest(
         &self,
@@ -47,7 +47,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     pub async fn withdraw_group_buy_interest(
         &self,
@@ -82,7 +82,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-15-group-buy-lifecycle.md
     pub async fn list_public_group_buys(
@@ -114,7 +114,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-15-group-buy-lifecycle.md
     pub async fn get_public_group_buy(

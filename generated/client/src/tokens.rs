@@ -53,7 +53,7 @@ impl JwtClient {
     /// - Minimum role: `OPERATOR`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     pub async fn list_tokens(&self, handle: &str) -> Result<Response<TokenList>, Error> {
@@ -85,7 +85,7 @@ impl JwtClient {
     /// - Minimum role: `OPERATOR`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     pub async fn revoke_token(
         &self,

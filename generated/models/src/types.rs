@@ -3,6 +3,27 @@
 
 //! The spec's named types used by routes.
 
+/// A handle's name: 3 to 30 lowercase letters, digits or inner hyphens (rule inferred).
+pub type Handle = ::std::string::String;
+
+/// A PAT scope of the catalogue (`links.write`, `analytics.*`).
+pub type ScopeName = ::std::string::String;
+
+/// The name of a new handle.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateHandleRequest {
+    /// The handle to create (name inferred).
+    pub handle: Handle,
+}
+
+/// The new name of a handle.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RenameHandleRequest {
+    /// The handle's new name (name inferred).
+    #[serde(rename = "newHandle")]
+    pub new_handle: Handle,
+}
+
 /// Email and password of a user.
 #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginRequest {
@@ -100,9 +121,9 @@ pub struct TransferOwnershipRequest {
 pub struct CreateTokenRequest {
     /// A label for the token (`ci-worker`).
     pub name: ::std::string::String,
-    /// The scopes to grant, at least one.
-    pub scopes: ::std::vec::Vec<::std::string::String>,
-    /// Days until the token expires.
+    /// The scopes to grant, at least one (at most 32).
+    pub scopes: ::std::vec::Vec<ScopeName>,
+    /// Days until the token expires, 1 to 3650 (upper bound inferred).
     #[serde(rename = "expiresInDays")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_in_days: ::std::option::Option<i64>,
@@ -439,7 +460,7 @@ pub struct ChainSignal {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ChainSignalsRequest {
     /// The handle.
-    pub handle: ::std::string::String,
+    pub handle: Handle,
     /// `sig_{handle}_{timestamp}_{randomId}`.
     #[serde(rename = "sessionId")]
     pub session_id: ::std::string::String,
@@ -451,7 +472,7 @@ pub struct ChainSignalsRequest {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ChainResolveRequest {
     /// The handle.
-    pub handle: ::std::string::String,
+    pub handle: Handle,
     /// The chain session.
     #[serde(rename = "sessionId")]
     pub session_id: ::std::string::String,
@@ -605,7 +626,7 @@ pub struct PathRule {
     #[serde(rename = "pathPrefix")]
     pub path_prefix: ::std::string::String,
     /// The handle it routes to.
-    pub handle: ::std::string::String,
+    pub handle: Handle,
     /// Higher wins.
     pub priority: i64,
 }
@@ -621,7 +642,7 @@ pub struct CreateDomainRequest {
     /// The handle served by default.
     #[serde(rename = "defaultHandle")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_handle: ::std::option::Option<::std::string::String>,
+    pub default_handle: ::std::option::Option<Handle>,
     /// Path routing.
     #[serde(rename = "pathRules")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -687,7 +708,7 @@ pub struct DomainStatus {
 pub struct DomainRoutesRequest {
     /// The handle served by default.
     #[serde(rename = "defaultHandle")]
-    pub default_handle: ::std::string::String,
+    pub default_handle: Handle,
     /// Path routing.
     #[serde(rename = "pathRules")]
     pub path_rules: ::std::vec::Vec<PathRule>,
@@ -728,7 +749,7 @@ pub struct KnowledgeDocumentRequest {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SupportReportRequest {
     /// The affected handle.
-    pub handle: ::std::string::String,
+    pub handle: Handle,
     /// What went wrong.
     pub summary: ::std::string::String,
     /// Evidence, request ids, steps.

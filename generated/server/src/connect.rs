@@ -23,7 +23,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `stripe_connect` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md, plans-quotas-and-feature-gates.md
     fn get_connect_status(
@@ -40,7 +40,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Minimum role: `OWNER`
     /// - Plan feature: `stripe_connect` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
     fn start_connect_onboarding(
@@ -57,7 +57,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Minimum role: `OWNER`
     /// - Plan feature: `stripe_connect` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
     fn create_connect_dashboard_link(
@@ -74,7 +74,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `stripe_connect` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
     fn get_earnings(
@@ -179,7 +179,7 @@ pub(crate) fn mount<T: ConnectApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,

@@ -25,7 +25,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Required PAT scopes: `pages.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth, scopes, feature
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, api-tokens-and-automations.md
     fn pat_list_pages(
@@ -41,7 +41,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, plans-quotas-and-feature-gates.md
     fn list_pages(
@@ -76,7 +76,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn get_page(
@@ -113,7 +113,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn delete_page(
@@ -131,7 +131,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn publish_page(
@@ -149,7 +149,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn preview_page(
@@ -167,7 +167,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn list_page_buyers(
@@ -479,7 +479,7 @@ pub(crate) fn mount<T: CreatorPagesApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,

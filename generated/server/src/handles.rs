@@ -35,11 +35,12 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): request
     /// - Source: uc-03-handle-governance-collaboration.md
     fn create_handle(
         &self,
         auth: JwtContext,
-        body: ::serde_json::Value,
+        body: CreateHandleRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
     /// Rename a handle.
@@ -50,13 +51,13 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Minimum role: `OWNER`
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): min_role
+    /// - Inferred (not stated by the docs): min_role, request
     /// - Source: uc-03-handle-governance-collaboration.md
     fn rename_handle(
         &self,
         auth: JwtContext,
         handle: String,
-        body: ::serde_json::Value,
+        body: RenameHandleRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
     /// The handle's public profile.
@@ -66,7 +67,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-03-handle-governance-collaboration.md
     fn get_handle_profile(
@@ -99,7 +100,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-03-handle-governance-collaboration.md
     fn list_audit_events(
@@ -115,7 +116,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-04-tokens-automation-contracts.md, ops-lab-knowledge-commerce-hub.md
     fn get_usage_meters(
@@ -283,7 +284,7 @@ pub(crate) fn mount<T: HandlesApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,
@@ -315,7 +316,7 @@ pub(crate) static CREATE_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     counts_write: true,
     path_params: &[],
     query: &[],
-    body: Some(rt::schema::Ty::Json),
+    body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_HANDLE_REQUEST_SCHEMA)),
     idempotency: None,
 };
 
@@ -330,7 +331,7 @@ pub(crate) static RENAME_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     counts_write: true,
     path_params: &[PARAM_HANDLE],
     query: &[],
-    body: Some(rt::schema::Ty::Json),
+    body: Some(rt::schema::Ty::Object(&crate::spec::RENAME_HANDLE_REQUEST_SCHEMA)),
     idempotency: None,
 };
 

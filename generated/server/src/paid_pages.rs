@@ -21,7 +21,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
     fn start_page_checkout(
         &self,
@@ -38,7 +38,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
     fn check_page_access(
         &self,
@@ -108,7 +108,7 @@ pub(crate) fn mount<T: PaidPagesApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,

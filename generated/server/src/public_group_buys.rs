@@ -21,7 +21,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-15-group-buy-lifecycle.md
     fn list_public_group_buys(
@@ -35,7 +35,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-15-group-buy-lifecycle.md
     fn get_public_group_buy(
@@ -50,7 +50,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     fn get_my_group_buy_interest(
         &self,
@@ -65,7 +65,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     fn withdraw_group_buy_interest(
         &self,
@@ -177,7 +177,7 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,

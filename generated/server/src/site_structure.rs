@@ -23,7 +23,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
     fn get_campaign_site_structure(
@@ -60,7 +60,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md
     fn publish_campaign_site_structure(
@@ -78,7 +78,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Required PAT scopes: `pages.read`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): scopes, feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
     fn pat_get_campaign_site_structure(
@@ -113,7 +113,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     fn pat_publish_campaign_site_structure(
@@ -278,7 +278,7 @@ pub(crate) fn mount<T: SiteStructureApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,

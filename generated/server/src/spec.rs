@@ -101,6 +101,83 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
         },
     ],
     quota_error: Some("rate_limited"),
+    user_requests_per_minute: Some(300u32),
+    ip_requests_per_minute: Some(60u32),
+    context_token: Some(rt::ctx::ContextTokenSpec {
+        ttl_seconds: 604800u64,
+        param: "ctx",
+        error: "invalid_ctx",
+    }),
+};
+
+/// The checks of `Handle`, wherever a field has this type.
+pub static HANDLE_SCHEMA: rt::schema::ScalarSchema = rt::schema::ScalarSchema {
+    name: "Handle",
+    ty: rt::schema::Ty::String,
+    rules: rt::schema::Rules {
+        pattern: Some("^[a-z0-9][a-z0-9-]{1,28}[a-z0-9]$"),
+        ..rt::schema::Rules::NONE
+    },
+};
+
+/// The checks of `ScopeName`, wherever a field has this type.
+pub static SCOPE_NAME_SCHEMA: rt::schema::ScalarSchema = rt::schema::ScalarSchema {
+    name: "ScopeName",
+    ty: rt::schema::Ty::String,
+    rules: rt::schema::Rules {
+        one_of: Some(
+            &[
+                "links.read",
+                "links.write",
+                "analytics.*",
+                "analytics.read",
+                "webhooks.*",
+                "webhooks.read",
+                "webhooks.write",
+                "files.read",
+                "files.write",
+                "site.deployments.read",
+                "site.deployments.write",
+                "pages.read",
+                "pages.write",
+                "context_store.search",
+                "context_store.manage",
+                "tracking.templates.*",
+                "chain.signal.write",
+                "personalization.*",
+                "agent.strategy.read",
+            ],
+        ),
+        ..rt::schema::Rules::NONE
+    },
+};
+
+/// The checks of `CreateHandleRequest`.
+pub static CREATE_HANDLE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "CreateHandleRequest",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "handle",
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+    ],
+};
+
+/// The checks of `RenameHandleRequest`.
+pub static RENAME_HANDLE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "RenameHandleRequest",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "newHandle",
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+    ],
 };
 
 /// The checks of `LoginRequest`.
@@ -239,10 +316,15 @@ pub static CREATE_TOKEN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
         },
         rt::schema::FieldSchema {
             name: "scopes",
-            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
+            ty: rt::schema::Ty::List(
+                &rt::schema::Ty::Scalar(&crate::spec::SCOPE_NAME_SCHEMA),
+            ),
             optional: false,
             nullable: false,
-            rules: rt::schema::Rules::NONE,
+            rules: rt::schema::Rules {
+                max_items: Some(32),
+                ..rt::schema::Rules::NONE
+            },
         },
         rt::schema::FieldSchema {
             name: "expiresInDays",
@@ -251,6 +333,7 @@ pub static CREATE_TOKEN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             nullable: false,
             rules: rt::schema::Rules {
                 minimum: Some(1.0),
+                maximum: Some(3650.0),
                 ..rt::schema::Rules::NONE
             },
         },
@@ -808,7 +891,7 @@ pub static CHAIN_SIGNALS_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     fields: &[
         rt::schema::FieldSchema {
             name: "handle",
-            ty: rt::schema::Ty::String,
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
             optional: false,
             nullable: false,
             rules: rt::schema::Rules::NONE,
@@ -841,7 +924,7 @@ pub static CHAIN_RESOLVE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     fields: &[
         rt::schema::FieldSchema {
             name: "handle",
-            ty: rt::schema::Ty::String,
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
             optional: false,
             nullable: false,
             rules: rt::schema::Rules::NONE,
@@ -1062,7 +1145,7 @@ pub static PATH_RULE_SCHEMA: ObjectSchema = ObjectSchema {
         },
         rt::schema::FieldSchema {
             name: "handle",
-            ty: rt::schema::Ty::String,
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
             optional: false,
             nullable: false,
             rules: rt::schema::Rules::NONE,
@@ -1097,7 +1180,7 @@ pub static CREATE_DOMAIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
         },
         rt::schema::FieldSchema {
             name: "defaultHandle",
-            ty: rt::schema::Ty::String,
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
             optional: true,
             nullable: false,
             rules: rt::schema::Rules::NONE,
@@ -1225,7 +1308,7 @@ pub static DOMAIN_ROUTES_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     fields: &[
         rt::schema::FieldSchema {
             name: "defaultHandle",
-            ty: rt::schema::Ty::String,
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
             optional: false,
             nullable: false,
             rules: rt::schema::Rules::NONE,
@@ -1318,7 +1401,7 @@ pub static SUPPORT_REPORT_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     fields: &[
         rt::schema::FieldSchema {
             name: "handle",
-            ty: rt::schema::Ty::String,
+            ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
             optional: false,
             nullable: false,
             rules: rt::schema::Rules::NONE,

@@ -41,7 +41,7 @@ pub trait TokensApi: Send + Sync + 'static {
     /// - Minimum role: `OPERATOR`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     fn list_tokens(
@@ -58,7 +58,7 @@ pub trait TokensApi: Send + Sync + 'static {
     /// - Minimum role: `OPERATOR`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     fn revoke_token(
         &self,
@@ -147,7 +147,7 @@ pub(crate) fn mount<T: TokensApi>(
 /// The checks of the `handle` path parameter, shared by the family's routes.
 const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
     name: "handle",
-    ty: rt::schema::Ty::String,
+    ty: rt::schema::Ty::Scalar(&crate::spec::HANDLE_SCHEMA),
     optional: false,
     nullable: false,
     rules: rt::schema::Rules::NONE,
