@@ -11,52 +11,10 @@ use tenx_client::{
 use tenx_client_runtime::tenx_errors::ErrorCode;
 use tenx_client_runtime::tenx_errors::ErrorDetails;
 use tenx_client_runtime::{Clock, Session, VirtualClock};
-use tenx_reference_server::{Db, Keys, Repository, router, seed_demo, server_keys};
+use tenx_reference_server::{Db, Repository};
 
-const KEY: &str = "e2e-signing-key-e2e-signing-key-e2e";
-const CTX_KEY: &str = "e2e-ctx-key-e2e-ctx-key-e2e-ctx-key";
-
-fn keys(db: &Db) -> Keys {
-    server_keys(db, Some(KEY), Some(CTX_KEY)).expect("keys")
-}
-
-struct Server {
-    base: String,
-    db: Db,
-    clock: VirtualClock,
-    task: tokio::task::JoinHandle<()>,
-}
-
-async fn start_on(db: Db, clock: VirtualClock) -> Server {
-    seed_demo(&db).expect("seed");
-    let now = {
-        let clock = clock.clone();
-        Arc::new(move || clock.now())
-    };
-    let app = router(db.clone(), keys(&db), now);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
-    });
-    Server { base, db, clock, task }
-}
-
-async fn start() -> Server {
-    // The clock starts at the real time: JWT expiry is checked against it.
-    start_on(Db::in_memory().expect("db"), VirtualClock::new(SystemTime::now())).await
-}
-
-impl Server {
-    fn client(&self) -> Client {
-        Client::with_config(tenx_client::config(&self.base).clock(Arc::new(self.clock.clone()))).expect("client")
-    }
-
-    async fn sign_in(&self, email: &str) -> tenx_client::JwtClient {
-        let login = LoginRequest { email: email.into(), password: "demo-password".into() };
-        self.client().sign_in(&login).await.expect("sign in")
-    }
-}
+mod support;
+use support::{Server, keys, start, start_on};
 
 fn link_body(url: &str) -> UpsertLinkRequest {
     serde_json::from_value(serde_json::json!({ "destinationUrl": url, "title": "Product Page" })).expect("body")

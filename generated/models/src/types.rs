@@ -423,7 +423,7 @@ pub struct ConversionRequest {
     /// Value added to revenue.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub value: ::std::option::Option<f64>,
-    /// A key the caller chooses; a repeat is deduplicated.
+    /// A key the caller chooses, 1 to 255 characters (bounds inferred); a repeat is deduplicated.
     #[serde(rename = "idempotencyKey")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub idempotency_key: ::std::option::Option<::std::string::String>,

@@ -191,6 +191,7 @@ pub static LOGIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             nullable: false,
             rules: rt::schema::Rules {
                 format: Some(rt::schema::Format::Email),
+                max_length: Some(254),
                 ..rt::schema::Rules::NONE
             },
         },
@@ -199,7 +200,10 @@ pub static LOGIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: rt::schema::Rules::NONE,
+            rules: rt::schema::Rules {
+                max_length: Some(1024),
+                ..rt::schema::Rules::NONE
+            },
         },
     ],
 };
@@ -794,6 +798,7 @@ pub static CONVERSION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             nullable: false,
             rules: rt::schema::Rules {
                 min_length: Some(1),
+                max_length: Some(1024),
                 error: Some("invalid_ctx"),
                 ..rt::schema::Rules::NONE
             },
@@ -803,7 +808,10 @@ pub static CONVERSION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: rt::schema::Rules::NONE,
+            rules: rt::schema::Rules {
+                max_length: Some(64),
+                ..rt::schema::Rules::NONE
+            },
         },
         rt::schema::FieldSchema {
             name: "value",
@@ -817,7 +825,11 @@ pub static CONVERSION_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             ty: rt::schema::Ty::String,
             optional: true,
             nullable: false,
-            rules: rt::schema::Rules::NONE,
+            rules: rt::schema::Rules {
+                min_length: Some(1),
+                max_length: Some(255),
+                ..rt::schema::Rules::NONE
+            },
         },
     ],
 };
