@@ -15,7 +15,7 @@ pub(crate) const PATH: &str = "generated/openapi.json";
 pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let document = document(spec, &header);
-    let mut contents = serde_json::to_string_pretty(&document).unwrap_or_default();
+    let mut contents = serde_json::to_string_pretty(&document).expect("a JSON value always serializes");
     contents.push('\n');
     Ok(vec![GeneratedFile { path: PATH.to_owned(), contents }])
 }

@@ -35,7 +35,7 @@ pub fn route_table(spec: &Spec) -> String {
         "roles": spec.roles.iter().map(|r| &r.name).collect::<Vec<_>>(),
         "features": spec.features.iter().map(|f| &f.name).collect::<Vec<_>>(),
     });
-    let mut text = serde_json::to_string_pretty(&table).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&table).expect("the route table is plain data and always serializes");
     text.push('\n');
     text
 }

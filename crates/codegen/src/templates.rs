@@ -35,11 +35,8 @@ impl Templates {
         let mut env = Environment::new();
         // Block tags take their own line without leaving blank lines behind; a missing
         // variable is an error, not an empty string that ships in generated files.
-        if let Ok(syntax) =
-            SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build()
-        {
-            env.set_syntax(syntax);
-        }
+        let syntax = SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build();
+        env.set_syntax(syntax.expect("the default delimiters are a valid syntax"));
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.add_filter("comment", comment);
         env.add_filter("snake_case", |s: &str| s.to_snake_case());
@@ -47,9 +44,11 @@ impl Templates {
         env.add_filter("anchor", anchor);
         env.add_filter("cell", table_cell);
         for (name, source) in TEMPLATES {
-            // Templates are compiled in and covered by tests: a syntax error is caught
-            // there, and would show here as a render error naming the template.
-            let _ = env.add_template(name, source);
+            // Templates are compiled in: a syntax error is a bug of this crate, caught by
+            // every test that generates anything.
+            if let Err(e) = env.add_template(name, source) {
+                panic!("the compiled-in template `{name}` does not parse: {e}");
+            }
         }
         Templates { env }
     }

@@ -146,19 +146,29 @@ impl<R: Repository> App<R> {
     }
 
     fn link(&self, handle: &str, slug: &str) -> Result<Link, Failure> {
-        let body = self.db.link(handle, slug).ok_or_else(|| Failure::not_found(format!("Link `{slug}`")))?;
+        let body = self
+            .db
+            .link(handle, slug)
+            .map_err(db_failure)?
+            .ok_or_else(|| Failure::not_found(format!("Link `{slug}`")))?;
         link_of(slug, &body)
     }
 
     fn links(&self, handle: &str) -> Result<LinkList, Failure> {
-        let links = self.db.links(handle).iter().map(|(slug, body)| link_of(slug, body)).collect::<Result<_, _>>()?;
+        let links = self
+            .db
+            .links(handle)
+            .map_err(db_failure)?
+            .iter()
+            .map(|(slug, body)| link_of(slug, body))
+            .collect::<Result<_, _>>()?;
         Ok(LinkList { links })
     }
 
-    fn analytics(&self, handle: &str) -> AnalyticsReport {
-        let clicks = self.db.click_count(handle);
-        let (conversions, revenue) = self.db.conversions(handle);
-        AnalyticsReport {
+    fn analytics(&self, handle: &str) -> Result<AnalyticsReport, Failure> {
+        let clicks = self.db.click_count(handle).map_err(db_failure)?;
+        let (conversions, revenue) = self.db.conversions(handle).map_err(db_failure)?;
+        Ok(AnalyticsReport {
             clicks,
             qualified_clicks: clicks,
             bot_clicks: 0,
@@ -167,7 +177,15 @@ impl<R: Repository> App<R> {
             revenue,
             freshness: Some(Freshness { status: FreshnessStatus::Fresh, last_updated_at: None, sla_minutes: 60 }),
             confidence: None,
-        }
+        })
+    }
+
+    /// The handle's owner: every handle has one, so a missing one is a corrupt store.
+    fn owner(&self, handle: &str) -> Result<String, Failure> {
+        self.db
+            .owner(handle)
+            .map_err(db_failure)?
+            .ok_or_else(|| Failure::internal(format!("handle `{handle}` has no owner")))
     }
 
     /// The click a ctx stands for: signed by this server and younger than the spec's TTL.
@@ -186,7 +204,7 @@ impl<R: Repository> App<R> {
 impl<R: Repository> AuthApi for App<R> {
     #[route(auth = "none")]
     async fn login(&self, body: LoginRequest) -> Result<LoginResponse, Failure> {
-        let user = self.db.user_by_email(&body.email);
+        let user = self.db.user_by_email(&body.email).map_err(db_failure)?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         match user {
             Some(user) if self.passwords.verify(body.password, hash).await? => self.start_session(&user.id),
@@ -203,7 +221,7 @@ impl<R: Repository> AuthApi for App<R> {
         if password.chars().count() < 8 {
             return Err(Failure::new(ErrorCode::ValidationError, "`password` must have at least 8 characters."));
         }
-        if self.db.user_by_email(&email).is_some() {
+        if self.db.user_by_email(&email).map_err(db_failure)?.is_some() {
             return Err(Failure::new(ErrorCode::Conflict, "An account with this email exists."));
         }
         let id = format!("user_{}", uuid::Uuid::new_v4().simple());
@@ -239,10 +257,12 @@ impl<R: Repository> AuthApi for App<R> {
         let user = self
             .db
             .user(&auth.user_id)
+            .map_err(db_failure)?
             .ok_or_else(|| Failure::new(ErrorCode::InvalidToken, "The token's user no longer exists."))?;
         let handles: Vec<Value> = self
             .db
             .handles_of(&user.id)
+            .map_err(db_failure)?
             .into_iter()
             .map(|(h, role, plan)| json!({ "handle": h, "role": role, "plan": plan }))
             .collect();
@@ -252,7 +272,12 @@ impl<R: Repository> AuthApi for App<R> {
     #[route(auth = "none")]
     async fn request_password_reset(&self, body: Value) -> Result<(), Failure> {
         // Answers the same whether or not the account exists, so it reveals nothing.
-        if let Some(email) = body.get("email").and_then(Value::as_str).filter(|e| self.db.user_by_email(e).is_some()) {
+        let email = body.get("email").and_then(Value::as_str);
+        let known = match email {
+            Some(e) => self.db.user_by_email(e).map_err(db_failure)?.is_some(),
+            None => false,
+        };
+        if let (Some(email), true) = (email, known) {
             let token = random_secret();
             self.db
                 .add_magic_link(&format!("reset:{token}"), email, self.now() + MAGIC_LINK_TTL)
@@ -287,6 +312,7 @@ impl<R: Repository> HandlesApi for App<R> {
         let handles: Vec<Value> = self
             .db
             .handles_of(&auth.user_id)
+            .map_err(db_failure)?
             .into_iter()
             .map(|(h, role, plan)| json!({ "handle": h, "role": role, "plan": plan }))
             .collect();
@@ -332,7 +358,7 @@ impl<R: Repository> HandlesApi for App<R> {
 
     #[route(auth = "jwt", role = "CREATOR")]
     async fn get_handle_profile(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
-        Ok(self.db.profile(&handle))
+        self.db.profile(&handle).map_err(db_failure)
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
@@ -344,29 +370,33 @@ impl<R: Repository> HandlesApi for App<R> {
 
     #[route(auth = "jwt", role = "CREATOR")]
     async fn list_audit_events(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
-        Ok(json!({ "events": self.db.audit_events(&handle) }))
+        Ok(json!({ "events": self.db.audit_events(&handle).map_err(db_failure)? }))
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
     async fn get_usage_meters(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
-        Ok(json!({ "links": self.db.links(&handle).len(), "clicks": self.db.click_count(&handle) }))
+        Ok(
+            json!({ "links": self.db.links(&handle).map_err(db_failure)?.len(), "clicks": self.db.click_count(&handle).map_err(db_failure)? }),
+        )
     }
 }
 
 impl<R: Repository> CollaboratorsApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn list_collaborators(&self, _: JwtContext, handle: String) -> Result<CollaboratorList, Failure> {
-        let owner = self.db.owner(&handle).unwrap_or_default();
+        let owner = self.owner(&handle)?;
         let collaborators = self
             .db
             .members(&handle)
+            .map_err(db_failure)?
             .into_iter()
             .filter(|(user, _)| *user != owner)
-            .map(|(user_id, role)| Collaborator {
-                user_id,
-                role: serde_json::from_value(json!(role)).unwrap_or(Role::Creator),
+            .map(|(user_id, role)| {
+                // A stored role outside the spec's roles is a corrupt row, not a CREATOR.
+                let role = serde_json::from_value(json!(role)).map_err(Failure::internal)?;
+                Ok(Collaborator { user_id, role })
             })
-            .collect();
+            .collect::<Result<_, Failure>>()?;
         Ok(CollaboratorList { owner_user_id: owner, collaborators })
     }
 
@@ -377,9 +407,9 @@ impl<R: Repository> CollaboratorsApi for App<R> {
         handle: String,
         body: ReplaceCollaboratorsRequest,
     ) -> Result<CollaboratorList, Failure> {
-        let owner = self.db.owner(&handle).unwrap_or_default();
+        let owner = self.owner(&handle)?;
         for c in &body.collaborators {
-            if self.db.user(&c.user_id).is_none() {
+            if self.db.user(&c.user_id).map_err(db_failure)?.is_none() {
                 return Err(Failure::new(ErrorCode::InvalidCollaborators, format!("No user `{}`.", c.user_id)));
             }
             if c.role == Role::Owner && c.user_id != owner {
@@ -390,15 +420,15 @@ impl<R: Repository> CollaboratorsApi for App<R> {
             }
         }
         // Full-array replace; the owner is always kept.
-        for (user, _) in self.db.members(&handle) {
+        for (user, _) in self.db.members(&handle).map_err(db_failure)? {
             if user != owner {
                 self.db.set_role(&user, &handle, None).map_err(db_failure)?;
             }
         }
         for c in body.collaborators.iter().filter(|c| c.user_id != owner) {
-            let role =
-                serde_json::to_value(c.role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            self.db.set_role(&c.user_id, &handle, Some(&role)).map_err(db_failure)?;
+            let role = serde_json::to_value(c.role).map_err(Failure::internal)?;
+            let role = role.as_str().ok_or_else(|| Failure::internal("a role serializes to a string"))?;
+            self.db.set_role(&c.user_id, &handle, Some(role)).map_err(db_failure)?;
         }
         self.db.audit(&handle, &auth.user_id, "collaborators.replaced", self.now()).map_err(db_failure)?;
         self.list_collaborators(auth, handle).await
@@ -411,7 +441,7 @@ impl<R: Repository> CollaboratorsApi for App<R> {
         handle: String,
         body: TransferOwnershipRequest,
     ) -> Result<CollaboratorList, Failure> {
-        if self.db.user(&body.new_owner_user_id).is_none() {
+        if self.db.user(&body.new_owner_user_id).map_err(db_failure)?.is_none() {
             return Err(Failure::not_found(format!("User `{}`", body.new_owner_user_id)));
         }
         self.db.transfer(&handle, &body.new_owner_user_id).map_err(db_failure)?;
@@ -472,12 +502,13 @@ impl<R: Repository> TokensApi for App<R> {
         let tokens = self
             .db
             .pats_of(&handle)
+            .map_err(db_failure)?
             .into_iter()
-            .map(|(token_id, name, scopes, expires)| TokenSummary {
-                token_id,
-                name,
-                scopes,
-                expires_at: expires.map(|e| crate::db::rfc3339(crate::db::at(e))),
+            .map(|p| TokenSummary {
+                token_id: p.token_id,
+                name: p.name,
+                scopes: p.scopes,
+                expires_at: p.expires_at.map(|e| crate::db::rfc3339(crate::db::at(e))),
             })
             .collect();
         Ok(TokenList { tokens })
@@ -527,12 +558,12 @@ impl<R: Repository> LinksApi for App<R> {
 
     #[route(auth = "jwt", role = "CREATOR")]
     async fn get_link_history(&self, _: JwtContext, handle: String, slug: String) -> Result<Value, Failure> {
-        Ok(json!({ "versions": self.db.history(&handle, &slug) }))
+        Ok(json!({ "versions": self.db.history(&handle, &slug).map_err(db_failure)? }))
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
     async fn rollback_link(&self, _: JwtContext, handle: String, slug: String, _: Value) -> Result<Value, Failure> {
-        let history = self.db.history(&handle, &slug);
+        let history = self.db.history(&handle, &slug).map_err(db_failure)?;
         let previous = history
             .get(1)
             .and_then(|v| v.get("link"))
@@ -561,7 +592,7 @@ impl<R: Repository> LinksApi for App<R> {
 
     #[route(auth = "jwt", role = "OPERATOR")]
     async fn check_links_health(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
-        Ok(json!({ "total": self.db.links(&handle).len(), "failing": 0 }))
+        Ok(json!({ "total": self.db.links(&handle).map_err(db_failure)?.len(), "failing": 0 }))
     }
 
     #[route(auth = "pat", scopes = ["links.read"], feature = "growth_tools")]
@@ -603,17 +634,17 @@ impl<R: Repository> AnalyticsApi for App<R> {
         handle: String,
         _: GetAnalyticsQuery,
     ) -> Result<AnalyticsReport, Failure> {
-        Ok(self.analytics(&handle))
+        self.analytics(&handle)
     }
 
     #[route(auth = "jwt", role = "CREATOR", feature = "exports")]
     async fn export_analytics(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
-        serde_json::to_value(self.analytics(&handle)).map_err(Failure::internal)
+        serde_json::to_value(self.analytics(&handle)?).map_err(Failure::internal)
     }
 
     #[route(auth = "pat", scopes = ["analytics.*"], feature = "growth_tools")]
     async fn pat_get_analytics(&self, auth: PatContext, _: PatGetAnalyticsQuery) -> Result<AnalyticsReport, Failure> {
-        Ok(self.analytics(&auth.handle))
+        self.analytics(&auth.handle)
     }
 }
 
@@ -709,7 +740,7 @@ impl<R: Repository> WebhooksApi for App<R> {
 
     #[route(auth = "jwt", role = "OPERATOR")]
     async fn list_webhooks(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
-        Ok(json!({ "subscriptions": self.db.webhooks(&handle) }))
+        Ok(json!({ "subscriptions": self.db.webhooks(&handle).map_err(db_failure)? }))
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
@@ -723,7 +754,12 @@ impl<R: Repository> WebhooksApi for App<R> {
 
     #[route(auth = "jwt", role = "OPERATOR")]
     async fn test_webhook(&self, _: JwtContext, handle: String, subscription_id: String) -> Result<Value, Failure> {
-        let known = self.db.webhooks(&handle).iter().any(|w| w["subscriptionId"] == subscription_id.as_str());
+        let known = self
+            .db
+            .webhooks(&handle)
+            .map_err(db_failure)?
+            .iter()
+            .any(|w| w["subscriptionId"] == subscription_id.as_str());
         if !known {
             return Err(Failure::not_found(format!("Subscription `{subscription_id}`")));
         }
@@ -753,9 +789,13 @@ pub(crate) async fn redirect<R: Repository>(State(app): State<Arc<App<R>>>, requ
                 .into_response();
         }
     };
+    // The route is `/go/{handle}/{slug}`: both are there whenever it matched.
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default();
     let (handle, slug) = (param("handle"), param("slug"));
-    let link = app.db.link(handle, slug).filter(|l| l.get("enabled") != Some(&Value::Bool(false)));
+    let link = match app.db.link(handle, slug) {
+        Ok(link) => link.filter(|l| l.get("enabled") != Some(&Value::Bool(false))),
+        Err(e) => return db_failure(e).into_response(),
+    };
     let Some(link) = link else { return Failure::not_found(format!("Link `{slug}`")).into_response() };
     let Some(mut to) = link.get("destinationUrl").and_then(Value::as_str).and_then(|u| url::Url::parse(u).ok()) else {
         return Failure::internal(format!("link `{handle}/{slug}` has no valid destination")).into_response();

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::credentials::sha256;
-use crate::repo::{RepoError, Repository};
+use crate::repo::{PatListing, RepoError, Repository};
 use tenx_server_runtime::{Click, PatRecord};
 
 const SCHEMA: &str = "
@@ -38,6 +38,16 @@ impl From<rusqlite::Error> for RepoError {
             _ => RepoError::Storage(Box::new(e)),
         }
     }
+}
+
+/// A stored JSON document (that this server wrote).
+fn json(text: &str) -> Result<Value, RepoError> {
+    serde_json::from_str(text).map_err(storage)
+}
+
+/// Any failure of the store as a [`RepoError::Storage`].
+fn storage(e: impl std::error::Error + Send + Sync + 'static) -> RepoError {
+    RepoError::Storage(Box::new(e))
 }
 
 /// Seconds since the epoch.
@@ -104,6 +114,29 @@ impl Db {
         Ok(Db { conn: Arc::new(Mutex::new(conn)) })
     }
 
+    /// The row `sql` selects, if any.
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, RepoError> {
+        Ok(self.conn().query_row(sql, params, row).optional()?)
+    }
+
+    /// Every row `sql` selects; a row that does not read fails the whole call.
+    fn all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, RepoError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(sql)?;
+        let rows = statement.query_map(params, row)?.collect::<rusqlite::Result<Vec<T>>>()?;
+        Ok(rows)
+    }
+
     /// The connection. A poisoned lock means a statement panicked mid-call; SQLite
     /// rolled back whatever it had not committed, so the connection is still sound.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -113,12 +146,8 @@ impl Db {
 
 impl Repository for Db {
     /// A setting.
-    fn setting(&self, key: &str) -> Option<String> {
-        self.conn()
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten()
+    fn setting(&self, key: &str) -> Result<Option<String>, RepoError> {
+        self.one("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
     }
 
     /// Stores a setting.
@@ -148,37 +177,29 @@ impl Repository for Db {
     }
 
     /// The user with this email.
-    fn user_by_email(&self, email: &str) -> Option<User> {
-        self.conn()
-            .query_row("SELECT id, email, password_hash FROM users WHERE email = ?1", [email], |r| {
-                Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
-            })
-            .optional()
-            .ok()
-            .flatten()
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, RepoError> {
+        self.one("SELECT id, email, password_hash FROM users WHERE email = ?1", [email], |r| {
+            Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
+        })
     }
 
     /// The user with this id.
-    fn user(&self, id: &str) -> Option<User> {
-        self.conn()
-            .query_row("SELECT id, email, password_hash FROM users WHERE id = ?1", [id], |r| {
-                Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
-            })
-            .optional()
-            .ok()
-            .flatten()
+    fn user(&self, id: &str) -> Result<Option<User>, RepoError> {
+        self.one("SELECT id, email, password_hash FROM users WHERE id = ?1", [id], |r| {
+            Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
+        })
     }
 
-    /// Creates a handle owned by `owner`.
+    /// Creates a handle owned by `owner`, with its owner role, or neither.
     fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), RepoError> {
         let conn = self.conn();
-        conn.execute("INSERT INTO handles (handle, plan, owner) VALUES (?1, ?2, ?3)", params![handle, plan, owner])?;
-        conn.execute(
+        let tx = conn.unchecked_transaction()?;
+        tx.execute("INSERT INTO handles (handle, plan, owner) VALUES (?1, ?2, ?3)", params![handle, plan, owner])?;
+        tx.execute(
             "INSERT OR REPLACE INTO roles (user_id, handle, role) VALUES (?1, ?2, 'OWNER')",
             params![owner, handle],
-        )
-        .map(drop)
-        .map_err(RepoError::from)
+        )?;
+        Ok(tx.commit()?)
     }
 
     /// Sets a user's role on a handle (`None` removes it).
@@ -196,56 +217,45 @@ impl Repository for Db {
     }
 
     /// `(user, role)` of every member of a handle, owner included.
-    fn members(&self, handle: &str) -> Vec<(String, String)> {
-        let conn = self.conn();
-        let Ok(mut stmt) = conn.prepare("SELECT user_id, role FROM roles WHERE handle = ?1 ORDER BY user_id") else {
-            return Vec::new();
-        };
-        stmt.query_map([handle], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map(|rows| rows.flatten().collect())
-            .unwrap_or_default()
+    fn members(&self, handle: &str) -> Result<Vec<(String, String)>, RepoError> {
+        self.all("SELECT user_id, role FROM roles WHERE handle = ?1 ORDER BY user_id", [handle], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
     }
 
     /// The handle's owner.
-    fn owner(&self, handle: &str) -> Option<String> {
-        self.conn()
-            .query_row("SELECT owner FROM handles WHERE handle = ?1", [handle], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten()
+    fn owner(&self, handle: &str) -> Result<Option<String>, RepoError> {
+        self.one("SELECT owner FROM handles WHERE handle = ?1", [handle], |r| r.get(0))
     }
 
-    /// Makes `user` the owner; the previous owner becomes an operator.
+    /// Makes `user` the owner; the previous owner becomes an operator. All or nothing.
     fn transfer(&self, handle: &str, user: &str) -> Result<(), RepoError> {
-        if let Some(old) = self.owner(handle) {
-            self.set_role(&old, handle, Some("OPERATOR"))?;
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        let old: Option<String> =
+            tx.query_row("SELECT owner FROM handles WHERE handle = ?1", [handle], |r| r.get(0)).optional()?;
+        let set_role = "INSERT OR REPLACE INTO roles (user_id, handle, role) VALUES (?1, ?2, ?3)";
+        if let Some(old) = old {
+            tx.execute(set_role, params![old, handle, "OPERATOR"])?;
         }
-        self.conn().execute("UPDATE handles SET owner = ?1 WHERE handle = ?2", params![user, handle])?;
-        self.set_role(user, handle, Some("OWNER"))
+        tx.execute("UPDATE handles SET owner = ?1 WHERE handle = ?2", params![user, handle])?;
+        tx.execute(set_role, params![user, handle, "OWNER"])?;
+        Ok(tx.commit()?)
     }
 
     /// Handles the user has a role on, with that role and the handle's plan.
-    fn handles_of(&self, user: &str) -> Vec<(String, String, String)> {
-        let conn = self.conn();
-        let Ok(mut stmt) = conn.prepare(
+    fn handles_of(&self, user: &str) -> Result<Vec<(String, String, String)>, RepoError> {
+        self.all(
             "SELECT h.handle, r.role, h.plan FROM roles r JOIN handles h ON h.handle = r.handle WHERE r.user_id = ?1 ORDER BY h.handle",
-        ) else {
-            return Vec::new();
-        };
-        stmt.query_map([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map(|rows| rows.flatten().collect())
-            .unwrap_or_default()
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
-    /// A JSON document stored per handle (profile).
-    fn profile(&self, handle: &str) -> Value {
-        let text: Option<String> = self
-            .conn()
-            .query_row("SELECT profile FROM handles WHERE handle = ?1", [handle], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten();
-        text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null)
+    /// A JSON document stored per handle (profile); `null` for a handle without one.
+    fn profile(&self, handle: &str) -> Result<Value, RepoError> {
+        let text = self.one("SELECT profile FROM handles WHERE handle = ?1", [handle], |r| r.get::<_, String>(0))?;
+        text.map_or(Ok(Value::Null), |t| json(&t))
     }
 
     /// Replaces the handle's profile.
@@ -280,44 +290,38 @@ impl Repository for Db {
     }
 
     /// The audit trail of a handle, newest first.
-    fn audit_events(&self, handle: &str) -> Vec<Value> {
-        let conn = self.conn();
-        let Ok(mut stmt) =
-            conn.prepare("SELECT at, actor, action FROM audit WHERE handle = ?1 ORDER BY rowid DESC LIMIT 500")
-        else {
-            return Vec::new();
-        };
-        stmt.query_map([handle], |r| {
+    fn audit_events(&self, handle: &str) -> Result<Vec<Value>, RepoError> {
+        self.all("SELECT at, actor, action FROM audit WHERE handle = ?1 ORDER BY rowid DESC LIMIT 500", [handle], |r| {
             Ok(serde_json::json!({ "at": r.get::<_, i64>(0)?, "actor": r.get::<_, String>(1)?, "action": r.get::<_, String>(2)? }))
         })
-        .map(|rows| rows.flatten().collect())
-        .unwrap_or_default()
     }
 
     /// A link's stored body.
-    fn link(&self, handle: &str, slug: &str) -> Option<Value> {
-        let text: Option<String> = self
-            .conn()
-            .query_row("SELECT body FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten();
-        text.and_then(|t| serde_json::from_str(&t).ok())
+    fn link(&self, handle: &str, slug: &str) -> Result<Option<Value>, RepoError> {
+        let text = self.one("SELECT body FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug], |r| {
+            r.get::<_, String>(0)
+        })?;
+        text.map(|t| json(&t)).transpose()
     }
 
-    /// Stores a link; `true` when it was created, `false` when updated.
+    /// Stores a link and its history entry, together; `true` when it was created.
     fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, RepoError> {
-        let created = self.link(handle, slug).is_none();
         let conn = self.conn();
-        conn.execute(
+        let tx = conn.unchecked_transaction()?;
+        let existed = tx
+            .query_row("SELECT 1 FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug], |_| Ok(()))
+            .optional()?
+            .is_some();
+        tx.execute(
             "INSERT OR REPLACE INTO links (handle, slug, body) VALUES (?1, ?2, ?3)",
             params![handle, slug, body.to_string()],
         )?;
-        conn.execute(
+        tx.execute(
             "INSERT INTO link_history (handle, slug, body, at) VALUES (?1, ?2, ?3, ?4)",
             params![handle, slug, body.to_string(), epoch(now)],
         )?;
-        Ok(created)
+        tx.commit()?;
+        Ok(!existed)
     }
 
     /// Deletes a link; `false` when there was none.
@@ -326,30 +330,21 @@ impl Repository for Db {
     }
 
     /// Every link of a handle: `(slug, body)`, by slug.
-    fn links(&self, handle: &str) -> Vec<(String, Value)> {
-        let conn = self.conn();
-        let Ok(mut stmt) = conn.prepare("SELECT slug, body FROM links WHERE handle = ?1 ORDER BY slug") else {
-            return Vec::new();
-        };
-        stmt.query_map([handle], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map(|rows| rows.flatten().filter_map(|(s, t)| Some((s, serde_json::from_str(&t).ok()?))).collect())
-            .unwrap_or_default()
+    fn links(&self, handle: &str) -> Result<Vec<(String, Value)>, RepoError> {
+        let rows = self.all("SELECT slug, body FROM links WHERE handle = ?1 ORDER BY slug", [handle], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.into_iter().map(|(slug, body)| Ok((slug, json(&body)?))).collect()
     }
 
     /// Earlier versions of a link, newest first.
-    fn history(&self, handle: &str, slug: &str) -> Vec<Value> {
-        let conn = self.conn();
-        let Ok(mut stmt) =
-            conn.prepare("SELECT body, at FROM link_history WHERE handle = ?1 AND slug = ?2 ORDER BY rowid DESC")
-        else {
-            return Vec::new();
-        };
-        stmt.query_map(params![handle, slug], |r| {
-            let body: String = r.get(0)?;
-            Ok(serde_json::json!({ "at": r.get::<_, i64>(1)?, "link": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null) }))
-        })
-        .map(|rows| rows.flatten().collect())
-        .unwrap_or_default()
+    fn history(&self, handle: &str, slug: &str) -> Result<Vec<Value>, RepoError> {
+        let rows = self.all(
+            "SELECT body, at FROM link_history WHERE handle = ?1 AND slug = ?2 ORDER BY rowid DESC",
+            params![handle, slug],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        rows.into_iter().map(|(body, at)| Ok(serde_json::json!({ "at": at, "link": json(&body)? }))).collect()
     }
 
     /// Records a click.
@@ -361,8 +356,8 @@ impl Repository for Db {
     }
 
     /// Clicks of a handle.
-    fn click_count(&self, handle: &str) -> i64 {
-        self.conn().query_row("SELECT COUNT(*) FROM clicks WHERE handle = ?1", [handle], |r| r.get(0)).unwrap_or(0)
+    fn click_count(&self, handle: &str) -> Result<i64, RepoError> {
+        Ok(self.conn().query_row("SELECT COUNT(*) FROM clicks WHERE handle = ?1", [handle], |r| r.get(0))?)
     }
 
     /// Stores a conversion of a verified click.
@@ -386,19 +381,17 @@ impl Repository for Db {
     }
 
     /// `(count, revenue)` of conversions of this handle's clicks.
-    fn conversions(&self, handle: &str) -> (i64, f64) {
-        self.conn()
-            .query_row("SELECT COUNT(*), COALESCE(SUM(value), 0) FROM conversions WHERE handle = ?1", [handle], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap_or((0, 0.0))
+    fn conversions(&self, handle: &str) -> Result<(i64, f64), RepoError> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*), COALESCE(SUM(value), 0) FROM conversions WHERE handle = ?1",
+            [handle],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// Conversions stored with this idempotency key.
-    fn conversions_with_key(&self, key: &str) -> i64 {
-        self.conn()
-            .query_row("SELECT COUNT(*) FROM conversions WHERE idempotency_key = ?1", [key], |r| r.get(0))
-            .unwrap_or(0)
+    fn conversions_with_key(&self, key: &str) -> Result<i64, RepoError> {
+        Ok(self.conn().query_row("SELECT COUNT(*) FROM conversions WHERE idempotency_key = ?1", [key], |r| r.get(0))?)
     }
 
     /// Stores a PAT record (its secret only as a hash).
@@ -419,20 +412,19 @@ impl Repository for Db {
             .map_err(RepoError::from)
     }
 
-    /// `(token id, name, scopes, expires at)` of a handle's live PATs.
-    fn pats_of(&self, handle: &str) -> Vec<(String, String, Vec<String>, Option<i64>)> {
-        let conn = self.conn();
-        let Ok(mut stmt) = conn.prepare(
+    /// A handle's live PATs.
+    fn pats_of(&self, handle: &str) -> Result<Vec<PatListing>, RepoError> {
+        let rows = self.all(
             "SELECT token_id, name, scopes, expires_at FROM pats WHERE handle = ?1 AND revoked = 0 ORDER BY token_id",
-        ) else {
-            return Vec::new();
-        };
-        stmt.query_map([handle], |r| {
-            let scopes: String = r.get(2)?;
-            Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&scopes).unwrap_or_default(), r.get(3)?))
-        })
-        .map(|rows| rows.flatten().collect())
-        .unwrap_or_default()
+            [handle],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)),
+        )?;
+        rows.into_iter()
+            .map(|(token_id, name, scopes, expires_at)| {
+                let scopes = serde_json::from_value(json(&scopes)?).map_err(storage)?;
+                Ok(PatListing { token_id, name, scopes, expires_at })
+            })
+            .collect()
     }
 
     /// Revokes a PAT of a handle; `false` when there was none.
@@ -540,23 +532,17 @@ impl Repository for Db {
     }
 
     /// A handle's webhook subscriptions.
-    fn webhooks(&self, handle: &str) -> Vec<serde_json::Value> {
-        let conn = self.conn();
-        let Ok(mut stmt) =
-            conn.prepare("SELECT id, endpoint_url, event_types FROM webhooks WHERE handle = ?1 ORDER BY id")
-        else {
-            return Vec::new();
-        };
-        stmt.query_map([handle], |r| {
-            let events: String = r.get(2)?;
-            Ok(serde_json::json!({
-                "subscriptionId": r.get::<_, String>(0)?,
-                "endpointUrl": r.get::<_, String>(1)?,
-                "eventTypes": serde_json::from_str::<serde_json::Value>(&events).unwrap_or_default(),
-            }))
-        })
-        .map(|rows| rows.flatten().collect())
-        .unwrap_or_default()
+    fn webhooks(&self, handle: &str) -> Result<Vec<Value>, RepoError> {
+        let rows = self.all(
+            "SELECT id, endpoint_url, event_types FROM webhooks WHERE handle = ?1 ORDER BY id",
+            [handle],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+        )?;
+        rows.into_iter()
+            .map(|(id, url, events)| {
+                Ok(serde_json::json!({ "subscriptionId": id, "endpointUrl": url, "eventTypes": json(&events)? }))
+            })
+            .collect()
     }
 
     /// Deletes a webhook subscription; `false` when there was none.
@@ -588,7 +574,7 @@ mod tests {
         assert_eq!(db.put_link("acme", "launch", &body, UNIX_EPOCH).ok(), Some(false));
         drop(db);
         let db = Db::open(&path).expect("reopen");
-        assert_eq!(db.link("acme", "launch"), Some(body));
-        assert_eq!(db.members("acme"), [("u".to_owned(), "OWNER".to_owned())]);
+        assert_eq!(db.link("acme", "launch").ok().flatten(), Some(body));
+        assert_eq!(db.members("acme").ok(), Some(vec![("u".to_owned(), "OWNER".to_owned())]));
     }
 }

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 pub use api::{App, Keys};
 pub use credentials::{random_secret, sha256};
 pub use db::{Db, User, at, epoch, rfc3339};
-pub use repo::{RepoError, Repository};
+pub use repo::{PatListing, RepoError, Repository};
 
 use tenx_server::{RouterBuilder, spec};
 use tenx_server_runtime::{ContextKey, JwtKeys, ServerState};
@@ -34,7 +34,7 @@ pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) 
         if let Some(k) = configured {
             return Ok(k.to_owned());
         }
-        if let Some(k) = db.setting(setting) {
+        if let Some(k) = db.setting(setting)? {
             return Ok(k);
         }
         let k = random_secret();
@@ -77,7 +77,7 @@ pub const FAMILIES: &[&str] =
 /// Seeds the demo (once): a user owning a Pro and a Free handle, and a creator on the
 /// Pro one. Returns what to print.
 pub fn seed_demo<R: Repository>(db: &R) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    if db.user_by_email("owner@demo.10x").is_none() {
+    if db.user_by_email("owner@demo.10x")?.is_none() {
         let hash = api::hash_password("demo-password").map_err(|f| f.message)?;
         db.add_user("user_owner", "owner@demo.10x", &hash)?;
         db.add_user("user_creator", "creator@demo.10x", &hash)?;

@@ -9,6 +9,19 @@ use tenx_server_runtime::{AuthData, Click, PatRecord};
 
 use crate::db::User;
 
+/// A live PAT as the token list shows it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatListing {
+    /// The token id.
+    pub token_id: String,
+    /// Its label.
+    pub name: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// When it expires, in seconds since the epoch.
+    pub expires_at: Option<i64>,
+}
+
 /// Why the store refused a write.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -23,7 +36,7 @@ pub enum RepoError {
 /// Storage of the reference server. It is also the [`AuthData`] the router's checks read.
 pub trait Repository: AuthData + Clone {
     /// A setting.
-    fn setting(&self, key: &str) -> Option<String>;
+    fn setting(&self, key: &str) -> Result<Option<String>, RepoError>;
 
     /// Stores a setting.
     fn set_setting(&self, key: &str, value: &str) -> Result<(), RepoError>;
@@ -35,10 +48,10 @@ pub trait Repository: AuthData + Clone {
     fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), RepoError>;
 
     /// The user with this email.
-    fn user_by_email(&self, email: &str) -> Option<User>;
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, RepoError>;
 
     /// The user with this id.
-    fn user(&self, id: &str) -> Option<User>;
+    fn user(&self, id: &str) -> Result<Option<User>, RepoError>;
 
     /// Creates a handle owned by `owner`.
     fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), RepoError>;
@@ -47,19 +60,19 @@ pub trait Repository: AuthData + Clone {
     fn set_role(&self, user: &str, handle: &str, role: Option<&str>) -> Result<(), RepoError>;
 
     /// `(user, role)` of every member of a handle, owner included.
-    fn members(&self, handle: &str) -> Vec<(String, String)>;
+    fn members(&self, handle: &str) -> Result<Vec<(String, String)>, RepoError>;
 
     /// The handle's owner.
-    fn owner(&self, handle: &str) -> Option<String>;
+    fn owner(&self, handle: &str) -> Result<Option<String>, RepoError>;
 
     /// Makes `user` the owner; the previous owner becomes an operator.
     fn transfer(&self, handle: &str, user: &str) -> Result<(), RepoError>;
 
     /// Handles the user has a role on, with that role and the handle's plan.
-    fn handles_of(&self, user: &str) -> Vec<(String, String, String)>;
+    fn handles_of(&self, user: &str) -> Result<Vec<(String, String, String)>, RepoError>;
 
     /// A JSON document stored per handle (profile).
-    fn profile(&self, handle: &str) -> Value;
+    fn profile(&self, handle: &str) -> Result<Value, RepoError>;
 
     /// Replaces the handle's profile.
     fn set_profile(&self, handle: &str, profile: &Value) -> Result<(), RepoError>;
@@ -71,10 +84,10 @@ pub trait Repository: AuthData + Clone {
     fn audit(&self, handle: &str, actor: &str, action: &str, now: SystemTime) -> Result<(), RepoError>;
 
     /// The audit trail of a handle, newest first.
-    fn audit_events(&self, handle: &str) -> Vec<Value>;
+    fn audit_events(&self, handle: &str) -> Result<Vec<Value>, RepoError>;
 
     /// A link's stored body.
-    fn link(&self, handle: &str, slug: &str) -> Option<Value>;
+    fn link(&self, handle: &str, slug: &str) -> Result<Option<Value>, RepoError>;
 
     /// Stores a link; `true` when it was created, `false` when updated.
     fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, RepoError>;
@@ -83,16 +96,16 @@ pub trait Repository: AuthData + Clone {
     fn delete_link(&self, handle: &str, slug: &str) -> Result<bool, RepoError>;
 
     /// Every link of a handle: `(slug, body)`, by slug.
-    fn links(&self, handle: &str) -> Vec<(String, Value)>;
+    fn links(&self, handle: &str) -> Result<Vec<(String, Value)>, RepoError>;
 
     /// Earlier versions of a link, newest first.
-    fn history(&self, handle: &str, slug: &str) -> Vec<Value>;
+    fn history(&self, handle: &str, slug: &str) -> Result<Vec<Value>, RepoError>;
 
     /// Records a click.
     fn click(&self, handle: &str, slug: &str, now: SystemTime) -> Result<(), RepoError>;
 
     /// Clicks of a handle.
-    fn click_count(&self, handle: &str) -> i64;
+    fn click_count(&self, handle: &str) -> Result<i64, RepoError>;
 
     /// Stores a conversion of a verified click.
     fn add_conversion(
@@ -104,16 +117,16 @@ pub trait Repository: AuthData + Clone {
     ) -> Result<(), RepoError>;
 
     /// `(count, revenue)` of conversions of this handle's clicks.
-    fn conversions(&self, handle: &str) -> (i64, f64);
+    fn conversions(&self, handle: &str) -> Result<(i64, f64), RepoError>;
 
     /// Conversions stored with this idempotency key.
-    fn conversions_with_key(&self, key: &str) -> i64;
+    fn conversions_with_key(&self, key: &str) -> Result<i64, RepoError>;
 
     /// Stores a PAT record (its secret only as a hash).
     fn add_pat(&self, record: &PatRecord, name: &str) -> Result<(), RepoError>;
 
-    /// `(token id, name, scopes, expires at)` of a handle's live PATs.
-    fn pats_of(&self, handle: &str) -> Vec<(String, String, Vec<String>, Option<i64>)>;
+    /// A handle's live PATs.
+    fn pats_of(&self, handle: &str) -> Result<Vec<PatListing>, RepoError>;
 
     /// Revokes a PAT of a handle; `false` when there was none.
     fn revoke_pat(&self, handle: &str, token_id: &str) -> Result<bool, RepoError>;
@@ -143,7 +156,7 @@ pub trait Repository: AuthData + Clone {
     fn add_webhook(&self, id: &str, handle: &str, url: &str, events: &[String], secret: &str) -> Result<(), RepoError>;
 
     /// A handle's webhook subscriptions.
-    fn webhooks(&self, handle: &str) -> Vec<serde_json::Value>;
+    fn webhooks(&self, handle: &str) -> Result<Vec<serde_json::Value>, RepoError>;
 
     /// Deletes a webhook subscription; `false` when there was none.
     fn delete_webhook(&self, handle: &str, id: &str) -> Result<bool, RepoError>;

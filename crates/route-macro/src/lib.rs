@@ -371,8 +371,15 @@ fn quick_args(text: &str) -> Option<Args> {
 }
 
 /// Reads a table written by codegen.
+///
+/// # Panics
+/// When `json` is not such a table. The macro then fails the build with this message
+/// (a proc-macro panic is a compile error), rather than check handlers against an
+/// empty table and report that no route exists.
 pub fn table_from_json(json: &str) -> Table {
-    serde_json::from_str(json).unwrap_or_default()
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        panic!("route-table.json is not a route table codegen wrote ({e}): run `cargo xtask codegen`")
+    })
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ impl Call {
 
     /// The body, typed (validated). It is moved out: a handler reads it once.
     pub fn body<T: DeserializeOwned>(&mut self) -> Result<T, Failure> {
+        // A route without a body reads as `null`, which only `()`-like types accept.
         let value = self.body.take().unwrap_or(Value::Null);
         serde_json::from_value(value).map_err(|e| Failure::new(ErrorCode::ValidationError, format!("body: {e}")))
     }
@@ -151,7 +152,10 @@ impl Reply {
     }
 
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        // A status outside 100..=999 is a handler's bug: a 500, not a guessed success.
+        let Ok(status) = StatusCode::from_u16(self.status) else {
+            return Failure::internal(format!("a handler answered the status {}", self.status)).into_response();
+        };
         match self.body {
             Some(body) => {
                 let json = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
@@ -242,7 +246,7 @@ where
                             .downcast_ref::<&str>()
                             .map(|s| (*s).to_owned())
                             .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
+                            .unwrap_or_default(); // a payload that is not text has none to log
                         tracing::error!(request_id = %request_id, route = route.id, panic = %text, "handler panicked");
                         Err(Failure::new(
                             ErrorCode::InternalError,
@@ -282,6 +286,7 @@ where
                 let result = run.await;
                 let stored = result.as_ref().ok().map(|r| Stored {
                     status: r.status,
+                    // `Reply::json` wrote these bytes, so they parse; an empty answer is `null`.
                     body: r.body.as_ref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null),
                 });
                 state.idempotency.complete(scope, key, stored);

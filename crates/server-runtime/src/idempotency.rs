@@ -91,7 +91,7 @@ impl IdempotencyStore for MemoryIdempotency {
 
 /// The fingerprint of a JSON body: SHA-256 of its canonical form (keys sorted).
 pub fn fingerprint(body: &Value) -> [u8; 32] {
-    Sha256::digest(serde_json::to_vec(body).unwrap_or_default()).into()
+    Sha256::digest(serde_json::to_vec(body).expect("a JSON value always serializes")).into()
 }
 
 #[cfg(test)]

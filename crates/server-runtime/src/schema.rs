@@ -190,14 +190,12 @@ fn check_ty(value: &Value, ty: &Ty, nullable: bool, rules: &Rules, path: &str) -
                 Err(fail(rules, path, &format!("must be one of {}", values.join(", "))))
             }
         }
-        (Ty::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {
-            check_number(n.as_f64().unwrap_or_default(), rules, path)
-        }
-        (Ty::Number, Value::Number(n)) => check_number(n.as_f64().unwrap_or_default(), rules, path),
+        (Ty::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => check_number(n, rules, path),
+        (Ty::Number, Value::Number(n)) => check_number(n, rules, path),
         (Ty::Boolean, Value::Bool(_)) => Ok(()),
         (Ty::List(inner), Value::Array(items)) => {
-            if rules.max_items.is_some_and(|max| items.len() as u64 > max) {
-                return Err(fail(rules, path, &format!("has more than {} items", rules.max_items.unwrap_or_default())));
+            if let Some(max) = rules.max_items.filter(|max| items.len() as u64 > *max) {
+                return Err(fail(rules, path, &format!("has more than {max} items")));
             }
             for (i, item) in items.iter().enumerate() {
                 check_ty(item, inner, false, &Rules { error: rules.error, ..Rules::NONE }, &format!("{path}[{i}]"))?;
@@ -264,7 +262,9 @@ fn check_string(s: &str, rules: &Rules, path: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn check_number(n: f64, rules: &Rules, path: &str) -> Result<(), Failure> {
+fn check_number(n: &serde_json::Number, rules: &Rules, path: &str) -> Result<(), Failure> {
+    // Every JSON number has an f64 reading; one without can be bounded by nothing.
+    let Some(n) = n.as_f64() else { return Err(fail(rules, path, "must be a finite number")) };
     if let Some(min) = rules.minimum.filter(|min| n < *min) {
         return Err(fail(rules, path, &format!("must be at least {min}")));
     }
