@@ -250,5 +250,21 @@ fn plans_context(spec: &Spec, header: &str, api: Value) -> Value {
             error => q.error.value.clone(),
         }
     });
-    minijinja::context! { header => header.to_owned(), api, plans, features, quota }
+    let limit = |key: &str, limit: &Option<tenx_spec::RateLimit>| {
+        let routes = spec.routes().filter(|r| r.rate_limit.as_str() == key).count();
+        limit
+            .as_ref()
+            .map(|l| minijinja::context! { key, rpm => l.requests_per_minute, inferred => l.inferred, routes })
+    };
+    let other_limits: Vec<Value> =
+        [limit("user", &spec.rate_limits.user), limit("ip", &spec.rate_limits.ip)].into_iter().flatten().collect();
+    let context_token = spec.context_token.as_ref().map(|c| {
+        minijinja::context! {
+            param => c.param.clone(),
+            hours => c.ttl_seconds / 3600,
+            error => c.error.value.clone(),
+            inferred => c.inferred.iter().any(|k| k.value == "ttl_seconds"),
+        }
+    });
+    minijinja::context! { header => header.to_owned(), api, plans, features, quota, other_limits, context_token }
 }

@@ -67,8 +67,9 @@ struct Passwords {
 
 impl Passwords {
     fn new() -> Self {
+        // Half the cores at most: a login flood then leaves the rest to every other route.
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Passwords { permits: Arc::new(Semaphore::new(cores)) }
+        Passwords { permits: Arc::new(Semaphore::new((cores / 2).max(1))) }
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
@@ -206,8 +207,11 @@ impl<R: Repository> AuthApi for App<R> {
     async fn login(&self, body: LoginRequest) -> Result<LoginResponse, Failure> {
         let user = self.db.user_by_email(&body.email).map_err(db_failure)?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
+        // Verified whether or not the user exists (against a dummy hash if not), so the
+        // time taken does not tell which emails have accounts.
+        let matches = self.passwords.verify(body.password, hash).await?;
         match user {
-            Some(user) if self.passwords.verify(body.password, hash).await? => self.start_session(&user.id),
+            Some(user) if matches => self.start_session(&user.id),
             _ => Err(Failure::new(ErrorCode::InvalidToken, "Email or password is wrong.")),
         }
     }

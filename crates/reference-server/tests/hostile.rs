@@ -336,3 +336,31 @@ async fn concurrent_sign_ups_of_one_email_make_one_account_and_409s() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "no 500 for a race: {statuses:?}");
 }
+
+/// A login for an email without an account costs what one with an account does: both
+/// verify a password hash. The margin is wide (a hash takes tens of milliseconds, a
+/// lookup well under one), so a loaded machine does not make this flaky.
+#[tokio::test]
+async fn a_login_takes_as_long_whether_or_not_the_email_has_an_account() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let time = |email: &'static str| {
+        let request = http
+            .post(format!("{}/v2/auth/login", server.base))
+            .json(&json!({"email": email, "password": "wrong-password"}));
+        async move {
+            let started = std::time::Instant::now();
+            assert_eq!(request.send().await.expect("answer").status(), 401);
+            started.elapsed()
+        }
+    };
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        known.push(time("owner@demo.10x").await);
+        unknown.push(time("nobody@demo.10x").await);
+    }
+    known.sort_unstable();
+    unknown.sort_unstable();
+    let (known, unknown) = (known[3], unknown[3]);
+    assert!(unknown * 3 >= known, "unknown email {unknown:?} vs known {known:?}: the answer tells them apart");
+}
