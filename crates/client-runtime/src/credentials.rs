@@ -42,11 +42,15 @@ impl fmt::Debug for Pat {
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<RwLock<SessionState>>,
+    /// Held while a refresh runs, so concurrent calls refresh once between them.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 struct SessionState {
     access_token: Secret,
     cookies: Vec<(String, Secret)>,
+    /// Bumped by each refresh.
+    generation: u64,
 }
 
 impl Session {
@@ -62,22 +66,39 @@ impl Session {
 
     /// A session from an access token and the cookies its login set.
     pub fn new(access_token: Secret, cookies: Vec<(String, Secret)>) -> Self {
-        Session { inner: Arc::new(RwLock::new(SessionState { access_token, cookies })) }
+        Session {
+            inner: Arc::new(RwLock::new(SessionState { access_token, cookies, generation: 0 })),
+            refreshing: Arc::default(),
+        }
+    }
+
+    // A poisoned lock means a panic between two plain assignments: the state is whole.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, SessionState> {
+        self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The current access token.
     pub fn access_token(&self) -> Secret {
-        self.inner.read().map(|s| s.access_token.clone()).unwrap_or_else(|p| p.into_inner().access_token.clone())
+        self.read().access_token.clone()
     }
 
     /// Whether login set cookies a refresh can send back.
     pub fn can_refresh(&self) -> bool {
-        self.inner.read().map(|s| !s.cookies.is_empty()).unwrap_or(false)
+        !self.read().cookies.is_empty()
+    }
+
+    /// How many refreshes this session has had.
+    pub(crate) fn generation(&self) -> u64 {
+        self.read().generation
+    }
+
+    pub(crate) fn refresh_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.refreshing
     }
 
     /// The `Cookie` header value carrying the session's cookies.
     pub(crate) fn cookie_header(&self) -> Option<Secret> {
-        let state = self.inner.read().ok()?;
+        let state = self.read();
         if state.cookies.is_empty() {
             return None;
         }
@@ -87,20 +108,20 @@ impl Session {
 
     /// Installs a refreshed token, and any cookies the refresh set.
     pub(crate) fn update(&self, access_token: Secret, cookies: Vec<(String, Secret)>) {
-        if let Ok(mut state) = self.inner.write() {
-            state.access_token = access_token;
-            for (name, value) in cookies {
-                match state.cookies.iter_mut().find(|(n, _)| *n == name) {
-                    Some(slot) => slot.1 = value,
-                    None => state.cookies.push((name, value)),
-                }
+        let mut state = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.access_token = access_token;
+        state.generation += 1;
+        for (name, value) in cookies {
+            match state.cookies.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => state.cookies.push((name, value)),
             }
         }
     }
 
     /// The cookie names (values stay secret), for diagnostics.
     pub fn cookie_names(&self) -> Vec<String> {
-        self.inner.read().map(|s| s.cookies.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default()
+        self.read().cookies.iter().map(|(n, _)| n.clone()).collect()
     }
 }
 

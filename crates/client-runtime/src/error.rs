@@ -6,8 +6,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tenx_errors::{ErrorCode, ErrorDetails};
 
-/// Everything a call can fail with.
+/// Everything a call can fail with. More variants may come: match with a `_` arm, or use
+/// the helpers ([`Error::status`], [`Error::code`], [`Error::is_retryable`]).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The server answered with an error status.
     #[error("{0}")]
@@ -40,6 +42,20 @@ pub enum Error {
         message: String,
         /// The request id, if the server sent one.
         request_id: Option<String>,
+        /// The body as received, for debugging.
+        body: bytes::Bytes,
+    },
+    /// A success status the spec does not list for the route.
+    #[error("`{route}` answered {status}, which is not one of its success statuses")]
+    UnexpectedStatus {
+        /// The route id.
+        route: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The request id, if the server sent one.
+        request_id: Option<String>,
+        /// The body as received, for debugging.
+        body: bytes::Bytes,
     },
     /// The request could not be built (bad base URL, body that does not serialize).
     #[error("invalid request: {0}")]
@@ -65,8 +81,49 @@ impl Error {
         match self {
             Error::Api(f) => f.attempts,
             Error::Transport { attempts, .. } | Error::Timeout { attempts } => *attempts,
-            Error::Decode { .. } => 1,
+            Error::Decode { .. } | Error::UnexpectedStatus { .. } => 1,
             Error::InvalidRequest(_) => 0,
+        }
+    }
+
+    /// The HTTP status of the answer, if one came.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(f) => Some(f.status),
+            Error::Decode { status, .. } | Error::UnexpectedStatus { status, .. } => Some(*status),
+            Error::Transport { .. } | Error::Timeout { .. } | Error::InvalidRequest(_) => None,
+        }
+    }
+
+    /// The request id the server sent, for support reports.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(f) => f.request_id.as_deref(),
+            Error::Decode { request_id, .. } | Error::UnexpectedStatus { request_id, .. } => request_id.as_deref(),
+            Error::Transport { .. } | Error::Timeout { .. } | Error::InvalidRequest(_) => None,
+        }
+    }
+
+    /// The body of an answer the client could not use, as received.
+    pub fn body(&self) -> Option<&[u8]> {
+        match self {
+            Error::Decode { body, .. } | Error::UnexpectedStatus { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed: the catalogue's retry class
+    /// for API errors (`after_header` or `backoff`; an unknown code by its status), and
+    /// every transport failure and timeout. The client already retried as the policy
+    /// allows; this is for callers who queue work.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(f) => match f.code.retry_class() {
+                Some(class) => class != tenx_errors::RetryClass::Never,
+                None => f.status == 429 || f.status >= 500,
+            },
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Decode { .. } | Error::UnexpectedStatus { .. } | Error::InvalidRequest(_) => false,
         }
     }
 }

@@ -1,13 +1,16 @@
 //! Successful answers: the typed body with status, headers, request id and rate-limit
 //! headers beside it.
 
+use std::fmt;
+
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 
-/// A successful answer.
-#[derive(Debug, Clone)]
+/// A successful answer. Its `Debug` output shows headers that carry credentials
+/// (`Set-Cookie`, `Cookie`, `Authorization`, and any marked sensitive) as `[redacted]`.
+#[derive(Clone)]
 pub struct Response<T> {
     /// The HTTP status.
     pub status: u16,
@@ -42,6 +45,39 @@ impl<T> Response<T> {
     }
 }
 
+impl<T: fmt::Debug> fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &Redacted(&self.headers))
+            .field("request_id", &self.request_id)
+            .field("rate_limit", &self.rate_limit)
+            .field("attempts", &self.attempts)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: [&str; 5] = ["set-cookie", "cookie", "authorization", "proxy-authorization", "x-api-key"];
+
+/// A header map whose credential values print as `[redacted]`.
+pub(crate) struct Redacted<'h>(pub(crate) &'h HeaderMap);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if value.is_sensitive() || SECRET_HEADERS.contains(&name.as_str()) {
+                map.entry(&name.as_str(), &"[redacted]");
+            } else {
+                map.entry(&name.as_str(), &value);
+            }
+        }
+        map.finish()
+    }
+}
+
 /// The conventional `X-RateLimit-*` headers, read when present.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RateLimit {
@@ -70,13 +106,24 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// A successful answer before its body is decoded; the generated client turns it into a
 /// typed [`Response`].
-#[derive(Debug)]
 pub struct RawResponse {
     pub(crate) route: &'static str,
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: bytes::Bytes,
     pub(crate) attempts: u32,
+}
+
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("route", &self.route)
+            .field("status", &self.status)
+            .field("headers", &Redacted(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 impl RawResponse {
@@ -105,6 +152,7 @@ impl RawResponse {
                 status: self.status,
                 message: e.to_string(),
                 request_id: request_id(&self.headers),
+                body: self.body,
             }),
         }
     }
@@ -116,11 +164,36 @@ impl RawResponse {
 
     /// A success status the spec does not list for this route.
     pub fn unexpected(self) -> Error {
-        Error::Decode {
+        Error::UnexpectedStatus {
             route: self.route,
             status: self.status,
-            message: format!("status {} is not a success status of this route", self.status),
             request_id: request_id(&self.headers),
+            body: self.body,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn debug_output_hides_credentials_in_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append("set-cookie", HeaderValue::from_static("refresh_token=r3fr3sh; HttpOnly"));
+        headers.append("x-request-id", HeaderValue::from_static("req-1"));
+        let mut marked = HeaderValue::from_static("s1gned");
+        marked.set_sensitive(true);
+        headers.append("x-signature", marked);
+        let raw =
+            RawResponse { route: "login", status: 200, headers, body: bytes::Bytes::from_static(b"{}"), attempts: 1 };
+        let shown_raw = format!("{raw:?}");
+        let response = raw.json::<serde_json::Value>().unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{response:?} {shown_raw}");
+        for secret in ["r3fr3sh", "s1gned"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("req-1") && shown.contains("set-cookie"), "{shown}");
     }
 }

@@ -25,6 +25,9 @@ pub struct RouteInfo {
     pub method: reqwest::Method,
     /// The body field carrying the idempotency key, for routes that deduplicate.
     pub idempotency_field: Option<&'static str>,
+    /// The route's success statuses: any other status below 400 is
+    /// [`Error::UnexpectedStatus`].
+    pub success: &'static [u16],
 }
 
 /// How the refresh route of the spec works, for automatic refresh on `token_expired`.
@@ -66,10 +69,50 @@ pub enum Credentials<'a> {
     Visitor(Transport, &'a Secret),
 }
 
-/// Something to tell about each attempt (for metrics or logs). It never sees credentials.
+/// A hook into every call: change each request before it is sent (a trace header, a
+/// signature), watch each attempt, and see each call's outcome (metrics). Every method
+/// has a default that does nothing; implement the ones you need.
 pub trait Hook: Send + Sync + 'static {
+    /// Called before each attempt is sent, with the request as it will go out: add or
+    /// change headers here. Credential headers are already on it, marked sensitive;
+    /// a hook that signs requests may read them, others should leave them alone.
+    fn before_attempt(&self, request: &mut reqwest::Request, attempt: &AttemptInfo) {
+        let _ = (request, attempt);
+    }
+
     /// Called after each attempt.
-    fn on_attempt(&self, event: &AttemptEvent<'_>);
+    fn on_attempt(&self, event: &AttemptEvent<'_>) {
+        let _ = event;
+    }
+
+    /// Called once per call, when it is done (after retries and any refresh).
+    fn on_outcome(&self, outcome: &CallOutcome<'_>) {
+        let _ = outcome;
+    }
+}
+
+/// Which attempt is about to be sent.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptInfo {
+    /// The route id.
+    pub route: &'static str,
+    /// 1-based attempt number, counting attempts before a session refresh.
+    pub attempt: u32,
+}
+
+/// How a call ended, as hooks see it.
+#[derive(Debug)]
+pub struct CallOutcome<'a> {
+    /// The route id.
+    pub route: &'static str,
+    /// The final status, if an answer came.
+    pub status: Option<u16>,
+    /// The error, if the call failed.
+    pub error: Option<&'a Error>,
+    /// Requests made.
+    pub attempts: u32,
+    /// Wall time from the first attempt to the outcome (waits included).
+    pub elapsed: Duration,
 }
 
 /// One attempt, as hooks see it.
@@ -97,7 +140,8 @@ pub struct Config {
     user_agent: String,
     clock: Arc<dyn Clock>,
     hooks: Vec<Arc<dyn Hook>>,
-    http: Option<reqwest::Client>,
+    /// Makes the caller's HTTP client builder (a builder cannot be cloned; `Config` is).
+    http: Option<Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>>,
     refresh: Option<SessionRefresh>,
 }
 
@@ -166,9 +210,13 @@ impl Config {
         self
     }
 
-    /// Uses this `reqwest` client (for proxies, TLS roots, connection pools).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
+    /// Builds the HTTP client from the `reqwest` builder `make` returns (proxies, TLS
+    /// roots, pools): `config.http_client(|| reqwest::Client::builder().proxy(p.clone()))`.
+    /// A builder rather than a client, because the runtime still sets two things on it:
+    /// no redirect following (a 3xx is an answer of the API, not something to follow
+    /// with the caller's credentials) and the `User-Agent`.
+    pub fn http_client(mut self, make: impl Fn() -> reqwest::ClientBuilder + Send + Sync + 'static) -> Self {
+        self.http = Some(Arc::new(make));
         self
     }
 
@@ -179,17 +227,55 @@ impl Config {
     }
 }
 
-/// Overrides for one call (or for every call of one client handle).
+/// Overrides for the calls of one client handle; unset fields keep the client's
+/// settings. Build one with the setters: `CallOptions::new().timeout(d)`.
+///
+/// There is no idempotency key here: a key belongs to one call, so it goes in the body's
+/// key field (`idempotencyKey` of a conversion); when the field is empty the client
+/// makes a UUID v4 and sends it on every attempt of that call.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct CallOptions {
     /// Another retry policy.
     pub retry: Option<RetryPolicy>,
     /// Another per-attempt timeout.
     pub timeout: Option<Duration>,
-    /// The idempotency key to send (routes that deduplicate); by default a UUID v4.
-    pub idempotency_key: Option<String>,
     /// Turn automatic refresh on or off.
     pub auto_refresh: Option<bool>,
+}
+
+impl CallOptions {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Another retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Another per-attempt timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Automatic refresh on or off.
+    pub fn auto_refresh(mut self, on: bool) -> Self {
+        self.auto_refresh = Some(on);
+        self
+    }
+
+    /// `self`'s overrides on top of `base`: a field set here wins, the others stay.
+    pub fn over(self, base: &CallOptions) -> CallOptions {
+        CallOptions {
+            retry: self.retry.or_else(|| base.retry.clone()),
+            timeout: self.timeout.or(base.timeout),
+            auto_refresh: self.auto_refresh.or(base.auto_refresh),
+        }
+    }
 }
 
 /// A configured client: shared by every handle and credential.
@@ -214,16 +300,14 @@ impl Runtime {
             .ok_or_else(|| {
                 Error::InvalidRequest(format!("`{}` is not an absolute http(s) base URL", config.base_url))
             })?;
-        let http = match &config.http {
-            Some(http) => http.clone(),
-            None => reqwest::Client::builder()
-                .user_agent(config.user_agent.clone())
-                // A 3xx is an answer of the API (a download redirect), not something
-                // to follow with the caller's credentials.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?,
-        };
+        let builder = config.http.as_ref().map_or_else(reqwest::Client::builder, |make| make());
+        let http = builder
+            .user_agent(config.user_agent.clone())
+            // A 3xx is an answer of the API (a download redirect), not something to
+            // follow with the caller's credentials: whatever builder the caller gave.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
         Ok(Arc::new(Runtime { http, base, config }))
     }
 
@@ -257,7 +341,7 @@ impl Runtime {
             .map(serde_urlencoded::to_string)
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
-        let (body, key_sent) = encode_body(route, options, body)?;
+        let (body, key_sent) = encode_body(route, body)?;
         let body = body.map(bytes::Bytes::from);
         let url = self.url(segments, query.as_deref());
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
@@ -268,21 +352,61 @@ impl Runtime {
                 reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::PUT | reqwest::Method::DELETE
             );
         let auto_refresh = options.auto_refresh.unwrap_or(self.config.auto_refresh);
+        let started = std::time::Instant::now();
+        // The session's generation before the first attempt: if another call refreshes
+        // it meanwhile, this one replays with the new token instead of refreshing again.
+        let generation = match credentials {
+            Credentials::Session(_, session) => session.generation(),
+            _ => 0,
+        };
 
         let first = self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, 0).await;
-        match (&first, credentials) {
+        let result = match (&first, credentials) {
             (Err(Error::Api(f)), Credentials::Session(_, session))
                 if auto_refresh && f.code == tenx_errors::ErrorCode::TokenExpired && session.can_refresh() =>
             {
                 let attempts = f.attempts;
-                if self.refresh(session, options).await.is_err() {
-                    return first;
+                match self.refresh_once(session, generation, options).await {
+                    // One replay, not a loop: a second `token_expired` is returned as is.
+                    Ok(()) => {
+                        self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, attempts)
+                            .await
+                    }
+                    Err(_) => first,
                 }
-                // One replay, not a loop: a second `token_expired` is returned as is.
-                self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, attempts).await
             }
             _ => first,
+        };
+        let result =
+            result.and_then(|raw| if route.success.contains(&raw.status) { Ok(raw) } else { Err(raw.unexpected()) });
+        let outcome = CallOutcome {
+            route: route.id,
+            status: match &result {
+                Ok(raw) => Some(raw.status),
+                Err(e) => e.status(),
+            },
+            error: result.as_ref().err(),
+            attempts: match &result {
+                Ok(raw) => raw.attempts,
+                Err(e) => e.attempts(),
+            },
+            elapsed: started.elapsed(),
+        };
+        for hook in &self.config.hooks {
+            hook.on_outcome(&outcome);
         }
+        result
+    }
+
+    /// Refreshes `session` unless another call already did since `seen`: concurrent
+    /// calls that meet `token_expired` wait for one refresh and share it (the server
+    /// rotates the refresh cookie on each use, so a second refresh would fail).
+    async fn refresh_once(&self, session: &Session, seen: u64, options: &CallOptions) -> Result<(), Error> {
+        let _turn = session.refresh_lock().lock().await;
+        if session.generation() != seen {
+            return Ok(());
+        }
+        self.refresh(session, options).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -311,7 +435,13 @@ impl Runtime {
                 // `Bytes` clones share the buffer: every attempt sends the same bytes.
                 request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.clone());
             }
-            let outcome = request.send().await;
+            let mut request =
+                request.build().map_err(|e| Error::InvalidRequest(format!("request of `{}`: {e}", route.id)))?;
+            let info = AttemptInfo { route: route.id, attempt: total };
+            for hook in &self.config.hooks {
+                hook.before_attempt(&mut request, &info);
+            }
+            let outcome = self.http.execute(request).await;
             let (failure_error, decision) = match outcome {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
@@ -411,6 +541,7 @@ impl Runtime {
                 status,
                 message: format!("no `{}` in the refresh answer", refresh.token_field),
                 request_id: request_id(&headers),
+                body: bytes.clone(),
             })?;
         session.update(token, set_cookies(&headers));
         Ok(())
@@ -419,11 +550,7 @@ impl Runtime {
 
 /// Serialises the body once, so every attempt sends the same bytes (and the same
 /// idempotency key). Returns whether a key is in the body.
-fn encode_body<B: Serialize + ?Sized>(
-    route: &RouteInfo,
-    options: &CallOptions,
-    body: Option<&B>,
-) -> Result<(Option<Vec<u8>>, bool), Error> {
+fn encode_body<B: Serialize + ?Sized>(route: &RouteInfo, body: Option<&B>) -> Result<(Option<Vec<u8>>, bool), Error> {
     let invalid = |e: serde_json::Error| Error::InvalidRequest(format!("body of `{}`: {e}", route.id));
     let Some(body) = body else { return Ok((None, false)) };
     let Some(field) = route.idempotency_field else {
@@ -433,8 +560,7 @@ fn encode_body<B: Serialize + ?Sized>(
     if let serde_json::Value::Object(map) = &mut value {
         let present = map.get(field).is_some_and(|v| !v.is_null());
         if !present {
-            let key = options.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            map.insert(field.to_owned(), serde_json::Value::String(key));
+            map.insert(field.to_owned(), serde_json::Value::String(uuid::Uuid::new_v4().to_string()));
         }
     }
     let has_key = value.get(field).is_some_and(|v| !v.is_null());
@@ -479,14 +605,17 @@ fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
 mod tests {
     use super::*;
 
-    const ROUTE: RouteInfo =
-        RouteInfo { id: "record_conversion", method: reqwest::Method::POST, idempotency_field: Some("idempotencyKey") };
+    const ROUTE: RouteInfo = RouteInfo {
+        id: "record_conversion",
+        method: reqwest::Method::POST,
+        idempotency_field: Some("idempotencyKey"),
+        success: &[200],
+    };
 
     #[test]
     fn a_missing_idempotency_key_is_generated_once() {
         let body = serde_json::json!({"ctx": "c", "idempotencyKey": null});
-        let (bytes, has_key) =
-            encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
+        let (bytes, has_key) = encode_body(&ROUTE, Some(&body)).unwrap_or_else(|e| panic!("{e}"));
         assert!(has_key);
         let sent: serde_json::Value = serde_json::from_slice(&bytes.unwrap_or_default()).unwrap_or_default();
         let key = sent["idempotencyKey"].as_str().unwrap_or_default();
@@ -494,14 +623,21 @@ mod tests {
     }
 
     #[test]
-    fn a_given_key_is_kept_and_call_options_can_set_one() {
+    fn a_given_key_is_kept() {
         let body = serde_json::json!({"ctx": "c", "idempotencyKey": "order-12345"});
-        let (bytes, _) = encode_body(&ROUTE, &CallOptions::default(), Some(&body)).unwrap_or_else(|e| panic!("{e}"));
-        assert!(String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("order-12345"));
-        let options = CallOptions { idempotency_key: Some("mine".into()), ..CallOptions::default() };
-        let (bytes, _) =
-            encode_body(&ROUTE, &options, Some(&serde_json::json!({"ctx": "c"}))).unwrap_or_else(|e| panic!("{e}"));
-        assert!(String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("\"mine\""));
+        let (bytes, has_key) = encode_body(&ROUTE, Some(&body)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(has_key && String::from_utf8_lossy(&bytes.unwrap_or_default()).contains("order-12345"));
+    }
+
+    #[test]
+    fn options_override_field_by_field() {
+        let base = CallOptions::new().timeout(Duration::from_secs(5)).auto_refresh(true);
+        let merged = CallOptions::new().retry(RetryPolicy::never()).over(&base);
+        assert_eq!(merged.timeout, Some(Duration::from_secs(5)), "kept");
+        assert_eq!(merged.auto_refresh, Some(true), "kept");
+        assert_eq!(merged.retry.map(|r| r.max_attempts), Some(1), "set");
+        let merged = CallOptions::new().timeout(Duration::from_secs(1)).over(&base);
+        assert_eq!(merged.timeout, Some(Duration::from_secs(1)), "replaced");
     }
 
     #[test]

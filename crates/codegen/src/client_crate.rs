@@ -24,13 +24,19 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     let name = format!("{}-client", spec.api.name);
     let description =
         format!("A typed async client of the {}, with its auth, retry and idempotency rules.", spec.api.title);
-    let readme = "Start from `Client::new(base_url)`; `sign_in`, `with_jwt`, `with_pat` and \
-                  `with_visitor_cookie` give the clients of the other auth modes, each with exactly \
-                  the routes its credential may call. Retries follow the spec's policy \
-                  (`retry_policy()`), overridable per client (`Config`) and per call (`with_options`).";
-    // Family modules hold only `impl` blocks; the types come from the models crate.
+    let readme = format!(
+        "Start from `Client::new(base_url)`; `sign_in`, `with_jwt`, `with_pat` and \
+         `with_visitor_cookie` give the clients of the other auth modes, each with exactly \
+         the routes its credential may call. Retries follow the spec's policy \
+         (`retry_policy()`), overridable per client (`Config`) and per handle (`with_options`).\n\n\
+         Everything a caller names comes from this crate: the clients, the models, `Error`, \
+         `ErrorCode`, `Response`, `CallOptions`, `Hook`, `Session`.\n\n{}",
+        examples(spec)
+    );
+    // Family modules hold only `impl` blocks and a page listing their methods; the types
+    // come from the models crate.
     let mut modules = vec![("clients", Export::Glob), ("models", Export::Glob)];
-    modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::No)));
+    modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::Module)));
     let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
     let models_rs = quote! {
         //! The request, response and parameter types, from the models crate.
@@ -40,7 +46,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     let info = CrateInfo {
         name,
         description: &description,
-        readme,
+        readme: &readme,
         dependencies: vec![
             "tenx-client-runtime".to_owned(),
             models_crate::crate_name(spec),
@@ -53,7 +59,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
-            contents: rust::crate_root(&header, &crate_docs(spec, &description), &modules),
+            contents: rust::crate_root(&header, &crate_docs(spec, &description, &examples(spec)), &modules),
         },
         GeneratedFile {
             path: format!("{DIR}/src/clients.rs"),
@@ -70,19 +76,88 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     Ok(files)
 }
 
-fn crate_docs(spec: &Spec, description: &str) -> String {
+fn crate_docs(spec: &Spec, description: &str, examples: &str) -> String {
     format!(
         "{description}\n\n\
-         Auth is in the types: `Client` calls the routes that need no credential, `JwtClient`\n\
-         the JWT routes, `PatClient` the PAT routes of the one handle its token is bound to,\n\
-         and `VisitorClient` the visitor-cookie routes. Calling a route with the wrong\n\
-         credential does not compile.\n\n\
-         Errors are [`Error`]; API errors carry the [`tenx_errors::ErrorCode`] of the catalogue\n\
-         ({} codes). The crate has {} routes in {} families.",
+         Auth is in the types: [`Client`] calls the routes that need no credential, [`JwtClient`]\n\
+         the JWT routes, [`PatClient`] the PAT routes of the one handle its token is bound to,\n\
+         and [`VisitorClient`] the visitor-cookie routes. Calling a route with the wrong\n\
+         credential does not compile. Each family module lists its routes.\n\n\
+         Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue\n\
+         ({} codes). The crate has {} routes in {} families.\n\n{examples}",
         spec.errors.len(),
         spec.routes().count(),
         spec.families.len(),
     )
+}
+
+/// A worked example per auth mode the spec has, on a route of that mode that takes no
+/// body or query (so it shows the client, not a request type).
+fn examples(spec: &Spec) -> String {
+    let krate = format!("{}_client", spec.api.name);
+    let simple = |kind: AuthKind| {
+        let bound = spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone());
+        let fits = |r: &&Route| {
+            r.accepts(kind)
+                && r.request.is_none()
+                && r.query.is_empty()
+                && r.path_placeholders().iter().all(|p| kind == AuthKind::Pat && Some(*p) == bound.as_deref())
+        };
+        // A read shows the client best; any route of the mode will do.
+        spec.routes().filter(fits).find(|r| r.method == tenx_spec::Method::Get).or_else(|| spec.routes().find(fits))
+    };
+    let block = |title: &str, setup: &str, call: &str| {
+        format!(
+            "{title}\n\n```rust,no_run\nasync fn example() -> Result<(), Box<dyn std::error::Error>> {{\n    \
+             let client = {krate}::Client::new({krate}::BASE_URL)?;\n{setup}    match {call}.await {{\n        \
+             Ok(answer) => println!(\"{{}} {{:?}}\", answer.status, answer.body),\n        \
+             Err(e) => eprintln!(\"{{e}} (code {{:?}}, request id {{:?}})\", e.code(), e.request_id()),\n    }}\n    \
+             Ok(())\n}}\n```\n"
+        )
+    };
+    let mut out = vec!["## Examples\n".to_owned()];
+    if let Some(r) = simple(AuthKind::None) {
+        out.push(block("A route that needs no credential:", "", &format!("client.{}()", r.id.value)));
+    }
+    if let Some(r) = simple(AuthKind::Jwt) {
+        let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
+        let login = session.and_then(|s| spec.routes().find(|l| l.id.value == s.login.value));
+        let fields =
+            login.and_then(|l| l.request.as_ref()).and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(
+                |t| match &t.kind {
+                    tenx_spec::TypeKind::Object(fields) => {
+                        fields.iter().filter(|f| !f.optional).map(|f| format!("\"{}\": \"…\"", f.name)).collect()
+                    }
+                    _ => Vec::new(),
+                },
+            );
+        let setup = match fields {
+            Some(fields) => format!(
+                "    // Signs in: the client keeps the access token and the refresh cookie.\n    \
+                 let login = serde_json::from_value(serde_json::json!({{ {} }}))?;\n    \
+                 let user = client.sign_in(&login).await?;\n",
+                fields.join(", ")
+            ),
+            None => "    let user = client.with_jwt(\"<access token>\");\n".to_owned(),
+        };
+        out.push(block("A signed-in user's route:", &setup, &format!("user.{}()", r.id.value)));
+    }
+    if let Some(r) = simple(AuthKind::Pat) {
+        let display = spec
+            .auth_mode(AuthKind::Pat)
+            .and_then(|m| m.token_format.as_ref())
+            .map_or("<token>".to_owned(), |f| f.display.clone());
+        let setup = format!(
+            "    // The token is checked for its format here, before anything is sent.\n    \
+             let bot = client.with_pat(\"{display}\", \"acme\")?;\n"
+        );
+        out.push(block("A route of a PAT's handle:", &setup, &format!("bot.{}()", r.id.value)));
+    }
+    if let Some(r) = simple(AuthKind::VisitorCookie) {
+        let setup = "    let visitor = client.with_visitor_cookie(\"<session cookie>\");\n";
+        out.push(block("A visitor's route:", setup, &format!("visitor.{}()", r.id.value)));
+    }
+    out.join("\n")
 }
 
 fn transport_tokens(spec: &Spec, kind: AuthKind) -> TokenStream {
@@ -133,12 +208,22 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     let (visitor_ctor, visitor_item) = visitor.unzip();
 
     quote! {
-        //! The clients, one per auth mode, and the spec's settings.
+        //! The clients, one per auth mode, the spec's settings, and what a caller names
+        //! of the runtime.
 
         use ::std::sync::Arc;
         use ::std::time::Duration;
 
-        use tenx_client_runtime::{CallOptions, Config, Credentials, Error, Jitter, RetryPolicy, Runtime};
+        use tenx_client_runtime::{Credentials, Runtime};
+
+        // What callers name, so a dependent needs this crate alone.
+        pub use tenx_client_runtime::{
+            ApiFailure, AttemptEvent, AttemptInfo, CallOptions, CallOutcome, Clock, Config, Error, Hook, Jitter, Pat,
+            PatError, RateLimit, Response, RetryPolicy, Secret, Session, SystemClock, VirtualClock,
+        };
+        pub use tenx_client_runtime::tenx_errors::{ErrorCategory, ErrorCode, ErrorDetails, RetryClass};
+        /// The HTTP client the runtime uses (for [`Hook::before_attempt`] and [`Config::http_client`]).
+        pub use tenx_client_runtime::reqwest;
 
         /// The API's production base URL.
         pub const BASE_URL: &str = #base_url;
@@ -180,9 +265,10 @@ fn clients_rs(spec: &Spec) -> TokenStream {
                 Ok(Client { runtime: Runtime::new(config)?, options: CallOptions::default() })
             }
 
-            /// The same client with per-call overrides (retry policy, timeout, key).
+            /// The same client with overrides for its calls: the fields set in `options`
+            /// replace this client's, the others stay.
             pub fn with_options(&self, options: CallOptions) -> Self {
-                Client { runtime: self.runtime.clone(), options }
+                Client { runtime: self.runtime.clone(), options: options.over(&self.options) }
             }
 
             pub(crate) fn credentials(&self) -> Credentials<'_> {
@@ -376,8 +462,27 @@ fn client_of(kind: AuthKind) -> (TokenStream, TokenStream) {
 }
 
 fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
-    let docs = format!("{} ({} routes).", family.description.trim_end_matches('.'), family.routes.len());
-    let docs = docs.lines().map(|l| format!(" {l}"));
+    let mut docs = format!("{} ({} routes).\n\n", family.description.trim_end_matches('.'), family.routes.len());
+    docs.push_str("| Method | Route | Auth |\n|---|---|---|\n");
+    for r in &family.routes {
+        let on: Vec<String> = AuthKind::ALL
+            .iter()
+            .filter(|&&k| r.accepts(k))
+            .map(|&k| {
+                let client = client_of(k).0;
+                format!("[`{client}::{id}`](crate::{client}::{id})", id = r.id.value)
+            })
+            .collect();
+        let auth: Vec<&str> = r.auth.iter().map(|a| a.value.as_str()).collect();
+        docs.push_str(&format!(
+            "| {} | `{} {}` | {} |\n",
+            on.join(", "),
+            r.method.as_str(),
+            r.path.value,
+            auth.join(", ")
+        ));
+    }
+    let docs = docs.lines().map(|l| format!(" {l}")).collect::<Vec<_>>();
     let impls = AuthKind::ALL.iter().filter_map(|&kind| {
         let routes: Vec<&Route> = family.routes.iter().filter(|r| r.accepts(kind)).collect();
         if routes.is_empty() {
@@ -490,6 +595,7 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
         }
         None => quote!(None),
     };
+    let success = route.success.iter().map(|s| rust::int(s.status));
     let answer = models_crate::body_type(spec, route.response.as_ref().map(|t| &t.value));
     let decode = |body: &TokenStream| {
         if body.to_string() == "()" { quote!(Ok(raw.empty())) } else { quote!(raw.json()) }
@@ -508,7 +614,7 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     quote! {
         #docs
         pub async fn #name(&self, #(#args,)* #query_arg #body_arg) -> Result<Response<#ret>, Error> {
-            const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency_field: #idem };
+            const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency_field: #idem, success: &[#(#success),*] };
             let raw = #base.runtime
                 .send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val)
                 .await?;

@@ -30,8 +30,6 @@ pub(crate) fn doc(text: &str) -> TokenStream {
 /// How a generated crate's root exposes a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Export {
-    /// Private (`mod x;`).
-    No,
     /// Private, its items re-exported (`mod x; pub use x::*;`).
     Glob,
     /// Public by path (`pub mod x;`).

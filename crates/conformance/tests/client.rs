@@ -245,8 +245,7 @@ async fn refresh_is_opt_in_and_per_call_options_override_the_policy() {
 
     let server = Server::start(vec![Reply::error(503, "service_unavailable", "busy")]).await;
     let clock = VirtualClock::default();
-    let once =
-        jwt(&server, &clock).with_options(CallOptions { retry: Some(RetryPolicy::never()), ..CallOptions::default() });
+    let once = jwt(&server, &clock).with_options(CallOptions::new().retry(RetryPolicy::never()));
     once.list_handles().await.expect_err("no retry");
     assert_eq!(server.seen().len(), 1);
 }

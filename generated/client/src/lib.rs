@@ -3,13 +3,73 @@
 
 //! A typed async client of the 10x API, with its auth, retry and idempotency rules.
 //!
-//! Auth is in the types: `Client` calls the routes that need no credential, `JwtClient`
-//! the JWT routes, `PatClient` the PAT routes of the one handle its token is bound to,
-//! and `VisitorClient` the visitor-cookie routes. Calling a route with the wrong
-//! credential does not compile.
+//! Auth is in the types: [`Client`] calls the routes that need no credential, [`JwtClient`]
+//! the JWT routes, [`PatClient`] the PAT routes of the one handle its token is bound to,
+//! and [`VisitorClient`] the visitor-cookie routes. Calling a route with the wrong
+//! credential does not compile. Each family module lists its routes.
 //!
-//! Errors are [`Error`]; API errors carry the [`tenx_errors::ErrorCode`] of the catalogue
+//! Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue
 //! (29 codes). The crate has 181 routes in 39 families.
+//!
+//! ## Examples
+//!
+//! A route that needs no credential:
+//!
+//! ```rust,no_run
+//! async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = tenx_client::Client::new(tenx_client::BASE_URL)?;
+//!     match client.get_oauth_server_metadata().await {
+//!         Ok(answer) => println!("{} {:?}", answer.status, answer.body),
+//!         Err(e) => eprintln!("{e} (code {:?}, request id {:?})", e.code(), e.request_id()),
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A signed-in user's route:
+//!
+//! ```rust,no_run
+//! async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = tenx_client::Client::new(tenx_client::BASE_URL)?;
+//!     // Signs in: the client keeps the access token and the refresh cookie.
+//!     let login = serde_json::from_value(serde_json::json!({ "email": "…", "password": "…" }))?;
+//!     let user = client.sign_in(&login).await?;
+//!     match user.get_current_user().await {
+//!         Ok(answer) => println!("{} {:?}", answer.status, answer.body),
+//!         Err(e) => eprintln!("{e} (code {:?}, request id {:?})", e.code(), e.request_id()),
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A route of a PAT's handle:
+//!
+//! ```rust,no_run
+//! async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = tenx_client::Client::new(tenx_client::BASE_URL)?;
+//!     // The token is checked for its format here, before anything is sent.
+//!     let bot = client.with_pat("patv1_<tokenId>.<secret>", "acme")?;
+//!     match bot.pat_list_links().await {
+//!         Ok(answer) => println!("{} {:?}", answer.status, answer.body),
+//!         Err(e) => eprintln!("{e} (code {:?}, request id {:?})", e.code(), e.request_id()),
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A visitor's route:
+//!
+//! ```rust,no_run
+//! async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = tenx_client::Client::new(tenx_client::BASE_URL)?;
+//!     let visitor = client.with_visitor_cookie("<session cookie>");
+//!     match visitor.get_visitor_profile().await {
+//!         Ok(answer) => println!("{} {:?}", answer.status, answer.body),
+//!         Err(e) => eprintln!("{e} (code {:?}, request id {:?})", e.code(), e.request_id()),
+//!     }
+//!     Ok(())
+//! }
+//! ```
 
 #[rustfmt::skip]
 mod clients;
@@ -20,118 +80,118 @@ mod models;
 pub use models::*;
 
 #[rustfmt::skip]
-mod auth;
+pub mod auth;
 
 #[rustfmt::skip]
-mod oauth;
+pub mod oauth;
 
 #[rustfmt::skip]
-mod account;
+pub mod account;
 
 #[rustfmt::skip]
-mod handles;
+pub mod handles;
 
 #[rustfmt::skip]
-mod collaborators;
+pub mod collaborators;
 
 #[rustfmt::skip]
-mod tokens;
+pub mod tokens;
 
 #[rustfmt::skip]
-mod links;
+pub mod links;
 
 #[rustfmt::skip]
-mod personalization;
+pub mod personalization;
 
 #[rustfmt::skip]
-mod tracking_templates;
+pub mod tracking_templates;
 
 #[rustfmt::skip]
-mod destination_domains;
+pub mod destination_domains;
 
 #[rustfmt::skip]
-mod analytics;
+pub mod analytics;
 
 #[rustfmt::skip]
-mod campaigns;
+pub mod campaigns;
 
 #[rustfmt::skip]
-mod site_structure;
+pub mod site_structure;
 
 #[rustfmt::skip]
-mod public_runtime;
+pub mod public_runtime;
 
 #[rustfmt::skip]
-mod chain;
+pub mod chain;
 
 #[rustfmt::skip]
-mod webhooks;
+pub mod webhooks;
 
 #[rustfmt::skip]
-mod notifications;
+pub mod notifications;
 
 #[rustfmt::skip]
-mod mobile;
+pub mod mobile;
 
 #[rustfmt::skip]
-mod site;
+pub mod site;
 
 #[rustfmt::skip]
-mod files;
+pub mod files;
 
 #[rustfmt::skip]
-mod public_files;
+pub mod public_files;
 
 #[rustfmt::skip]
-mod internal_docs;
+pub mod internal_docs;
 
 #[rustfmt::skip]
-mod visitor;
+pub mod visitor;
 
 #[rustfmt::skip]
-mod paid_pages;
+pub mod paid_pages;
 
 #[rustfmt::skip]
-mod creator_pages;
+pub mod creator_pages;
 
 #[rustfmt::skip]
-mod group_buys;
+pub mod group_buys;
 
 #[rustfmt::skip]
-mod public_group_buys;
+pub mod public_group_buys;
 
 #[rustfmt::skip]
-mod platform_admin;
+pub mod platform_admin;
 
 #[rustfmt::skip]
-mod billing;
+pub mod billing;
 
 #[rustfmt::skip]
-mod connect;
+pub mod connect;
 
 #[rustfmt::skip]
-mod stripe;
+pub mod stripe;
 
 #[rustfmt::skip]
-mod domains;
+pub mod domains;
 
 #[rustfmt::skip]
-mod agent;
+pub mod agent;
 
 #[rustfmt::skip]
-mod knowledge;
+pub mod knowledge;
 
 #[rustfmt::skip]
-mod qa;
+pub mod qa;
 
 #[rustfmt::skip]
-mod skills;
+pub mod skills;
 
 #[rustfmt::skip]
-mod email;
+pub mod email;
 
 #[rustfmt::skip]
-mod leads;
+pub mod leads;
 
 #[rustfmt::skip]
-mod support;
+pub mod support;
