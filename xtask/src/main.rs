@@ -6,11 +6,14 @@
 //!   synthetic specs, and report peak memory.
 //! - `cargo xtask bench`: ours vs progenitor (codegen speed, memory, build cost).
 //! - `cargo xtask bench-route`: `cargo check` of 200 handlers with and without `#[route]`.
+//! - `cargo xtask spec-diff [--base REV | --base-dir DIR] [--format json]`: what a spec
+//!   change breaks, the semver verdict, and the gate.
 
 mod bench;
 mod bench_progenitor;
 mod bench_route;
 mod codegen;
+mod spec_diff;
 mod synthetic;
 
 use std::path::PathBuf;
@@ -64,6 +67,26 @@ enum Task {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Report what the spec change breaks (against the last commit that changed
+    /// `api-spec/`, by default) and fail when a break is neither accepted in the spec nor
+    /// covered by a major `api.version` bump.
+    SpecDiff {
+        /// The git revision to compare against.
+        #[arg(long, conflicts_with = "base_dir")]
+        base: Option<String>,
+        /// A folder holding the base spec.
+        #[arg(long, conflicts_with = "baseline")]
+        base_dir: Option<PathBuf>,
+        /// Compare against the release named in `api-spec/RELEASED` (the CI gate).
+        #[arg(long, conflicts_with = "base")]
+        baseline: bool,
+        /// Also prepend the report to `api-spec/CHANGELOG.md`.
+        #[arg(long)]
+        changelog: bool,
+        /// `table` (default) or `json`.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
     /// Write a synthetic spec of N routes into a folder (for benchmarks and tools).
     SyntheticSpec {
         /// Number of routes.
@@ -96,6 +119,13 @@ fn main() -> ExitCode {
         Task::Bench { runs, sizes, build_sizes, all } => bench_progenitor::run(&root, runs, &sizes, &build_sizes)
             .and_then(|code| if all { bench_progenitor::overheads(&root) } else { Ok(code) }),
         Task::BenchRoute { runs } => bench_route::run(&root, runs),
+        Task::SpecDiff { base, base_dir, baseline, changelog, format } => {
+            let base = base
+                .map(spec_diff::Base::Rev)
+                .or(base_dir.map(spec_diff::Base::Dir))
+                .or(baseline.then_some(spec_diff::Base::Released));
+            spec_diff::run(&root, base, format == "json", changelog)
+        }
         Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),
         Task::BenchChild { spec, mode } => bench::child(&spec, &mode),
     };

@@ -21,7 +21,7 @@ mod templates;
 use tenx_spec::Spec;
 
 pub use route_macro_crate::route_table;
-pub use templates::Templates;
+pub use templates::{Templates, crate_version};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("docs/errors.md.j2", include_str!("../../../templates/docs/errors.md.j2")),
     ("docs/auth.md.j2", include_str!("../../../templates/docs/auth.md.j2")),
     ("docs/plans.md.j2", include_str!("../../../templates/docs/plans.md.j2")),
+    ("changelog.md.j2", include_str!("../../../templates/changelog.md.j2")),
 ];
+
+/// The generated crates' semver version: `api.version` filled out to three numbers
+/// (`"2"` is `2.0.0`), so a breaking spec change, which `cargo xtask spec-diff` refuses
+/// without a new major `api.version`, is a new major version of every generated crate.
+pub fn crate_version(api_version: &str) -> String {
+    let mut parts: Vec<u64> = api_version.trim_start_matches('v').split('.').map_while(|p| p.parse().ok()).collect();
+    parts.resize(3, 0);
+    format!("{}.{}.{}", parts[0], parts[1], parts[2])
+}
 
 /// The loaded templates.
 pub struct Templates {
@@ -93,7 +103,7 @@ impl Templates {
     ) -> Result<Vec<crate::GeneratedFile>, CodegenError> {
         let krate = minijinja::context! {
             name => info.name.clone(),
-            version => "0.1.0",
+            version => crate_version(&spec.api.version),
             description => info.description,
             readme => info.readme,
             dependencies => info.dependencies.clone(),
@@ -160,6 +170,13 @@ fn table_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crate_versions_come_from_the_api_version() {
+        assert_eq!(crate_version("2"), "2.0.0");
+        assert_eq!(crate_version("2.1"), "2.1.0");
+        assert_eq!(crate_version("v3.0.4"), "3.0.4");
+    }
 
     #[test]
     fn every_template_parses() {

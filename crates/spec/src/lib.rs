@@ -85,6 +85,23 @@ fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), Loa
 
 /// Loads and validates a spec from files already in memory.
 pub fn load_sources(sources: SourceMap) -> Result<Spec, Diagnostics> {
+    match load_and_check(sources) {
+        (Some(spec), d) if d.items.is_empty() => Ok(spec),
+        (_, d) => Err(d),
+    }
+}
+
+/// Loads a spec from files in memory for comparison only: an older spec that today's
+/// rules refuse is still returned, with what the rules say of it. Never generate from
+/// it. `Err` when it could not be read into a spec at all.
+pub fn load_sources_lenient(sources: SourceMap) -> Result<(Spec, Diagnostics), Diagnostics> {
+    match load_and_check(sources) {
+        (Some(spec), d) => Ok((spec, d)),
+        (None, d) => Err(d),
+    }
+}
+
+fn load_and_check(sources: SourceMap) -> (Option<Spec>, Diagnostics) {
     let mut sink = Sink::default();
     let mut parts = load::Parts::default();
     for (id, file) in sources.iter() {
@@ -101,10 +118,7 @@ pub fn load_sources(sources: SourceMap) -> Result<Spec, Diagnostics> {
     let mut items = sink.items;
     items.sort_by_key(|d| (d.loc.file, d.loc.start));
     items.dedup();
-    match spec {
-        Some(spec) if items.is_empty() => Ok(spec),
-        _ => Err(Diagnostics { sources, items }),
-    }
+    (spec, Diagnostics { sources, items })
 }
 
 /// Loads a spec from one YAML text named `name` (for tests and tools).

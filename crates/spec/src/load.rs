@@ -18,6 +18,7 @@ const TOP_LEVEL: &[&str] = &[
     "write_quota",
     "rate_limits",
     "context_token",
+    "breaking_ok",
     "retry",
     "errors",
     "types",
@@ -33,6 +34,7 @@ pub(crate) struct Parts {
     retry: Option<(RetryPolicy, Loc)>,
     rate_limits: Option<(RateLimits, Loc)>,
     context_token: Option<(ContextToken, Loc)>,
+    breaking_ok: Vec<AcceptedBreak>,
     scopes: Vec<ScopeDef>,
     roles: Vec<RoleDef>,
     plans: Vec<Plan>,
@@ -92,6 +94,7 @@ impl Parts {
         if let Some(n) = top.get("context_token") {
             set_once(&mut self.context_token, context_token(n, sink), "context_token", &n.loc, sink);
         }
+        each(&top, "breaking_ok", sink, |n, s| self.breaking_ok.extend(accepted_break(n, s)));
         each(&top, "scopes", sink, |n, s| self.scopes.extend(scope(n, s)));
         each(&top, "roles", sink, |n, s| self.roles.extend(role(n, s)));
         each(&top, "plans", sink, |n, s| self.plans.extend(plan(n, s)));
@@ -141,6 +144,7 @@ impl Parts {
             families: self.families,
             rate_limits: self.rate_limits.map(|(r, _)| r).unwrap_or_default(),
             context_token: self.context_token.map(|(c, _)| c),
+            breaking_ok: self.breaking_ok,
             source_files,
         })
     }
@@ -371,6 +375,20 @@ fn context_token(n: &Node, sink: &mut Sink) -> Option<ContextToken> {
         source: f.text("source", sink),
         loc: n.loc.clone(),
     })
+}
+
+fn accepted_break(n: &Node, sink: &mut Sink) -> Option<AcceptedBreak> {
+    const WHAT: &str = "a `breaking_ok` entry";
+    let f = fields(n, WHAT, &["rule", "target", "reason"], sink)?;
+    let rule = f.required("rule", WHAT, sink).and_then(|r| read::spanned_string(r, sink));
+    let reason = f.string("reason", WHAT, sink).filter(|r| !r.trim().is_empty());
+    if reason.is_none() && f.get("reason").is_some() {
+        sink.push(
+            Diagnostic::new(&n.loc, "a deliberate break needs its reason")
+                .help("say why callers must change, for the reviewers and the changelog"),
+        );
+    }
+    Some(AcceptedBreak { rule: rule?, target: f.string("target", WHAT, sink)?, reason: reason?, loc: n.loc.clone() })
 }
 
 fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {

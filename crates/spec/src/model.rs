@@ -37,6 +37,8 @@ pub struct Spec {
     pub rate_limits: RateLimits,
     /// The signed click context (`ctx`) minted at redirect time, if the API has one.
     pub context_token: Option<ContextToken>,
+    /// Breaking changes made on purpose, each with its reason (read by `spec-diff`).
+    pub breaking_ok: Vec<AcceptedBreak>,
     /// The spec files this was loaded from, as named to the loader.
     pub source_files: Vec<String>,
 }
@@ -693,6 +695,19 @@ pub struct RateLimit {
     pub requests_per_minute: u32,
     /// Whether the number is ours rather than the docs'.
     pub inferred: bool,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// A breaking change made on purpose: `spec-diff` reports it as accepted, not failing.
+#[derive(Debug, Clone)]
+pub struct AcceptedBreak {
+    /// The rule id (`route.scope_added`).
+    pub rule: Spanned<String>,
+    /// What it applies to (a route id, type, field, code, scope or plan, as the report names it).
+    pub target: String,
+    /// Why, for reviewers.
+    pub reason: String,
     /// Where it is declared.
     pub loc: Loc,
 }
