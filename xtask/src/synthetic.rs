@@ -55,6 +55,7 @@ errors:
   - { code: insufficient_role, status: 403, category: permission, retry: never, meaning: Role., fix: Ask. }
   - { code: feature_locked, status: 403, category: permission, retry: never, meaning: Plan., fix: Upgrade., details: FeatureLockedDetails }
   - { code: validation_error, status: 400, category: invalid_request, retry: never, meaning: Invalid., fix: Fix it. }
+  - { code: invalid_payload, status: 400, category: invalid_request, retry: never, meaning: Not JSON., fix: Send JSON. }
   - { code: not_found, status: 404, category: not_found, retry: never, meaning: Missing., fix: Check. }
   - { code: rate_limited, status: 429, category: rate_limit, retry: after_header, meaning: Slow down., fix: Wait. }
   - { code: internal_error, status: 500, category: server, retry: backoff, meaning: Oops., fix: Retry. }

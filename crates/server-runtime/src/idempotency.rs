@@ -60,7 +60,9 @@ impl MemoryIdempotency {
 
 impl IdempotencyStore for MemoryIdempotency {
     fn reserve(&self, scope: &str, key: &str, fingerprint: [u8; 32]) -> Reservation {
-        let Ok(mut entries) = self.entries.lock() else { return Reservation::New };
+        // A poisoned lock only means a panic between two map operations; answering
+        // `New` here would run the effect again, so keep using the records.
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match entries.get(&(scope.to_owned(), key.to_owned())) {
             Some(Entry::Done(fp, stored)) if *fp == fingerprint => Reservation::Done(stored.clone()),
             Some(Entry::Running(fp, sender)) if *fp == fingerprint => Reservation::Pending(sender.subscribe()),
@@ -73,7 +75,7 @@ impl IdempotencyStore for MemoryIdempotency {
     }
 
     fn complete(&self, scope: &str, key: &str, answer: Option<Stored>) {
-        let Ok(mut entries) = self.entries.lock() else { return };
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let id = (scope.to_owned(), key.to_owned());
         match (entries.remove(&id), answer) {
             (Some(Entry::Running(fp, sender)), Some(stored)) => {

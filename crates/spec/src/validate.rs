@@ -570,6 +570,66 @@ impl Validator<'_> {
         }
     }
 
+    /// Every code the router would answer for this route must be in the catalogue:
+    /// `route_errors` lists only catalogue codes, so a missing one would be answered but
+    /// never documented.
+    fn implied_codes(&mut self, r: &Route) {
+        let spec = self.spec;
+        let mut implied: Vec<(&str, &str)> = Vec::new();
+        if !r.scopes.is_empty() {
+            implied.push(("insufficient_scope", "it requires scopes"));
+        }
+        if r.min_role.is_some() {
+            implied.push(("insufficient_role", "it has a `min_role`"));
+        }
+        if r.feature.is_some() {
+            implied.push(("feature_locked", "it has a plan `feature`"));
+        }
+        if r.rate_limit != RateLimitKey::None || spec.counts_toward_write_quota(r) {
+            implied.push(("rate_limited", "it is rate limited"));
+        }
+        if r.request.is_some() {
+            implied.push(("invalid_payload", "it takes a body"));
+            implied.push(("validation_error", "it takes a body"));
+        }
+        for (code, why) in implied {
+            if spec.error(code).is_none() {
+                self.push(
+                    Diagnostic::new(
+                        &r.loc,
+                        format!("route `{}` can answer `{code}` ({why}), which the error catalogue lacks", r.id.value),
+                    )
+                    .help(format!("add `{code}` to `errors`")),
+                );
+            }
+        }
+        if let Some(idem) = &r.idempotency {
+            let answer = r.response.as_ref().and_then(|t| t.value.named()).and_then(|n| spec.type_def(n));
+            let carries = match answer.map(|t| &t.kind) {
+                Some(TypeKind::Object(fields)) => {
+                    fields.iter().any(|f| f.name == idem.deduped_field && f.ty.value == TypeRef::Boolean)
+                }
+                Some(TypeKind::Json) => true,
+                _ => r.response.as_ref().is_some_and(|t| t.value == TypeRef::Json),
+            };
+            if !carries {
+                self.push(
+                    Diagnostic::new(
+                        &r.loc,
+                        format!(
+                            "a repeat of `{}` is marked with `{}`, which its answer type has no boolean field for",
+                            r.id.value, idem.deduped_field
+                        ),
+                    )
+                    .help(format!(
+                        "add `{}: {{ type: boolean, optional: true }}` to the answer type",
+                        idem.deduped_field
+                    )),
+                );
+            }
+        }
+    }
+
     fn families_and_routes(&mut self) {
         let spec = self.spec;
         duplicates(&spec.families, |f| f.name.clone(), |f| &f.loc, "route family", self.sink);
@@ -707,7 +767,24 @@ impl Validator<'_> {
         }
         if let Some(feature) = &r.feature {
             self.reference("feature", feature, spec.features.iter().map(|d| d.name.as_str()));
+            // The router gates by the plan of the path's handle: without one there is no
+            // plan to ask, and the gate would never close.
+            if !r.path_placeholders().contains(&"handle") {
+                self.push(
+                    Diagnostic::new(
+                        &feature.loc,
+                        format!(
+                            "route `{}` is gated by `{}` but its path has no `{{handle}}`",
+                            id.value, feature.value
+                        ),
+                    )
+                    .help(
+                        "plan gates apply to a handle's plan: put the route under `/…/{handle}/…`, or drop `feature`",
+                    ),
+                );
+            }
         }
+        self.implied_codes(r);
         let (declared, key) = match r.rate_limit {
             RateLimitKey::User => (spec.rate_limits.user.is_some(), "user"),
             RateLimitKey::Ip => (spec.rate_limits.ip.is_some(), "ip"),
