@@ -34,6 +34,9 @@ pub struct RetryPolicy {
     pub retry_transport_errors: bool,
     /// Randomisation of backoff waits (off by default, so the schedule holds).
     pub jitter: Jitter,
+    /// Methods safe to send twice: a write with another method is retried only when it
+    /// carries an idempotency key.
+    pub safe_methods: Vec<reqwest::Method>,
 }
 
 impl RetryPolicy {
@@ -48,12 +51,17 @@ impl RetryPolicy {
             max_retry_after: Duration::ZERO,
             retry_transport_errors: false,
             jitter: Jitter::None,
+            safe_methods: Vec::new(),
         }
     }
 
-    /// The retry class of a status the catalogue may not know: the code's class when
-    /// the code is known, else the policy's status lists, else never.
+    /// The retry class of an error answer: never for a status the policy lists as never
+    /// retried; else the code's class when the catalogue knows the code; else the
+    /// policy's status lists; else never.
     pub fn class_of(&self, status: u16, code: Option<&ErrorCode>) -> RetryClass {
+        if self.never_statuses.contains(&status) {
+            return RetryClass::Never;
+        }
         if let Some(class) = code.and_then(ErrorCode::retry_class) {
             return class;
         }
@@ -155,7 +163,18 @@ mod tests {
             max_retry_after: Duration::from_secs(60),
             retry_transport_errors: true,
             jitter: Jitter::None,
+            safe_methods: vec![reqwest::Method::GET, reqwest::Method::PUT],
         }
+    }
+
+    #[test]
+    fn a_never_status_is_never_retried_whatever_the_code() {
+        // An API may list a 5xx as never retried; the policy's list wins over defaults.
+        let p = RetryPolicy { never_statuses: vec![501], backoff_statuses: vec![500, 501], ..documented() };
+        let unknown = ErrorCode::from_wire("not_implemented_here");
+        let failure = Failure::Status { status: 501, code: Some(&unknown), retry_after: None };
+        assert_eq!(p.decide(1, true, &failure), Decision::Stop);
+        assert_eq!(p.decide(1, true, &status(500)), Decision::Retry(Duration::from_secs(1)));
     }
 
     fn status(status: u16) -> Failure<'static> {

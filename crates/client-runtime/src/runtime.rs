@@ -338,19 +338,15 @@ impl Runtime {
         body: Option<&B>,
     ) -> Result<RawResponse, Error> {
         let query = query
-            .map(serde_urlencoded::to_string)
+            .map(encode_query)
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
         let (body, key_sent) = encode_body(route, body)?;
         let body = body.map(bytes::Bytes::from);
         let url = self.url(segments, query.as_deref());
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
-        // Without a key, only idempotent methods are safe to send twice.
-        let retry_safe = key_sent
-            || matches!(
-                route.method,
-                reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::PUT | reqwest::Method::DELETE
-            );
+        // Without a key, only the spec's safe methods may be sent twice.
+        let retry_safe = key_sent || policy.safe_methods.contains(&route.method);
         let auto_refresh = options.auto_refresh.unwrap_or(self.config.auto_refresh);
         let started = std::time::Instant::now();
         // The session's generation before the first attempt: if another call refreshes
@@ -548,6 +544,34 @@ impl Runtime {
     }
 }
 
+/// A query struct as `a=1&tag=x&tag=y`: a list repeats its key (what servers read as a
+/// list, and what `serde_urlencoded` cannot write), an absent value is left out.
+fn encode_query<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
+    let value = serde_json::to_value(query).map_err(|e| e.to_string())?;
+    let serde_json::Value::Object(fields) = value else {
+        return Err("a query is a struct of named parameters".into());
+    };
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Ok(Some(s.clone())),
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => Ok(Some(v.to_string())),
+        other => Err(format!("a query value cannot be {other}")),
+    };
+    for (name, value) in &fields {
+        let items = match value {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        for item in items {
+            if let Some(text) = scalar(item)? {
+                out.append_pair(name, &text);
+            }
+        }
+    }
+    Ok(out.finish())
+}
+
 /// Serialises the body once, so every attempt sends the same bytes (and the same
 /// idempotency key). Returns whether a key is in the body.
 fn encode_body<B: Serialize + ?Sized>(route: &RouteInfo, body: Option<&B>) -> Result<(Option<Vec<u8>>, bool), Error> {
@@ -638,6 +662,20 @@ mod tests {
         assert_eq!(merged.retry.map(|r| r.max_attempts), Some(1), "set");
         let merged = CallOptions::new().timeout(Duration::from_secs(1)).over(&base);
         assert_eq!(merged.timeout, Some(Duration::from_secs(1)), "replaced");
+    }
+
+    #[test]
+    fn queries_repeat_list_keys_and_leave_out_absent_values() {
+        #[derive(Serialize)]
+        struct Query {
+            tag: Vec<String>,
+            limit: Option<u32>,
+            cursor: Option<String>,
+            exact: bool,
+        }
+        let q = Query { tag: vec!["a b".into(), "c&d".into()], limit: Some(5), cursor: None, exact: true };
+        assert_eq!(encode_query(&q).as_deref(), Ok("exact=true&limit=5&tag=a+b&tag=c%26d"));
+        assert!(encode_query(&vec![1, 2]).is_err());
     }
 
     #[test]

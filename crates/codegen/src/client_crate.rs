@@ -189,6 +189,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     let max_attempts = rust::int(r.max_attempts.value);
     let max_wait = rust::int(r.max_retry_after_seconds);
     let retry_transport = r.retry_transport_errors;
+    let safe = r.safe_methods.iter().map(|m| ident(m.as_str()));
     let base_url = &spec.api.base_url;
     let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
     let refresh = session.and_then(|s| spec.routes().find(|r| r.id.value == s.refresh.value));
@@ -239,6 +240,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
                 max_retry_after: Duration::from_secs(#max_wait),
                 retry_transport_errors: #retry_transport,
                 jitter: Jitter::None,
+                safe_methods: vec![#(tenx_client_runtime::reqwest::Method::#safe),*],
             }
         }
 

@@ -224,3 +224,16 @@ async fn errors_say_their_status_code_retryability_and_keep_what_did_not_decode(
     let error = user.list_handles().await.expect_err("429 until the attempts run out");
     assert_eq!((error.status(), error.is_retryable(), error.attempts()), (Some(429), true, 6));
 }
+
+#[tokio::test]
+async fn the_specs_safe_methods_decide_which_writes_are_retried_without_a_key() {
+    let link = || serde_json::from_value(serde_json::json!({"destinationUrl": "https://e.com/"})).expect("body");
+    for (safe, sent) in [(vec![reqwest::Method::GET, reqwest::Method::PUT], 6), (vec![reqwest::Method::GET], 1)] {
+        let server = Server::start(vec![Reply::error(503, "service_unavailable", "busy")]).await;
+        let policy = RetryPolicy { safe_methods: safe, ..tenx_client::retry_policy() };
+        let user =
+            client(&server, &VirtualClock::default()).with_options(CallOptions::new().retry(policy)).with_jwt("a.b.c");
+        let _ = user.upsert_link("acme", "launch1", &link()).await.expect_err("503");
+        assert_eq!(server.seen().len(), sent, "a PUT is retried only when the policy calls it safe");
+    }
+}

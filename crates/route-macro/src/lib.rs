@@ -218,7 +218,8 @@ pub fn check(table: &Table, attr: TokenStream, item: &TokenStream) -> Vec<syn::E
 fn check_args(table: &Table, args: Args, mut errors: Vec<syn::Error>, name: Option<Ident>) -> Vec<syn::Error> {
     let (id, id_span) = match (&args.operation, &name) {
         (Some(op), _) => (op.value.clone(), op.span),
-        (None, Some(n)) => (n.to_string().to_snake_case(), n.span()),
+        // `r#move` names the route `move`: the raw prefix is Rust's, not the spec's.
+        (None, Some(n)) => (n.to_string().trim_start_matches("r#").to_snake_case(), n.span()),
         (None, None) => {
             errors.push(syn::Error::new(Span::call_site(), "`#[route]` goes on a function or a method"));
             return errors;
@@ -396,6 +397,7 @@ mod tests {
                     role: Some("CREATOR".into()),
                     feature: None,
                 },
+                RouteEntry { id: "move".into(), auth: vec!["none".into()], scopes: vec![], role: None, feature: None },
                 RouteEntry {
                     id: "pat_upsert_link".into(),
                     auth: vec!["pat".into()],
@@ -425,6 +427,14 @@ mod tests {
             fn anything() {}
         );
         assert!(messages(quote!(operation = "upsert_link", auth = "jwt", role = "CREATOR"), item).is_empty());
+    }
+
+    #[test]
+    fn a_raw_identifier_names_its_route_without_the_prefix() {
+        let item = quote!(
+            async fn r#move(&self) {}
+        );
+        assert!(messages(quote!(auth = "none"), item).is_empty());
     }
 
     #[test]

@@ -429,9 +429,14 @@ fn authenticate(
     }
     let mode = first_missing.or(modes.first().copied());
     let code = code_or(mode.and_then(|m| m.missing), ErrorCode::MissingBearerToken);
-    let how = match mode.map(|m| m.carriers.first()) {
-        Some(Some(Carrier::Cookie { name })) => format!("No `{name}` cookie: sign in first."),
-        _ => "No Authorization header: send `Authorization: Bearer <token>`.".to_owned(),
+    // Said in the terms of the mode's canonical carrier, whatever the API calls it.
+    let how = match mode.and_then(|m| m.carriers.first()) {
+        Some(Carrier::Cookie { name }) => format!("No `{name}` cookie: sign in first."),
+        Some(Carrier::Header { name, scheme: Some(scheme) }) => {
+            format!("No `{name}` header: send `{name}: {scheme} <token>`.")
+        }
+        Some(Carrier::Header { name, scheme: None }) => format!("No `{name}` header: send `{name}: <token>`."),
+        None => "No credential was sent.".to_owned(),
     };
     Err(Failure::new(code, how))
 }
@@ -495,6 +500,48 @@ fn verify(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_missing_credential_is_explained_in_the_terms_of_its_carrier() {
+        static KEY_MODE: [ModeSpec; 1] = [ModeSpec {
+            mode: Mode::Pat,
+            carriers: &[Carrier::Header { name: "x-api-key", scheme: None }],
+            missing: Some("missing_api_key"),
+            invalid: None,
+            expired: None,
+            wrong_binding: None,
+            bound_to: None,
+        }];
+        static SPEC: ServerSpec = ServerSpec {
+            scope_rule: ScopeRule::Exact,
+            pat_format: None,
+            modes: &KEY_MODE,
+            handle_roles: &[],
+            plans: &[],
+            quota_error: None,
+            user_requests_per_minute: None,
+            ip_requests_per_minute: None,
+            context_token: None,
+        };
+        static ROUTE: RouteSpec = RouteSpec {
+            id: "list_parcels",
+            auth: &[Mode::Pat],
+            scopes: &[],
+            min_role: None,
+            feature: None,
+            rate_limit: RateKey::None,
+            counts_write: false,
+            path_params: &[],
+            query: &[],
+            body: None,
+            idempotency: None,
+        };
+        let state =
+            ServerState::new(&SPEC, std::sync::Arc::new(crate::MemoryAuthData::new()), crate::JwtKeys::hs256(b"k"));
+        let failure = authorize(&state, &ROUTE, &HeaderMap::new(), &[], None, SystemTime::now()).expect_err("no key");
+        assert_eq!(failure.code.to_string(), "missing_api_key");
+        assert_eq!(failure.message, "No `x-api-key` header: send `x-api-key: <token>`.");
+    }
 
     #[test]
     fn civil_days() {

@@ -38,6 +38,12 @@ pub fn retry_policy() -> RetryPolicy {
         max_retry_after: Duration::from_secs(60),
         retry_transport_errors: true,
         jitter: Jitter::None,
+        safe_methods: vec![
+            tenx_client_runtime::reqwest::Method::GET,
+            tenx_client_runtime::reqwest::Method::HEAD,
+            tenx_client_runtime::reqwest::Method::PUT,
+            tenx_client_runtime::reqwest::Method::DELETE
+        ],
     }
 }
 
