@@ -40,7 +40,10 @@ fn route_view(spec: &Spec, r: &Route) -> RouteView {
         min_role: r.min_role.as_ref().map(|m| m.value.clone()),
         feature: r.feature.as_ref().map(|f| f.value.clone()),
         required_plan: r.feature.as_ref().and_then(|f| spec.required_plan(&f.value)).map(|p| p.name.clone()),
-        idempotency: r.idempotency.as_ref().map(|i| i.key_field.clone()),
+        idempotency: r.idempotency.as_ref().map(|i| {
+            let hours = i.retention_seconds / 3600;
+            format!("`{}`, kept {hours} h", i.key_field)
+        }),
         success: r.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect(),
         errors: spec.route_errors(r).iter().map(|e| e.code.clone()).collect(),
         inferred: r.inferred.iter().map(|i| i.value.clone()).collect(),

@@ -335,7 +335,8 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
     });
     let idem = r.idempotency.as_ref().map_or(quote!(None), |i| {
         let (k, s, d) = (&i.key_field, i.repeat_status, &i.deduped_field);
-        quote!(Some(rt::guard::IdempotencySpec { key_field: #k, repeat_status: #s, deduped_field: #d }))
+        let keep = i.retention_seconds;
+        quote!(Some(rt::guard::IdempotencySpec { key_field: #k, repeat_status: #s, deduped_field: #d, retention_seconds: #keep }))
     });
     let docs = doc(&format!("`{}`: `{} {}`.", name, r.method.as_str(), r.path.value));
     quote! {

@@ -280,7 +280,8 @@ where
 {
     let mut run = Some(run);
     loop {
-        match state.idempotency.reserve(scope, key, fp) {
+        let now = (state.now)();
+        match state.idempotency.reserve(scope, key, fp, now) {
             Reservation::New => {
                 let Some(run) = run.take() else { return Err(Failure::internal("idempotent handler ran twice")) };
                 let result = run.await;
@@ -289,7 +290,8 @@ where
                     // `Reply::json` wrote these bytes, so they parse; an empty answer is `null`.
                     body: r.body.as_ref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null),
                 });
-                state.idempotency.complete(scope, key, stored);
+                let keep_until = now + std::time::Duration::from_secs(spec.retention_seconds);
+                state.idempotency.complete(scope, key, stored, keep_until);
                 return result;
             }
             Reservation::Done(stored) => {
@@ -298,6 +300,14 @@ where
                     map.insert(spec.deduped_field.to_owned(), Value::Bool(true));
                 }
                 return Reply::json(spec.repeat_status, &body);
+            }
+            Reservation::Full(wait) => {
+                // Bounded by design: a full store refuses rather than grows.
+                return Err(Failure::new(
+                    ErrorCode::ServiceUnavailable,
+                    "Too many requests with idempotency keys are remembered right now; try again shortly.",
+                )
+                .retry_after(crate::limits::retry_after_seconds(wait)));
             }
             Reservation::Conflict => {
                 return Err(Failure::new(

@@ -130,6 +130,8 @@ pub struct IdempotencySpec {
     pub repeat_status: u16,
     /// The field set to `true` on a repeat.
     pub deduped_field: &'static str,
+    /// How long an answered key is remembered, in seconds.
+    pub retention_seconds: u64,
 }
 
 /// Everything the router checks for one route.

@@ -681,12 +681,15 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
         .and_then(|r| read::choice(r, "rate-limit key", &RateLimitKey::ALL, RateLimitKey::as_str, sink));
     let success = f.get("success").map(|s| success(s, sink)).unwrap_or_default();
     let idempotency = f.get("idempotency").and_then(|i| {
-        let g = fields(i, "`idempotency`", &["key_field", "repeat_status", "deduped_field"], sink)?;
+        let known = ["key_field", "repeat_status", "deduped_field", "retention_seconds"];
+        let g = fields(i, "`idempotency`", &known, sink)?;
         let repeat = g.required("repeat_status", "`idempotency`", sink).and_then(|r| read::uint(r, sink));
         Some(Idempotency {
             key_field: g.string("key_field", "`idempotency`", sink)?,
             repeat_status: repeat?,
             deduped_field: g.string("deduped_field", "`idempotency`", sink)?,
+            // A day: long enough for every retry schedule, short enough to forget.
+            retention_seconds: g.opt_uint("retention_seconds", sink).unwrap_or(86_400),
         })
     });
     let source = f.string("source", WHAT, sink);

@@ -749,6 +749,8 @@ pub struct Idempotency {
     pub repeat_status: u16,
     /// The response field set on a repeat (`deduped`).
     pub deduped_field: String,
+    /// How long an answered key is remembered (default 24 hours).
+    pub retention_seconds: u64,
 }
 
 /// One route.
@@ -985,6 +987,10 @@ impl Spec {
         }
         if route.path.contains('{') {
             codes.push("not_found");
+        }
+        if route.idempotency.is_some() {
+            // A bounded idempotency store that is full answers this with Retry-After.
+            codes.push("service_unavailable");
         }
         codes.push("internal_error");
         self.errors.iter().filter(|e| codes.contains(&e.code.as_str())).collect()

@@ -588,6 +588,9 @@ impl Validator<'_> {
         if r.rate_limit != RateLimitKey::None || spec.counts_toward_write_quota(r) {
             implied.push(("rate_limited", "it is rate limited"));
         }
+        if r.idempotency.is_some() {
+            implied.push(("service_unavailable", "it deduplicates, and a full idempotency store refuses new keys"));
+        }
         if r.request.is_some() {
             implied.push(("invalid_payload", "it takes a body"));
             implied.push(("validation_error", "it takes a body"));

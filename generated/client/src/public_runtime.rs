@@ -25,7 +25,7 @@ impl Client {
     /// - Auth: `none`
     /// - Success: 200 ok
     /// - Idempotent by `idempotencyKey`: generated (UUID v4) when absent and sent on every attempt; a repeat answers 200 with `deduped: true`
-    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md
     pub async fn record_conversion(

@@ -22,7 +22,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Auth: `none`
     /// - Success: 200 ok
     /// - Idempotent by `idempotencyKey`: generated (UUID v4) when absent and sent on every attempt; a repeat answers 200 with `deduped: true`
-    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md
     fn record_conversion(
@@ -229,6 +229,7 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
         key_field: "idempotencyKey",
         repeat_status: 200u16,
         deduped_field: "deduped",
+        retention_seconds: 86400u64,
     }),
 };
 
