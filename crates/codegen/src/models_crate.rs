@@ -98,7 +98,8 @@ fn route_support(spec: &Spec, route: &Route, same_query_as: Option<&str>) -> Tok
         let ty = format_ident!("{name}Query");
         if let Some(shared) = same_query_as {
             let shared = format_ident!("{shared}");
-            let docs = doc(&format!("Query parameters of `{}` (the same as [`{shared}`]).", route.id.value));
+            let docs =
+                rust::doc_markdown(&format!("Query parameters of `{}` (the same as [`{shared}`]).", route.id.value));
             return quote! { #docs pub type #ty = #shared; };
         }
         let docs = doc(&format!("Query parameters of `{}`.", route.id.value));

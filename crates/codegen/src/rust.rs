@@ -21,10 +21,39 @@ pub(crate) fn int(n: impl Into<u64>) -> proc_macro2::Literal {
 }
 
 /// `#[doc = " …"]` lines for a description (one attribute per line, so prettyplease
-/// prints them as `///` comments).
+/// prints them as `///` comments). Spec text is prose with code spans: outside the code
+/// spans, `*`, `<`, `>`, `[` and `]` are escaped, so `/v2/public/*` stays text, `<b>` is
+/// not HTML and `[x]` is not a broken link.
 pub(crate) fn doc(text: &str) -> TokenStream {
+    doc_markdown(&escape_markdown(text))
+}
+
+/// `#[doc]` lines of Markdown written by the generator itself (links, lists), unescaped.
+pub(crate) fn doc_markdown(text: &str) -> TokenStream {
     let lines = text.trim().lines().map(|l| format!(" {}", l.trim_end()));
     quote! { #( #[doc = #lines] )* }
+}
+
+/// Escapes what rustdoc would read as emphasis, HTML or links, outside code spans.
+pub(crate) fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '*' | '[' | ']' if !in_code => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// How a generated crate's root exposes a module.
@@ -104,4 +133,18 @@ fn separate_items(code: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_prose_is_escaped_outside_code_spans() {
+        assert_eq!(
+            escape_markdown("Maps /v2/public/* and `a*b` to <b>[x]</b>, keeps `<tokenId>`."),
+            "Maps /v2/public/\\* and `a*b` to &lt;b&gt;\\[x\\]&lt;/b&gt;, keeps `<tokenId>`."
+        );
+        assert_eq!(escape_markdown("*/ emphasis? /*"), "\\*/ emphasis? /\\*");
+    }
 }

@@ -90,7 +90,7 @@ impl Client {
     ///
     /// `POST /v2/public/handles/{handle}/leads`
     ///
-    /// The lead-capture page documents this route without auth (browser-origin limited); it is one of the "selected /v2/public/* endpoints" the auth page gives NONE.
+    /// The lead-capture page documents this route without auth (browser-origin limited); it is one of the "selected /v2/public/\* endpoints" the auth page gives NONE.
     ///
     /// - Auth: `none`
     /// - Success: 200 ok

@@ -51,7 +51,7 @@ impl VisitorClient {
     ///
     /// `POST /v2/public/pages/{handle}/{pageSlug}/access-check`
     ///
-    /// The auth page maps /v2/public/pages/* to the visitor cookie; the visitor-auth page says access checks need no auth. The auth page wins.
+    /// The auth page maps /v2/public/pages/\* to the visitor cookie; the visitor-auth page says access checks need no auth. The auth page wins.
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok

@@ -19,7 +19,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     ///
     /// `GET /v2/public/handles/{handle}/pages`
     ///
-    /// Only the 10x.in copy of UC-14 lists this route, as public discovery; the auth page maps /v2/public/handles/{handle}/* to PAT, and wins.
+    /// Only the 10x.in copy of UC-14 lists this route, as public discovery; the auth page maps /v2/public/handles/{handle}/\* to PAT, and wins.
     ///
     /// - Auth: `pat`
     /// - Required PAT scopes: `pages.read`

@@ -19,7 +19,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     ///
     /// `POST /v2/public/handles/{handle}/leads`
     ///
-    /// The lead-capture page documents this route without auth (browser-origin limited); it is one of the "selected /v2/public/* endpoints" the auth page gives NONE.
+    /// The lead-capture page documents this route without auth (browser-origin limited); it is one of the "selected /v2/public/\* endpoints" the auth page gives NONE.
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
