@@ -59,6 +59,16 @@ errors:
   - { code: not_found, status: 404, category: not_found, retry: never, meaning: Missing., fix: Check. }
   - { code: rate_limited, status: 429, category: rate_limit, retry: after_header, meaning: Slow down., fix: Wait. }
   - { code: internal_error, status: 500, category: server, retry: backoff, meaning: Oops., fix: Retry. }
+answers:
+  invalid_input: validation_error
+  invalid_body: invalid_payload
+  not_found: not_found
+  subject_not_found: not_found
+  insufficient_scope: insufficient_scope
+  insufficient_role: insufficient_role
+  feature_locked: feature_locked
+  rate_limited: rate_limited
+  internal: internal_error
 types:
   FeatureLockedDetails:
     fields:

@@ -37,6 +37,8 @@ pub struct SessionRefresh {
     pub segments: &'static [&'static str],
     /// The response field holding the new access token.
     pub token_field: &'static str,
+    /// The code that says the access token expired (the JWT mode's `expired`).
+    pub expired_code: &'static str,
 }
 
 /// Where a credential goes.
@@ -357,9 +359,11 @@ impl Runtime {
         };
 
         let first = self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, 0).await;
+        let expired =
+            |code: &tenx_errors::ErrorCode| self.config.refresh.is_some_and(|r| code.as_str() == r.expired_code);
         let result = match (&first, credentials) {
             (Err(Error::Api(f)), Credentials::Session(_, session))
-                if auto_refresh && f.code == tenx_errors::ErrorCode::TokenExpired && session.can_refresh() =>
+                if auto_refresh && expired(&f.code) && session.can_refresh() =>
             {
                 let attempts = f.attempts;
                 match self.refresh_once(session, generation, options).await {

@@ -197,7 +197,12 @@ fn clients_rs(spec: &Spec) -> TokenStream {
         (Some(s), Some(route)) => {
             let segments = route.path.value.split('/').filter(|s| !s.is_empty()).map(str::to_owned);
             let token = &s.token_field.value;
-            quote! { .session_refresh(tenx_client_runtime::SessionRefresh { segments: &[#(#segments),*], token_field: #token }) }
+            // Refresh answers the JWT mode's expiry code; a mode without one never refreshes.
+            let jwt = spec.auth_mode(AuthKind::Jwt).map(|m| &m.errors);
+            let expired = jwt.and_then(|e| e.expired.as_ref()).map_or("", |c| c.value.as_str());
+            quote! {
+                .session_refresh(tenx_client_runtime::SessionRefresh { segments: &[#(#segments),*], token_field: #token, expired_code: #expired })
+            }
         }
         _ => quote!(),
     };

@@ -229,6 +229,10 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         })
     };
     let (user_rpm, ip_rpm) = (rpm(&spec.rate_limits.user), rpm(&spec.rate_limits.ip));
+    let answers = spec.answers.all().into_iter().filter_map(|(situation, code, _)| {
+        let (variant, code) = (ident(&situation.to_upper_camel_case()), &code?.value);
+        Some(quote!((rt::Situation::#variant, #code)))
+    });
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
@@ -268,6 +272,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             user_requests_per_minute: #user_rpm,
             ip_requests_per_minute: #ip_rpm,
             context_token: #context_token,
+            answers: rt::Answers { codes: &[#(#answers),*] },
         };
 
         #(#schemas)*
@@ -547,7 +552,7 @@ fn router_rs(spec: &Spec) -> TokenStream {
             /// The finished router: error-model answers for unknown paths, unmounted
             /// families and wrong methods; a request id on every response.
             pub fn build(self) -> Router {
-                tenx_server_runtime::finish(self.router)
+                tenx_server_runtime::finish(self.router, self.state.spec)
             }
         }
     }

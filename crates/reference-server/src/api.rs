@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 use tenx_server::*;
 use tenx_server_runtime::tenx_errors::ErrorCode;
-use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, add_response_header, request_cookie};
+use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, Situation, add_response_header, request_cookie};
 use tokio::sync::Semaphore;
 
 use crate::Clock;
@@ -781,35 +781,37 @@ impl<R: Repository> WebhooksApi for App<R> {
 }
 
 /// The short-link host stand-in: records a click and redirects (302) to the destination
-/// with a freshly signed `ctx` for the conversions the click may lead to.
+/// with a freshly signed `ctx` for the conversions the click may lead to. It is outside
+/// the generated router, so it answers failures with the spec's codes itself.
 pub(crate) async fn redirect<R: Repository>(State(app): State<Arc<App<R>>>, request: Request) -> Response {
+    match follow(&app, request).await {
+        Ok(answer) => answer,
+        Err(failure) => failure.resolve(&tenx_server::spec::SERVER_SPEC.answers).into_response(),
+    }
+}
+
+async fn follow<R: Repository>(app: &App<R>, request: Request) -> Result<Response, Failure> {
     let (mut parts, _) = request.into_parts();
     // Read the parameters by hand: axum's `Path` rejection is plain text, and every
     // answer of this server is the error envelope.
-    let params = match RawPathParams::from_request_parts(&mut parts, &()).await {
-        Ok(p) => p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<Vec<_>>(),
-        Err(e) => {
-            return Failure::new(ErrorCode::ValidationError, format!("The path is not valid: {}.", e.body_text()))
-                .into_response();
-        }
-    };
+    let params = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|e| Failure::of(Situation::InvalidInput, format!("The path is not valid: {}.", e.body_text())))?;
     // The route is `/go/{handle}/{slug}`: both are there whenever it matched.
-    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let param = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, v)| v).unwrap_or_default();
     let (handle, slug) = (param("handle"), param("slug"));
-    let link = match app.db.link(handle, slug) {
-        Ok(link) => link.filter(|l| l.get("enabled") != Some(&Value::Bool(false))),
-        Err(e) => return db_failure(e).into_response(),
-    };
-    let Some(link) = link else { return Failure::not_found(format!("Link `{slug}`")).into_response() };
-    let Some(mut to) = link.get("destinationUrl").and_then(Value::as_str).and_then(|u| url::Url::parse(u).ok()) else {
-        return Failure::internal(format!("link `{handle}/{slug}` has no valid destination")).into_response();
-    };
-    if let Err(e) = app.db.click(handle, slug, app.now()) {
-        return db_failure(e).into_response();
-    }
+    let link = app.db.link(handle, slug).map_err(db_failure)?;
+    let link = link.filter(|l| l.get("enabled") != Some(&Value::Bool(false)));
+    let link = link.ok_or_else(|| Failure::not_found(format!("Link `{slug}`")))?;
+    let mut to = link
+        .get("destinationUrl")
+        .and_then(Value::as_str)
+        .and_then(|u| url::Url::parse(u).ok())
+        .ok_or_else(|| Failure::internal(format!("link `{handle}/{slug}` has no valid destination")))?;
+    app.db.click(handle, slug, app.now()).map_err(db_failure)?;
     if let Some(spec) = CONTEXT_TOKEN {
         let ctx = app.keys.ctx.mint(handle, slug, app.now());
         to.query_pairs_mut().append_pair(spec.param, &ctx);
     }
-    (axum::http::StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
+    Ok((axum::http::StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response())
 }

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use tenx_errors::ErrorCode;
 
 use crate::data::{AuthData, MemoryAuthData};
-use crate::failure::Failure;
+use crate::failure::{Failure, Situation};
 use crate::guard::{AuthContext, JwtContext, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize};
 use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint};
 use crate::jwt::JwtKeys;
@@ -94,14 +94,14 @@ impl Call {
     /// The query parameters, typed (validated).
     pub fn query<T: DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_value(self.query.clone())
-            .map_err(|e| Failure::new(ErrorCode::ValidationError, format!("query: {e}")))
+            .map_err(|e| Failure::of(Situation::InvalidInput, format!("query: {e}")))
     }
 
     /// The body, typed (validated). It is moved out: a handler reads it once.
     pub fn body<T: DeserializeOwned>(&mut self) -> Result<T, Failure> {
         // A route without a body reads as `null`, which only `()`-like types accept.
         let value = self.body.take().unwrap_or(Value::Null);
-        serde_json::from_value(value).map_err(|e| Failure::new(ErrorCode::ValidationError, format!("body: {e}")))
+        serde_json::from_value(value).map_err(|e| Failure::of(Situation::InvalidInput, format!("body: {e}")))
     }
 
     /// The JWT user (the route takes only JWTs).
@@ -231,7 +231,7 @@ where
     Fut: Future<Output = Result<Reply, Failure>>,
 {
     match prepare(&state, route, request, request_id.clone()).await {
-        Err(failure) => failure.into_response(),
+        Err(failure) => failure.resolve(&state.spec.answers).into_response(),
         Ok(call) => {
             let key = route.idempotency.and_then(|i| {
                 let key = call.body.as_ref()?.get(i.key_field)?.as_str()?.to_owned();
@@ -247,10 +247,7 @@ where
                             .or_else(|| panic.downcast_ref::<String>().cloned())
                             .unwrap_or_default(); // a payload that is not text has none to log
                         tracing::error!(request_id = %request_id, route = route.id, panic = %text, "handler panicked");
-                        Err(Failure::new(
-                            ErrorCode::InternalError,
-                            "The server failed unexpectedly; the request id identifies it.",
-                        ))
+                        Err(Failure::of(Situation::Internal, crate::failure::INTERNAL_MESSAGE))
                     }
                 }
             };
@@ -260,7 +257,7 @@ where
             };
             match result {
                 Ok(reply) => reply.into_response(),
-                Err(failure) => failure.into_response(),
+                Err(failure) => failure.resolve(&state.spec.answers).into_response(),
             }
         }
     }
@@ -302,15 +299,15 @@ where
             }
             Reservation::Full(wait) => {
                 // Bounded by design: a full store refuses rather than grows.
-                return Err(Failure::new(
-                    ErrorCode::ServiceUnavailable,
+                return Err(Failure::of(
+                    Situation::Unavailable,
                     "Too many requests with idempotency keys are remembered right now; try again shortly.",
                 )
                 .retry_after(crate::limits::retry_after_seconds(wait)));
             }
             Reservation::Conflict => {
-                return Err(Failure::new(
-                    ErrorCode::Conflict,
+                return Err(Failure::of(
+                    Situation::Conflict,
                     format!("The idempotency key `{key}` was already used with another body."),
                 ));
             }
@@ -338,7 +335,7 @@ async fn prepare(
     let params: Vec<(String, String)> = match RawPathParams::from_request_parts(&mut parts, &()).await {
         Ok(p) => p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
         Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
-            return Err(Failure::new(ErrorCode::ValidationError, format!("The path is not valid: {}.", e.body_text())));
+            return Err(Failure::of(Situation::InvalidInput, format!("The path is not valid: {}.", e.body_text())));
         }
         Err(e) => {
             return Err(Failure::internal(format!("route `{}` mounted without its path parameters: {e}", route.id)));
@@ -366,13 +363,13 @@ async fn prepare(
             if !is_json(&parts.headers) {
                 // A form or text body is what a cross-site page can send without asking;
                 // JSON only, so such a request never reaches a handler.
-                return Err(Failure::new(
-                    ErrorCode::InvalidPayload,
+                return Err(Failure::of(
+                    Situation::InvalidBody,
                     "The body must be JSON: send `Content-Type: application/json`.",
                 ));
             }
             let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-                Failure::new(ErrorCode::InvalidPayload, format!("The body is larger than {MAX_BODY} bytes."))
+                Failure::of(Situation::InvalidBody, format!("The body is larger than {MAX_BODY} bytes."))
             })?;
             Some(schema::check_body(&bytes, &ty)?)
         }
@@ -397,7 +394,7 @@ fn query_value(raw: &str, fields: &[FieldSchema]) -> Result<Value, Failure> {
         return Ok(Value::Object(Map::new()));
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-        .map_err(|e| Failure::new(ErrorCode::ValidationError, format!("query string: {e}")))?;
+        .map_err(|e| Failure::of(Situation::InvalidInput, format!("query string: {e}")))?;
     let mut map = Map::new();
     for field in fields {
         let values: Vec<&str> = pairs.iter().filter(|(k, _)| k == field.name).map(|(_, v)| v.as_str()).collect();
@@ -460,14 +457,15 @@ fn new_request_id() -> String {
 }
 
 /// The answer for an unknown path, an unmounted family, or a wrong method.
-pub async fn not_found(request: Request) -> Response {
+pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
     let request_id = request_id_of(request.headers());
-    let failure = Failure::new(ErrorCode::NotFound, format!("No route {} {}.", request.method(), request.uri().path()));
-    finish_response(failure.into_response(), &request_id, "not_found")
+    let failure = Failure::of(Situation::NotFound, format!("No route {} {}.", request.method(), request.uri().path()));
+    finish_response(failure.resolve(&spec.answers).into_response(), &request_id, "not_found")
 }
 
-/// Finishes a router: error-model answers for unknown paths, unmounted families and
-/// wrong methods.
-pub fn finish(router: axum::Router) -> axum::Router {
-    router.fallback(not_found).method_not_allowed_fallback(not_found)
+/// Finishes a router: error-model answers, with the spec's codes, for unknown paths,
+/// unmounted families and wrong methods.
+pub fn finish(router: axum::Router, spec: &'static ServerSpec) -> axum::Router {
+    let fallback = move |request: Request| async move { not_found(spec, &request) };
+    router.fallback(fallback).method_not_allowed_fallback(fallback)
 }

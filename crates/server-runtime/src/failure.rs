@@ -6,12 +6,81 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use tenx_errors::{ApiError, ErrorBody, ErrorCode};
 
+/// A situation the runtime meets on its own; the spec's `answers` say which code of
+/// its catalogue answers it, so no API's codes are written here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Situation {
+    /// A parameter or field breaks its rule.
+    InvalidInput,
+    /// The body is not JSON, too large, or of another content type.
+    InvalidBody,
+    /// No such route or resource.
+    NotFound,
+    /// The path's handle does not exist.
+    SubjectNotFound,
+    /// A unique thing exists; an idempotency key reused with another body.
+    Conflict,
+    /// A PAT lacks a required scope.
+    InsufficientScope,
+    /// A user lacks the route's role.
+    InsufficientRole,
+    /// The plan lacks the route's feature.
+    FeatureLocked,
+    /// A limit is spent.
+    RateLimited,
+    /// The server cannot take the request now.
+    Unavailable,
+    /// The server failed.
+    Internal,
+}
+
+impl Situation {
+    /// The spec's name of the situation (the key under `answers`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Situation::InvalidInput => "invalid_input",
+            Situation::InvalidBody => "invalid_body",
+            Situation::NotFound => "not_found",
+            Situation::SubjectNotFound => "subject_not_found",
+            Situation::Conflict => "conflict",
+            Situation::InsufficientScope => "insufficient_scope",
+            Situation::InsufficientRole => "insufficient_role",
+            Situation::FeatureLocked => "feature_locked",
+            Situation::RateLimited => "rate_limited",
+            Situation::Unavailable => "unavailable",
+            Situation::Internal => "internal",
+        }
+    }
+}
+
+/// The spec's code for each [`Situation`], as the generated server emits it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answers {
+    /// `(situation, code)` for each situation the spec names.
+    pub codes: &'static [(Situation, &'static str)],
+}
+
+impl Answers {
+    /// The code of `situation`: the spec's, else its internal code, else the situation's
+    /// own name (the validator makes the spec name every situation a route can meet).
+    pub fn code(&self, situation: Situation) -> ErrorCode {
+        let named = |s: Situation| self.codes.iter().find(|(x, _)| *x == s).map(|(_, c)| *c);
+        ErrorCode::from_wire(named(situation).or_else(|| named(Situation::Internal)).unwrap_or(situation.name()))
+    }
+}
+
+/// What a caller reads of an internal failure: nothing of the internals.
+pub(crate) const INTERNAL_MESSAGE: &str = "The server failed unexpectedly; the request id identifies it.";
+
 /// A request that cannot be answered with success. Handlers return it; the router's
 /// checks produce it; either way the client sees the error model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
-    /// The error code (its catalogue entry gives the status).
+    /// The error code (its catalogue entry gives the status). For a failure made by
+    /// [`Failure::of`], the situation's name until the router resolves it.
     pub code: ErrorCode,
+    /// The situation, while its code is still to be looked up in the spec.
+    pub situation: Option<Situation>,
     /// The message for the caller: never internals.
     pub message: String,
     /// The code's declared details (`feature`, `requiredPlan`, …).
@@ -23,7 +92,20 @@ pub struct Failure {
 impl Failure {
     /// A failure with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into(), details: Map::new(), retry_after: None }
+        Failure { code, situation: None, message: message.into(), details: Map::new(), retry_after: None }
+    }
+
+    /// A failure of a situation; the router answers it with the spec's code for it.
+    pub fn of(situation: Situation, message: impl Into<String>) -> Self {
+        Failure { situation: Some(situation), ..Failure::new(ErrorCode::from_wire(situation.name()), message) }
+    }
+
+    /// The failure with its situation's code looked up in the spec.
+    pub fn resolve(mut self, answers: &Answers) -> Self {
+        if let Some(situation) = self.situation.take() {
+            self.code = answers.code(situation);
+        }
+        self
     }
 
     /// Adds a detail field.
@@ -42,12 +124,12 @@ impl Failure {
     /// as a bare `internal_error`.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(error = %error, "internal error");
-        Failure::new(ErrorCode::InternalError, "The server failed unexpectedly; the request id identifies it.")
+        Failure::of(Situation::Internal, INTERNAL_MESSAGE)
     }
 
-    /// `not_found` for a resource the handler looked for.
+    /// A resource the handler looked for does not exist.
     pub fn not_found(what: impl std::fmt::Display) -> Self {
-        Failure::new(ErrorCode::NotFound, format!("{what} does not exist."))
+        Failure::of(Situation::NotFound, format!("{what} does not exist."))
     }
 
     /// The HTTP status: the catalogue's, or 500 for a code it does not know.
@@ -81,7 +163,7 @@ mod tests {
 
     #[test]
     fn renders_the_nested_envelope_with_details() {
-        let f = Failure::new(ErrorCode::FeatureLocked, "Growth tools need the PRO plan.")
+        let f = Failure::new(ErrorCode::from_wire("feature_locked"), "Growth tools need the PRO plan.")
             .detail("feature", "growth_tools")
             .detail("requiredPlan", "PRO");
         let body = serde_json::to_value(f.body()).unwrap_or_default();
@@ -90,5 +172,18 @@ mod tests {
             serde_json::json!({"error": {"code": "feature_locked", "message": "Growth tools need the PRO plan.", "statusCode": 403, "feature": "growth_tools", "requiredPlan": "PRO"}})
         );
         assert_eq!(Failure::new(ErrorCode::from_wire("mystery"), "x").status(), 500);
+    }
+
+    #[test]
+    fn situations_take_the_specs_codes_when_resolved() {
+        static ANSWERS: Answers =
+            Answers { codes: &[(Situation::NotFound, "no_such_thing"), (Situation::Internal, "server_broke")] };
+        let f = Failure::not_found("Parcel `p1`").resolve(&ANSWERS);
+        assert_eq!((f.code.to_string(), f.situation), ("no_such_thing".to_owned(), None));
+        // A situation the spec does not name falls back to its internal code.
+        assert_eq!(Failure::of(Situation::Conflict, "x").resolve(&ANSWERS).code.to_string(), "server_broke");
+        // A code given explicitly stays.
+        let f = Failure::new(ErrorCode::from_wire("mine"), "x").resolve(&ANSWERS);
+        assert_eq!(f.code.to_string(), "mine");
     }
 }

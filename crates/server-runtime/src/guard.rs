@@ -9,7 +9,7 @@ use tenx_auth::{PatFormat, ScopeRule};
 use tenx_errors::ErrorCode;
 
 use crate::app::ServerState;
-use crate::failure::Failure;
+use crate::failure::{Failure, Situation};
 use crate::jwt::JwtError;
 use crate::limits::retry_after_seconds;
 use crate::schema::{FieldSchema, Ty};
@@ -97,6 +97,8 @@ pub struct ServerSpec {
     pub ip_requests_per_minute: Option<u32>,
     /// The signed click context, if the API has one.
     pub context_token: Option<crate::ctx::ContextTokenSpec>,
+    /// The code for each situation the runtime meets on its own.
+    pub answers: crate::failure::Answers,
 }
 
 /// A route's role requirement.
@@ -203,8 +205,9 @@ pub enum AuthContext {
     Visitor(VisitorContext),
 }
 
-fn code_or(code: Option<&'static str>, fallback: ErrorCode) -> ErrorCode {
-    code.map_or(fallback, ErrorCode::from_wire)
+/// A mode's code for a credential problem, else the spec's answer for `fallback`.
+fn code_or(spec: &ServerSpec, code: Option<&'static str>, fallback: Situation) -> ErrorCode {
+    code.map_or_else(|| spec.answers.code(fallback), ErrorCode::from_wire)
 }
 
 /// The credential the request carries for a mode, if any.
@@ -257,19 +260,20 @@ pub fn authorize(
         let mode = spec.modes.iter().find(|m| m.mode == Mode::Pat);
         let bound = mode.and_then(|m| m.bound_to).and_then(param);
         if let Some(asked) = bound.filter(|asked| *asked != pat.handle) {
-            let code = code_or(mode.and_then(|m| m.wrong_binding), ErrorCode::InsufficientScope);
+            let code = code_or(spec, mode.and_then(|m| m.wrong_binding), Situation::InsufficientScope);
             return Err(Failure::new(code, format!("Token is bound to handle `{}`, not `{asked}`.", pat.handle)));
         }
     }
     if let Some(h) = handle.filter(|h| !state.data.handle_exists(h)) {
-        return Err(Failure::new(ErrorCode::HandleNotFound, format!("Handle `{h}` does not exist.")));
+        let code = spec.answers.code(Situation::SubjectNotFound);
+        return Err(Failure::new(code, format!("Handle `{h}` does not exist.")));
     }
 
     // 3. Scopes.
     if let AuthContext::Pat(pat) = &auth {
         if let Some(missing) = spec.scope_rule.missing(&pat.scopes, route.scopes) {
             return Err(Failure::new(
-                ErrorCode::InsufficientScope,
+                spec.answers.code(Situation::InsufficientScope),
                 format!("Token does not have the required scope: {missing}"),
             ));
         }
@@ -285,7 +289,7 @@ pub fn authorize(
                     let has = user.role.as_deref().and_then(rank);
                     if has.is_none() || has < rank(needed) {
                         return Err(Failure::new(
-                            ErrorCode::InsufficientRole,
+                            spec.answers.code(Situation::InsufficientRole),
                             format!(
                                 "This action needs the {needed} role or higher on handle `{}`.",
                                 handle.unwrap_or_default()
@@ -295,7 +299,7 @@ pub fn authorize(
                 }
                 Some(RoleReq::Platform(needed)) if !state.data.has_platform_role(&user.user_id, needed) => {
                     return Err(Failure::new(
-                        ErrorCode::InsufficientRole,
+                        spec.answers.code(Situation::InsufficientRole),
                         format!("This action needs the {needed} platform role."),
                     ));
                 }
@@ -320,7 +324,7 @@ pub fn authorize(
     if let (Some((feature, required)), Some(plan)) = (route.feature, plan) {
         if !plan.features.contains(&feature) {
             return Err(Failure::new(
-                ErrorCode::FeatureLocked,
+                spec.answers.code(Situation::FeatureLocked),
                 format!("`{feature}` needs the {required} plan; this handle is on {}.", plan.name),
             )
             .detail("feature", feature)
@@ -344,7 +348,7 @@ pub fn authorize(
     if let Some((key, limit, whom)) = per_minute {
         if let Err(wait) = state.limiter.hit(&key, limit, Duration::from_secs(60), now) {
             return Err(Failure::new(
-                ErrorCode::RateLimited,
+                spec.answers.code(Situation::RateLimited),
                 format!("Rate limit of {limit} requests per minute exceeded for {whom}."),
             )
             .retry_after(retry_after_seconds(wait)));
@@ -358,7 +362,7 @@ pub fn authorize(
             if let Err(wait) = state.limiter.hit(&format!("writes:{h}"), limit, Duration::from_secs(86_400), now) {
                 let day = day_string(day_key);
                 return Err(Failure::new(
-                    code_or(spec.quota_error, ErrorCode::RateLimited),
+                    code_or(spec, spec.quota_error, Situation::RateLimited),
                     format!("Daily write quota exceeded for {}.", plan.name),
                 )
                 .detail("plan", plan.name)
@@ -420,7 +424,7 @@ fn authenticate(
                 None => continue,
                 Some(Err(())) => {
                     return Err(Failure::new(
-                        code_or(mode.invalid, ErrorCode::InvalidToken),
+                        code_or(spec, mode.invalid, Situation::Internal),
                         "The credential is malformed.",
                     ));
                 }
@@ -430,7 +434,7 @@ fn authenticate(
         first_missing.get_or_insert(*mode);
     }
     let mode = first_missing.or(modes.first().copied());
-    let code = code_or(mode.and_then(|m| m.missing), ErrorCode::MissingBearerToken);
+    let code = code_or(spec, mode.and_then(|m| m.missing), Situation::Internal);
     // Said in the terms of the mode's canonical carrier, whatever the API calls it.
     let how = match mode.and_then(|m| m.carriers.first()) {
         Some(Carrier::Cookie { name }) => format!("No `{name}` cookie: sign in first."),
@@ -451,8 +455,11 @@ fn verify(
     now: SystemTime,
 ) -> Result<AuthContext, Failure> {
     let spec = state.spec;
-    let invalid = |message: &str| Failure::new(code_or(mode.invalid, ErrorCode::InvalidToken), message.to_owned());
-    let expired = |message: &str| Failure::new(code_or(mode.expired, ErrorCode::TokenExpired), message.to_owned());
+    let invalid = |message: &str| Failure::new(code_or(spec, mode.invalid, Situation::Internal), message.to_owned());
+    // A mode without an expiry code answers an expired credential as an invalid one.
+    let expired = |message: &str| {
+        Failure::new(code_or(spec, mode.expired.or(mode.invalid), Situation::Internal), message.to_owned())
+    };
     let is_pat = spec.pat_format.is_some_and(|f| f.looks_like(token));
     match mode.mode {
         Mode::Jwt | Mode::Pat if is_pat => {
@@ -524,6 +531,7 @@ mod tests {
             user_requests_per_minute: None,
             ip_requests_per_minute: None,
             context_token: None,
+            answers: crate::failure::Answers { codes: &[] },
         };
         static ROUTE: RouteSpec = RouteSpec {
             id: "list_parcels",

@@ -24,7 +24,7 @@ pub mod schema;
 pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, request_cookie};
 pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
-pub use failure::Failure;
+pub use failure::{Answers, Failure, Situation};
 pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
 pub use idempotency::{IdempotencyStore, MemoryIdempotency};
 pub use jwt::{Claims, JwtError, JwtKeys};

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use serde_json::Value;
 use tenx_errors::ErrorCode;
 
-use crate::failure::Failure;
+use crate::failure::{Failure, Situation};
 
 /// A type of the spec.
 #[derive(Debug, Clone, Copy)]
@@ -124,8 +124,11 @@ pub struct ObjectSchema {
 }
 
 fn fail(rules: &Rules, path: &str, what: &str) -> Failure {
-    let code = rules.error.map_or(ErrorCode::ValidationError, ErrorCode::from_wire);
-    Failure::new(code, format!("`{path}` {what}"))
+    let message = format!("`{path}` {what}");
+    match rules.error {
+        Some(code) => Failure::new(ErrorCode::from_wire(code), message),
+        None => Failure::of(Situation::InvalidInput, message),
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -209,7 +212,10 @@ fn check_ty(value: &Value, ty: &Ty, nullable: bool, rules: &Rules, path: &str) -
             Ok(())
         }
         (Ty::Object(schema), Value::Object(_)) => check_object(value, schema, path).map_err(|f| match rules.error {
-            Some(code) if f.code == ErrorCode::ValidationError => Failure { code: ErrorCode::from_wire(code), ..f },
+            // The object field's own code wins over the generic one of its inner fields.
+            Some(code) if f.situation == Some(Situation::InvalidInput) => {
+                Failure { code: ErrorCode::from_wire(code), situation: None, ..f }
+            }
             _ => f,
         }),
         (ty, _) => Err(fail(rules, path, &format!("must be {}", describe(ty)))),
@@ -278,8 +284,8 @@ fn check_number(n: &serde_json::Number, rules: &Rules, path: &str) -> Result<(),
 /// Unknown fields are allowed (clients newer than the server may send more).
 pub fn check_object(value: &Value, schema: &ObjectSchema, path: &str) -> Result<(), Failure> {
     let Value::Object(map) = value else {
-        return Err(Failure::new(
-            ErrorCode::ValidationError,
+        return Err(Failure::of(
+            Situation::InvalidInput,
             format!("`{}` must be an object", if path.is_empty() { "body" } else { path }),
         ));
     };
@@ -300,7 +306,7 @@ pub fn check_body(bytes: &[u8], ty: &Ty) -> Result<Value, Failure> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let why =
             if bytes.iter().all(u8::is_ascii_whitespace) { "the body is empty".to_owned() } else { e.to_string() };
-        Failure::new(ErrorCode::InvalidPayload, format!("The body is not valid JSON: {why}."))
+        Failure::of(Situation::InvalidBody, format!("The body is not valid JSON: {why}."))
     })?;
     check_ty(&value, ty, false, &Rules::NONE, "body")?;
     Ok(value)
@@ -354,10 +360,17 @@ mod tests {
         ],
     };
 
+    static ANSWERS: crate::failure::Answers = crate::failure::Answers {
+        codes: &[(Situation::InvalidInput, "validation_error"), (Situation::InvalidBody, "invalid_payload")],
+    };
+
     fn code(body: &str) -> (String, String) {
         match check_body(body.as_bytes(), &Ty::Object(&LINK)) {
             Ok(_) => ("ok".into(), String::new()),
-            Err(f) => (f.code.to_string(), f.message),
+            Err(f) => {
+                let f = f.resolve(&ANSWERS);
+                (f.code.to_string(), f.message)
+            }
         }
     }
 

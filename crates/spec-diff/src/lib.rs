@@ -248,6 +248,16 @@ use Level::{Breaking, Info, Warning};
 
 /// Compares two specs.
 pub fn diff(old: &Spec, new: &Spec) -> Report {
+    // A base written before the format had `answers` named those codes implicitly, as
+    // the new spec does: read it with the new answers, so the format change is not
+    // reported as every route gaining codes.
+    let filled;
+    let old = if old.answers.all().iter().all(|(_, code, _)| code.is_none()) {
+        filled = Spec { answers: new.answers.clone(), ..old.clone() };
+        &filled
+    } else {
+        old
+    };
     let mut d = Differ { old, new, changes: Vec::new() };
     d.routes();
     d.catalogues();

@@ -19,6 +19,7 @@ const TOP_LEVEL: &[&str] = &[
     "rate_limits",
     "context_token",
     "breaking_ok",
+    "answers",
     "retry",
     "errors",
     "types",
@@ -35,6 +36,7 @@ pub(crate) struct Parts {
     rate_limits: Option<(RateLimits, Loc)>,
     context_token: Option<(ContextToken, Loc)>,
     breaking_ok: Vec<AcceptedBreak>,
+    answers: Option<(Answers, Loc)>,
     scopes: Vec<ScopeDef>,
     roles: Vec<RoleDef>,
     plans: Vec<Plan>,
@@ -91,6 +93,9 @@ impl Parts {
         if let Some(n) = top.get("rate_limits") {
             set_once(&mut self.rate_limits, rate_limits(n, sink), "rate_limits", &n.loc, sink);
         }
+        if let Some(n) = top.get("answers") {
+            set_once(&mut self.answers, answers(n, sink), "answers", &n.loc, sink);
+        }
         if let Some(n) = top.get("context_token") {
             set_once(&mut self.context_token, context_token(n, sink), "context_token", &n.loc, sink);
         }
@@ -145,6 +150,7 @@ impl Parts {
             rate_limits: self.rate_limits.map(|(r, _)| r).unwrap_or_default(),
             context_token: self.context_token.map(|(c, _)| c),
             breaking_ok: self.breaking_ok,
+            answers: self.answers.map(|(a, _)| a).unwrap_or_default(),
             source_files,
         })
     }
@@ -374,6 +380,25 @@ fn context_token(n: &Node, sink: &mut Sink) -> Option<ContextToken> {
         inferred: f.strings("inferred", sink),
         source: f.text("source", sink),
         loc: n.loc.clone(),
+    })
+}
+
+fn answers(n: &Node, sink: &mut Sink) -> Option<Answers> {
+    let keys = Answers::default().all().map(|(situation, _, _)| situation);
+    let f = fields(n, "`answers`", &keys, sink)?;
+    let code = |key: &str, sink: &mut Sink| f.opt_spanned(key, sink);
+    Some(Answers {
+        invalid_input: code("invalid_input", sink),
+        invalid_body: code("invalid_body", sink),
+        not_found: code("not_found", sink),
+        subject_not_found: code("subject_not_found", sink),
+        conflict: code("conflict", sink),
+        insufficient_scope: code("insufficient_scope", sink),
+        insufficient_role: code("insufficient_role", sink),
+        feature_locked: code("feature_locked", sink),
+        rate_limited: code("rate_limited", sink),
+        unavailable: code("unavailable", sink),
+        internal: code("internal", sink),
     })
 }
 

@@ -39,6 +39,8 @@ pub struct Spec {
     pub context_token: Option<ContextToken>,
     /// Breaking changes made on purpose, each with its reason (read by `spec-diff`).
     pub breaking_ok: Vec<AcceptedBreak>,
+    /// Which catalogue code the runtimes answer in each situation no route names.
+    pub answers: Answers,
     /// The spec files this was loaded from, as named to the loader.
     pub source_files: Vec<String>,
 }
@@ -699,6 +701,58 @@ pub struct RateLimit {
     pub loc: Loc,
 }
 
+/// The code for each situation the runtimes meet on their own (no route names them):
+/// every code a runtime answers comes from here or from a route's facts.
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    /// A parameter or field breaks its rule.
+    pub invalid_input: Option<Spanned<String>>,
+    /// The body is not JSON, too large, or sent as another content type.
+    pub invalid_body: Option<Spanned<String>>,
+    /// No such route, or no such resource.
+    pub not_found: Option<Spanned<String>>,
+    /// The path's handle does not exist.
+    pub subject_not_found: Option<Spanned<String>>,
+    /// A unique thing exists already; an idempotency key reused with another body.
+    pub conflict: Option<Spanned<String>>,
+    /// A PAT lacks a scope the route requires.
+    pub insufficient_scope: Option<Spanned<String>>,
+    /// A user lacks the route's role.
+    pub insufficient_role: Option<Spanned<String>>,
+    /// The handle's plan lacks the route's feature.
+    pub feature_locked: Option<Spanned<String>>,
+    /// A per-minute limit is spent.
+    pub rate_limited: Option<Spanned<String>>,
+    /// The server cannot take the request now (a full idempotency store).
+    pub unavailable: Option<Spanned<String>>,
+    /// The server failed.
+    pub internal: Option<Spanned<String>>,
+}
+
+impl Answers {
+    /// `(situation, code, the status category it must have)`, every situation in order.
+    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, Category); 11] {
+        [
+            ("invalid_input", self.invalid_input.as_ref(), Category::InvalidRequest),
+            ("invalid_body", self.invalid_body.as_ref(), Category::InvalidRequest),
+            ("not_found", self.not_found.as_ref(), Category::NotFound),
+            ("subject_not_found", self.subject_not_found.as_ref(), Category::NotFound),
+            ("conflict", self.conflict.as_ref(), Category::Conflict),
+            ("insufficient_scope", self.insufficient_scope.as_ref(), Category::Permission),
+            ("insufficient_role", self.insufficient_role.as_ref(), Category::Permission),
+            ("feature_locked", self.feature_locked.as_ref(), Category::Permission),
+            ("rate_limited", self.rate_limited.as_ref(), Category::RateLimit),
+            ("unavailable", self.unavailable.as_ref(), Category::Server),
+            ("internal", self.internal.as_ref(), Category::Server),
+        ]
+    }
+
+    /// The code of a situation, if the spec names one.
+    pub fn code(&self, situation: &str) -> Option<&str> {
+        self.all().into_iter().find(|(s, _, _)| *s == situation).and_then(|(_, c, _)| c.map(|c| c.value.as_str()))
+    }
+}
+
 /// A breaking change made on purpose: `spec-diff` reports it as accepted, not failing.
 #[derive(Debug, Clone)]
 pub struct AcceptedBreak {
@@ -897,6 +951,51 @@ impl Spec {
         }
     }
 
+    /// The situations the router may meet on `route`, each with why (for diagnostics).
+    pub fn implied_situations(&self, route: &Route) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        if !route.scopes.is_empty() {
+            out.push(("insufficient_scope", "it requires scopes"));
+        }
+        if route.min_role.is_some() {
+            out.push(("insufficient_role", "it has a `min_role`"));
+        }
+        if route.feature.is_some() {
+            out.push(("feature_locked", "it has a plan `feature`"));
+        }
+        if route.rate_limit != RateLimitKey::None || self.counts_toward_write_quota(route) {
+            out.push(("rate_limited", "it is rate limited"));
+        }
+        let takes_input = route.request.is_some()
+            || route.query.iter().any(|q| !q.optional || self.field_is_checked(q))
+            || route.path_params.iter().any(|p| self.field_is_checked(p));
+        if takes_input {
+            out.push(("invalid_input", "it takes checked input"));
+        }
+        if route.request.is_some() {
+            out.push(("invalid_body", "it takes a body"));
+        }
+        if route.path.contains('{') {
+            out.push(("not_found", "its path names a resource"));
+        }
+        if route.path_placeholders().contains(&"handle") {
+            out.push(("subject_not_found", "its path has a `{handle}`"));
+        }
+        if route.idempotency.is_some() {
+            out.push(("unavailable", "it deduplicates, and a full idempotency store refuses new keys"));
+        }
+        out.push(("internal", "every route can fail"));
+        out
+    }
+
+    /// The fields of a route's body type, if it is an object.
+    pub fn body_fields(&self, route: &Route) -> &[Field] {
+        match route.request.as_ref().and_then(|t| t.value.named()).and_then(|n| self.type_def(n)) {
+            Some(TypeDef { kind: TypeKind::Object(fields), .. }) => fields,
+            _ => &[],
+        }
+    }
+
     /// The names a `catalogue:` constraint allows (`scopes`: every scope of the spec).
     pub fn catalogue_values(&self, catalogue: &str) -> Vec<&str> {
         match catalogue {
@@ -957,42 +1056,10 @@ impl Spec {
                 }
             }
         }
-        if !route.scopes.is_empty() {
-            codes.push("insufficient_scope");
-        }
-        if route.min_role.is_some() {
-            codes.push("insufficient_role");
-        }
-        if route.feature.is_some() {
-            codes.push("feature_locked");
-        }
-        if route.rate_limit != RateLimitKey::None || self.counts_toward_write_quota(route) {
-            codes.push("rate_limited");
-        }
-        let takes_input = route.request.is_some()
-            || route.query.iter().any(|q| !q.optional || self.field_is_checked(q))
-            || route.path_params.iter().any(|p| self.field_is_checked(p));
-        if takes_input {
-            codes.push("validation_error");
-        }
-        let body_fields = match route.request.as_ref().and_then(|t| t.value.named()).and_then(|n| self.type_def(n)) {
-            Some(TypeDef { kind: TypeKind::Object(fields), .. }) => fields.as_slice(),
-            _ => &[],
-        };
-        if route.request.is_some() {
-            codes.push("invalid_payload");
-        }
-        for field in route.path_params.iter().chain(&route.query).chain(body_fields) {
+        codes.extend(self.implied_situations(route).into_iter().filter_map(|(s, _)| self.answers.code(s)));
+        for field in route.path_params.iter().chain(&route.query).chain(self.body_fields(route)) {
             codes.extend(self.field_error(field).map(|c| c.value.as_str()));
         }
-        if route.path.contains('{') {
-            codes.push("not_found");
-        }
-        if route.idempotency.is_some() {
-            // A bounded idempotency store that is full answers this with Retry-After.
-            codes.push("service_unavailable");
-        }
-        codes.push("internal_error");
         self.errors.iter().filter(|e| codes.contains(&e.code.as_str())).collect()
     }
 }

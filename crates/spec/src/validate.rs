@@ -26,6 +26,7 @@ pub(crate) fn validate(spec: &Spec, sink: &mut Sink) {
     v.plans_and_features();
     v.write_quota();
     v.context_token();
+    v.answers();
     v.retry();
     v.errors();
     v.types();
@@ -490,6 +491,30 @@ impl Validator<'_> {
         }
     }
 
+    fn answers(&mut self) {
+        let spec = self.spec;
+        for (situation, code, category) in spec.answers.all() {
+            let Some(code) = code else { continue };
+            self.error_code(code);
+            if let Some(e) = spec.error(&code.value) {
+                if e.category != category {
+                    self.push(
+                        Diagnostic::new(
+                            &code.loc,
+                            format!(
+                                "`{}` answers `{situation}`, but it is a `{}` error, not `{}`",
+                                code.value,
+                                e.category.as_str(),
+                                category.as_str()
+                            ),
+                        )
+                        .help(format!("name a `{}` code of the catalogue", category.as_str())),
+                    );
+                }
+            }
+        }
+    }
+
     fn context_token(&mut self) {
         let Some(ctx) = &self.spec.context_token else { return };
         self.error_code(&ctx.error);
@@ -570,39 +595,21 @@ impl Validator<'_> {
         }
     }
 
-    /// Every code the router would answer for this route must be in the catalogue:
-    /// `route_errors` lists only catalogue codes, so a missing one would be answered but
-    /// never documented.
+    /// Every situation the router may meet on this route needs its code in `answers`:
+    /// a code nobody named would be answered but never documented.
     fn implied_codes(&mut self, r: &Route) {
         let spec = self.spec;
-        let mut implied: Vec<(&str, &str)> = Vec::new();
-        if !r.scopes.is_empty() {
-            implied.push(("insufficient_scope", "it requires scopes"));
-        }
-        if r.min_role.is_some() {
-            implied.push(("insufficient_role", "it has a `min_role`"));
-        }
-        if r.feature.is_some() {
-            implied.push(("feature_locked", "it has a plan `feature`"));
-        }
-        if r.rate_limit != RateLimitKey::None || spec.counts_toward_write_quota(r) {
-            implied.push(("rate_limited", "it is rate limited"));
-        }
-        if r.idempotency.is_some() {
-            implied.push(("service_unavailable", "it deduplicates, and a full idempotency store refuses new keys"));
-        }
-        if r.request.is_some() {
-            implied.push(("invalid_payload", "it takes a body"));
-            implied.push(("validation_error", "it takes a body"));
-        }
-        for (code, why) in implied {
-            if spec.error(code).is_none() {
+        for (situation, why) in spec.implied_situations(r) {
+            if spec.answers.code(situation).is_none() {
                 self.push(
                     Diagnostic::new(
                         &r.loc,
-                        format!("route `{}` can answer `{code}` ({why}), which the error catalogue lacks", r.id.value),
+                        format!(
+                            "route `{}` can meet `{situation}` ({why}), and `answers` names no code for it",
+                            r.id.value
+                        ),
                     )
-                    .help(format!("add `{code}` to `errors`")),
+                    .help(format!("add `answers: {{ {situation}: <a code of the catalogue> }}`")),
                 );
             }
         }

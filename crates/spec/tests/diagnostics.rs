@@ -21,13 +21,13 @@ fn the_fixture_is_valid() {
 
 /// (what is broken, replace, with, expected message, line, column, expected help part)
 const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
-    ("unknown auth mode", "auth: jwt\n", "auth: jtw\n", "unknown auth mode `jtw`", 72, 15, "did you mean `jwt`?"),
+    ("unknown auth mode", "auth: jwt\n", "auth: jtw\n", "unknown auth mode `jtw`", 74, 15, "did you mean `jwt`?"),
     (
         "unknown scope",
         "scopes: [links.read]",
         "scopes: [links.raed]",
         "unknown scope `links.raed`",
-        82,
+        84,
         18,
         "did you mean `links.read`?",
     ),
@@ -36,7 +36,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "min_role: CREATOR",
         "min_role: CRAETOR",
         "unknown role `CRAETOR`",
-        73,
+        75,
         19,
         "did you mean `CREATOR`?",
     ),
@@ -45,7 +45,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "feature: growth_tools\n        response",
         "feature: growth_tool\n        response",
         "unknown feature `growth_tool`",
-        83,
+        85,
         18,
         "did you mean `growth_tools`?",
     ),
@@ -54,7 +54,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "response: Link\n        success",
         "response: Lnk\n        success",
         "unknown type `Lnk`",
-        75,
+        77,
         19,
         "did you mean `Link`?",
     ),
@@ -63,7 +63,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "error: invalid_slug }",
         "error: invalid_slog }",
         "unknown error code `invalid_slog`",
-        67,
+        69,
         62,
         "did you mean `invalid_slug`?",
     ),
@@ -72,7 +72,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "        source: short-links.md\n      - id: pat_get_link",
         "        sorce: short-links.md\n      - id: pat_get_link",
         "unknown key `sorce` in a route",
-        77,
+        79,
         9,
         "did you mean `source`?",
     ),
@@ -81,7 +81,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "        source: short-links.md\n      - id: pat_get_link",
         "      - id: pat_get_link",
         "a route has no `source`",
-        69,
+        71,
         9,
         "add `source: …`",
     ),
@@ -90,16 +90,16 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "id: pat_get_link",
         "id: upsert_link",
         "duplicate route id `upsert_link`",
-        78,
+        80,
         13,
-        "first declared at line 69",
+        "first declared at line 71",
     ),
     (
         "duplicate method and path",
         "method: GET\n        path: /v2/public/handles/{handle}/links/{slug}",
         "method: PUT\n        path: /v2/handles/{handle}/links/{slug}",
         "duplicate method and path `PUT /v2/handles/{}/links/{}`",
-        80,
+        82,
         15,
         "first declared",
     ),
@@ -108,7 +108,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "/v2/public/handles/{handle}/links/{slug}",
         "/v2/public/handles/{handle}/links/{slug}/{rev}",
         "path parameter `rev` of `pat_get_link` is not declared",
-        80,
+        82,
         15,
         "add `rev: string`",
     ),
@@ -117,7 +117,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "/v2/public/handles/{handle}/links/{slug}",
         "/v2/handles/{handle}/pat/{slug}",
         "PAT route `pat_get_link` is outside `/v2/public/handles/{handle}/`",
-        80,
+        82,
         15,
         "bound to one handle",
     ),
@@ -153,7 +153,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "pattern: \"^[a-z]{4,24}$\" }\n      destinationUrl",
         "pattern: \"^[a-z{4,24}$\" }\n      destinationUrl",
         "is not a valid regular expression",
-        60,
+        62,
         38,
         "regex",
     ),
@@ -162,7 +162,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "min_role: CREATOR\n",
         "min_role: CREATOR\n        scopes: [links.write]\n",
         "route `upsert_link` has scopes but does not accept a PAT",
-        74,
+        76,
         18,
         "add `pat` to `auth`",
     ),
@@ -171,7 +171,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "        scopes: [links.read]\n",
         "",
         "PAT route `pat_get_link` names no scope",
-        81,
+        83,
         15,
         "add `scopes",
     ),
@@ -180,9 +180,9 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "        min_role: CREATOR\n",
         "        min_role: CREATOR\n        min_role: OWNER\n",
         "duplicate key `min_role`",
-        74,
+        76,
         9,
-        "first set at line 73",
+        "first set at line 75",
     ),
     (
         "attempts beyond the schedule",
@@ -207,7 +207,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "success: { 201: created, 200: updated }",
         "success: { 201: created, 200: updated }\n        idempotency: { key_field: idempotencyKey, repeat_status: 200, deduped_field: deduped }",
         "the request body of `upsert_link` has no field `idempotencyKey`",
-        69,
+        71,
         9,
         "expected one of",
     ),
@@ -216,7 +216,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "201: created, 200: updated",
         "201: created, 404: updated",
         "success status 404 of `upsert_link` is not a 2xx or 3xx",
-        76,
+        78,
         34,
         "error catalogue",
     ),
@@ -225,7 +225,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "        source: short-links.md\n      - id: pat_get_link",
         "        params: { rev: string }\n        source: short-links.md\n      - id: pat_get_link",
         "parameter `rev` of `upsert_link` is not in its path",
-        77,
+        79,
         19,
         "add `{rev}` to the path",
     ),
@@ -234,7 +234,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "  Link:\n",
         "  link_type:\n",
         "type name `link_type` is not UpperCamelCase",
-        58,
+        60,
         3,
         "rename it `LinkType`",
     ),
@@ -243,7 +243,7 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         "path: /v2/handles/{handle}/links/{slug}",
         "path: /v2/links/{slug}",
         "route `upsert_link` needs handle role `CREATOR` but its path has no `{handle}`",
-        73,
+        75,
         19,
         "platform role",
     ),
@@ -293,9 +293,9 @@ fn rendering_shows_file_position_line_and_caret() {
     let rendered = d.render();
     let expected = "\
 error: unknown scope `links.raed`
-   ┌─ api-spec/links.yaml:82:18
+   ┌─ api-spec/links.yaml:84:18
    │
-82 │         scopes: [links.raed]
+84 │         scopes: [links.raed]
    │                  ^^^^^^^^^^
    │
    = at `families[0].routes[1].scopes[0]`
@@ -318,7 +318,7 @@ fn a_rate_limit_key_without_a_number_is_refused() {
     );
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].0, "route `upsert_link` is rate limited per ip, but the spec gives no limit per ip");
-    assert_eq!(d[0].1, 69);
+    assert_eq!(d[0].1, 71);
     assert!(d[0].2.contains("rate_limits: { ip: { requests_per_minute: N, inferred: true } }"), "{}", d[0].2);
     // Declared, it validates; per user without a credential does not.
     let with_limits = "features:\n  - { name: growth_tools, description: PATs. }\nrate_limits:\n  ip: { requests_per_minute: 60, inferred: true }\n  user: { requests_per_minute: 300 }";
@@ -393,17 +393,17 @@ fn what_the_router_would_not_enforce_or_document_is_refused() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].0, "route `gated_without_handle` is gated by `growth_tools` but its path has no `{handle}`");
 
-    // A code the router answers must be in the catalogue.
-    let d = said(
-        "  - { code: feature_locked, status: 403, category: permission, retry: never, meaning: Plan., fix: Upgrade., details: FeatureLockedDetails }\n",
-        "",
-    );
+    // A situation the router meets on a route needs its code in `answers`.
+    let d = said("  feature_locked: feature_locked\n", "");
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(
         d[0].0,
-        "route `pat_get_link` can answer `feature_locked` (it has a plan `feature`), which the error catalogue lacks"
+        "route `pat_get_link` can meet `feature_locked` (it has a plan `feature`), and `answers` names no code for it"
     );
-    assert_eq!(d[0].2, "add `feature_locked` to `errors`");
+    assert_eq!(d[0].2, "add `answers: { feature_locked: <a code of the catalogue> }`");
+    // And that code must be of the situation's kind.
+    let d = said("  rate_limited: rate_limited\n", "  rate_limited: invalid_slug\n");
+    assert_eq!(d[0].0, "`invalid_slug` answers `rate_limited`, but it is a `invalid_request` error, not `rate_limit`");
 
     // A repeat's marker must be a field the answer type can carry.
     let d = said(
@@ -414,8 +414,8 @@ fn what_the_router_would_not_enforce_or_document_is_refused() {
     assert_eq!(
         messages,
         [
-            "route `upsert_link` can answer `service_unavailable` (it deduplicates, and a full idempotency store \
-             refuses new keys), which the error catalogue lacks",
+            "route `upsert_link` can meet `unavailable` (it deduplicates, and a full idempotency store refuses new \
+             keys), and `answers` names no code for it",
             "a repeat of `upsert_link` is marked with `deduped`, which its answer type has no boolean field for",
         ]
     );

@@ -53,6 +53,7 @@ pub fn config(base_url: impl Into<String>) -> Config {
         .session_refresh(tenx_client_runtime::SessionRefresh {
             segments: &["v2", "auth", "refresh"],
             token_field: "accessToken",
+            expired_code: "token_expired",
         })
 }
 

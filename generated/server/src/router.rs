@@ -306,6 +306,6 @@ impl RouterBuilder {
     /// The finished router: error-model answers for unknown paths, unmounted
     /// families and wrong methods; a request id on every response.
     pub fn build(self) -> Router {
-        tenx_server_runtime::finish(self.router)
+        tenx_server_runtime::finish(self.router, self.state.spec)
     }
 }

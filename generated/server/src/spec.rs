@@ -108,6 +108,21 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
         param: "ctx",
         error: "invalid_ctx",
     }),
+    answers: rt::Answers {
+        codes: &[
+            (rt::Situation::InvalidInput, "validation_error"),
+            (rt::Situation::InvalidBody, "invalid_payload"),
+            (rt::Situation::NotFound, "not_found"),
+            (rt::Situation::SubjectNotFound, "handle_not_found"),
+            (rt::Situation::Conflict, "conflict"),
+            (rt::Situation::InsufficientScope, "insufficient_scope"),
+            (rt::Situation::InsufficientRole, "insufficient_role"),
+            (rt::Situation::FeatureLocked, "feature_locked"),
+            (rt::Situation::RateLimited, "rate_limited"),
+            (rt::Situation::Unavailable, "service_unavailable"),
+            (rt::Situation::Internal, "internal_error"),
+        ],
+    },
 };
 
 /// The checks of `Handle`, wherever a field has this type.
