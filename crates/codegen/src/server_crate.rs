@@ -233,6 +233,10 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         let (variant, code) = (ident(&situation.to_upper_camel_case()), &code?.value);
         Some(quote!((rt::Situation::#variant, #code)))
     });
+    let statuses = spec.errors.iter().map(|e| {
+        let (code, status) = (&e.code, e.status.value);
+        quote!((#code, #status))
+    });
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
@@ -272,7 +276,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             user_requests_per_minute: #user_rpm,
             ip_requests_per_minute: #ip_rpm,
             context_token: #context_token,
-            answers: rt::Answers { codes: &[#(#answers),*] },
+            answers: rt::Answers { codes: &[#(#answers),*], statuses: &[#(#statuses),*] },
         };
 
         #(#schemas)*

@@ -53,11 +53,14 @@ impl Situation {
     }
 }
 
-/// The spec's code for each [`Situation`], as the generated server emits it.
+/// The spec's code for each [`Situation`] and the status of every code of its
+/// catalogue, as the generated server emits them.
 #[derive(Debug, Clone, Copy)]
 pub struct Answers {
     /// `(situation, code)` for each situation the spec names.
     pub codes: &'static [(Situation, &'static str)],
+    /// `(code, status)` for every code of the catalogue.
+    pub statuses: &'static [(&'static str, u16)],
 }
 
 impl Answers {
@@ -81,6 +84,8 @@ pub struct Failure {
     pub code: ErrorCode,
     /// The situation, while its code is still to be looked up in the spec.
     pub situation: Option<Situation>,
+    /// The status the spec gives the code, once resolved.
+    pub spec_status: Option<u16>,
     /// The message for the caller: never internals.
     pub message: String,
     /// The code's declared details (`feature`, `requiredPlan`, …).
@@ -92,7 +97,14 @@ pub struct Failure {
 impl Failure {
     /// A failure with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Failure { code, situation: None, message: message.into(), details: Map::new(), retry_after: None }
+        Failure {
+            code,
+            situation: None,
+            spec_status: None,
+            message: message.into(),
+            details: Map::new(),
+            retry_after: None,
+        }
     }
 
     /// A failure of a situation; the router answers it with the spec's code for it.
@@ -100,11 +112,14 @@ impl Failure {
         Failure { situation: Some(situation), ..Failure::new(ErrorCode::from_wire(situation.name()), message) }
     }
 
-    /// The failure with its situation's code looked up in the spec.
+    /// The failure with its situation's code, and its code's status, looked up in the
+    /// spec: an API's own codes answer with its own statuses.
     pub fn resolve(mut self, answers: &Answers) -> Self {
         if let Some(situation) = self.situation.take() {
             self.code = answers.code(situation);
         }
+        let code = self.code.to_string();
+        self.spec_status = answers.statuses.iter().find(|(c, _)| *c == code).map(|(_, s)| *s);
         self
     }
 
@@ -134,7 +149,7 @@ impl Failure {
 
     /// The HTTP status: the catalogue's, or 500 for a code it does not know.
     pub fn status(&self) -> u16 {
-        self.code.status().unwrap_or(500)
+        self.spec_status.or_else(|| self.code.status()).unwrap_or(500)
     }
 
     /// The body as the error model has it.
@@ -176,10 +191,15 @@ mod tests {
 
     #[test]
     fn situations_take_the_specs_codes_when_resolved() {
-        static ANSWERS: Answers =
-            Answers { codes: &[(Situation::NotFound, "no_such_thing"), (Situation::Internal, "server_broke")] };
+        static ANSWERS: Answers = Answers {
+            codes: &[(Situation::NotFound, "no_such_thing"), (Situation::Internal, "server_broke")],
+            statuses: &[("no_such_thing", 404), ("server_broke", 500)],
+        };
         let f = Failure::not_found("Parcel `p1`").resolve(&ANSWERS);
         assert_eq!((f.code.to_string(), f.situation), ("no_such_thing".to_owned(), None));
+        // Another API's code answers with that API's status, not a 500.
+        assert_eq!(f.status(), 404);
+        assert_eq!(f.clone().into_response().status(), 404);
         // A situation the spec does not name falls back to its internal code.
         assert_eq!(Failure::of(Situation::Conflict, "x").resolve(&ANSWERS).code.to_string(), "server_broke");
         // A code given explicitly stays.

@@ -531,7 +531,7 @@ mod tests {
             user_requests_per_minute: None,
             ip_requests_per_minute: None,
             context_token: None,
-            answers: crate::failure::Answers { codes: &[] },
+            answers: crate::failure::Answers { codes: &[], statuses: &[] },
         };
         static ROUTE: RouteSpec = RouteSpec {
             id: "list_parcels",

@@ -362,6 +362,7 @@ mod tests {
 
     static ANSWERS: crate::failure::Answers = crate::failure::Answers {
         codes: &[(Situation::InvalidInput, "validation_error"), (Situation::InvalidBody, "invalid_payload")],
+        statuses: &[],
     };
 
     fn code(body: &str) -> (String, String) {
