@@ -34,7 +34,7 @@ pub(crate) fn run(root: &Path, base: Option<Base>, json: bool, changelog: bool) 
     let (old, label) = match (&base, rev) {
         (Some(Base::Dir(dir)), _) => {
             let label = dir.display().to_string();
-            (lenient(folder_sources(dir)?, &label)?, label)
+            (lenient(tenx_spec::read_dir(dir).map_err(|e| e.to_string())?, &label)?, label)
         }
         (_, Some(rev)) => {
             if git(root, &["cat-file", "-e", &format!("{rev}^{{commit}}")]).is_err() {
@@ -164,31 +164,6 @@ fn lenient(sources: SourceMap, label: &str) -> Result<Spec, String> {
     tenx_spec::load_sources_lenient(sources)
         .map(|(spec, _)| spec)
         .map_err(|d| format!("error: the base spec at {label} cannot be read:\n{d}"))
-}
-
-fn folder_sources(dir: &Path) -> Result<SourceMap, String> {
-    let mut files = Vec::new();
-    collect(dir, &mut files)?;
-    files.sort();
-    let mut sources = SourceMap::default();
-    for path in files {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("error: cannot read {}: {e}", path.display()))?;
-        sources.add(path.display().to_string(), text);
-    }
-    Ok(sources)
-}
-
-fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("error: cannot read {}: {e}", dir.display()))?;
-    for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {

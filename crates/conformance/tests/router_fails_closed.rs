@@ -228,7 +228,7 @@ fn world() -> World {
 fn pattern(spec: &Spec, route: &Route, name: &str) -> Option<regex::Regex> {
     let field = route.path_params.iter().find(|p| p.name == name)?;
     let own = field.constraints.pattern.as_ref().map(|p| p.value.clone());
-    let scalar = spec.scalar(&field.ty.value).and_then(|s| s.constraints.pattern.as_ref()).map(|p| p.value.clone());
+    let scalar = spec.field_scalar(field).and_then(|s| s.constraints.pattern.as_ref()).map(|p| p.value.clone());
     own.or(scalar).map(|p| regex::Regex::new(&p).expect("the spec's patterns compile"))
 }
 

@@ -6,14 +6,14 @@ use std::time::{Duration, SystemTime};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 use tenx_server::*;
 use tenx_server_runtime::tenx_errors::ErrorCode;
-use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, Situation, add_response_header, request_cookie};
+use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, add_response_header, request_cookie};
 use tokio::sync::Semaphore;
 
 use crate::Clock;
@@ -792,13 +792,10 @@ pub(crate) async fn redirect<R: Repository>(State(app): State<Arc<App<R>>>, requ
 
 async fn follow<R: Repository>(app: &App<R>, request: Request) -> Result<Response, Failure> {
     let (mut parts, _) = request.into_parts();
-    // Read the parameters by hand: axum's `Path` rejection is plain text, and every
-    // answer of this server is the error envelope.
-    let params = RawPathParams::from_request_parts(&mut parts, &())
-        .await
-        .map_err(|e| Failure::of(Situation::InvalidInput, format!("The path is not valid: {}.", e.body_text())))?;
+    // Not axum's `Path`: its rejection is plain text, and every answer here is the envelope.
+    let params = tenx_server_runtime::path_params(&mut parts).await?;
     // The route is `/go/{handle}/{slug}`: both are there whenever it matched.
-    let param = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, v)| v).unwrap_or_default();
+    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default();
     let (handle, slug) = (param("handle"), param("slug"));
     let link = app.db.link(handle, slug).map_err(db_failure)?;
     let link = link.filter(|l| l.get("enabled") != Some(&Value::Bool(false)));

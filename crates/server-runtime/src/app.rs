@@ -332,15 +332,7 @@ async fn prepare(
     let (mut parts, body) = request.into_parts();
     // Every check below needs the path's parameters: a path that does not decode ends
     // the request here, before any check could be skipped for want of them.
-    let params: Vec<(String, String)> = match RawPathParams::from_request_parts(&mut parts, &()).await {
-        Ok(p) => p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
-        Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
-            return Err(Failure::of(Situation::InvalidInput, format!("The path is not valid: {}.", e.body_text())));
-        }
-        Err(e) => {
-            return Err(Failure::internal(format!("route `{}` mounted without its path parameters: {e}", route.id)));
-        }
-    };
+    let params = path_params(&mut parts).await?;
     let mut path_values = Vec::with_capacity(route.path_params.len());
     for field in route.path_params {
         let Some((_, value)) = params.iter().find(|(n, _)| n == field.name) else {
@@ -376,6 +368,18 @@ async fn prepare(
         None => None,
     };
     Ok(Call { auth, request_id, params, query, body })
+}
+
+/// The decoded path parameters of a matched route; a segment that does not decode is
+/// invalid input (in the error model, never axum's plain-text rejection).
+pub async fn path_params(parts: &mut axum::http::request::Parts) -> Result<Vec<(String, String)>, Failure> {
+    match RawPathParams::from_request_parts(parts, &()).await {
+        Ok(p) => Ok(p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()),
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
+            Err(Failure::of(Situation::InvalidInput, format!("The path is not valid: {}.", e.body_text())))
+        }
+        Err(e) => Err(Failure::internal(format!("a handler of an unparameterised route read its parameters: {e}"))),
+    }
 }
 
 /// Whether the request says its body is JSON (`application/json`, or `application/…+json`,

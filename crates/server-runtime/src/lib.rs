@@ -21,7 +21,7 @@ mod jwt;
 mod limits;
 pub mod schema;
 
-pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, request_cookie};
+pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, path_params, request_cookie};
 pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
 pub use failure::{Answers, Failure, Situation};

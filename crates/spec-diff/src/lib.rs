@@ -746,7 +746,7 @@ fn directions(spec: &Spec) -> BTreeMap<&str, BTreeSet<Direction>> {
 fn tightened(old_spec: &Spec, old: &Field, new_spec: &Spec, new: &Field) -> bool {
     let merged = |spec: &Spec, f: &Field| {
         let mut c = f.constraints.clone();
-        if let Some(s) = spec.scalar(&f.ty.value) {
+        if let Some(s) = spec.field_scalar(f) {
             let s = &s.constraints;
             c.pattern = c.pattern.or_else(|| s.pattern.clone());
             c.format = c.format.or(s.format);

@@ -52,6 +52,11 @@ impl std::error::Error for LoadError {}
 /// Files are named in diagnostics by their path as `dir` was given plus the file's path
 /// below it.
 pub fn load_dir(dir: &Path) -> Result<Spec, LoadError> {
+    load_sources(read_dir(dir)?).map_err(LoadError::Invalid)
+}
+
+/// The `*.yaml` files below `dir` (recursively, in path order), read but not loaded.
+pub fn read_dir(dir: &Path) -> Result<SourceMap, LoadError> {
     let mut paths = Vec::new();
     collect_yaml(dir, &mut paths)?;
     paths.sort();
@@ -67,7 +72,7 @@ pub fn load_dir(dir: &Path) -> Result<Spec, LoadError> {
             error: std::io::Error::new(std::io::ErrorKind::NotFound, "the folder holds no `.yaml` file"),
         });
     }
-    load_sources(sources).map_err(LoadError::Invalid)
+    Ok(sources)
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), LoadError> {

@@ -1006,20 +1006,22 @@ impl Spec {
 
     /// The code a field's violation answers: its own, else its scalar type's.
     pub fn field_error<'s>(&'s self, field: &'s Field) -> Option<&'s Spanned<String>> {
-        let mut ty = &field.ty.value;
-        while let TypeRef::List(t) | TypeRef::Map(t) = ty {
-            ty = t;
-        }
-        field.constraints.error.as_ref().or_else(|| self.scalar(ty).and_then(|s| s.constraints.error.as_ref()))
+        field.constraints.error.as_ref().or_else(|| self.field_scalar(field).and_then(|s| s.constraints.error.as_ref()))
     }
 
     /// Whether a field has any check beyond its bare type.
     pub fn field_is_checked(&self, field: &Field) -> bool {
+        field.constraints != Constraints::default() || self.field_scalar(field).is_some()
+    }
+
+    /// The scalar type whose checks a field's values carry: its own type's, or its list
+    /// items' or map values'.
+    pub fn field_scalar(&self, field: &Field) -> Option<&Scalar> {
         let mut ty = &field.ty.value;
         while let TypeRef::List(t) | TypeRef::Map(t) = ty {
             ty = t;
         }
-        field.constraints != Constraints::default() || self.scalar(ty).is_some()
+        self.scalar(ty)
     }
 
     /// The role with this name.
