@@ -1,12 +1,12 @@
 //! A dependent of the generated client, written as an SDK team would write one on top of
 //! it, with `tenx-client` as its only dependency: every name it uses (the clients,
-//! `Error`, `ErrorCode`, `Response`, `Hook`, `CallOptions`) comes from that crate. If a
+//! `Error`, `ErrorCode`, `ErrorExt`, `Response`, `Hook`, `CallOptions`) comes from that crate. If a
 //! name stops being reachable from `tenx_client`, this crate stops compiling.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
-use tenx_client::{CallOptions, CallOutcome, Client, Error, ErrorCode, Hook, Response, reqwest};
+use tenx_client::{CallOptions, CallOutcome, Client, Error, ErrorCode, ErrorExt, Hook, Response, reqwest};
 
 /// What the SDK tells its callers about a failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +23,9 @@ pub enum Problem {
 
 /// Maps the client's error to the SDK's.
 pub fn problem(error: &Error) -> Problem {
-    match error.code() {
+    match error.error_code() {
         Some(ErrorCode::TokenExpired | ErrorCode::InvalidToken | ErrorCode::MissingBearerToken) => Problem::SignIn,
-        Some(code) if error.status() == Some(403) => Problem::Forbidden(code.clone()),
+        Some(code) if error.status() == Some(403) => Problem::Forbidden(code),
         _ if error.is_retryable() => Problem::Later,
         _ => Problem::Other(error.status()),
     }

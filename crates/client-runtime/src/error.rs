@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tenx_errors::{ErrorCode, ErrorDetails};
+use tenx_error_model::RetryClass;
 
 /// Everything a call can fail with. More variants may come: match with a `_` arm, or use
 /// the helpers ([`Error::status`], [`Error::code`], [`Error::is_retryable`]).
@@ -71,9 +71,10 @@ impl Error {
         }
     }
 
-    /// The error code, if the server answered with one.
-    pub fn code(&self) -> Option<&ErrorCode> {
-        self.api().map(|f| &f.code)
+    /// The error code, if the server answered with one (the generated client's
+    /// `ErrorExt::error_code` gives it typed).
+    pub fn code(&self) -> Option<&str> {
+        self.api().map(|f| f.code.as_str())
     }
 
     /// Requests made before giving up (0 when nothing was sent).
@@ -118,8 +119,8 @@ impl Error {
     /// allows; this is for callers who queue work.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(f) => match f.code.retry_class() {
-                Some(class) => class != tenx_errors::RetryClass::Never,
+            Error::Api(f) => match f.retry_class {
+                Some(class) => class != RetryClass::Never,
                 None => f.status == 429 || f.status >= 500,
             },
             Error::Transport { .. } | Error::Timeout { .. } => true,
@@ -131,8 +132,10 @@ impl Error {
 /// An error answer of the API, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiFailure {
-    /// The error code; for a body without one, `Unknown("http_<status>")`.
-    pub code: ErrorCode,
+    /// The error code; for a body without one, `http_<status>`.
+    pub code: String,
+    /// The catalogue's retry class of the code; `None` for a code it does not know.
+    pub retry_class: Option<RetryClass>,
     /// The server's message.
     pub message: String,
     /// The HTTP status.
@@ -145,16 +148,6 @@ pub struct ApiFailure {
     pub retry_after: Option<Duration>,
     /// Requests made, the last one included.
     pub attempts: u32,
-}
-
-impl ApiFailure {
-    /// The typed details of the code (`feature_locked`'s feature and required plan, …).
-    pub fn details(&self) -> Result<ErrorDetails, serde_json::Error> {
-        let mut e = tenx_errors::ApiError::new(self.code.clone(), self.message.clone());
-        e.status_code = self.status;
-        e.extra = self.extra.clone();
-        e.details()
-    }
 }
 
 impl fmt::Display for ApiFailure {
@@ -170,8 +163,8 @@ impl fmt::Display for ApiFailure {
 
 /// Decodes an error body: the nested envelope (`{"error": {"code", "message", …}}`), the
 /// flat form some pages show (`{"error": "code", "message": …}`), or anything else,
-/// which yields `Unknown("http_<status>")` with the start of the body as the message.
-pub fn decode_error_body(status: u16, body: &[u8]) -> (ErrorCode, String, Map<String, Value>) {
+/// which yields the code `http_<status>` with the start of the body as the message.
+pub fn decode_error_body(status: u16, body: &[u8]) -> (String, String, Map<String, Value>) {
     let fallback = || {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
@@ -180,7 +173,7 @@ pub fn decode_error_body(status: u16, body: &[u8]) -> (ErrorCode, String, Map<St
         } else {
             text.chars().take(200).collect()
         };
-        (ErrorCode::Unknown(format!("http_{status}")), message, Map::new())
+        (format!("http_{status}"), message, Map::new())
     };
     let Ok(Value::Object(mut top)) = serde_json::from_slice::<Value>(body) else { return fallback() };
     let message_of = |m: &mut Map<String, Value>| match m.remove("message") {
@@ -192,14 +185,14 @@ pub fn decode_error_body(status: u16, body: &[u8]) -> (ErrorCode, String, Map<St
             Some(Value::String(code)) => {
                 let message = message_of(&mut inner);
                 inner.remove("statusCode");
-                (ErrorCode::from_wire(&code), message, inner)
+                (code, message, inner)
             }
             _ => fallback(),
         },
         Some(Value::String(code)) => {
             let message = message_of(&mut top);
             top.remove("statusCode");
-            (ErrorCode::from_wire(&code), message, top)
+            (code, message, top)
         }
         _ => fallback(),
     }
@@ -213,27 +206,28 @@ mod tests {
     fn decodes_nested_flat_and_garbage_bodies() {
         let nested = br#"{"error":{"code":"insufficient_scope","message":"Token does not have the required scope: analytics.*","statusCode":403}}"#;
         let (code, message, extra) = decode_error_body(403, nested);
-        assert_eq!(code, ErrorCode::InsufficientScope);
+        assert_eq!(code, "insufficient_scope");
         assert_eq!(message, "Token does not have the required scope: analytics.*");
         assert!(extra.is_empty());
 
         let flat = br#"{"error":"feature_locked","feature":"growth_tools","requiredPlan":"PRO","message":"Growth tools require a PRO plan."}"#;
         let (code, message, extra) = decode_error_body(403, flat);
-        assert_eq!((code, message.as_str()), (ErrorCode::FeatureLocked, "Growth tools require a PRO plan."));
+        assert_eq!((code, message.as_str()), ("feature_locked".to_owned(), "Growth tools require a PRO plan."));
         assert_eq!(extra.get("requiredPlan"), Some(&Value::String("PRO".into())));
 
         let (code, message, _) = decode_error_body(502, b"<html>Bad Gateway</html>");
-        assert_eq!((code, message.as_str()), (ErrorCode::Unknown("http_502".into()), "<html>Bad Gateway</html>"));
+        assert_eq!((code, message.as_str()), ("http_502".to_owned(), "<html>Bad Gateway</html>"));
         let (code, message, _) = decode_error_body(503, b"");
-        assert_eq!((code, message.as_str()), (ErrorCode::Unknown("http_503".into()), "HTTP 503 with an empty body"));
+        assert_eq!((code, message.as_str()), ("http_503".to_owned(), "HTTP 503 with an empty body"));
         let (code, _, _) = decode_error_body(400, br#"{"error":{"message":"no code"}}"#);
-        assert_eq!(code, ErrorCode::Unknown("http_400".into()));
+        assert_eq!(code, "http_400");
     }
 
     #[test]
     fn display_names_code_status_message_attempts_and_wait() {
         let f = ApiFailure {
-            code: ErrorCode::RateLimited,
+            code: "rate_limited".to_owned(),
+            retry_class: Some(RetryClass::AfterHeader),
             message: "slow down".into(),
             status: 429,
             request_id: None,
@@ -242,7 +236,7 @@ mod tests {
             attempts: 1,
         };
         assert_eq!(f.to_string(), "rate_limited (429): slow down [after 1 attempt]; retry after 3600 s");
-        let f = ApiFailure { retry_after: None, attempts: 6, status: 500, code: ErrorCode::InternalError, ..f };
+        let f = ApiFailure { retry_after: None, attempts: 6, status: 500, code: "internal_error".to_owned(), ..f };
         assert_eq!(Error::Api(Box::new(f)).to_string(), "internal_error (500): slow down [after 6 attempts]");
     }
 }

@@ -30,4 +30,4 @@ pub use tenx_auth::{PatError, PatFormat, Secret};
 
 /// Re-exported so generated code and users name one version.
 pub use reqwest;
-pub use tenx_errors;
+pub use tenx_error_model;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tenx_errors::{ErrorCode, RetryClass};
+use tenx_error_model::RetryClass;
 
 /// Randomisation of backoff waits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,11 +58,11 @@ impl RetryPolicy {
     /// The retry class of an error answer: never for a status the policy lists as never
     /// retried; else the code's class when the catalogue knows the code; else the
     /// policy's status lists; else never.
-    pub fn class_of(&self, status: u16, code: Option<&ErrorCode>) -> RetryClass {
+    pub fn class_of(&self, status: u16, code_class: Option<RetryClass>) -> RetryClass {
         if self.never_statuses.contains(&status) {
             return RetryClass::Never;
         }
-        if let Some(class) = code.and_then(ErrorCode::retry_class) {
+        if let Some(class) = code_class {
             return class;
         }
         if self.after_header_statuses.contains(&status) {
@@ -84,9 +84,9 @@ impl RetryPolicy {
     }
 
     /// What to do after attempt number `attempts` (1-based) failed.
-    pub fn decide(&self, attempts: u32, retry_safe: bool, failure: &Failure<'_>) -> Decision {
+    pub fn decide(&self, attempts: u32, retry_safe: bool, failure: &Failure) -> Decision {
         let class = match failure {
-            Failure::Status { status, code, .. } => self.class_of(*status, *code),
+            Failure::Status { status, code_class, .. } => self.class_of(*status, *code_class),
             Failure::Transport if self.retry_transport_errors => RetryClass::Backoff,
             Failure::Transport => RetryClass::Never,
         };
@@ -113,13 +113,13 @@ impl RetryPolicy {
 
 /// What went wrong with one attempt.
 #[derive(Debug, Clone, Copy)]
-pub enum Failure<'a> {
+pub enum Failure {
     /// The server answered with an error status.
     Status {
         /// The HTTP status.
         status: u16,
-        /// The decoded code, if the body had one.
-        code: Option<&'a ErrorCode>,
+        /// The catalogue's retry class of the answer's code, if the catalogue knows it.
+        code_class: Option<RetryClass>,
         /// The parsed `Retry-After`, if any.
         retry_after: Option<Duration>,
     },
@@ -171,14 +171,13 @@ mod tests {
     fn a_never_status_is_never_retried_whatever_the_code() {
         // An API may list a 5xx as never retried; the policy's list wins over defaults.
         let p = RetryPolicy { never_statuses: vec![501], backoff_statuses: vec![500, 501], ..documented() };
-        let unknown = ErrorCode::from_wire("not_implemented_here");
-        let failure = Failure::Status { status: 501, code: Some(&unknown), retry_after: None };
+        let failure = Failure::Status { status: 501, code_class: None, retry_after: None };
         assert_eq!(p.decide(1, true, &failure), Decision::Stop);
         assert_eq!(p.decide(1, true, &status(500)), Decision::Retry(Duration::from_secs(1)));
     }
 
-    fn status(status: u16) -> Failure<'static> {
-        Failure::Status { status, code: None, retry_after: None }
+    fn status(status: u16) -> Failure {
+        Failure::Status { status, code_class: None, retry_after: None }
     }
 
     #[test]
@@ -195,18 +194,18 @@ mod tests {
         for s in [400, 401, 403, 404, 409, 418] {
             assert_eq!(p.decide(1, true, &status(s)), Decision::Stop, "{s}");
         }
-        // The code's class wins over the status: invalid_token is never retried.
-        let code = ErrorCode::InvalidToken;
-        assert_eq!(
-            p.decide(1, true, &Failure::Status { status: 401, code: Some(&code), retry_after: None }),
-            Decision::Stop
-        );
+        // The code's class wins over the status lists: a 503 whose code is never
+        // retried stops, a 500 whose code backs off is retried (unless never_statuses).
+        let coded = |status, class| Failure::Status { status, code_class: Some(class), retry_after: None };
+        assert_eq!(p.decide(1, true, &coded(503, RetryClass::Never)), Decision::Stop);
+        assert_eq!(p.decide(1, true, &coded(418, RetryClass::Backoff)), Decision::Retry(Duration::from_secs(1)));
+        assert_eq!(p.decide(1, true, &coded(401, RetryClass::Backoff)), Decision::Stop);
     }
 
     #[test]
     fn rate_limits_wait_retry_after_or_fall_back_to_the_schedule() {
         let p = documented();
-        let with = |s| Failure::Status { status: 429, code: None, retry_after: Some(Duration::from_secs(s)) };
+        let with = |s| Failure::Status { status: 429, code_class: None, retry_after: Some(Duration::from_secs(s)) };
         assert_eq!(p.decide(1, true, &with(3)), Decision::Retry(Duration::from_secs(3)));
         assert_eq!(p.decide(2, true, &status(429)), Decision::Retry(Duration::from_secs(2)));
         assert_eq!(p.decide(1, true, &with(3600)), Decision::StopWaitTooLong(Duration::from_secs(3600)));

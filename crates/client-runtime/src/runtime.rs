@@ -15,6 +15,7 @@ use crate::error::{ApiFailure, Error, decode_error_body};
 use crate::response::{RawResponse, request_id};
 use crate::retry::{Decision, Failure, RetryPolicy, parse_retry_after};
 use tenx_auth::Secret;
+use tenx_error_model::{ErrorInfo, RetryClass};
 
 /// What the generated code knows about a route at compile time.
 #[derive(Debug, Clone)]
@@ -145,6 +146,7 @@ pub struct Config {
     /// Makes the caller's HTTP client builder (a builder cannot be cloned; `Config` is).
     http: Option<Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>>,
     refresh: Option<SessionRefresh>,
+    catalogue: &'static [ErrorInfo],
 }
 
 impl std::fmt::Debug for Config {
@@ -173,6 +175,7 @@ impl Config {
             hooks: Vec::new(),
             http: None,
             refresh: None,
+            catalogue: &[],
         }
     }
 
@@ -225,6 +228,13 @@ impl Config {
     /// How the session refreshes (set by the generated client from the spec).
     pub fn session_refresh(mut self, refresh: SessionRefresh) -> Self {
         self.refresh = Some(refresh);
+        self
+    }
+
+    /// The API's error catalogue, whose retry classes the retry loop follows (set by the
+    /// generated client from its errors crate; without one, statuses decide).
+    pub fn catalogue(mut self, catalogue: &'static [ErrorInfo]) -> Self {
+        self.catalogue = catalogue;
         self
     }
 }
@@ -359,8 +369,7 @@ impl Runtime {
         };
 
         let first = self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, 0).await;
-        let expired =
-            |code: &tenx_errors::ErrorCode| self.config.refresh.is_some_and(|r| code.as_str() == r.expired_code);
+        let expired = |code: &str| self.config.refresh.is_some_and(|r| code == r.expired_code);
         let result = match (&first, credentials) {
             (Err(Error::Api(f)), Credentials::Session(_, session))
                 if auto_refresh && expired(&f.code) && session.can_refresh() =>
@@ -459,10 +468,12 @@ impl Runtime {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, self.config.clock.now()));
                     let (code, message, extra) = decode_error_body(status, &bytes);
+                    let code_class = self.retry_class(&code);
                     let decision =
-                        policy.decide(attempt, retry_safe, &Failure::Status { status, code: Some(&code), retry_after });
+                        policy.decide(attempt, retry_safe, &Failure::Status { status, code_class, retry_after });
                     let failure = ApiFailure {
                         code,
+                        retry_class: code_class,
                         message,
                         status,
                         request_id: request_id(&headers),
@@ -492,6 +503,11 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// The catalogue's retry class of `code`.
+    fn retry_class(&self, code: &str) -> Option<RetryClass> {
+        tenx_error_model::lookup(self.config.catalogue, code).map(|info| info.retry)
     }
 
     fn notify(&self, route: &RouteInfo, url: &Url, attempt: u32, status: Option<u16>, retry_in: Option<Duration>) {
@@ -524,6 +540,7 @@ impl Runtime {
             let (code, message, extra) = decode_error_body(status, &bytes);
             let request_id = request_id(&headers);
             return Err(Error::Api(Box::new(ApiFailure {
+                retry_class: self.retry_class(&code),
                 code,
                 message,
                 status,

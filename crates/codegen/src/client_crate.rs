@@ -8,8 +8,8 @@ use quote::{format_ident, quote};
 use tenx_spec::{AuthKind, Family, Route, Spec, Transport};
 
 use crate::rust::{self, Export, doc, ident};
-use crate::templates::CrateInfo;
-use crate::{CodegenError, GeneratedFile, Templates, models_crate, rust_types, sources};
+use crate::templates::{CrateInfo, Dep};
+use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, rust_types, sources};
 
 const DIR: &str = "generated/client";
 
@@ -48,10 +48,11 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         description: &description,
         readme: &readme,
         dependencies: vec![
-            "tenx-client-runtime".to_owned(),
-            models_crate::crate_name(spec),
-            "serde".into(),
-            "serde_json".into(),
+            Dep::Workspace("tenx-client-runtime"),
+            errors_crate::dep(spec),
+            models_crate::dep(spec),
+            Dep::Workspace("serde"),
+            Dep::Workspace("serde_json"),
         ],
         proc_macro: false,
     };
@@ -191,6 +192,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     let retry_transport = r.retry_transport_errors;
     let safe = r.safe_methods.iter().map(|m| ident(m.as_str()));
     let base_url = &spec.api.base_url;
+    let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
     let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
     let refresh = session.and_then(|s| spec.routes().find(|r| r.id.value == s.refresh.value));
     let refresh_config = match (session, refresh) {
@@ -227,7 +229,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
             ApiFailure, AttemptEvent, AttemptInfo, CallOptions, CallOutcome, Clock, Config, Error, Hook, Jitter, Pat,
             PatError, RateLimit, Response, RetryPolicy, Secret, Session, SystemClock, VirtualClock,
         };
-        pub use tenx_client_runtime::tenx_errors::{ErrorCategory, ErrorCode, ErrorDetails, RetryClass};
+        pub use #errors_crate::{ErrorCategory, ErrorCode, ErrorDetails, RetryClass};
         /// The HTTP client the runtime uses (for [`Hook::before_attempt`] and [`Config::http_client`]).
         pub use tenx_client_runtime::reqwest;
 
@@ -249,9 +251,37 @@ fn clients_rs(spec: &Spec) -> TokenStream {
             }
         }
 
-        /// Settings for `base_url`: the spec's retry policy and session refresh.
+        /// Settings for `base_url`: the spec's retry policy, error catalogue and session
+        /// refresh.
         pub fn config(base_url: impl Into<String>) -> Config {
-            Config::new(base_url, retry_policy()) #refresh_config
+            Config::new(base_url, retry_policy()).catalogue(&#errors_crate::CATALOGUE) #refresh_config
+        }
+
+        /// The error code of an [`Error`] or an [`ApiFailure`] as this API's [`ErrorCode`]
+        /// (the runtime keeps it as the wire string), and the code's typed details.
+        pub trait ErrorExt {
+            /// The code, typed; `None` when no error answer came.
+            fn error_code(&self) -> Option<ErrorCode>;
+            /// The typed details of the code (`None` when no error answer came).
+            fn error_details(&self) -> Option<Result<ErrorDetails, ::serde_json::Error>>;
+        }
+
+        impl ErrorExt for ApiFailure {
+            fn error_code(&self) -> Option<ErrorCode> {
+                Some(ErrorCode::from_wire(&self.code))
+            }
+            fn error_details(&self) -> Option<Result<ErrorDetails, ::serde_json::Error>> {
+                Some(ErrorDetails::decode(&ErrorCode::from_wire(&self.code), &self.extra))
+            }
+        }
+
+        impl ErrorExt for Error {
+            fn error_code(&self) -> Option<ErrorCode> {
+                self.api().and_then(ErrorExt::error_code)
+            }
+            fn error_details(&self) -> Option<Result<ErrorDetails, ::serde_json::Error>> {
+                self.api().and_then(ErrorExt::error_details)
+            }
         }
 
         /// The client for routes that need no credential, and the start of the others.

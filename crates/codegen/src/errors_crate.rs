@@ -4,13 +4,18 @@
 use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::quote;
-use tenx_spec::{Category, ErrorDef, RetryClass, Spec};
+use tenx_spec::{ErrorCategory, ErrorDef, RetryClass, Spec};
 
 use crate::rust::{self, Export, doc, ident};
-use crate::templates::CrateInfo;
+use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/errors";
+
+/// This crate as a dependency of the other generated crates.
+pub(crate) fn dep(spec: &Spec) -> Dep {
+    Dep::Generated { name: crate_name(spec), dir: "errors" }
+}
 
 /// The crate's name: `<api>-errors`.
 pub(crate) fn crate_name(spec: &Spec) -> String {
@@ -32,7 +37,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         name: crate_name(spec),
         description: &description,
         readme,
-        dependencies: vec!["serde".into(), "serde_json".into()],
+        dependencies: vec![Dep::Workspace("tenx-error-model"), Dep::Workspace("serde"), Dep::Workspace("serde_json")],
         proc_macro: false,
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
@@ -58,7 +63,7 @@ fn variant(e: &ErrorDef) -> proc_macro2::Ident {
     ident(&e.code.to_upper_camel_case())
 }
 
-fn category_variant(c: Category) -> proc_macro2::Ident {
+fn category_variant(c: ErrorCategory) -> proc_macro2::Ident {
     ident(&c.as_str().to_upper_camel_case())
 }
 
@@ -78,19 +83,6 @@ fn crate_docs(spec: &Spec, description: &str) -> String {
         spec.errors.len(),
         spec.retry.retry_after_header,
     )
-}
-
-fn category_doc(c: Category) -> &'static str {
-    match c {
-        Category::InvalidRequest => "400: the request is malformed.",
-        Category::Authentication => "401: the credential is missing or not accepted.",
-        Category::Permission => "403: authenticated, but not permitted.",
-        Category::NotFound => "404: no such resource.",
-        Category::Conflict => "409: the resource's state forbids the change.",
-        Category::Gone => "410: the resource is gone for good.",
-        Category::RateLimit => "429: too many requests.",
-        Category::Server => "5xx: the server failed.",
-    }
 }
 
 fn codes_rs(spec: &Spec) -> TokenStream {
@@ -127,14 +119,6 @@ fn codes_rs(spec: &Spec) -> TokenStream {
         }
     });
     let count = rust::int(spec.errors.len() as u64);
-    let categories = Category::ALL.iter().map(|&c| {
-        let (v, docs) = (category_variant(c), doc(category_doc(c)));
-        quote! { #docs #v, }
-    });
-    let category_arms = Category::ALL.iter().map(|&c| {
-        let (v, name) = (category_variant(c), c.as_str());
-        quote! { Self::#v => #name, }
-    });
     let retry_after = &spec.retry.retry_after_header;
     let retry_after_doc = doc(&format!("The header an `after_header` error carries: `{retry_after}`."));
 
@@ -155,47 +139,7 @@ fn codes_rs(spec: &Spec) -> TokenStream {
             Unknown(::std::string::String),
         }
 
-        /// The broad class of an error, by HTTP status.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum ErrorCategory {
-            #(#categories)*
-        }
-
-        impl ErrorCategory {
-            /// The spec's name of the category.
-            pub const fn as_str(self) -> &'static str {
-                match self { #(#category_arms)* }
-            }
-        }
-
-        /// Whether and how a client retries an error.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum RetryClass {
-            /// Never: the request, the credential or the state must change first.
-            Never,
-            /// After the wait the `Retry-After` header names.
-            AfterHeader,
-            /// On the backoff schedule of the retry policy.
-            Backoff,
-        }
-
-        /// What the catalogue says about one code.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct ErrorInfo {
-            /// The wire code.
-            pub code: &'static str,
-            /// The HTTP status the code is sent with.
-            pub status: u16,
-            /// The category.
-            pub category: ErrorCategory,
-            /// The retry class.
-            pub retry: RetryClass,
-            /// What the code means.
-            pub meaning: &'static str,
-            /// What the caller should do.
-            pub fix: &'static str,
-        }
+        pub use tenx_error_model::{ErrorCategory, ErrorInfo, RetryClass};
 
         #retry_after_doc
         pub const RETRY_AFTER_HEADER: &str = #retry_after;
@@ -276,6 +220,16 @@ fn codes_rs(spec: &Spec) -> TokenStream {
             }
         }
 
+        /// What a server handler answers with: `Failure::new(ErrorCode::NotFound, …)`.
+        impl From<ErrorCode> for Cow<'static, str> {
+            fn from(code: ErrorCode) -> Self {
+                match code.info() {
+                    Some(info) => Cow::Borrowed(info.code),
+                    None => Cow::Owned(code.as_str().to_owned()),
+                }
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for ErrorCode {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let code = Cow::<'de, str>::deserialize(deserializer)?;
@@ -342,11 +296,7 @@ fn envelope_rs(spec: &Spec) -> TokenStream {
 
             /// The extra fields decoded as the typed details of the code.
             pub fn details(&self) -> Result<ErrorDetails, ::serde_json::Error> {
-                let extra = ::serde_json::Value::Object(self.extra.clone());
-                Ok(match &self.code {
-                    #(#detail_arms)*
-                    _ => ErrorDetails::None,
-                })
+                ErrorDetails::decode(&self.code, &self.extra)
             }
         }
 
@@ -365,6 +315,20 @@ fn envelope_rs(spec: &Spec) -> TokenStream {
             #(#detail_variants)*
             /// The code carries no typed details.
             None,
+        }
+
+        impl ErrorDetails {
+            /// The typed details of `code`, from the extra fields of its error body.
+            pub fn decode(
+                code: &ErrorCode,
+                extra: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ) -> Result<Self, ::serde_json::Error> {
+                let extra = ::serde_json::Value::Object(extra.clone());
+                Ok(match code {
+                    #(#detail_arms)*
+                    _ => ErrorDetails::None,
+                })
+            }
         }
     }
 }

@@ -7,10 +7,15 @@ use quote::{format_ident, quote};
 use tenx_spec::{Field, Route, Spec, TypeKind, TypeRef};
 
 use crate::rust::{self, Export, doc, ident};
-use crate::templates::CrateInfo;
+use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/models";
+
+/// This crate as a dependency of the other generated crates.
+pub(crate) fn dep(spec: &Spec) -> Dep {
+    Dep::Generated { name: crate_name(spec), dir: "models" }
+}
 
 /// The crate's name: `<api>-models`.
 pub(crate) fn crate_name(spec: &Spec) -> String {
@@ -60,7 +65,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         name: crate_name(spec),
         description: &description,
         readme,
-        dependencies: vec!["serde".into(), "serde_json".into()],
+        dependencies: vec![Dep::Workspace("serde"), Dep::Workspace("serde_json")],
         proc_macro: false,
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;

@@ -4,10 +4,15 @@
 use serde_json::json;
 use tenx_spec::Spec;
 
-use crate::templates::CrateInfo;
+use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 const DIR: &str = "generated/route-macro";
+
+/// This crate as a dependency of the other generated crates.
+pub(crate) fn dep(spec: &Spec) -> Dep {
+    Dep::Generated { name: crate_name(spec), dir: "route-macro" }
+}
 
 /// The crate's name: `<api>-route`.
 pub(crate) fn crate_name(spec: &Spec) -> String {
@@ -78,7 +83,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         name: crate_name(spec),
         description: &description,
         readme,
-        dependencies: vec!["tenx-route-check".to_owned()],
+        dependencies: vec![Dep::Workspace("tenx-route-check")],
         proc_macro: true,
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;

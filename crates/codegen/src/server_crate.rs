@@ -11,8 +11,10 @@ use tenx_spec::{
 };
 
 use crate::rust::{self, Export, doc, ident};
-use crate::templates::CrateInfo;
-use crate::{CodegenError, GeneratedFile, Templates, client_crate, models_crate, route_macro_crate, sources};
+use crate::templates::{CrateInfo, Dep};
+use crate::{
+    CodegenError, GeneratedFile, Templates, client_crate, errors_crate, models_crate, route_macro_crate, sources,
+};
 
 const DIR: &str = "generated/server";
 
@@ -26,6 +28,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                   body, and answers every failure in the error model.";
     let models_crate = ident(&models_crate::crate_name(spec).replace('-', "_"));
     let route_crate = ident(&route_macro_crate::crate_name(spec).replace('-', "_"));
+    let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
     let mut modules = vec![("spec", Export::Module), ("models", Export::Glob), ("router", Export::Glob)];
     modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::Glob)));
     let docs = format!(
@@ -39,11 +42,12 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         description: &description,
         readme,
         dependencies: vec![
-            "tenx-server-runtime".to_owned(),
-            models_crate::crate_name(spec),
-            route_macro_crate::crate_name(spec),
-            "serde".into(),
-            "serde_json".into(),
+            Dep::Workspace("tenx-server-runtime"),
+            errors_crate::dep(spec),
+            models_crate::dep(spec),
+            route_macro_crate::dep(spec),
+            Dep::Workspace("serde"),
+            Dep::Workspace("serde_json"),
         ],
         proc_macro: false,
     };
@@ -57,10 +61,11 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                 &header,
                 quote! {
                     //! The request, response and parameter types, from the models crate; and the
-                    //! runtime types handlers use.
+                    //! runtime types handlers use, and the API's error codes they answer with.
 
                     pub use #models_crate::*;
                     pub use #route_crate::route;
+                    pub use #errors_crate::ErrorCode;
                     pub use tenx_server_runtime::{AuthContext, Failure, JwtContext, PatContext, VisitorContext};
                 },
             )?,
@@ -233,10 +238,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         let (variant, code) = (ident(&situation.to_upper_camel_case()), &code?.value);
         Some(quote!((rt::Situation::#variant, #code)))
     });
-    let statuses = spec.errors.iter().map(|e| {
-        let (code, status) = (&e.code, e.status.value);
-        quote!((#code, #status))
-    });
+    let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
@@ -276,7 +278,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             user_requests_per_minute: #user_rpm,
             ip_requests_per_minute: #ip_rpm,
             context_token: #context_token,
-            answers: rt::Answers { codes: &[#(#answers),*], statuses: &[#(#statuses),*] },
+            answers: rt::Answers { codes: &[#(#answers),*], catalogue: &#errors_crate::CATALOGUE },
         };
 
         #(#schemas)*

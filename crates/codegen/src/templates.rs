@@ -78,6 +78,30 @@ impl Templates {
     }
 }
 
+/// A dependency of a generated crate.
+pub(crate) enum Dep {
+    /// A crate of the workspace: a toolkit runtime or a well-known crate (`serde`).
+    Workspace(&'static str),
+    /// Another crate generated from the same spec, in the sibling folder `dir` of the
+    /// output (`generated/<dir>`). A path, not a workspace entry: the name follows the
+    /// spec's `api.name`, and the workspace must load whatever that is.
+    Generated {
+        /// The package name.
+        name: String,
+        /// The folder's name under the output directory.
+        dir: &'static str,
+    },
+}
+
+impl Dep {
+    fn context(&self) -> minijinja::Value {
+        match self {
+            Dep::Workspace(name) => minijinja::context! { name => *name },
+            Dep::Generated { name, dir } => minijinja::context! { name => name.clone(), path => format!("../{dir}") },
+        }
+    }
+}
+
 /// What a generated crate's `Cargo.toml` and README say.
 pub(crate) struct CrateInfo<'a> {
     /// Package name.
@@ -86,8 +110,8 @@ pub(crate) struct CrateInfo<'a> {
     pub(crate) description: &'a str,
     /// README body.
     pub(crate) readme: &'a str,
-    /// Workspace dependencies.
-    pub(crate) dependencies: Vec<String>,
+    /// Dependencies.
+    pub(crate) dependencies: Vec<Dep>,
     /// Whether it is a proc-macro crate.
     pub(crate) proc_macro: bool,
 }
@@ -106,7 +130,7 @@ impl Templates {
             version => crate_version(&spec.api.version),
             description => info.description,
             readme => info.readme,
-            dependencies => info.dependencies.clone(),
+            dependencies => info.dependencies.iter().map(Dep::context).collect::<Vec<_>>(),
             proc_macro => info.proc_macro,
         };
         let api = minijinja::context! { title => spec.api.title.clone(), version => spec.api.version.clone() };

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use support::{Reply, Server};
 use tenx_client::{Client, ConversionRequest, CreateHandleRequest, JwtClient, LoginRequest};
+use tenx_client::{ErrorCode, ErrorDetails, ErrorExt};
 use tenx_client_runtime::{CallOptions, Error, RetryPolicy, VirtualClock};
-use tenx_errors::{ErrorCode, ErrorDetails};
 
 fn client(server: &Server, clock: &VirtualClock) -> Client {
     let config = tenx_client::config(server.url()).clock(Arc::new(clock.clone()));
@@ -48,7 +48,7 @@ async fn a_500_forever_gives_up_after_six_requests_on_the_documented_schedule() 
     assert_eq!(server.seen().len(), 6);
     assert_eq!(clock.sleeps(), secs(&[1, 2, 4, 8, 16]));
     assert_eq!(error.attempts(), 6);
-    assert_eq!(error.code(), Some(&ErrorCode::InternalError));
+    assert_eq!(error.error_code(), Some(ErrorCode::InternalError));
     assert_eq!(error.to_string(), "internal_error (500): boom [after 6 attempts]");
 }
 
@@ -106,7 +106,7 @@ async fn deterministic_errors_are_sent_once_and_decoded() {
         let error = jwt(&server, &clock).get_link("acme", "launch").await.expect_err("an error");
         assert_eq!(server.seen().len(), 1, "{code} was retried");
         let failure = error.api().expect("an API error");
-        assert_eq!(failure.code, ErrorCode::from_wire(code));
+        assert_eq!(failure.code, code);
         assert_eq!((failure.status, failure.message.as_str()), (status, message));
         assert_eq!(failure.request_id.as_deref(), Some("req-42"));
         assert_eq!(failure.attempts, 1);
@@ -120,8 +120,8 @@ async fn flat_and_non_json_error_bodies_still_decode() {
     let server = Server::start(vec![Reply::json(403, flat)]).await;
     let error = jwt(&server, &VirtualClock::default()).list_tokens("acme").await.expect_err("locked");
     let failure = error.api().expect("an API error");
-    assert_eq!(failure.code, ErrorCode::FeatureLocked);
-    match failure.details() {
+    assert_eq!(failure.error_code(), Some(ErrorCode::FeatureLocked));
+    match failure.error_details().expect("an api failure") {
         Ok(ErrorDetails::FeatureLocked(d)) => {
             assert_eq!((d.feature.as_str(), d.required_plan.as_str()), ("growth_tools", "PRO"))
         }
@@ -230,7 +230,7 @@ async fn a_failed_refresh_returns_the_original_error_without_a_loop() {
         let error = user.list_handles().await.expect_err("no success");
         let expected_requests = if second_expiry { 4 } else { 3 };
         assert_eq!(server.seen().len(), expected_requests);
-        assert_eq!(error.code(), Some(&ErrorCode::TokenExpired), "{error}");
+        assert_eq!(error.error_code(), Some(ErrorCode::TokenExpired), "{error}");
     }
 }
 
@@ -241,7 +241,7 @@ async fn refresh_is_opt_in_and_per_call_options_override_the_policy() {
         .expect("client");
     let user = base.sign_in(&LoginRequest { email: "a@b.c".into(), password: "pw".into() }).await.expect("signed in");
     let error = user.list_handles().await.expect_err("no refresh by default");
-    assert_eq!((server.seen().len(), error.code()), (2, Some(&ErrorCode::TokenExpired)));
+    assert_eq!((server.seen().len(), error.error_code()), (2, Some(ErrorCode::TokenExpired)));
 
     let server = Server::start(vec![Reply::error(503, "service_unavailable", "busy")]).await;
     let clock = VirtualClock::default();

@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use support::{Reply, Server};
 use tenx_client::{
-    CallOptions, CallOutcome, Client, ConversionRequest, Error, ErrorCode, Hook, LoginRequest, RetryPolicy, Secret,
-    Session, VirtualClock, reqwest,
+    CallOptions, CallOutcome, Client, ConversionRequest, Error, ErrorCode, ErrorExt, Hook, LoginRequest, RetryPolicy,
+    Secret, Session, VirtualClock, reqwest,
 };
 
 fn client(server: &Server, clock: &VirtualClock) -> Client {
@@ -118,7 +118,7 @@ impl Hook for Tracing {
     }
 
     fn on_outcome(&self, outcome: &CallOutcome<'_>) {
-        let code = outcome.error.and_then(|e| e.code().cloned());
+        let code = outcome.error.and_then(|e| e.error_code());
         let row = (outcome.route.to_owned(), outcome.status, outcome.attempts, code);
         self.outcomes.lock().expect("outcomes").push(row);
     }
@@ -218,8 +218,8 @@ async fn errors_say_their_status_code_retryability_and_keep_what_did_not_decode(
     assert!(!error.is_retryable());
 
     let error = user.list_handles().await.expect_err("403");
-    let seen = (error.status(), error.code(), error.is_retryable());
-    assert_eq!(seen, (Some(403), Some(&ErrorCode::InsufficientRole), false));
+    let seen = (error.status(), error.error_code(), error.is_retryable());
+    assert_eq!(seen, (Some(403), Some(ErrorCode::InsufficientRole), false));
 
     let error = user.list_handles().await.expect_err("429 until the attempts run out");
     assert_eq!((error.status(), error.is_retryable(), error.attempts()), (Some(429), true, 6));

@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
+use tenx_server::ErrorCode;
 use tenx_server::*;
-use tenx_server_runtime::tenx_errors::ErrorCode;
 use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, add_response_header, request_cookie};
 use tokio::sync::Semaphore;
 

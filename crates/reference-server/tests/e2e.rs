@@ -8,8 +8,7 @@ use std::time::{Duration, SystemTime};
 use tenx_client::{
     Client, ConversionRequest, CreateTokenRequest, LoginRequest, PatUpsertLinkOutcome, UpsertLinkRequest,
 };
-use tenx_client_runtime::tenx_errors::ErrorCode;
-use tenx_client_runtime::tenx_errors::ErrorDetails;
+use tenx_client::{ErrorCode, ErrorDetails, ErrorExt};
 use tenx_client_runtime::{Clock, Session, VirtualClock};
 use tenx_reference_server::{Db, Repository};
 
@@ -57,7 +56,7 @@ async fn a_read_only_pat_cannot_write_and_a_pat_stays_on_its_handle() {
     let bot = server.client().with_pat(&reader, "demo-pro").expect("PAT");
     let error = bot.pat_upsert_link("launch", &link_body("https://example.com")).await.expect_err("read-only");
     let failure = error.api().expect("API error");
-    assert_eq!((failure.status, &failure.code), (403, &ErrorCode::InsufficientScope));
+    assert_eq!((failure.status, failure.error_code()), (403, Some(ErrorCode::InsufficientScope)));
     assert_eq!(failure.message, "Token does not have the required scope: links.write");
     assert_eq!(failure.attempts, 1);
 
@@ -65,7 +64,7 @@ async fn a_read_only_pat_cannot_write_and_a_pat_stays_on_its_handle() {
     let elsewhere = server.client().with_pat(&reader, "demo-free").expect("PAT");
     let error = elsewhere.pat_list_links().await.expect_err("bound to demo-pro");
     let failure = error.api().expect("API error");
-    assert_eq!((failure.status, &failure.code), (403, &ErrorCode::InsufficientScope));
+    assert_eq!((failure.status, failure.error_code()), (403, Some(ErrorCode::InsufficientScope)));
     assert_eq!(failure.message, "Token is bound to handle `demo-pro`, not `demo-free`.");
 }
 
@@ -76,7 +75,7 @@ async fn a_creator_cannot_mint_a_pat() {
     let error =
         creator.create_token("demo-pro", &token_request(&["links.read"])).await.expect_err("CREATOR < OPERATOR");
     let failure = error.api().expect("API error");
-    assert_eq!((failure.status, &failure.code), (403, &ErrorCode::InsufficientRole));
+    assert_eq!((failure.status, failure.error_code()), (403, Some(ErrorCode::InsufficientRole)));
     assert!(failure.message.contains("OPERATOR"), "{}", failure.message);
 }
 
@@ -87,8 +86,8 @@ async fn a_free_handle_cannot_mint_a_pat() {
     let error =
         owner.create_token("demo-free", &token_request(&["links.read"])).await.expect_err("FREE lacks growth_tools");
     let failure = error.api().expect("API error");
-    assert_eq!((failure.status, &failure.code), (403, &ErrorCode::FeatureLocked));
-    match failure.details() {
+    assert_eq!((failure.status, failure.error_code()), (403, Some(ErrorCode::FeatureLocked)));
+    match failure.error_details().expect("an api failure") {
         Ok(ErrorDetails::FeatureLocked(d)) => {
             assert_eq!((d.feature.as_str(), d.required_plan.as_str()), ("growth_tools", "PRO"))
         }
@@ -110,7 +109,7 @@ async fn an_expired_jwt_is_refused_and_the_refresh_cookie_gives_a_working_one() 
     // Without refresh: `token_expired`.
     let stale = client.with_jwt(expired.clone());
     let error = stale.list_handles().await.expect_err("expired");
-    assert_eq!(error.code(), Some(&ErrorCode::TokenExpired));
+    assert_eq!(error.error_code(), Some(ErrorCode::TokenExpired));
 
     // With refresh on: the refresh cookie from login buys a new token and the call is replayed.
     let refreshing =
@@ -174,14 +173,14 @@ async fn a_conversion_needs_a_ctx_this_server_signed_and_that_is_fresh() {
         tenx_server_runtime::ContextKey::new(b"not this server's key").mint("demo-pro", "launch", server.clock.now());
     for forged in ["demo-pro.launch.n0nce".to_owned(), other] {
         let error = client.record_conversion(&convert(forged)).await.expect_err("forged");
-        assert_eq!((error.api().map(|f| f.status), error.code()), (Some(400), Some(&ErrorCode::InvalidCtx)));
+        assert_eq!((error.api().map(|f| f.status), error.error_code()), (Some(400), Some(ErrorCode::InvalidCtx)));
     }
     // A real one works until the spec's TTL has passed.
     let ctx = query(&click(&server, "demo-pro", "launch").await, "ctx").expect("ctx");
     client.record_conversion(&convert(ctx.clone())).await.expect("fresh ctx");
     server.clock.sleep(Duration::from_secs(7 * 24 * 3600 + 1)).await;
     let error = client.record_conversion(&convert(ctx)).await.expect_err("expired");
-    assert_eq!(error.code(), Some(&ErrorCode::InvalidCtx));
+    assert_eq!(error.error_code(), Some(ErrorCode::InvalidCtx));
     assert!(error.to_string().contains("expired"), "{error}");
 }
 

@@ -16,7 +16,6 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tenx_errors::ErrorCode;
 
 use crate::data::{AuthData, MemoryAuthData};
 use crate::failure::{Failure, Situation};
@@ -417,10 +416,7 @@ fn query_value(raw: &str, fields: &[FieldSchema]) -> Result<Value, Failure> {
         let value = match (&field.ty, values.as_slice()) {
             (_, []) if field.optional => continue,
             (_, []) => {
-                return Err(Failure::new(
-                    field.rules.error.map_or(ErrorCode::ValidationError, ErrorCode::from_wire),
-                    format!("`{}` is required", field.name),
-                ));
+                return Err(schema::fail(&field.rules, field.name, "is required"));
             }
             (Ty::List(inner), many) => Value::Array(many.iter().map(|v| typed(v, inner)).collect()),
             (ty, [one, ..]) => typed(one, ty),

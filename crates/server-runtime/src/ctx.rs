@@ -12,7 +12,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use tenx_errors::ErrorCode;
 
 use crate::failure::Failure;
 
@@ -79,7 +78,7 @@ impl ContextKey {
 
     /// The click behind `token`, if it is ours and younger than the spec's TTL.
     pub fn verify(&self, spec: &ContextTokenSpec, token: &str, now: SystemTime) -> Result<Click, Failure> {
-        let fail = |why: &str| Failure::new(ErrorCode::from_wire(spec.error), format!("The ctx {why}."));
+        let fail = |why: &str| Failure::new(spec.error, format!("The ctx {why}."));
         if token.len() > MAX_LEN {
             return Err(fail("is too long to be one"));
         }

@@ -4,7 +4,12 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
-use tenx_errors::{ApiError, ErrorBody, ErrorCode};
+use std::borrow::Cow;
+use tenx_error_model::ErrorInfo;
+
+/// An error code on the wire. The runtime knows no API's codes: they come from the spec
+/// (as `&'static str`) or from a handler (a generated `ErrorCode` converts into one).
+pub type Code = Cow<'static, str>;
 
 /// A situation the runtime meets on its own; the spec's `answers` say which code of
 /// its catalogue answers it, so no API's codes are written here.
@@ -53,22 +58,27 @@ impl Situation {
     }
 }
 
-/// The spec's code for each [`Situation`] and the status of every code of its
-/// catalogue, as the generated server emits them.
+/// The spec's code for each [`Situation`], and its catalogue (every code's status), as
+/// the generated server emits them.
 #[derive(Debug, Clone, Copy)]
 pub struct Answers {
     /// `(situation, code)` for each situation the spec names.
     pub codes: &'static [(Situation, &'static str)],
-    /// `(code, status)` for every code of the catalogue.
-    pub statuses: &'static [(&'static str, u16)],
+    /// The API's catalogue (the generated errors crate's `CATALOGUE`).
+    pub catalogue: &'static [ErrorInfo],
 }
 
 impl Answers {
     /// The code of `situation`: the spec's, else its internal code, else the situation's
     /// own name (the validator makes the spec name every situation a route can meet).
-    pub fn code(&self, situation: Situation) -> ErrorCode {
+    pub fn code(&self, situation: Situation) -> &'static str {
         let named = |s: Situation| self.codes.iter().find(|(x, _)| *x == s).map(|(_, c)| *c);
-        ErrorCode::from_wire(named(situation).or_else(|| named(Situation::Internal)).unwrap_or(situation.name()))
+        named(situation).or_else(|| named(Situation::Internal)).unwrap_or(situation.name())
+    }
+
+    /// The status the catalogue gives `code`.
+    pub fn status(&self, code: &str) -> Option<u16> {
+        tenx_error_model::lookup(self.catalogue, code).map(|info| info.status)
     }
 }
 
@@ -81,7 +91,7 @@ pub(crate) const INTERNAL_MESSAGE: &str = "The server failed unexpectedly; the r
 pub struct Failure {
     /// The error code (its catalogue entry gives the status). For a failure made by
     /// [`Failure::of`], the situation's name until the router resolves it.
-    pub code: ErrorCode,
+    pub code: Code,
     /// The situation, while its code is still to be looked up in the spec.
     pub situation: Option<Situation>,
     /// The status the spec gives the code, once resolved.
@@ -96,9 +106,9 @@ pub struct Failure {
 
 impl Failure {
     /// A failure with `code` and `message`.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<Code>, message: impl Into<String>) -> Self {
         Failure {
-            code,
+            code: code.into(),
             situation: None,
             spec_status: None,
             message: message.into(),
@@ -109,17 +119,16 @@ impl Failure {
 
     /// A failure of a situation; the router answers it with the spec's code for it.
     pub fn of(situation: Situation, message: impl Into<String>) -> Self {
-        Failure { situation: Some(situation), ..Failure::new(ErrorCode::from_wire(situation.name()), message) }
+        Failure { situation: Some(situation), ..Failure::new(situation.name(), message) }
     }
 
     /// The failure with its situation's code, and its code's status, looked up in the
     /// spec: an API's own codes answer with its own statuses.
     pub fn resolve(mut self, answers: &Answers) -> Self {
         if let Some(situation) = self.situation.take() {
-            self.code = answers.code(situation);
+            self.code = Cow::Borrowed(answers.code(situation));
         }
-        let code = self.code.to_string();
-        self.spec_status = answers.statuses.iter().find(|(c, _)| *c == code).map(|(_, s)| *s);
+        self.spec_status = answers.status(&self.code);
         self
     }
 
@@ -147,17 +156,20 @@ impl Failure {
         Failure::of(Situation::NotFound, format!("{what} does not exist."))
     }
 
-    /// The HTTP status: the catalogue's, or 500 for a code it does not know.
+    /// The HTTP status: the catalogue's once resolved, else 500 (a code the catalogue
+    /// does not know is a server defect).
     pub fn status(&self) -> u16 {
-        self.spec_status.or_else(|| self.code.status()).unwrap_or(500)
+        self.spec_status.unwrap_or(500)
     }
 
-    /// The body as the error model has it.
-    pub fn body(&self) -> ErrorBody {
-        let mut error = ApiError::new(self.code.clone(), self.message.clone());
-        error.status_code = self.status();
-        error.extra = self.details.clone();
-        ErrorBody { error }
+    /// The body as the error model has it: `{"error": {"code", "message", "statusCode",
+    /// …details}}`.
+    pub fn body(&self) -> Value {
+        let mut error = self.details.clone();
+        error.insert("code".to_owned(), Value::from(self.code.as_ref()));
+        error.insert("message".to_owned(), Value::from(self.message.as_str()));
+        error.insert("statusCode".to_owned(), Value::from(self.status()));
+        serde_json::json!({ "error": error })
     }
 }
 
@@ -176,25 +188,38 @@ impl IntoResponse for Failure {
 mod tests {
     use super::*;
 
+    use tenx_error_model::{ErrorCategory, RetryClass};
+
+    const fn entry(code: &'static str, status: u16, category: ErrorCategory) -> ErrorInfo {
+        ErrorInfo { code, status, category, retry: RetryClass::Never, meaning: "", fix: "" }
+    }
+
+    static CATALOGUE: [ErrorInfo; 3] = [
+        entry("feature_locked", 403, ErrorCategory::Permission),
+        entry("no_such_thing", 404, ErrorCategory::NotFound),
+        entry("server_broke", 500, ErrorCategory::Server),
+    ];
+    static ANSWERS: Answers = Answers {
+        codes: &[(Situation::NotFound, "no_such_thing"), (Situation::Internal, "server_broke")],
+        catalogue: &CATALOGUE,
+    };
+
     #[test]
     fn renders_the_nested_envelope_with_details() {
-        let f = Failure::new(ErrorCode::from_wire("feature_locked"), "Growth tools need the PRO plan.")
+        let f = Failure::new("feature_locked", "Growth tools need the PRO plan.")
             .detail("feature", "growth_tools")
-            .detail("requiredPlan", "PRO");
-        let body = serde_json::to_value(f.body()).unwrap_or_default();
+            .detail("requiredPlan", "PRO")
+            .resolve(&ANSWERS);
         assert_eq!(
-            body,
+            f.body(),
             serde_json::json!({"error": {"code": "feature_locked", "message": "Growth tools need the PRO plan.", "statusCode": 403, "feature": "growth_tools", "requiredPlan": "PRO"}})
         );
-        assert_eq!(Failure::new(ErrorCode::from_wire("mystery"), "x").status(), 500);
+        // A code outside the catalogue is the server's defect: 500.
+        assert_eq!(Failure::new("mystery", "x").resolve(&ANSWERS).status(), 500);
     }
 
     #[test]
     fn situations_take_the_specs_codes_when_resolved() {
-        static ANSWERS: Answers = Answers {
-            codes: &[(Situation::NotFound, "no_such_thing"), (Situation::Internal, "server_broke")],
-            statuses: &[("no_such_thing", 404), ("server_broke", 500)],
-        };
         let f = Failure::not_found("Parcel `p1`").resolve(&ANSWERS);
         assert_eq!((f.code.to_string(), f.situation), ("no_such_thing".to_owned(), None));
         // Another API's code answers with that API's status, not a 500.
@@ -203,7 +228,7 @@ mod tests {
         // A situation the spec does not name falls back to its internal code.
         assert_eq!(Failure::of(Situation::Conflict, "x").resolve(&ANSWERS).code.to_string(), "server_broke");
         // A code given explicitly stays.
-        let f = Failure::new(ErrorCode::from_wire("mine"), "x").resolve(&ANSWERS);
+        let f = Failure::new("mine", "x").resolve(&ANSWERS);
         assert_eq!(f.code.to_string(), "mine");
     }
 }

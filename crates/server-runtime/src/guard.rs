@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::HeaderMap;
 use tenx_auth::{PatFormat, ScopeRule};
-use tenx_errors::ErrorCode;
 
 use crate::app::ServerState;
 use crate::failure::{Failure, Situation};
@@ -206,8 +205,8 @@ pub enum AuthContext {
 }
 
 /// A mode's code for a credential problem, else the spec's answer for `fallback`.
-fn code_or(spec: &ServerSpec, code: Option<&'static str>, fallback: Situation) -> ErrorCode {
-    code.map_or_else(|| spec.answers.code(fallback), ErrorCode::from_wire)
+fn code_or(spec: &ServerSpec, code: Option<&'static str>, fallback: Situation) -> &'static str {
+    code.unwrap_or_else(|| spec.answers.code(fallback))
 }
 
 /// The credential the request carries for a mode, if any.
@@ -531,7 +530,7 @@ mod tests {
             user_requests_per_minute: None,
             ip_requests_per_minute: None,
             context_token: None,
-            answers: crate::failure::Answers { codes: &[], statuses: &[] },
+            answers: crate::failure::Answers { codes: &[], catalogue: &[] },
         };
         static ROUTE: RouteSpec = RouteSpec {
             id: "list_parcels",

@@ -24,7 +24,7 @@ pub mod schema;
 pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, path_params, request_cookie};
 pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
-pub use failure::{Answers, Failure, Situation};
+pub use failure::{Answers, Code, Failure, Situation};
 pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
 pub use idempotency::{IdempotencyStore, MemoryIdempotency};
 pub use jwt::{Claims, JwtError, JwtKeys};
@@ -33,4 +33,4 @@ pub use limits::{MemoryLimiter, RateLimiter};
 /// Re-exported so generated code and apps name one version.
 pub use axum;
 pub use tenx_auth;
-pub use tenx_errors;
+pub use tenx_error_model;

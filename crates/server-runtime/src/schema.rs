@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
-use tenx_errors::ErrorCode;
 
 use crate::failure::{Failure, Situation};
 
@@ -123,10 +122,12 @@ pub struct ObjectSchema {
     pub fields: &'static [FieldSchema],
 }
 
-fn fail(rules: &Rules, path: &str, what: &str) -> Failure {
+/// A broken rule: the field's own code if it names one, else the spec's answer for
+/// invalid input.
+pub(crate) fn fail(rules: &Rules, path: &str, what: &str) -> Failure {
     let message = format!("`{path}` {what}");
     match rules.error {
-        Some(code) => Failure::new(ErrorCode::from_wire(code), message),
+        Some(code) => Failure::new(code, message),
         None => Failure::of(Situation::InvalidInput, message),
     }
 }
@@ -214,7 +215,7 @@ fn check_ty(value: &Value, ty: &Ty, nullable: bool, rules: &Rules, path: &str) -
         (Ty::Object(schema), Value::Object(_)) => check_object(value, schema, path).map_err(|f| match rules.error {
             // The object field's own code wins over the generic one of its inner fields.
             Some(code) if f.situation == Some(Situation::InvalidInput) => {
-                Failure { code: ErrorCode::from_wire(code), situation: None, ..f }
+                Failure { code: code.into(), situation: None, ..f }
             }
             _ => f,
         }),
@@ -362,7 +363,7 @@ mod tests {
 
     static ANSWERS: crate::failure::Answers = crate::failure::Answers {
         codes: &[(Situation::InvalidInput, "validation_error"), (Situation::InvalidBody, "invalid_payload")],
-        statuses: &[],
+        catalogue: &[],
     };
 
     fn code(body: &str) -> (String, String) {

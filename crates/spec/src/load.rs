@@ -470,7 +470,7 @@ fn error(n: &Node, sink: &mut Sink) -> Option<ErrorDef> {
         f.required("status", WHAT, sink).and_then(|s| read::uint(s, sink).map(|v| Spanned::new(v, s.loc.clone())));
     let category = f
         .required("category", WHAT, sink)
-        .and_then(|c| read::choice(c, "error category", &Category::ALL, Category::as_str, sink));
+        .and_then(|c| read::choice(c, "error category", &ErrorCategory::ALL, ErrorCategory::as_str, sink));
     let retry = f
         .required("retry", WHAT, sink)
         .and_then(|r| read::choice(r, "retry class", &RetryClass::ALL, RetryClass::as_str, sink));

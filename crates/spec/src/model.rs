@@ -283,103 +283,7 @@ pub struct RetryPolicy {
     pub loc: Loc,
 }
 
-/// Error families by status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Category {
-    /// 400: the request is malformed.
-    InvalidRequest,
-    /// 401: the credential is missing or not accepted.
-    Authentication,
-    /// 403: authenticated but not permitted.
-    Permission,
-    /// 404: no such resource.
-    NotFound,
-    /// 409: state conflict.
-    Conflict,
-    /// 410: the resource is gone for good.
-    Gone,
-    /// 429: too many requests.
-    RateLimit,
-    /// 5xx: the server failed.
-    Server,
-}
-
-impl Category {
-    /// Every category.
-    pub const ALL: [Category; 8] = [
-        Category::InvalidRequest,
-        Category::Authentication,
-        Category::Permission,
-        Category::NotFound,
-        Category::Conflict,
-        Category::Gone,
-        Category::RateLimit,
-        Category::Server,
-    ];
-
-    /// The spec's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::InvalidRequest => "invalid_request",
-            Category::Authentication => "authentication",
-            Category::Permission => "permission",
-            Category::NotFound => "not_found",
-            Category::Conflict => "conflict",
-            Category::Gone => "gone",
-            Category::RateLimit => "rate_limit",
-            Category::Server => "server",
-        }
-    }
-
-    /// The category with this spec name.
-    pub fn from_name(name: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// Whether `status` belongs to this category.
-    pub fn admits(self, status: u16) -> bool {
-        match self {
-            Category::InvalidRequest => status == 400,
-            Category::Authentication => status == 401,
-            Category::Permission => status == 403,
-            Category::NotFound => status == 404,
-            Category::Conflict => status == 409,
-            Category::Gone => status == 410,
-            Category::RateLimit => status == 429,
-            Category::Server => (500..600).contains(&status),
-        }
-    }
-}
-
-/// Whether and how a client retries an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RetryClass {
-    /// Never: the request must change first.
-    Never,
-    /// After the wait the `Retry-After` header names.
-    AfterHeader,
-    /// On the backoff schedule.
-    Backoff,
-}
-
-impl RetryClass {
-    /// Every class.
-    pub const ALL: [RetryClass; 3] = [RetryClass::Never, RetryClass::AfterHeader, RetryClass::Backoff];
-
-    /// The spec's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RetryClass::Never => "never",
-            RetryClass::AfterHeader => "after_header",
-            RetryClass::Backoff => "backoff",
-        }
-    }
-
-    /// The class with this spec name.
-    pub fn from_name(name: &str) -> Option<RetryClass> {
-        RetryClass::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-}
+pub use tenx_error_model::{ErrorCategory, RetryClass};
 
 /// One error code of the catalogue.
 #[derive(Debug, Clone)]
@@ -388,8 +292,8 @@ pub struct ErrorDef {
     pub code: String,
     /// HTTP status.
     pub status: Spanned<u16>,
-    /// Category.
-    pub category: Category,
+    /// ErrorCategory.
+    pub category: ErrorCategory,
     /// Retry class.
     pub retry: RetryClass,
     /// What it means.
@@ -731,19 +635,19 @@ pub struct Answers {
 
 impl Answers {
     /// `(situation, code, the status category it must have)`, every situation in order.
-    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, Category); 11] {
+    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, ErrorCategory); 11] {
         [
-            ("invalid_input", self.invalid_input.as_ref(), Category::InvalidRequest),
-            ("invalid_body", self.invalid_body.as_ref(), Category::InvalidRequest),
-            ("not_found", self.not_found.as_ref(), Category::NotFound),
-            ("subject_not_found", self.subject_not_found.as_ref(), Category::NotFound),
-            ("conflict", self.conflict.as_ref(), Category::Conflict),
-            ("insufficient_scope", self.insufficient_scope.as_ref(), Category::Permission),
-            ("insufficient_role", self.insufficient_role.as_ref(), Category::Permission),
-            ("feature_locked", self.feature_locked.as_ref(), Category::Permission),
-            ("rate_limited", self.rate_limited.as_ref(), Category::RateLimit),
-            ("unavailable", self.unavailable.as_ref(), Category::Server),
-            ("internal", self.internal.as_ref(), Category::Server),
+            ("invalid_input", self.invalid_input.as_ref(), ErrorCategory::InvalidRequest),
+            ("invalid_body", self.invalid_body.as_ref(), ErrorCategory::InvalidRequest),
+            ("not_found", self.not_found.as_ref(), ErrorCategory::NotFound),
+            ("subject_not_found", self.subject_not_found.as_ref(), ErrorCategory::NotFound),
+            ("conflict", self.conflict.as_ref(), ErrorCategory::Conflict),
+            ("insufficient_scope", self.insufficient_scope.as_ref(), ErrorCategory::Permission),
+            ("insufficient_role", self.insufficient_role.as_ref(), ErrorCategory::Permission),
+            ("feature_locked", self.feature_locked.as_ref(), ErrorCategory::Permission),
+            ("rate_limited", self.rate_limited.as_ref(), ErrorCategory::RateLimit),
+            ("unavailable", self.unavailable.as_ref(), ErrorCategory::Server),
+            ("internal", self.internal.as_ref(), ErrorCategory::Server),
         ]
     }
 

@@ -347,7 +347,7 @@ impl Validator<'_> {
             }
             let status = e.status.value;
             if !e.category.admits(status) {
-                let expected = Category::ALL.into_iter().find(|c| c.admits(status));
+                let expected = ErrorCategory::ALL.into_iter().find(|c| c.admits(status));
                 let help = match expected {
                     Some(c) => {
                         format!("status {status} belongs to category `{}`; fix the status or the category", c.as_str())

@@ -14,9 +14,7 @@ pub use tenx_client_runtime::{
     Session, SystemClock, VirtualClock,
 };
 
-pub use tenx_client_runtime::tenx_errors::{
-    ErrorCategory, ErrorCode, ErrorDetails, RetryClass,
-};
+pub use tenx_errors::{ErrorCategory, ErrorCode, ErrorDetails, RetryClass};
 
 /// The HTTP client the runtime uses (for [`Hook::before_attempt`] and [`Config::http_client`]).
 pub use tenx_client_runtime::reqwest;
@@ -47,14 +45,46 @@ pub fn retry_policy() -> RetryPolicy {
     }
 }
 
-/// Settings for `base_url`: the spec's retry policy and session refresh.
+/// Settings for `base_url`: the spec's retry policy, error catalogue and session
+/// refresh.
 pub fn config(base_url: impl Into<String>) -> Config {
     Config::new(base_url, retry_policy())
+        .catalogue(&tenx_errors::CATALOGUE)
         .session_refresh(tenx_client_runtime::SessionRefresh {
             segments: &["v2", "auth", "refresh"],
             token_field: "accessToken",
             expired_code: "token_expired",
         })
+}
+
+/// The error code of an [`Error`] or an [`ApiFailure`] as this API's [`ErrorCode`]
+/// (the runtime keeps it as the wire string), and the code's typed details.
+pub trait ErrorExt {
+    /// The code, typed; `None` when no error answer came.
+    fn error_code(&self) -> Option<ErrorCode>;
+
+    /// The typed details of the code (`None` when no error answer came).
+    fn error_details(&self) -> Option<Result<ErrorDetails, ::serde_json::Error>>;
+}
+
+impl ErrorExt for ApiFailure {
+    fn error_code(&self) -> Option<ErrorCode> {
+        Some(ErrorCode::from_wire(&self.code))
+    }
+
+    fn error_details(&self) -> Option<Result<ErrorDetails, ::serde_json::Error>> {
+        Some(ErrorDetails::decode(&ErrorCode::from_wire(&self.code), &self.extra))
+    }
+}
+
+impl ErrorExt for Error {
+    fn error_code(&self) -> Option<ErrorCode> {
+        self.api().and_then(ErrorExt::error_code)
+    }
+
+    fn error_details(&self) -> Option<Result<ErrorDetails, ::serde_json::Error>> {
+        self.api().and_then(ErrorExt::error_details)
+    }
 }
 
 /// The client for routes that need no credential, and the start of the others.

@@ -74,71 +74,7 @@ pub enum ErrorCode {
     Unknown(::std::string::String),
 }
 
-/// The broad class of an error, by HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ErrorCategory {
-    /// 400: the request is malformed.
-    InvalidRequest,
-    /// 401: the credential is missing or not accepted.
-    Authentication,
-    /// 403: authenticated, but not permitted.
-    Permission,
-    /// 404: no such resource.
-    NotFound,
-    /// 409: the resource's state forbids the change.
-    Conflict,
-    /// 410: the resource is gone for good.
-    Gone,
-    /// 429: too many requests.
-    RateLimit,
-    /// 5xx: the server failed.
-    Server,
-}
-
-impl ErrorCategory {
-    /// The spec's name of the category.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidRequest => "invalid_request",
-            Self::Authentication => "authentication",
-            Self::Permission => "permission",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::Gone => "gone",
-            Self::RateLimit => "rate_limit",
-            Self::Server => "server",
-        }
-    }
-}
-
-/// Whether and how a client retries an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RetryClass {
-    /// Never: the request, the credential or the state must change first.
-    Never,
-    /// After the wait the `Retry-After` header names.
-    AfterHeader,
-    /// On the backoff schedule of the retry policy.
-    Backoff,
-}
-
-/// What the catalogue says about one code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ErrorInfo {
-    /// The wire code.
-    pub code: &'static str,
-    /// The HTTP status the code is sent with.
-    pub status: u16,
-    /// The category.
-    pub category: ErrorCategory,
-    /// The retry class.
-    pub retry: RetryClass,
-    /// What the code means.
-    pub meaning: &'static str,
-    /// What the caller should do.
-    pub fix: &'static str,
-}
+pub use tenx_error_model::{ErrorCategory, ErrorInfo, RetryClass};
 
 /// The header an `after_header` error carries: `Retry-After`.
 pub const RETRY_AFTER_HEADER: &str = "Retry-After";
@@ -566,6 +502,16 @@ impl ::serde::Serialize for ErrorCode {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// What a server handler answers with: `Failure::new(ErrorCode::NotFound, …)`.
+impl From<ErrorCode> for Cow<'static, str> {
+    fn from(code: ErrorCode) -> Self {
+        match code.info() {
+            Some(info) => Cow::Borrowed(info.code),
+            None => Cow::Owned(code.as_str().to_owned()),
+        }
     }
 }
 

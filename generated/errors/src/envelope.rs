@@ -44,18 +44,7 @@ impl ApiError {
 
     /// The extra fields decoded as the typed details of the code.
     pub fn details(&self) -> Result<ErrorDetails, ::serde_json::Error> {
-        let extra = ::serde_json::Value::Object(self.extra.clone());
-        Ok(
-            match &self.code {
-                ErrorCode::FeatureLocked => {
-                    ErrorDetails::FeatureLocked(::serde_json::from_value(extra)?)
-                }
-                ErrorCode::RateLimited => {
-                    ErrorDetails::RateLimited(::serde_json::from_value(extra)?)
-                }
-                _ => ErrorDetails::None,
-            },
-        )
+        ErrorDetails::decode(&self.code, &self.extra)
     }
 }
 
@@ -77,4 +66,25 @@ pub enum ErrorDetails {
     RateLimited(RateLimitedDetails),
     /// The code carries no typed details.
     None,
+}
+
+impl ErrorDetails {
+    /// The typed details of `code`, from the extra fields of its error body.
+    pub fn decode(
+        code: &ErrorCode,
+        extra: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) -> Result<Self, ::serde_json::Error> {
+        let extra = ::serde_json::Value::Object(extra.clone());
+        Ok(
+            match code {
+                ErrorCode::FeatureLocked => {
+                    ErrorDetails::FeatureLocked(::serde_json::from_value(extra)?)
+                }
+                ErrorCode::RateLimited => {
+                    ErrorDetails::RateLimited(::serde_json::from_value(extra)?)
+                }
+                _ => ErrorDetails::None,
+            },
+        )
+    }
 }
