@@ -7,19 +7,48 @@ use std::process::ExitCode;
 
 use tenx_codegen::GeneratedFile;
 
-/// Where generated files live, relative to the workspace root. Everything below it is
-/// owned by codegen: a file the spec no longer produces is removed.
-pub(crate) const GENERATED: &str = "generated";
-/// The spec folder, relative to the workspace root.
+use crate::manifest;
+
+/// The folder codegen's own paths start with; a target's `out` replaces it.
+const GENERATED: &str = "generated";
+/// The 10x spec folder, relative to the workspace root.
 pub(crate) const SPEC: &str = "api-spec";
-const FIX: &str = "run `cargo xtask codegen` to update generated/";
+
+/// A spec and the folder its output goes to, both relative to the workspace root.
+/// Everything below `out` is owned by codegen: a file the spec no longer produces is
+/// removed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    /// The spec folder.
+    pub(crate) spec: &'static str,
+    /// The output folder.
+    pub(crate) out: &'static str,
+}
+
+/// Every spec the workspace generates from: the 10x API, and the example API that
+/// keeps the toolkit honest about APIs that are not 10x (`examples/parcels`).
+pub(crate) const TARGETS: &[Target] = &[
+    Target { spec: SPEC, out: GENERATED },
+    Target { spec: "examples/parcels/api-spec", out: "examples/parcels/generated" },
+];
+
+const FIX: &str = "run `cargo xtask codegen` to update the generated files";
 
 pub(crate) fn run(root: &Path, check: bool) -> Result<ExitCode, String> {
-    let files = generate(root)?;
-    let report = sync(root, &files, if check { Mode::Check } else { Mode::Write })?;
+    let mode = if check { Mode::Check } else { Mode::Write };
+    let mut report = Report::default();
+    let mut crates = Vec::new();
+    let mut count = 0;
+    for target in TARGETS {
+        let files = generate(root, target)?;
+        count += files.len();
+        crates.extend(manifest::generated_crates(&files));
+        report.merge(sync(root, target.out, &files, mode)?);
+    }
+    report.merge(manifest::sync(root, &crates, mode)?);
     if check {
         if report.problems.is_empty() {
-            println!("codegen: generated/ is up to date ({} files)", files.len());
+            println!("codegen: every generated file is up to date ({count} files, {} specs)", TARGETS.len());
             return Ok(ExitCode::SUCCESS);
         }
         for problem in &report.problems {
@@ -40,13 +69,23 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the spec under `root` and generates every file.
-pub(crate) fn generate(root: &Path) -> Result<Vec<GeneratedFile>, String> {
+/// Loads the target's spec under `root` and generates every file, at its path below
+/// the target's output folder.
+pub(crate) fn generate(root: &Path, target: &Target) -> Result<Vec<GeneratedFile>, String> {
     // Load by the relative path so diagnostics and file headers name `api-spec/…`,
     // the same on every machine.
     std::env::set_current_dir(root).map_err(|e| format!("error: cannot enter `{}`: {e}", root.display()))?;
-    let spec = tenx_spec::load_dir(Path::new(SPEC)).map_err(|e| e.to_string())?;
-    tenx_codegen::generate(&spec).map_err(|e| format!("error: {e}"))
+    let spec = tenx_spec::load_dir(Path::new(target.spec)).map_err(|e| e.to_string())?;
+    let files = tenx_codegen::generate(&spec).map_err(|e| format!("error: {e}"))?;
+    Ok(files.into_iter().map(|f| relocate(f, target.out)).collect())
+}
+
+/// `generated/x` as `out/x`.
+fn relocate(file: GeneratedFile, out: &str) -> GeneratedFile {
+    match file.path.strip_prefix(GENERATED) {
+        Some(rest) if out != GENERATED => GeneratedFile { path: format!("{out}{rest}"), ..file },
+        _ => file,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +106,20 @@ pub(crate) struct Report {
     pub(crate) problems: Vec<String>,
 }
 
-/// Brings `root/generated` in line with `files`, or (Check) reports how it differs.
+impl Report {
+    fn merge(&mut self, other: Report) {
+        self.written.extend(other.written);
+        self.unchanged += other.unchanged;
+        self.removed.extend(other.removed);
+        self.problems.extend(other.problems);
+    }
+}
+
+/// Brings `root/out` in line with `files`, or (Check) reports how it differs.
 /// A file is written only when its bytes change, so its mtime, and cargo's view of it,
 /// stay put otherwise. Line endings of checked-in files are normalised before comparing,
 /// so a checkout with CRLF endings is not "stale".
-pub(crate) fn sync(root: &Path, files: &[GeneratedFile], mode: Mode) -> Result<Report, String> {
+pub(crate) fn sync(root: &Path, out: &str, files: &[GeneratedFile], mode: Mode) -> Result<Report, String> {
     let mut report = Report::default();
     let mut produced = BTreeSet::new();
     for file in files {
@@ -95,7 +143,7 @@ pub(crate) fn sync(root: &Path, files: &[GeneratedFile], mode: Mode) -> Result<R
         }
     }
     let mut existing = Vec::new();
-    list_files(&root.join(GENERATED), root, &mut existing);
+    list_files(&root.join(out), root, &mut existing);
     for rel in existing {
         if produced.contains(&rel) {
             continue;
@@ -106,7 +154,7 @@ pub(crate) fn sync(root: &Path, files: &[GeneratedFile], mode: Mode) -> Result<R
             Mode::Write => {
                 let path = root.join(&rel);
                 fs::remove_file(&path).map_err(|e| format!("error: cannot remove `{}`: {e}", path.display()))?;
-                remove_empty_parents(&path, &root.join(GENERATED));
+                remove_empty_parents(&path, &root.join(out));
                 report.removed.push(shown);
             }
         }
@@ -171,40 +219,42 @@ mod tests {
 
     #[test]
     fn checked_in_output_is_up_to_date() {
-        let files = generate(&workspace()).unwrap_or_else(|e| panic!("{e}"));
-        let report = sync(&workspace(), &files, Mode::Check).unwrap_or_else(|e| panic!("{e}"));
-        assert!(report.problems.is_empty(), "{}\n{FIX}", report.problems.join("\n"));
+        for target in TARGETS {
+            let files = generate(&workspace(), target).unwrap_or_else(|e| panic!("{e}"));
+            let report = sync(&workspace(), target.out, &files, Mode::Check).unwrap_or_else(|e| panic!("{e}"));
+            assert!(report.problems.is_empty(), "{}\n{FIX}", report.problems.join("\n"));
+        }
     }
 
     #[test]
     fn generating_twice_is_byte_identical_and_rewrites_nothing() {
-        let files = generate(&workspace()).unwrap_or_else(|e| panic!("{e}"));
+        let files = generate(&workspace(), &TARGETS[0]).unwrap_or_else(|e| panic!("{e}"));
         let (a, b) = (
             tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
             tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
         );
-        let first = sync(a.path(), &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
+        let first = sync(a.path(), GENERATED, &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(first.written.len(), files.len());
         let before = mtimes(a.path());
         std::thread::sleep(std::time::Duration::from_millis(20));
 
-        let again = generate(&workspace()).unwrap_or_else(|e| panic!("{e}"));
+        let again = generate(&workspace(), &TARGETS[0]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, files, "a second generation differs");
-        let second = sync(a.path(), &again, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
+        let second = sync(a.path(), GENERATED, &again, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
         assert!(second.written.is_empty() && second.removed.is_empty(), "{second:?}");
         assert_eq!(mtimes(a.path()), before, "unchanged files were rewritten");
 
-        sync(b.path(), &again, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
+        sync(b.path(), GENERATED, &again, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(files_of(a.path()), files_of(b.path()));
     }
 
     #[test]
     fn check_fails_on_hand_edits_missing_and_extra_files() {
-        let files = generate(&workspace()).unwrap_or_else(|e| panic!("{e}"));
+        let files = generate(&workspace(), &TARGETS[0]).unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let root = dir.path();
-        sync(root, &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
-        assert!(sync(root, &files, Mode::Check).map(|r| r.problems).unwrap_or_default().is_empty());
+        sync(root, GENERATED, &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
+        assert!(sync(root, GENERATED, &files, Mode::Check).map(|r| r.problems).unwrap_or_default().is_empty());
 
         let edited = root.join(&files[0].path);
         fs::write(&edited, format!("{}// a hand edit\n", files[0].contents)).unwrap_or_else(|e| panic!("{e}"));
@@ -212,7 +262,7 @@ mod tests {
         fs::write(&extra, "fn main() {}\n").unwrap_or_else(|e| panic!("{e}"));
         fs::remove_file(root.join(&files[1].path)).unwrap_or_else(|e| panic!("{e}"));
 
-        let problems = sync(root, &files, Mode::Check).map(|r| r.problems).unwrap_or_default();
+        let problems = sync(root, GENERATED, &files, Mode::Check).map(|r| r.problems).unwrap_or_default();
         let all = problems.join("\n");
         assert_eq!(problems.len(), 3, "{all}");
         assert!(
@@ -225,7 +275,7 @@ mod tests {
         assert!(all.contains("`generated/stray.rs` is not produced by the spec"), "{all}");
 
         // Writing repairs all three, and removes the stray file.
-        let report = sync(root, &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
+        let report = sync(root, GENERATED, &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(report.written.len(), 2);
         assert_eq!(report.removed, ["generated/stray.rs"]);
         assert!(!extra.exists());
@@ -233,9 +283,9 @@ mod tests {
 
     #[test]
     fn check_fails_after_a_spec_change() {
-        let files = generate(&workspace()).unwrap_or_else(|e| panic!("{e}"));
+        let files = generate(&workspace(), &TARGETS[0]).unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        sync(dir.path(), &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
+        sync(dir.path(), GENERATED, &files, Mode::Write).unwrap_or_else(|e| panic!("{e}"));
 
         // The same spec with one error's meaning changed.
         let mut sources = tenx_spec::SourceMap::default();
@@ -251,7 +301,7 @@ mod tests {
         }
         let spec = tenx_spec::load_sources(sources).unwrap_or_else(|d| panic!("{d}"));
         let changed = tenx_codegen::generate(&spec).unwrap_or_else(|e| panic!("{e}"));
-        let problems = sync(dir.path(), &changed, Mode::Check).map(|r| r.problems).unwrap_or_default();
+        let problems = sync(dir.path(), GENERATED, &changed, Mode::Check).map(|r| r.problems).unwrap_or_default();
         assert!(
             problems
                 .iter()

@@ -13,6 +13,7 @@ mod bench;
 mod bench_progenitor;
 mod bench_route;
 mod codegen;
+mod manifest;
 mod spec_diff;
 mod synthetic;
 

@@ -11,6 +11,7 @@ const HEADER: &str = r#"api:
   title: Synthetic API
   version: "1"
   base_url: https://api.example.com
+  subject: handle
 auth:
   scope_rule: prefix_wildcard
   modes:

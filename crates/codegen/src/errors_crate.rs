@@ -44,18 +44,25 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
-            contents: rust::crate_root(&header, &crate_docs(spec, &description), MODULES),
+            contents: rust::crate_root(
+                &header,
+                &crate_docs(spec, &description),
+                if detail_types.is_empty() { &MODULES[..2] } else { MODULES },
+            ),
         },
         GeneratedFile { path: format!("{DIR}/src/codes.rs"), contents: rust::file("errors", &header, codes_rs(spec))? },
         GeneratedFile {
             path: format!("{DIR}/src/envelope.rs"),
             contents: rust::file("errors", &header, envelope_rs(spec))?,
         },
-        GeneratedFile {
+    ]);
+    // A catalogue whose codes carry no details has no details module.
+    if !detail_types.is_empty() {
+        files.push(GeneratedFile {
             path: format!("{DIR}/src/details.rs"),
             contents: rust::file("errors", &header, details_rs(&detail_types))?,
-        },
-    ]);
+        });
+    }
     Ok(files)
 }
 
@@ -72,7 +79,7 @@ fn retry_variant(r: RetryClass) -> proc_macro2::Ident {
 }
 
 /// The crate's modules: the codes and their catalogue, the error envelope, and the
-/// typed details some codes carry.
+/// typed details some codes carry (last: left out when no code carries any).
 const MODULES: &[(&str, Export)] = &[("codes", Export::Glob), ("envelope", Export::Glob), ("details", Export::Glob)];
 
 fn crate_docs(spec: &Spec, description: &str) -> String {
@@ -254,7 +261,24 @@ fn envelope_rs(spec: &Spec) -> TokenStream {
     let mut detail_types: Vec<&str> = with_details.iter().map(|(_, ty)| *ty).collect();
     detail_types.sort_unstable();
     detail_types.dedup();
-    let imports = detail_types.iter().map(|t| ident(t));
+    let imports = (!detail_types.is_empty()).then(|| {
+        let types = detail_types.iter().map(|t| ident(t));
+        quote! { use crate::details::{#(#types),*}; }
+    });
+    let decode = if with_details.is_empty() {
+        quote! {
+            let _ = (code, extra);
+            Ok(ErrorDetails::None)
+        }
+    } else {
+        quote! {
+            let extra = ::serde_json::Value::Object(extra.clone());
+            Ok(match code {
+                #(#detail_arms)*
+                _ => ErrorDetails::None,
+            })
+        }
+    };
 
     quote! {
         //! The envelope of every error response, and the typed details of some codes.
@@ -262,7 +286,7 @@ fn envelope_rs(spec: &Spec) -> TokenStream {
         use ::std::fmt;
 
         use crate::codes::ErrorCode;
-        use crate::details::{#(#imports),*};
+        #imports
 
         /// The body of every error response: `{"error": {...}}`.
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -323,11 +347,7 @@ fn envelope_rs(spec: &Spec) -> TokenStream {
                 code: &ErrorCode,
                 extra: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ) -> Result<Self, ::serde_json::Error> {
-                let extra = ::serde_json::Value::Object(extra.clone());
-                Ok(match code {
-                    #(#detail_arms)*
-                    _ => ErrorDetails::None,
-                })
+                #decode
             }
         }
     }

@@ -239,6 +239,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         Some(quote!((rt::Situation::#variant, #code)))
     });
     let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
+    let subject = spec.api.subject().map_or(quote!(None), |s| quote!(Some(#s)));
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
@@ -273,6 +274,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             pat_format: #pat_format,
             modes: &[#(#modes),*],
             handle_roles: &[#(#roles),*],
+            subject: #subject,
             plans: &[#(#plans),*],
             quota_error: #quota_error,
             user_requests_per_minute: #user_rpm,

@@ -498,7 +498,7 @@ async fn every_check_fails_in_the_error_model() {
             None,
             404,
             "handle_not_found",
-            Some("Handle `nope` does not exist."),
+            Some("The handle `nope` does not exist."),
             &[],
         ),
         (

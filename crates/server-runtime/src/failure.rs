@@ -21,7 +21,7 @@ pub enum Situation {
     InvalidBody,
     /// No such route or resource.
     NotFound,
-    /// The path's handle does not exist.
+    /// The subject the path names (`{handle}`) does not exist.
     SubjectNotFound,
     /// A unique thing exists; an idempotency key reused with another body.
     Conflict,

@@ -86,6 +86,9 @@ pub struct ServerSpec {
     pub modes: &'static [ModeSpec],
     /// Handle roles, least powerful first.
     pub handle_roles: &'static [&'static str],
+    /// The path parameter naming the API's subject (`handle`): roles, plans,
+    /// per-subject limits and PAT bindings apply to it.
+    pub subject: Option<&'static str>,
     /// Plans, cheapest first.
     pub plans: &'static [PlanSpec],
     /// The code a spent daily quota answers with.
@@ -252,7 +255,8 @@ pub fn authorize(
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let spec = state.spec;
     let auth = authenticate(state, route, headers, now)?;
-    let handle = param("handle");
+    let handle = spec.subject.and_then(param);
+    let subject = spec.subject.unwrap_or("subject");
 
     // 2. A PAT works only on the handle it is bound to.
     if let AuthContext::Pat(pat) = &auth {
@@ -260,12 +264,12 @@ pub fn authorize(
         let bound = mode.and_then(|m| m.bound_to).and_then(param);
         if let Some(asked) = bound.filter(|asked| *asked != pat.handle) {
             let code = code_or(spec, mode.and_then(|m| m.wrong_binding), Situation::InsufficientScope);
-            return Err(Failure::new(code, format!("Token is bound to handle `{}`, not `{asked}`.", pat.handle)));
+            return Err(Failure::new(code, format!("Token is bound to {subject} `{}`, not `{asked}`.", pat.handle)));
         }
     }
     if let Some(h) = handle.filter(|h| !state.data.handle_exists(h)) {
         let code = spec.answers.code(Situation::SubjectNotFound);
-        return Err(Failure::new(code, format!("Handle `{h}` does not exist.")));
+        return Err(Failure::new(code, format!("The {subject} `{h}` does not exist.")));
     }
 
     // 3. Scopes.
@@ -290,7 +294,7 @@ pub fn authorize(
                         return Err(Failure::new(
                             spec.answers.code(Situation::InsufficientRole),
                             format!(
-                                "This action needs the {needed} role or higher on handle `{}`.",
+                                "This action needs the {needed} role or higher on {subject} `{}`.",
                                 handle.unwrap_or_default()
                             ),
                         ));
@@ -324,7 +328,7 @@ pub fn authorize(
         if !plan.features.contains(&feature) {
             return Err(Failure::new(
                 spec.answers.code(Situation::FeatureLocked),
-                format!("`{feature}` needs the {required} plan; this handle is on {}.", plan.name),
+                format!("`{feature}` needs the {required} plan; this {subject} is on {}.", plan.name),
             )
             .detail("feature", feature)
             .detail("requiredPlan", required));
@@ -525,6 +529,7 @@ mod tests {
             pat_format: None,
             modes: &KEY_MODE,
             handle_roles: &[],
+            subject: Some("handle"),
             plans: &[],
             quota_error: None,
             user_requests_per_minute: None,

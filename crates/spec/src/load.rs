@@ -134,6 +134,11 @@ impl Parts {
             missing("retry", sink);
         }
         let ((scope_rule, auth_modes), _) = self.auth?;
+        let mut families = self.families;
+        let subject = self.api.as_ref().and_then(|(api, _)| api.subject().map(str::to_owned));
+        for route in families.iter_mut().flat_map(|f| f.routes.iter_mut()).filter(|r| !r.rate_limit_stated) {
+            route.rate_limit = default_rate_limit(&route.path.value, &route.auth, subject.as_deref());
+        }
         Some(Spec {
             api: self.api?.0,
             auth_modes,
@@ -146,7 +151,7 @@ impl Parts {
             retry: self.retry?.0,
             errors: self.errors,
             types: self.types,
-            families: self.families,
+            families,
             rate_limits: self.rate_limits.map(|(r, _)| r).unwrap_or_default(),
             context_token: self.context_token.map(|(c, _)| c),
             breaking_ok: self.breaking_ok,
@@ -165,13 +170,14 @@ fn each(top: &Fields<'_>, key: &str, sink: &mut Sink, mut f: impl FnMut(&Node, &
 }
 
 fn api(n: &Node, sink: &mut Sink) -> Option<Api> {
-    let f = fields(n, "`api`", &["name", "title", "version", "base_url", "description"], sink)?;
+    let f = fields(n, "`api`", &["name", "title", "version", "base_url", "description", "subject"], sink)?;
     Some(Api {
         name: f.string("name", "`api`", sink)?,
         title: f.string("title", "`api`", sink)?,
         version: f.string("version", "`api`", sink)?,
         base_url: f.string("base_url", "`api`", sink)?,
         description: f.text("description", sink),
+        subject: f.opt_spanned("subject", sink),
         loc: n.loc.clone(),
     })
 }
@@ -734,7 +740,9 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
             path_params.push(p.clone());
         }
     }
-    let rate_limit = rate_limit.unwrap_or_else(|| default_rate_limit(&path.value, &auth));
+    // The default needs the API's subject, known once every file is read (`finish`).
+    let rate_limit_stated = rate_limit.is_some();
+    let rate_limit = rate_limit.unwrap_or(RateLimitKey::None);
     Some(Route {
         summary: f.text("summary", sink),
         description: f.text("description", sink),
@@ -742,6 +750,7 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
         min_role: f.opt_spanned("min_role", sink),
         feature: f.opt_spanned("feature", sink),
         rate_limit,
+        rate_limit_stated,
         path_params,
         query: f.get("query").map(|q| field_map(q, "query", sink)).unwrap_or_default(),
         request: f.get("request").and_then(|r| type_ref(r, sink)),
@@ -764,10 +773,10 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
     })
 }
 
-/// The documented default: handle routes are limited per handle by plan; other
-/// authenticated routes per user; unauthenticated ones per client IP.
-fn default_rate_limit(path: &str, auth: &[Spanned<AuthKind>]) -> RateLimitKey {
-    if path_placeholders(path).contains(&"handle") {
+/// The documented default: routes under the API's subject are limited per subject by
+/// plan; other authenticated routes per user; unauthenticated ones per client IP.
+fn default_rate_limit(path: &str, auth: &[Spanned<AuthKind>], subject: Option<&str>) -> RateLimitKey {
+    if subject.is_some_and(|s| path_placeholders(path).contains(&s)) {
         RateLimitKey::Handle
     } else if auth.iter().all(|a| a.value == AuthKind::None) {
         RateLimitKey::Ip

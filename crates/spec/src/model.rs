@@ -58,8 +58,19 @@ pub struct Api {
     pub base_url: String,
     /// What the API is.
     pub description: String,
+    /// The path parameter naming the tenant that roles, plans, per-subject rate limits
+    /// and PAT bindings apply to (`handle` in 10x, `account` elsewhere); `None` when the
+    /// API has no such tenant.
+    pub subject: Option<Spanned<String>>,
     /// Where the `api` section is.
     pub loc: Loc,
+}
+
+impl Api {
+    /// The subject parameter's name, if the API has one.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_ref().map(|s| s.value.as_str())
+    }
 }
 
 /// The four kinds of authentication the toolkit knows how to enforce and send.
@@ -734,8 +745,10 @@ pub struct Route {
     pub min_role: Option<Spanned<String>>,
     /// Plan feature the handle needs.
     pub feature: Option<Spanned<String>>,
-    /// What the rate limit is counted per.
+    /// What the rate limit is counted per (the spec's, else the default for the route).
     pub rate_limit: RateLimitKey,
+    /// Whether the spec states `rate_limit` (else the loader chose the default).
+    pub rate_limit_stated: bool,
     /// Path parameters, in path order.
     pub path_params: Vec<Field>,
     /// Query parameters.
@@ -855,6 +868,11 @@ impl Spec {
         }
     }
 
+    /// Whether `route`'s path names the API's subject (`{handle}` in 10x).
+    pub fn has_subject(&self, route: &Route) -> bool {
+        self.api.subject().is_some_and(|s| route.path_placeholders().contains(&s))
+    }
+
     /// The situations the router may meet on `route`, each with why (for diagnostics).
     pub fn implied_situations(&self, route: &Route) -> Vec<(&'static str, &'static str)> {
         let mut out = Vec::new();
@@ -882,8 +900,8 @@ impl Spec {
         if route.path.contains('{') {
             out.push(("not_found", "its path names a resource"));
         }
-        if route.path_placeholders().contains(&"handle") {
-            out.push(("subject_not_found", "its path has a `{handle}`"));
+        if self.has_subject(route) {
+            out.push(("subject_not_found", "its path names the API's subject"));
         }
         if route.idempotency.is_some() {
             out.push(("unavailable", "it deduplicates, and a full idempotency store refuses new keys"));

@@ -203,15 +203,33 @@ impl Validator<'_> {
         let spec = self.spec;
         duplicates(&spec.scopes, |s| s.name.clone(), |s| &s.loc, "scope", self.sink);
         for scope in &spec.scopes {
-            let base = scope.name.strip_suffix(".*").unwrap_or(&scope.name);
-            let ok = !base.is_empty()
-                && base
-                    .split('.')
-                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
-            if !ok {
-                self.push(Diagnostic::new(&scope.loc, format!("`{}` is not a scope name", scope.name)).help(
-                    "write dot-separated lowercase words, optionally ending in `.*` (`links.read`, `analytics.*`)",
-                ));
+            match spec.scope_rule {
+                // Wildcards are dot-separated words, so the names must be too.
+                ScopeRule::PrefixWildcard => {
+                    let base = scope.name.strip_suffix(".*").unwrap_or(&scope.name);
+                    let ok = !base.is_empty()
+                        && base
+                            .split('.')
+                            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                    if !ok {
+                        self.push(Diagnostic::new(&scope.loc, format!("`{}` is not a scope name", scope.name)).help(
+                            "with `scope_rule: prefix_wildcard`, write dot-separated lowercase words, optionally \
+                             ending in `.*` (`links.read`, `analytics.*`); `exact` takes names of any syntax",
+                        ));
+                    }
+                }
+                // Exact names may be of any syntax OAuth allows (`parcels:read`,
+                // `https://x/y`): printable ASCII without spaces, quotes or backslashes.
+                ScopeRule::Exact => {
+                    let ok = !scope.name.is_empty()
+                        && scope.name.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+                    if !ok {
+                        self.push(
+                            Diagnostic::new(&scope.loc, format!("`{}` is not a scope name", scope.name))
+                                .help("a scope is printable ASCII without spaces, `\"` or `\\` (RFC 6749 §3.3)"),
+                        );
+                    }
+                }
             }
         }
     }
@@ -753,16 +771,21 @@ impl Validator<'_> {
         if let Some(role) = &r.min_role {
             self.reference("role", role, spec.roles.iter().map(|d| d.name.as_str()));
             let level = spec.role(&role.value).map(|d| d.level);
-            if level == Some(RoleLevel::Handle) && !r.path_placeholders().contains(&"handle") {
+            if level == Some(RoleLevel::Handle) && !spec.has_subject(r) {
                 self.push(
                     Diagnostic::new(
                         &role.loc,
                         format!(
-                            "route `{}` needs handle role `{}` but its path has no `{{handle}}`",
-                            id.value, role.value
+                            "route `{}` needs the subject role `{}` but its path has no {}",
+                            id.value,
+                            role.value,
+                            subject_shown(spec)
                         ),
                     )
-                    .help("a handle role is checked on the handle in the path; drop `min_role` or use a platform role"),
+                    .help(subject_help(
+                        spec,
+                        "a subject role is checked on the subject in the path; drop `min_role` or use a platform role",
+                    )),
                 );
             }
             if !r.accepts(AuthKind::Jwt) {
@@ -777,20 +800,20 @@ impl Validator<'_> {
         }
         if let Some(feature) = &r.feature {
             self.reference("feature", feature, spec.features.iter().map(|d| d.name.as_str()));
-            // The router gates by the plan of the path's handle: without one there is no
+            // The router gates by the plan of the path's subject: without one there is no
             // plan to ask, and the gate would never close.
-            if !r.path_placeholders().contains(&"handle") {
+            if !spec.has_subject(r) {
                 self.push(
                     Diagnostic::new(
                         &feature.loc,
                         format!(
-                            "route `{}` is gated by `{}` but its path has no `{{handle}}`",
-                            id.value, feature.value
+                            "route `{}` is gated by `{}` but its path has no {}",
+                            id.value,
+                            feature.value,
+                            subject_shown(spec)
                         ),
                     )
-                    .help(
-                        "plan gates apply to a handle's plan: put the route under `/…/{handle}/…`, or drop `feature`",
-                    ),
+                    .help(subject_help(spec, "plan gates apply to the subject's plan: put the route under the subject's path, or drop `feature`")),
                 );
             }
         }
@@ -821,13 +844,17 @@ impl Validator<'_> {
                 .help("use `rate_limit: ip`: without a credential there is no user to count"),
             );
         }
-        if r.rate_limit == RateLimitKey::Handle && !r.path_placeholders().contains(&"handle") {
+        if r.rate_limit == RateLimitKey::Handle && !spec.has_subject(r) {
             self.push(
                 Diagnostic::new(
                     &r.loc,
-                    format!("route `{}` is rate limited per handle but its path has no `{{handle}}`", id.value),
+                    format!(
+                        "route `{}` is rate limited per subject (`handle`) but its path has no {}",
+                        id.value,
+                        subject_shown(spec)
+                    ),
                 )
-                .help("use `rate_limit: user`, `ip` or `none`"),
+                .help(subject_help(spec, "use `rate_limit: user`, `ip` or `none`")),
             );
         }
 
@@ -1011,5 +1038,21 @@ impl Validator<'_> {
             }
         }
         self.fields(&format!("the path of `{}`", r.id.value), &r.path_params);
+    }
+}
+
+/// How a diagnostic names the API's subject parameter: `` `{handle}` ``, or a
+/// placeholder when the API declares none.
+fn subject_shown(spec: &Spec) -> String {
+    spec.api
+        .subject()
+        .map_or_else(|| "subject (the API declares no `api.subject`)".to_owned(), |s| format!("`{{{s}}}`"))
+}
+
+/// `help`, with how to declare a subject when the API has none.
+fn subject_help(spec: &Spec, help: &str) -> String {
+    match spec.api.subject() {
+        Some(_) => help.to_owned(),
+        None => format!("{help}; or name the path parameter of the API's tenant in `api.subject`"),
     }
 }

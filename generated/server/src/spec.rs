@@ -74,6 +74,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
         },
     ],
     handle_roles: &["CREATOR", "OPERATOR", "OWNER"],
+    subject: Some("handle"),
     plans: &[
         PlanSpec {
             name: "FREE",
