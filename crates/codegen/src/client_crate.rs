@@ -28,7 +28,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         "Start from `Client::new(base_url)`; `sign_in`, `with_jwt`, `with_pat` and \
          `with_visitor_cookie` give the clients of the other auth modes, each with exactly \
          the routes its credential may call. Retries follow the spec's policy \
-         (`retry_policy()`), overridable per client (`Config`) and per handle (`with_options`).\n\n\
+         (`retry_policy()`), overridable per client (`Config`) and per client handle (`with_options`).\n\n\
          Everything a caller names comes from this crate: the clients, the models, `Error`, \
          `ErrorCode`, `Response`, `CallOptions`, `Hook`, `Session`.\n\n{}",
         examples(spec)
@@ -77,15 +77,33 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     Ok(files)
 }
 
+/// Which client type calls which routes, for the modes the spec has.
+fn clients_sentence(spec: &Spec) -> String {
+    let bound = spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.as_deref()).unwrap_or("subject");
+    let mut parts = vec!["[`Client`] calls the routes that need no credential".to_owned()];
+    if spec.auth_mode(AuthKind::Jwt).is_some() {
+        parts.push("[`JwtClient`] the JWT routes".to_owned());
+    }
+    if spec.auth_mode(AuthKind::Pat).is_some() {
+        parts.push(format!("[`PatClient`] the PAT routes of the one `{bound}` its token is bound to"));
+    }
+    if spec.auth_mode(AuthKind::VisitorCookie).is_some() {
+        parts.push("[`VisitorClient`] the visitor-cookie routes".to_owned());
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}, and {last}", rest.join(", ")),
+        _ => parts.concat(),
+    }
+}
+
 fn crate_docs(spec: &Spec, description: &str, examples: &str) -> String {
     format!(
         "{description}\n\n\
-         Auth is in the types: [`Client`] calls the routes that need no credential, [`JwtClient`]\n\
-         the JWT routes, [`PatClient`] the PAT routes of the one handle its token is bound to,\n\
-         and [`VisitorClient`] the visitor-cookie routes. Calling a route with the wrong\n\
+         Auth is in the types: {}. Calling a route with the wrong\n\
          credential does not compile. Each family module lists its routes.\n\n\
          Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue\n\
          ({} codes). The crate has {} routes in {} families.\n\n{examples}",
+        clients_sentence(spec),
         spec.errors.len(),
         spec.routes().count(),
         spec.families.len(),
@@ -152,7 +170,7 @@ fn examples(spec: &Spec) -> String {
             "    // The token is checked for its format here, before anything is sent.\n    \
              let bot = client.with_pat(\"{display}\", \"acme\")?;\n"
         );
-        out.push(block("A route of a PAT's handle:", &setup, &format!("bot.{}()", r.id.value)));
+        out.push(block("A route of the PAT's own subject:", &setup, &format!("bot.{}()", r.id.value)));
     }
     if let Some(r) = simple(AuthKind::VisitorCookie) {
         let setup = "    let visitor = client.with_visitor_cookie(\"<session cookie>\");\n";
@@ -400,6 +418,7 @@ fn pat_client(spec: &Spec) -> (TokenStream, TokenStream) {
         .unwrap_or_default();
     let bound = pat.and_then(|m| m.bound_to.clone()).unwrap_or_else(|| "handle".to_owned());
     let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
+    let pat_client_doc = doc(&format!("The client for PAT routes of the one `{bound}` its token is bound to."));
     let bound_ident = ident(&bound.to_snake_case());
     let ctor_doc = doc(&format!("A client carrying a PAT bound to `{bound}`; the token is checked first."));
     let ctor = quote! {
@@ -424,7 +443,7 @@ fn pat_client(spec: &Spec) -> (TokenStream, TokenStream) {
         }
     };
     let item = quote! {
-        /// The client for PAT routes of the one handle its token is bound to.
+        #pat_client_doc
         #[derive(Debug, Clone)]
         pub struct PatClient {
             pub(crate) base: Client,

@@ -66,6 +66,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
         title => spec.api.title.clone(),
         version => spec.api.version.clone(),
         base_url => spec.api.base_url.clone(),
+        subject => spec.api.subject(),
     };
     let families: Vec<Value> = spec
         .families
@@ -192,7 +193,7 @@ fn auth_context(spec: &Spec, header: &str, api: Value) -> Value {
                 .map(|r| r.id.value.clone())
                 .collect();
             let level = match role.level {
-                RoleLevel::Handle => "handle",
+                RoleLevel::Handle => spec.api.subject().unwrap_or("subject"),
                 RoleLevel::Platform => "platform",
             };
             minijinja::context! { name => role.name.clone(), level, description => role.description.clone(), routes }
@@ -211,6 +212,13 @@ fn auth_context(spec: &Spec, header: &str, api: Value) -> Value {
         jwt_routes => count(AuthKind::Jwt),
         pat_routes => count(AuthKind::Pat),
     }
+}
+
+/// The code and status the spec answers `situation` with, for prose that names it.
+fn answer(spec: &Spec, situation: &str) -> Value {
+    let code = spec.answers.all().into_iter().find(|(s, _, _)| *s == situation).and_then(|(_, code, _)| code);
+    let status = code.and_then(|c| spec.error(&c.value)).map(|e| e.status.value);
+    minijinja::context! { code => code.map(|c| c.value.clone()), status }
 }
 
 fn plans_context(spec: &Spec, header: &str, api: Value) -> Value {
@@ -269,5 +277,15 @@ fn plans_context(spec: &Spec, header: &str, api: Value) -> Value {
             inferred => c.inferred.iter().any(|k| k.value == "ttl_seconds"),
         }
     });
-    minijinja::context! { header => header.to_owned(), api, plans, features, quota, other_limits, context_token }
+    minijinja::context! {
+        header => header.to_owned(),
+        api,
+        plans,
+        features,
+        quota,
+        other_limits,
+        context_token,
+        rate_limited => answer(spec, "rate_limited"),
+        feature_locked => answer(spec, "feature_locked"),
+    }
 }

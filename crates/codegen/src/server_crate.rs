@@ -273,7 +273,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             scope_rule: ScopeRule::#rule,
             pat_format: #pat_format,
             modes: &[#(#modes),*],
-            handle_roles: &[#(#roles),*],
+            subject_roles: &[#(#roles),*],
             subject: #subject,
             plans: &[#(#plans),*],
             quota_error: #quota_error,
@@ -319,7 +319,7 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
         let n = &role.value;
         match spec.role(n).map(|d| d.level) {
             Some(RoleLevel::Platform) => quote!(Some(rt::guard::RoleReq::Platform(#n))),
-            _ => quote!(Some(rt::guard::RoleReq::Handle(#n))),
+            _ => quote!(Some(rt::guard::RoleReq::Subject(#n))),
         }
     });
     let feature = r.feature.as_ref().map_or(quote!(None), |f| {
@@ -327,7 +327,7 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
         quote!(Some((#f, #plan)))
     });
     let rate = ident(match r.rate_limit {
-        RateLimitKey::Handle => "Handle",
+        RateLimitKey::Handle => "Subject",
         RateLimitKey::User => "User",
         RateLimitKey::Ip => "Ip",
         RateLimitKey::None => "None",
@@ -521,7 +521,9 @@ fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
 fn router_rs(spec: &Spec) -> TokenStream {
     let mounts = spec.families.iter().map(|f| {
         let (method, tr, module) = (ident(&f.name), trait_ident(f), ident(&f.name));
-        let docs = doc(&format!("Mounts the `{}` family ({} routes).", f.name, f.routes.len()));
+        let count = f.routes.len();
+        let docs =
+            doc(&format!("Mounts the `{}` family ({count} route{}).", f.name, if count == 1 { "" } else { "s" }));
         quote! {
             #docs
             pub fn #method<T: crate::#module::#tr>(mut self, api: Arc<T>) -> Self {

@@ -147,17 +147,27 @@ impl Templates {
     }
 }
 
-/// Up to three files are named; more are named by their folder and count.
+/// Up to three files are named; more are named by the folder they share and count.
 fn summarize_sources(sources: &[String]) -> Vec<String> {
     if sources.len() <= 3 {
         return sources.to_vec();
     }
-    let folder = |s: &String| s.split('/').next().unwrap_or_default().to_owned();
-    let first = sources.first().map(folder).unwrap_or_default();
-    if sources.iter().all(|s| folder(s) == first && s.contains('/')) {
-        vec![format!("{first}/ ({} files)", sources.len())]
-    } else {
+    // The folders every source shares (`examples/parcels/api-spec`), file names left out.
+    let folders = |s: &String| -> Vec<String> {
+        let mut parts: Vec<String> = s.split('/').map(str::to_owned).collect();
+        parts.pop();
+        parts
+    };
+    let mut common = sources.first().map(folders).unwrap_or_default();
+    for source in sources {
+        let theirs = folders(source);
+        let shared = common.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+        common.truncate(shared);
+    }
+    if common.is_empty() {
         vec![format!("{} spec files", sources.len())]
+    } else {
+        vec![format!("{}/ ({} files)", common.join("/"), sources.len())]
     }
 }
 

@@ -60,13 +60,7 @@ pub fn at(seconds: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
 }
 
-/// RFC 3339 UTC (`2026-11-28T06:00:00Z`) of a time.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = epoch(t);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = tenx_server_runtime::guard::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
+pub use tenx_server_runtime::guard::rfc3339;
 
 /// The database.
 #[derive(Clone)]

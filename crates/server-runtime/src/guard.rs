@@ -84,8 +84,8 @@ pub struct ServerSpec {
     pub pat_format: Option<PatFormat>,
     /// The auth modes.
     pub modes: &'static [ModeSpec],
-    /// Handle roles, least powerful first.
-    pub handle_roles: &'static [&'static str],
+    /// Roles on the subject, least powerful first.
+    pub subject_roles: &'static [&'static str],
     /// The path parameter naming the API's subject (`handle`): roles, plans,
     /// per-subject limits and PAT bindings apply to it.
     pub subject: Option<&'static str>,
@@ -106,8 +106,8 @@ pub struct ServerSpec {
 /// A route's role requirement.
 #[derive(Debug, Clone, Copy)]
 pub enum RoleReq {
-    /// This handle role or a higher one, on the path's handle.
-    Handle(&'static str),
+    /// This subject role or a higher one, on the path's subject.
+    Subject(&'static str),
     /// This platform role.
     Platform(&'static str),
 }
@@ -115,8 +115,8 @@ pub enum RoleReq {
 /// What a route is rate limited per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateKey {
-    /// Per handle, by its plan.
-    Handle,
+    /// Per subject (the path's `{handle}`), by its plan.
+    Subject,
     /// Per signed-in caller (the JWT's user, the visitor, the PAT).
     User,
     /// Per client IP (the connection's peer address).
@@ -287,8 +287,8 @@ pub fn authorize(
         (AuthContext::Jwt(mut user), required) => {
             user.role = handle.and_then(|h| state.data.role(&user.user_id, h));
             match required {
-                Some(RoleReq::Handle(needed)) => {
-                    let rank = |r: &str| spec.handle_roles.iter().position(|x| *x == r);
+                Some(RoleReq::Subject(needed)) => {
+                    let rank = |r: &str| spec.subject_roles.iter().position(|x| *x == r);
                     let has = user.role.as_deref().and_then(rank);
                     if has.is_none() || has < rank(needed) {
                         return Err(Failure::new(
@@ -335,7 +335,7 @@ pub fn authorize(
         }
     }
     let per_minute = match (route.rate_limit, handle, plan) {
-        (RateKey::Handle, Some(h), Some(plan)) => {
+        (RateKey::Subject, Some(h), Some(plan)) => {
             Some((format!("rpm:{h}"), plan.requests_per_minute, format!("the {} plan", plan.name)))
         }
         (RateKey::User, _, _) => spec
@@ -408,6 +408,15 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// RFC 3339 UTC (`2026-11-28T06:00:00Z`) of a time, as a `date-time` field is sent; a
+/// time before the epoch reads as the epoch.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// Check 1: the credential of one of the route's modes.
 fn authenticate(
     state: &ServerState,
@@ -438,14 +447,21 @@ fn authenticate(
     }
     let mode = first_missing.or(modes.first().copied());
     let code = code_or(spec, mode.and_then(|m| m.missing), Situation::Internal);
-    // Said in the terms of the mode's canonical carrier, whatever the API calls it.
-    let how = match mode.and_then(|m| m.carriers.first()) {
-        Some(Carrier::Cookie { name }) => format!("No `{name}` cookie: sign in first."),
-        Some(Carrier::Header { name, scheme: Some(scheme) }) => {
-            format!("No `{name}` header: send `{name}: {scheme} <token>`.")
+    // Said in the terms of each mode's canonical carrier, whatever the API calls it.
+    let mut ways: Vec<String> = Vec::new();
+    for carrier in modes.iter().filter_map(|m| m.carriers.first()) {
+        let way = match carrier {
+            Carrier::Cookie { name } => format!("sign in for the `{name}` cookie"),
+            Carrier::Header { name, scheme: Some(scheme) } => format!("send `{name}: {scheme} <token>`"),
+            Carrier::Header { name, scheme: None } => format!("send `{name}: <token>`"),
+        };
+        if !ways.contains(&way) {
+            ways.push(way);
         }
-        Some(Carrier::Header { name, scheme: None }) => format!("No `{name}` header: send `{name}: <token>`."),
-        None => "No credential was sent.".to_owned(),
+    }
+    let how = match ways.as_slice() {
+        [] => "No credential was sent.".to_owned(),
+        ways => format!("No credential was sent: {}.", ways.join(", or ")),
     };
     Err(Failure::new(code, how))
 }
@@ -528,7 +544,7 @@ mod tests {
             scope_rule: ScopeRule::Exact,
             pat_format: None,
             modes: &KEY_MODE,
-            handle_roles: &[],
+            subject_roles: &[],
             subject: Some("handle"),
             plans: &[],
             quota_error: None,
@@ -554,7 +570,7 @@ mod tests {
             ServerState::new(&SPEC, std::sync::Arc::new(crate::MemoryAuthData::new()), crate::JwtKeys::hs256(b"k"));
         let failure = authorize(&state, &ROUTE, &HeaderMap::new(), &[], None, SystemTime::now()).expect_err("no key");
         assert_eq!(failure.code.to_string(), "missing_api_key");
-        assert_eq!(failure.message, "No `x-api-key` header: send `x-api-key: <token>`.");
+        assert_eq!(failure.message, "No credential was sent: send `x-api-key: <token>`.");
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl Client {
     }
 }
 
-/// The client for PAT routes of the one handle its token is bound to.
+/// The client for PAT routes of the one `handle` its token is bound to.
 #[derive(Debug, Clone)]
 pub struct PatClient {
     pub(crate) base: Client,

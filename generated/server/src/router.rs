@@ -39,7 +39,7 @@ impl RouterBuilder {
         self
     }
 
-    /// Mounts the `account` family (1 routes).
+    /// Mounts the `account` family (1 route).
     pub fn account<T: crate::account::AccountApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::account::mount(self.router, &self.state, &api);
         self
@@ -297,7 +297,7 @@ impl RouterBuilder {
         self
     }
 
-    /// Mounts the `support` family (1 routes).
+    /// Mounts the `support` family (1 route).
     pub fn support<T: crate::support::SupportApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::support::mount(self.router, &self.state, &api);
         self

@@ -73,7 +73,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: None,
         },
     ],
-    handle_roles: &["CREATOR", "OPERATOR", "OWNER"],
+    subject_roles: &["CREATOR", "OPERATOR", "OWNER"],
     subject: Some("handle"),
     plans: &[
         PlanSpec {

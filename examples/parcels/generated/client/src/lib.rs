@@ -3,9 +3,7 @@
 
 //! A typed async client of the Parcels API, with its auth, retry and idempotency rules.
 //!
-//! Auth is in the types: [`Client`] calls the routes that need no credential, [`JwtClient`]
-//! the JWT routes, [`PatClient`] the PAT routes of the one handle its token is bound to,
-//! and [`VisitorClient`] the visitor-cookie routes. Calling a route with the wrong
+//! Auth is in the types: [`Client`] calls the routes that need no credential, [`JwtClient`] the JWT routes, and [`PatClient`] the PAT routes of the one `account` its token is bound to. Calling a route with the wrong
 //! credential does not compile. Each family module lists its routes.
 //!
 //! Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue

@@ -1,0 +1,183 @@
+//! An in-memory Parcels server: the generated `parcels-server` traits implemented in a
+//! few lines each, with the router's checks (API key or access token, scopes, roles,
+//! plan, limits, input rules) doing the rest. It exists to show the toolkit serving an
+//! API that is not 10x, with that API's own codes on the wire.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use parcels_server::{
+    AuthContext, CreateParcel, ErrorCode, Failure, JwtContext, ListParcelsQuery, MoveKind, MoveRequest, Parcel,
+    ParcelList, ParcelPatch, ParcelStatus, ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook,
+};
+use tenx_server_runtime::axum::Router;
+use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
+
+/// The parcels of every account, and each account's webhook.
+#[derive(Debug, Default)]
+pub struct Parcels {
+    state: Mutex<Store>,
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    /// `(account, parcel id)` → parcel.
+    parcels: BTreeMap<(String, String), Parcel>,
+    webhooks: BTreeMap<String, Webhook>,
+    next: u32,
+}
+
+impl Parcels {
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves plain data behind, still consistent.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn no_such_parcel(id: &str) -> Failure {
+    Failure::not_found(format!("Parcel `{id}`"))
+}
+
+/// A parcel that has arrived or was cancelled is settled: it may not change.
+fn settled(parcel: &Parcel) -> Option<Failure> {
+    matches!(parcel.status, ParcelStatus::Delivered | ParcelStatus::Cancelled).then(|| {
+        Failure::new(
+            ErrorCode::ParcelStateConflict,
+            format!("Parcel `{}` is {:?}: it may not change.", parcel.id, parcel.status),
+        )
+    })
+}
+
+impl ParcelsApi for Parcels {
+    async fn list_parcels(
+        &self,
+        _auth: AuthContext,
+        account: String,
+        query: ListParcelsQuery,
+    ) -> Result<ParcelList, Failure> {
+        let store = self.store();
+        let tags = query.tag.unwrap_or_default();
+        let parcels = store
+            .parcels
+            .iter()
+            .filter(|((a, _), p)| {
+                *a == account
+                    && query.status.as_ref().is_none_or(|s| *s == p.status)
+                    && tags.iter().all(|t| p.tags.contains(t))
+            })
+            .map(|(_, p)| p.clone())
+            .collect();
+        Ok(ParcelList { parcels })
+    }
+
+    async fn create_parcel(&self, _auth: AuthContext, account: String, body: CreateParcel) -> Result<Parcel, Failure> {
+        let mut store = self.store();
+        store.next += 1;
+        let n = store.next;
+        let parcel = Parcel {
+            id: format!("prc_{n:04}"),
+            tracking_number: format!("PX{n:08}"),
+            status: ParcelStatus::Created,
+            weight_grams: body.weight_grams,
+            depot: body.depot,
+            tags: body.tags.unwrap_or_default(),
+            created_at: tenx_server_runtime::guard::rfc3339(SystemTime::now()),
+        };
+        store.parcels.insert((account, parcel.id.clone()), parcel.clone());
+        Ok(parcel)
+    }
+
+    async fn get_parcel(&self, _auth: AuthContext, account: String, parcel_id: String) -> Result<Parcel, Failure> {
+        self.store().parcels.get(&(account, parcel_id.clone())).cloned().ok_or_else(|| no_such_parcel(&parcel_id))
+    }
+
+    async fn update_parcel(
+        &self,
+        _auth: AuthContext,
+        account: String,
+        parcel_id: String,
+        body: ParcelPatch,
+    ) -> Result<Parcel, Failure> {
+        let mut store = self.store();
+        let parcel = store.parcels.get_mut(&(account, parcel_id.clone())).ok_or_else(|| no_such_parcel(&parcel_id))?;
+        if let Some(failure) = settled(parcel) {
+            return Err(failure);
+        }
+        if let Some(depot) = body.depot {
+            parcel.depot = depot;
+        }
+        if let Some(tags) = body.tags {
+            parcel.tags = tags;
+        }
+        Ok(parcel.clone())
+    }
+
+    async fn delete_parcel(&self, _auth: JwtContext, account: String, parcel_id: String) -> Result<(), Failure> {
+        self.store().parcels.remove(&(account, parcel_id.clone())).map(drop).ok_or_else(|| no_such_parcel(&parcel_id))
+    }
+
+    async fn r#move(
+        &self,
+        _auth: AuthContext,
+        account: String,
+        parcel_id: String,
+        body: MoveRequest,
+    ) -> Result<Parcel, Failure> {
+        let mut store = self.store();
+        let parcel = store.parcels.get_mut(&(account, parcel_id.clone())).ok_or_else(|| no_such_parcel(&parcel_id))?;
+        if let Some(failure) = settled(parcel) {
+            return Err(failure);
+        }
+        parcel.depot = body.to;
+        parcel.status = match body.r#type {
+            MoveKind::Transfer => ParcelStatus::InTransit,
+            // A parcel returned to its sender is done with.
+            MoveKind::Return => ParcelStatus::Cancelled,
+        };
+        Ok(parcel.clone())
+    }
+
+    async fn search_parcels(
+        &self,
+        _auth: AuthContext,
+        account: String,
+        body: SearchRequest,
+    ) -> Result<ParcelList, Failure> {
+        let store = self.store();
+        let q = body.query.as_str();
+        let parcels = store
+            .parcels
+            .iter()
+            .filter(|((a, _), p)| {
+                *a == account
+                    && (p.tracking_number.contains(q) || p.depot.contains(q) || p.tags.iter().any(|t| t.contains(q)))
+            })
+            .map(|(_, p)| p.clone())
+            .collect();
+        Ok(ParcelList { parcels })
+    }
+
+    async fn register_webhook(&self, _auth: JwtContext, account: String, body: Webhook) -> Result<Webhook, Failure> {
+        self.store().webhooks.insert(account, body.clone());
+        Ok(body)
+    }
+}
+
+impl TrackingApi for Parcels {
+    async fn track(&self, tracking_number: String) -> Result<Tracking, Failure> {
+        let store = self.store();
+        let parcel = store.parcels.values().find(|p| p.tracking_number == tracking_number);
+        let parcel = parcel.ok_or_else(|| Failure::not_found(format!("Tracking number `{tracking_number}`")))?;
+        Ok(Tracking { tracking_number, status: parcel.status })
+    }
+}
+
+/// The router of a Parcels server over `data` (users, accounts, roles, plans, API keys).
+pub fn app(data: Arc<MemoryAuthData>, jwt: JwtKeys) -> Router {
+    let parcels = Arc::new(Parcels::default());
+    RouterBuilder::new(ServerState::in_memory(&parcels_server::spec::SERVER_SPEC, data, jwt))
+        .parcels(parcels.clone())
+        .tracking(parcels)
+        .build()
+}

@@ -1,0 +1,202 @@
+//! The Parcels API end to end: its generated client against its generated server, with
+//! its own auth modes (a bearer access token; an API key in `X-Api-Key`, no scheme), its
+//! own scopes (`parcels:read`), its own tenant (`{account}`), PATCH, 204, a colon in a
+//! path, a route named `move`, and its own error codes on the wire.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use parcels_client::{
+    CallOptions, Client, CreateParcel, ErrorCode, ErrorExt, JwtClient, ListParcelsQuery, MoveKind, MoveRequest,
+    ParcelPatch, ParcelStatus, RetryPolicy, SearchRequest, Webhook,
+};
+use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord};
+
+const ACCOUNT: &str = "acc_demo";
+const OTHER: &str = "acc_other";
+const KEY: &str = "pk_key1_s3cretvalue";
+
+struct Server {
+    base: String,
+    jwt: JwtKeys,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let data = Arc::new(MemoryAuthData::new());
+        data.add_handle(ACCOUNT, "starter");
+        data.add_handle(OTHER, "business");
+        for (user, role) in [("ada", "admin"), ("vic", "viewer")] {
+            data.set_role(user, ACCOUNT, role);
+        }
+        data.add_pat(PatRecord {
+            token_id: "key1".into(),
+            handle: ACCOUNT.into(),
+            scopes: vec!["parcels:read".into()],
+            secret_sha256: PatRecord::hash_secret("s3cretvalue"),
+            expires_at: None,
+            revoked: false,
+        });
+        let jwt = JwtKeys::hs256(b"parcels test key");
+        let app = parcels_service::app(data, jwt.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        tokio::spawn(async move {
+            let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            let _ = tenx_server_runtime::axum::serve(listener, service).await;
+        });
+        Server { base: format!("http://{addr}"), jwt }
+    }
+
+    /// A client that does not retry, so each failure is one answer.
+    fn client(&self) -> Client {
+        Client::new(&self.base).expect("client").with_options(CallOptions::new().retry(RetryPolicy::never()))
+    }
+
+    fn user(&self, id: &str) -> JwtClient {
+        self.client().with_jwt(self.jwt.issue(id, SystemTime::now(), Duration::from_secs(600)))
+    }
+}
+
+fn new_parcel(depot: &str, tags: &[&str]) -> CreateParcel {
+    CreateParcel { weight_grams: 1200, depot: depot.into(), tags: Some(tags.iter().map(|t| (*t).into()).collect()) }
+}
+
+/// `(status, code)` of a failed call.
+fn failure<T: std::fmt::Debug>(result: Result<T, parcels_client::Error>) -> (Option<u16>, Option<ErrorCode>) {
+    let error = result.expect_err("the call should fail");
+    (error.status(), error.error_code())
+}
+
+#[tokio::test]
+async fn a_parcels_life_through_the_generated_client() {
+    let server = Server::start().await;
+    let ada = server.user("ada");
+
+    let created = ada.create_parcel(ACCOUNT, &new_parcel("Berlin", &["fragile"])).await.expect("create");
+    assert_eq!(created.status, 201);
+    let parcel = created.into_body();
+    assert_eq!((parcel.status, parcel.depot.as_str()), (ParcelStatus::Created, "Berlin"));
+    ada.create_parcel(ACCOUNT, &new_parcel("Hamburg", &[])).await.expect("a second parcel");
+
+    // A list query parameter goes out as repeated keys; an enum as its wire name.
+    let query = ListParcelsQuery { status: Some(ParcelStatus::Created), tag: Some(vec!["fragile".into()]) };
+    let listed = ada.list_parcels(ACCOUNT, &query).await.expect("list").into_body();
+    assert_eq!(listed.parcels.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [parcel.id.as_str()]);
+
+    // PATCH changes only what it names.
+    let patch = ParcelPatch { depot: None, tags: Some(vec!["fragile".into(), "heavy".into()]) };
+    let patched = ada.update_parcel(ACCOUNT, &parcel.id, &patch).await.expect("patch").into_body();
+    assert_eq!((patched.depot.as_str(), patched.tags.len()), ("Berlin", 2));
+
+    // A route named after a keyword, with a field named after one.
+    let moved = ada
+        .r#move(ACCOUNT, &parcel.id, &MoveRequest { to: "Munich".into(), r#type: MoveKind::Transfer })
+        .await
+        .expect("move")
+        .into_body();
+    assert_eq!((moved.status, moved.depot.as_str()), (ParcelStatus::InTransit, "Munich"));
+
+    // A colon in the path reaches its route.
+    let found = ada.search_parcels(ACCOUNT, &SearchRequest { query: "heavy".into() }).await.expect("search");
+    assert_eq!(found.into_body().parcels.len(), 1);
+
+    // Public tracking needs no credential.
+    let tracked = server.client().track(&parcel.tracking_number).await.expect("track").into_body();
+    assert_eq!(tracked.status, ParcelStatus::InTransit);
+
+    // A returned parcel is settled: the API's own conflict code, with its status.
+    let back = MoveRequest { to: "Sender".into(), r#type: MoveKind::Return };
+    ada.r#move(ACCOUNT, &parcel.id, &back).await.expect("return");
+    let again = ada.update_parcel(ACCOUNT, &parcel.id, &patch).await;
+    assert_eq!(failure(again), (Some(409), Some(ErrorCode::ParcelStateConflict)));
+
+    // DELETE answers 204; the parcel is then the API's own 404.
+    let deleted = ada.delete_parcel(ACCOUNT, &parcel.id).await.expect("delete");
+    assert_eq!(deleted.status, 204);
+    assert_eq!(failure(ada.get_parcel(ACCOUNT, &parcel.id).await), (Some(404), Some(ErrorCode::NoSuchThing)));
+}
+
+#[tokio::test]
+async fn the_api_key_travels_in_its_own_header_and_is_held_to_its_scopes_and_account() {
+    let server = Server::start().await;
+    server.user("ada").create_parcel(ACCOUNT, &new_parcel("Berlin", &[])).await.expect("create");
+    let key = server.client().with_pat(KEY, ACCOUNT).expect("a well-formed key");
+
+    let listed = key.list_parcels(&ListParcelsQuery::default()).await.expect("parcels:read is granted");
+    assert_eq!(listed.into_body().parcels.len(), 1);
+    // `parcels:write` is not granted: the API's own permission code.
+    let create = key.create_parcel(&new_parcel("Kiel", &[])).await;
+    assert_eq!(failure(create), (Some(403), Some(ErrorCode::Forbidden)));
+    // A key on another account's path.
+    let elsewhere = server.client().with_pat(KEY, OTHER).expect("a well-formed key");
+    let list = elsewhere.list_parcels(&ListParcelsQuery::default()).await;
+    assert_eq!(failure(list), (Some(403), Some(ErrorCode::Forbidden)));
+    // A wrong secret.
+    let wrong = server.client().with_pat("pk_key1_wrongsecret", ACCOUNT).expect("a well-formed key");
+    assert_eq!(
+        failure(wrong.list_parcels(&ListParcelsQuery::default()).await),
+        (Some(401), Some(ErrorCode::BadCredentials))
+    );
+}
+
+#[tokio::test]
+async fn roles_plans_and_input_rules_answer_with_the_apis_codes() {
+    let server = Server::start().await;
+    // A viewer may read but not create.
+    let vic = server.user("vic");
+    vic.list_parcels(ACCOUNT, &ListParcelsQuery::default()).await.expect("a viewer reads");
+    assert_eq!(
+        failure(vic.create_parcel(ACCOUNT, &new_parcel("Kiel", &[])).await),
+        (Some(403), Some(ErrorCode::Forbidden))
+    );
+    // Webhooks need the business plan; the account is on starter.
+    let ada = server.user("ada");
+    let hook = Webhook { url: "https://hooks.example/parcels".into() };
+    assert_eq!(failure(ada.register_webhook(ACCOUNT, &hook).await), (Some(403), Some(ErrorCode::Forbidden)));
+    // A weight out of bounds, a malformed parcel id, an unknown account.
+    let heavy = CreateParcel { weight_grams: 70_001, depot: "Kiel".into(), tags: None };
+    assert_eq!(failure(ada.create_parcel(ACCOUNT, &heavy).await), (Some(400), Some(ErrorCode::InvalidRequest)));
+    assert_eq!(failure(ada.get_parcel(ACCOUNT, "not-a-parcel").await), (Some(400), Some(ErrorCode::InvalidRequest)));
+    assert_eq!(failure(ada.get_parcel("acc_nowhere", "prc_0001").await), (Some(404), Some(ErrorCode::NoSuchThing)));
+}
+
+#[tokio::test]
+async fn raw_answers_carry_only_the_apis_codes_and_explain_its_header() {
+    let server = Server::start().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", server.base)).send();
+
+    // No credential: the message names both ways this route takes one, the API key in
+    // its own header without a scheme among them.
+    let answer = get("/v1/accounts/acc_demo/parcels").await.expect("answer");
+    assert_eq!(answer.status(), 401);
+    let body: serde_json::Value = answer.json().await.expect("envelope");
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    assert_eq!(body["error"]["statusCode"], 401);
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(message, "No credential was sent: send `authorization: Bearer <token>`, or send `x-api-key: <token>`.");
+
+    // An unknown path answers the API's not-found code.
+    let answer = get("/v2/handles/x/links").await.expect("answer");
+    assert_eq!(answer.status(), 404);
+    let body: serde_json::Value = answer.json().await.expect("envelope");
+    assert_eq!(body["error"]["code"], "no_such_thing");
+
+    // Public tracking is limited per client address: 20 a minute, then the API's 429.
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(get("/v1/track/PX00000000").await.expect("answer"));
+    }
+    let last = statuses.pop().expect("21 answers");
+    assert!(
+        statuses.iter().all(|a| a.status() == 404),
+        "{:?}",
+        statuses.iter().map(|a| a.status()).collect::<Vec<_>>()
+    );
+    assert_eq!(last.status(), 429);
+    assert!(last.headers().contains_key("retry-after"));
+    let body: serde_json::Value = last.json().await.expect("envelope");
+    assert_eq!(body["error"]["code"], "too_many_requests");
+}
