@@ -201,10 +201,23 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     };
     let (after, backoff_statuses, never) =
         (statuses(&r.after_header_statuses), statuses(&r.backoff_statuses), statuses(&r.never_statuses));
+    // Whole milliseconds (the validator's rule), as whole seconds where they are.
     let backoff = r.backoff_seconds.iter().map(|&s| {
-        let s = rust::int(s);
-        quote!(Duration::from_secs(#s))
+        let millis = (s * 1000.0).round() as u64;
+        if millis % 1000 == 0 {
+            let secs = rust::int(millis / 1000);
+            quote!(Duration::from_secs(#secs))
+        } else {
+            let millis = rust::int(millis);
+            quote!(Duration::from_millis(#millis))
+        }
     });
+    let jitter = if r.jitter > 0.0 {
+        let fraction = r.jitter;
+        quote!(Jitter::Proportional(#fraction))
+    } else {
+        quote!(Jitter::None)
+    };
     let max_attempts = rust::int(r.max_attempts.value);
     let max_wait = rust::int(r.max_retry_after_seconds);
     let retry_transport = r.retry_transport_errors;
@@ -264,7 +277,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
                 max_attempts: #max_attempts,
                 max_retry_after: Duration::from_secs(#max_wait),
                 retry_transport_errors: #retry_transport,
-                jitter: Jitter::None,
+                jitter: #jitter,
                 safe_methods: vec![#(tenx_client_runtime::reqwest::Method::#safe),*],
             }
         }

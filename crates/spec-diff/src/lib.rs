@@ -593,11 +593,12 @@ impl Differ<'_> {
         let (a, b) = (&old.retry, &new.retry);
         let policy = |r: &tenx_spec::RetryPolicy| {
             format!(
-                "{:?} {:?} {:?} {:?} {} {} {}",
+                "{:?} {:?} {:?} {:?} jitter {} {} {} {}",
                 r.after_header_statuses,
                 r.backoff_statuses,
                 r.never_statuses,
                 r.backoff_seconds,
+                r.jitter,
                 r.max_attempts.value,
                 r.max_retry_after_seconds,
                 r.retry_transport_errors

@@ -432,6 +432,7 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
             "backoff_statuses",
             "never_statuses",
             "backoff_seconds",
+            "jitter",
             "max_attempts",
             "retry_after_header",
             "max_retry_after_seconds",
@@ -443,8 +444,20 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
     )?;
     let backoff_seconds = f
         .required("backoff_seconds", WHAT, sink)
-        .map(|b| read::seq(b, "`backoff_seconds`", sink).iter().filter_map(|n| read::uint(n, sink)).collect())
+        .map(|b| read::seq(b, "`backoff_seconds`", sink).iter().filter_map(|n| backoff_wait(n, sink)).collect())
         .unwrap_or_default();
+    let jitter = f.get("jitter").and_then(|n| {
+        let value = read::number(n, sink)?;
+        if (0.0..=1.0).contains(&value) {
+            Some(value)
+        } else {
+            sink.push(
+                Diagnostic::new(&n.loc, format!("`jitter` is {value}, outside 0 to 1"))
+                    .help("write the fraction a wait may shrink by: `0.2` waits 80 to 100% of the schedule"),
+            );
+            None
+        }
+    });
     let max_attempts = f
         .required("max_attempts", WHAT, sink)
         .and_then(|m| read::uint(m, sink).map(|v| Spanned::new(v, m.loc.clone())));
@@ -454,6 +467,7 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
         backoff_statuses: statuses(&f, "backoff_statuses", sink),
         never_statuses: statuses(&f, "never_statuses", sink),
         backoff_seconds,
+        jitter: jitter.unwrap_or(0.0),
         max_attempts: max_attempts?,
         retry_after_header: f.string("retry_after_header", WHAT, sink)?,
         max_retry_after_seconds: max_wait?,
@@ -462,6 +476,21 @@ fn retry(n: &Node, sink: &mut Sink) -> Option<RetryPolicy> {
         source: f.text("source", sink),
         loc: n.loc.clone(),
     })
+}
+
+/// One wait of the backoff schedule: seconds, above zero, at most an hour, in whole
+/// milliseconds (`0.25`).
+fn backoff_wait(n: &Node, sink: &mut Sink) -> Option<f64> {
+    let value = read::number(n, sink)?;
+    let millis = value * 1000.0;
+    if value > 0.0 && value <= 3600.0 && (millis - millis.round()).abs() < 1e-6 {
+        return Some(value);
+    }
+    sink.push(
+        Diagnostic::new(&n.loc, format!("the backoff wait {value} s is not a wait the client can keep"))
+            .help("write seconds above 0 and at most 3600, in whole milliseconds (`0.25`, `2`)"),
+    );
+    None
 }
 
 fn error(n: &Node, sink: &mut Sink) -> Option<ErrorDef> {

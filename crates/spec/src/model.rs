@@ -276,8 +276,12 @@ pub struct RetryPolicy {
     pub backoff_statuses: Vec<u16>,
     /// Statuses never retried.
     pub never_statuses: Vec<u16>,
-    /// Waits before each retry, in seconds: the first retry waits `backoff_seconds[0]`.
-    pub backoff_seconds: Vec<u32>,
+    /// Waits before each retry, in seconds (whole milliseconds: `0.25` is allowed): the
+    /// first retry waits `backoff_seconds[0]`.
+    pub backoff_seconds: Vec<f64>,
+    /// Proportional jitter: each backoff wait is scaled by a random factor in
+    /// `[1 - jitter, 1]`; 0 (the default) keeps the schedule exact.
+    pub jitter: f64,
     /// Requests at most, the first one included.
     pub max_attempts: Spanned<u32>,
     /// The header a 429 carries.

@@ -247,6 +247,33 @@ const CASES: &[(&str, &str, &str, &str, u32, u32, &str)] = &[
         19,
         "platform role",
     ),
+    (
+        "a backoff wait finer than a millisecond",
+        "backoff_seconds: [1, 2, 4]",
+        "backoff_seconds: [1, 0.0005, 4]",
+        "the backoff wait 0.0005 s is not a wait the client can keep",
+        37,
+        24,
+        "whole milliseconds",
+    ),
+    (
+        "a negative backoff wait",
+        "backoff_seconds: [1, 2, 4]",
+        "backoff_seconds: [1, -2, 4]",
+        "the backoff wait -2 s is not a wait the client can keep",
+        37,
+        24,
+        "above 0",
+    ),
+    (
+        "jitter above one",
+        "  max_attempts: 4\n",
+        "  max_attempts: 4\n  jitter: 1.5\n",
+        "`jitter` is 1.5, outside 0 to 1",
+        39,
+        11,
+        "80 to 100%",
+    ),
 ];
 
 #[test]

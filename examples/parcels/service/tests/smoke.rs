@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use parcels_client::{
     CallOptions, Client, CreateParcel, ErrorCode, ErrorExt, JwtClient, ListParcelsQuery, MoveKind, MoveRequest,
-    ParcelPatch, ParcelStatus, RetryPolicy, SearchRequest, Webhook,
+    ParcelPatch, ParcelStatus, RetryPolicy, SearchRequest, VirtualClock, Webhook,
 };
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord};
 
@@ -199,4 +199,47 @@ async fn raw_answers_carry_only_the_apis_codes_and_explain_its_header() {
     assert!(last.headers().contains_key("retry-after"));
     let body: serde_json::Value = last.json().await.expect("envelope");
     assert_eq!(body["error"]["code"], "too_many_requests");
+}
+
+/// The spec's schedule is fractional (0.25 s, 1.5 s) with 20% jitter: a server that
+/// answers 503 twice sees three attempts, and the client waits within each band.
+#[tokio::test]
+async fn the_fractional_jittered_schedule_is_kept() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tenx_server_runtime::axum::{Router, http::StatusCode, routing::get};
+
+    let hits = Arc::new(AtomicU32::new(0));
+    let counter = hits.clone();
+    let app = Router::new().route(
+        "/v1/track/{number}",
+        get(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        r#"{"error":{"code":"try_later","message":"busy","statusCode":503}}"#,
+                    )
+                } else {
+                    (StatusCode::OK, r#"{"trackingNumber":"PX00000001","status":"delivered"}"#)
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    tokio::spawn(async move {
+        let _ = tenx_server_runtime::axum::serve(listener, app).await;
+    });
+
+    let clock = Arc::new(VirtualClock::new(SystemTime::UNIX_EPOCH));
+    let client = Client::with_config(parcels_client::config(base).clock(clock.clone())).expect("client");
+    let tracked = client.track("PX00000001").await.expect("the third attempt succeeds");
+    assert_eq!((tracked.body.status, hits.load(Ordering::SeqCst)), (ParcelStatus::Delivered, 3));
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+    for (wait, full) in sleeps.iter().zip([250u64, 1500]) {
+        let full = Duration::from_millis(full);
+        assert!(*wait <= full && *wait >= full.mul_f64(0.8), "{wait:?} outside 80..100% of {full:?}");
+    }
 }

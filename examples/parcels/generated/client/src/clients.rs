@@ -28,11 +28,11 @@ pub fn retry_policy() -> RetryPolicy {
         after_header_statuses: vec![429],
         backoff_statuses: vec![500, 503],
         never_statuses: vec![400, 401, 403, 404, 409],
-        backoff: vec![Duration::from_secs(1), Duration::from_secs(3)],
+        backoff: vec![Duration::from_millis(250), Duration::from_millis(1500)],
         max_attempts: 3,
         max_retry_after: Duration::from_secs(30),
         retry_transport_errors: true,
-        jitter: Jitter::None,
+        jitter: Jitter::Proportional(0.2f64),
         safe_methods: vec![
             tenx_client_runtime::reqwest::Method::GET,
             tenx_client_runtime::reqwest::Method::PUT,
