@@ -1,7 +1,7 @@
 //! `generated/models`: the request, response and parameter types of the routes, shared by
 //! the generated client and server so both ends agree on the wire by construction.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{Field, Route, Spec, TypeKind, TypeRef};
@@ -44,7 +44,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     let support: Vec<TokenStream> = spec
         .routes()
         .map(|r| {
-            let shape: String = r.query.iter().map(|f| query_field(f).to_string()).collect();
+            let shape: String = query_fields(&r.query).map(|f| f.to_string()).collect();
             let shared =
                 first_with.iter().find(|(s, _)| !r.query.is_empty() && *s == shape).map(|(_, name)| name.clone());
             if shared.is_none() && !r.query.is_empty() {
@@ -108,7 +108,7 @@ fn route_support(spec: &Spec, route: &Route, same_query_as: Option<&str>) -> Tok
             return quote! { #docs pub type #ty = #shared; };
         }
         let docs = doc(&format!("Query parameters of `{}`.", route.id.value));
-        let fields = route.query.iter().map(query_field);
+        let fields = query_fields(&route.query);
         quote! {
             #docs
             #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -137,9 +137,12 @@ fn route_support(spec: &Spec, route: &Route, same_query_as: Option<&str>) -> Tok
     quote! { #query #outcome }
 }
 
-fn query_field(f: &Field) -> TokenStream {
-    let rust_name = f.name.to_snake_case();
-    let name = ident(&rust_name);
+fn query_fields(fields: &[Field]) -> impl Iterator<Item = TokenStream> {
+    fields.iter().zip(tenx_spec::rust_field_names(fields)).map(|(f, n)| query_field(f, &n))
+}
+
+fn query_field(f: &Field, rust_name: &str) -> TokenStream {
+    let name = ident(rust_name);
     let wire = &f.name;
     let rename = (rust_name != *wire).then(|| quote!(#[serde(rename = #wire)]));
     let docs = doc(if f.description.is_empty() { wire } else { &f.description });

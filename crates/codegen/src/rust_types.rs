@@ -1,7 +1,7 @@
 //! Rust types for the spec's named types: structs with serde renames for objects, enums
 //! for string enums, `serde_json::Value` for free-form bodies.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 use tenx_spec::{Field, Spec, TypeDef, TypeKind, TypeRef};
@@ -66,8 +66,9 @@ fn type_item(t: &TypeDef) -> TokenStream {
     match &t.kind {
         TypeKind::Object(fields) if fields.iter().any(|f| f.secret) => {
             // Secret fields print as `[redacted]`: a hand-shaped Debug instead of the derive.
-            let debug_fields = fields.iter().map(|f| {
-                let (name, label) = (ident(&f.name.to_snake_case()), f.name.to_snake_case());
+            let names = tenx_spec::rust_field_names(fields);
+            let debug_fields = fields.iter().zip(&names).map(|(f, rust_name)| {
+                let (name, label) = (ident(rust_name), rust_name);
                 if f.secret {
                     quote! { .field(#label, &"[redacted]") }
                 } else {
@@ -75,7 +76,7 @@ fn type_item(t: &TypeDef) -> TokenStream {
                 }
             });
             let label = &t.name;
-            let fields = fields.iter().map(field);
+            let fields = fields.iter().zip(tenx_spec::rust_field_names(fields)).map(|(f, n)| field(f, &n));
             quote! {
                 #docs
                 #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -91,7 +92,7 @@ fn type_item(t: &TypeDef) -> TokenStream {
             }
         }
         TypeKind::Object(fields) => {
-            let fields = fields.iter().map(field);
+            let fields = fields.iter().zip(tenx_spec::rust_field_names(fields)).map(|(f, n)| field(f, &n));
             quote! {
                 #docs
                 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -132,9 +133,8 @@ fn type_item(t: &TypeDef) -> TokenStream {
     }
 }
 
-fn field(f: &Field) -> TokenStream {
-    let rust_name = f.name.to_snake_case();
-    let name = ident(&rust_name);
+fn field(f: &Field, rust_name: &str) -> TokenStream {
+    let name = ident(rust_name);
     let wire = &f.name;
     let rename = (rust_name != *wire).then(|| quote!(#[serde(rename = #wire)]));
     let text = if f.description.is_empty() { format!("`{wire}`.") } else { f.description.clone() };

@@ -460,6 +460,36 @@ impl PartialEq for Spanned<String> {
     }
 }
 
+/// Rust words that cannot be identifiers even as raw identifiers (`r#self` is refused).
+pub const UNRAWABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// The Rust names of a struct's `fields`, in order. A wire name becomes snake_case
+/// (`created-at` and `createdAt` both read `created_at`); a word Rust cannot take even
+/// raw gets a trailing `_` (`self_`); one that cannot start an identifier gets a
+/// `field_` prefix; and where fields would share a name, each later one in spec order
+/// takes the suffix `_2`, `_3`, …. The wire keeps its own name through serde renames.
+pub fn rust_field_names(fields: &[Field]) -> Vec<String> {
+    use heck::ToSnakeCase;
+    let mut names: Vec<String> = Vec::with_capacity(fields.len());
+    for f in fields {
+        let mut base = f.name.to_snake_case();
+        if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+            base = format!("field_{base}");
+        }
+        if UNRAWABLE.contains(&base.as_str()) {
+            base.push('_');
+        }
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
 /// A field of an object type, a path parameter or a query parameter.
 #[derive(Debug, Clone)]
 pub struct Field {
@@ -995,6 +1025,30 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field_named(name: &str) -> Field {
+        let loc = Loc { file: crate::source::FileId(0), line: 1, col: 1, start: 0, end: 0, path: String::new() };
+        Field {
+            name: name.to_owned(),
+            ty: Spanned::new(TypeRef::String, loc.clone()),
+            optional: false,
+            nullable: false,
+            secret: false,
+            description: String::new(),
+            constraints: Constraints::default(),
+            loc,
+        }
+    }
+
+    #[test]
+    fn rust_field_names_are_identifiers_and_unique() {
+        let fields: Vec<Field> =
+            ["self", "created-at", "createdAt", "next-page", "2fa", "type", "created_at"].map(field_named).into();
+        assert_eq!(
+            rust_field_names(&fields),
+            ["self_", "created_at", "created_at_2", "next_page", "field_2fa", "type", "created_at_3"]
+        );
+    }
 
     #[test]
     fn type_expressions_parse_and_print_back() {

@@ -10,9 +10,6 @@ use crate::model::*;
 use crate::source::{Loc, Spanned};
 use crate::suggest::help_for;
 
-/// Rust words that cannot be identifiers even as raw identifiers.
-const UNRAWABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
-
 /// Catalogues of the spec a string field can be restricted to (`catalogue: scopes`).
 const CATALOGUES: &[&str] = &["scopes"];
 
@@ -429,19 +426,32 @@ impl Validator<'_> {
         }
     }
 
-    fn fields(&mut self, owner: &str, fields: &[Field]) {
-        duplicates(fields, |f| f.name.to_snake_case(), |f| &f.loc, &format!("field (in Rust) of {owner}"), self.sink);
+    /// Checks fields of a body type or a query (`path: None`), whose Rust names are made
+    /// unique by `rust_field_names`, so a wire name only needs to be a key a string
+    /// literal and a query string can carry; or path parameters (`path: Some(route)`),
+    /// which become function arguments and must be words.
+    fn fields(&mut self, fields: &[Field], path: Option<&str>) {
+        if let Some(route) = path {
+            let what = format!("field (in Rust) of the path of `{route}`");
+            duplicates(fields, |f| f.name.to_snake_case(), |f| &f.loc, &what, self.sink);
+        }
         for f in fields {
             self.type_ref(&f.ty);
-            let snake = f.name.to_snake_case();
-            if snake.is_empty()
-                || UNRAWABLE.contains(&snake.as_str())
-                || !f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                self.push(
-                    Diagnostic::new(&f.loc, format!("`{}` cannot name a field", f.name))
-                        .help("use a camelCase word of ASCII letters and digits"),
-                );
+            let ok = match path {
+                None => !f.name.is_empty() && f.name.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\'),
+                Some(_) => {
+                    let snake = f.name.to_snake_case();
+                    !snake.is_empty()
+                        && !UNRAWABLE.contains(&snake.as_str())
+                        && f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                }
+            };
+            if !ok {
+                let help = match path {
+                    None => "a wire name is printable ASCII without spaces, `\"` or `\\`",
+                    Some(_) => "a path parameter becomes an argument: use a camelCase word of ASCII letters and digits",
+                };
+                self.push(Diagnostic::new(&f.loc, format!("`{}` cannot name a field", f.name)).help(help));
             }
             self.constraints(f);
         }
@@ -564,7 +574,7 @@ impl Validator<'_> {
                 );
             }
             match &t.kind {
-                TypeKind::Object(fields) => self.fields(&format!("type `{}`", t.name), fields),
+                TypeKind::Object(fields) => self.fields(fields, None),
                 TypeKind::Enum(values) => {
                     if values.is_empty() {
                         self.push(Diagnostic::new(&t.loc, format!("enum `{}` has no values", t.name)));
@@ -871,7 +881,7 @@ impl Validator<'_> {
         if let Some(resp) = &r.response {
             self.type_ref(resp);
         }
-        self.fields(&format!("route `{}`", id.value), &r.query);
+        self.fields(&r.query, None);
         for q in &r.query {
             let scalar = |t: &TypeRef| match t {
                 TypeRef::String | TypeRef::Integer | TypeRef::Number | TypeRef::Boolean => true,
@@ -1037,7 +1047,7 @@ impl Validator<'_> {
                 self.push(Diagnostic::new(&d.loc, format!("path parameter `{}` cannot be optional", d.name)));
             }
         }
-        self.fields(&format!("the path of `{}`", r.id.value), &r.path_params);
+        self.fields(&r.path_params, Some(&r.id.value));
     }
 }
 

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use parcels_server::{
-    AuthContext, CreateParcel, ErrorCode, Failure, JwtContext, ListParcelsQuery, MoveKind, MoveRequest, Parcel,
-    ParcelList, ParcelPatch, ParcelStatus, ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook,
+    AuthContext, CreateParcel, ErrorCode, Failure, JwtContext, ListParcelsQuery, MoveKind, MoveRequest, PageLinks,
+    Parcel, ParcelList, ParcelPatch, ParcelStatus, ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi,
+    Webhook,
 };
 use tenx_server_runtime::axum::Router;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
@@ -33,6 +34,18 @@ impl Parcels {
         // A panic while holding the lock leaves plain data behind, still consistent.
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// One page holding every parcel found: its own link, no next page.
+fn one_page(account: &str, what: &str, parcels: Vec<Parcel>) -> ParcelList {
+    let now = tenx_server_runtime::guard::rfc3339(SystemTime::now());
+    let links = PageLinks {
+        self_: format!("https://api.parcels.example/v1/accounts/{account}/{what}"),
+        next_page: None,
+        created_at: now.clone(),
+        created_at_2: now,
+    };
+    ParcelList { parcels, links }
 }
 
 fn no_such_parcel(id: &str) -> Failure {
@@ -68,7 +81,7 @@ impl ParcelsApi for Parcels {
             })
             .map(|(_, p)| p.clone())
             .collect();
-        Ok(ParcelList { parcels })
+        Ok(one_page(&account, "parcels", parcels))
     }
 
     async fn create_parcel(&self, _auth: AuthContext, account: String, body: CreateParcel) -> Result<Parcel, Failure> {
@@ -155,7 +168,7 @@ impl ParcelsApi for Parcels {
             })
             .map(|(_, p)| p.clone())
             .collect();
-        Ok(ParcelList { parcels })
+        Ok(one_page(&account, "parcels:search", parcels))
     }
 
     async fn register_webhook(&self, _auth: JwtContext, account: String, body: Webhook) -> Result<Webhook, Failure> {

@@ -178,6 +178,21 @@ async fn raw_answers_carry_only_the_apis_codes_and_explain_its_header() {
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert_eq!(message, "No credential was sent: send `authorization: Bearer <token>`, or send `x-api-key: <token>`.");
 
+    // Wire names that are not Rust names stay on the wire: `self`, `created-at` and
+    // `createdAt` (the last two one Rust name apart); an absent `next-page` is left out.
+    let token = server.jwt.issue("ada", SystemTime::now(), Duration::from_secs(600));
+    let answer = http
+        .get(format!("{}/v1/accounts/acc_demo/parcels", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answer");
+    let body: serde_json::Value = answer.json().await.expect("a parcel list");
+    let mut keys: Vec<&str> =
+        body["links"].as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    keys.sort_unstable();
+    assert_eq!(keys, ["created-at", "createdAt", "self"], "{body}");
+
     // An unknown path answers the API's not-found code.
     let answer = get("/v2/handles/x/links").await.expect("answer");
     assert_eq!(answer.status(), 404);

@@ -86,6 +86,26 @@ pub struct Parcel {
 pub struct ParcelList {
     /// `parcels`.
     pub parcels: ::std::vec::Vec<Parcel>,
+    /// `links`.
+    pub links: PageLinks,
+}
+
+/// Where this page and the next one are (wire names that are not Rust names).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PageLinks {
+    /// `self`.
+    #[serde(rename = "self")]
+    pub self_: ::std::string::String,
+    /// `next-page`.
+    #[serde(rename = "next-page")]
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_page: ::std::option::Option<::std::string::String>,
+    /// `created-at`.
+    #[serde(rename = "created-at")]
+    pub created_at: ::std::string::String,
+    /// Collides with `created-at` after case conversion.
+    #[serde(rename = "createdAt")]
+    pub created_at_2: ::std::string::String,
 }
 
 /// The `CreateParcel` type of the spec.

@@ -195,6 +195,60 @@ pub static PARCEL_LIST_SCHEMA: ObjectSchema = ObjectSchema {
             nullable: false,
             rules: rt::schema::Rules::NONE,
         },
+        rt::schema::FieldSchema {
+            name: "links",
+            ty: rt::schema::Ty::Object(&crate::spec::PAGE_LINKS_SCHEMA),
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+    ],
+};
+
+/// The checks of `PageLinks`.
+pub static PAGE_LINKS_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "PageLinks",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "self",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
+                ..rt::schema::Rules::NONE
+            },
+        },
+        rt::schema::FieldSchema {
+            name: "next-page",
+            ty: rt::schema::Ty::String,
+            optional: true,
+            nullable: false,
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Url),
+                ..rt::schema::Rules::NONE
+            },
+        },
+        rt::schema::FieldSchema {
+            name: "created-at",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
+            },
+        },
+        rt::schema::FieldSchema {
+            name: "createdAt",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::DateTime),
+                ..rt::schema::Rules::NONE
+            },
+        },
     ],
 };
 
