@@ -135,6 +135,8 @@ impl Parts {
         }
         let ((scope_rule, auth_modes), _) = self.auth?;
         let mut families = self.families;
+        let mut types = self.types;
+        name_inline_types(&mut types, &mut families);
         let subject = self.api.as_ref().and_then(|(api, _)| api.subject().map(str::to_owned));
         for route in families.iter_mut().flat_map(|f| f.routes.iter_mut()).filter(|r| !r.rate_limit_stated) {
             route.rate_limit = default_rate_limit(&route.path.value, &route.auth, subject.as_deref());
@@ -150,7 +152,7 @@ impl Parts {
             write_quota: self.write_quota.map(|(q, _)| q),
             retry: self.retry?.0,
             errors: self.errors,
-            types: self.types,
+            types,
             families,
             rate_limits: self.rate_limits.map(|(r, _)| r).unwrap_or_default(),
             context_token: self.context_token.map(|(c, _)| c),
@@ -159,6 +161,39 @@ impl Parts {
             source_files,
         })
     }
+}
+
+/// Names every type written in place after its owner and field (`MoveRequest` +
+/// `kind` → `MoveRequestKind`; a query or path parameter's owner is its route), points
+/// the field at it and adds it to `types`, in the order met; types inside inline objects
+/// are named the same way, one level deeper.
+fn name_inline_types(types: &mut Vec<TypeDef>, families: &mut [Family]) {
+    fn lift(owner: &str, fields: &mut [Field], out: &mut Vec<TypeDef>) {
+        use heck::ToUpperCamelCase;
+        for f in fields {
+            let Some(inline) = f.inline_type.as_mut() else { continue };
+            inline.name = format!("{owner}{}", f.name.to_upper_camel_case());
+            f.ty.value = TypeRef::Named(inline.name.clone());
+            let mut def = (**inline).clone();
+            if let TypeKind::Object(inner) = &mut def.kind {
+                lift(&def.name.clone(), inner, out);
+            }
+            out.push(def);
+        }
+    }
+    let mut found = Vec::new();
+    for t in types.iter_mut() {
+        if let TypeKind::Object(fields) = &mut t.kind {
+            lift(&t.name, fields, &mut found);
+        }
+    }
+    for route in families.iter_mut().flat_map(|f| f.routes.iter_mut()) {
+        use heck::ToUpperCamelCase;
+        let owner = route.id.value.to_upper_camel_case();
+        lift(&owner, &mut route.query, &mut found);
+        lift(&owner, &mut route.path_params, &mut found);
+    }
+    types.extend(found);
 }
 
 fn each(top: &Fields<'_>, key: &str, sink: &mut Sink, mut f: impl FnMut(&Node, &mut Sink)) {
@@ -528,6 +563,8 @@ fn error(n: &Node, sink: &mut Sink) -> Option<ErrorDef> {
 const FIELD_KEYS: &[&str] = &[
     "secret",
     "type",
+    "enum",
+    "fields",
     "optional",
     "nullable",
     "description",
@@ -558,21 +595,49 @@ fn field(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<Field> {
             secret: false,
             description: String::new(),
             constraints: Constraints::default(),
+            inline_type: None,
             loc: name.loc,
         });
     }
     let what = format!("field `{}`", name.value);
     let f = fields(n, &what, FIELD_KEYS, sink)?;
-    let ty = f.required("type", &what, sink).and_then(|t| type_ref(t, sink));
+    // A type written in place: `finish` names it after its owner and this field.
+    let inline = match (f.get("type"), f.get("enum"), f.get("fields")) {
+        (None, Some(values), None) => Some(TypeKind::Enum(enum_values(values, sink))),
+        (None, None, Some(fs)) => Some(TypeKind::Object(field_map(fs, "fields", sink))),
+        (_, None, None) => None,
+        _ => {
+            sink.push(
+                Diagnostic::new(&name.loc, format!("{what} has more than one of `type`, `enum` and `fields`"))
+                    .help("name a type with `type`, or write one in place with `enum` or `fields`"),
+            );
+            return None;
+        }
+    };
+    let ty = match &inline {
+        Some(_) => Some(Spanned::new(TypeRef::Named(String::new()), name.loc.clone())),
+        None => f.required("type", &what, sink).and_then(|t| type_ref(t, sink)),
+    };
     let constraints = constraints(&f, sink);
+    let description = f.text("description", sink);
+    let inline_type = inline.map(|kind| {
+        Box::new(TypeDef {
+            name: String::new(),
+            description: description.clone(),
+            kind,
+            source: String::new(),
+            loc: name.loc.clone(),
+        })
+    });
     Some(Field {
         name: name.value,
         ty: ty?,
         optional: f.flag("optional", false, sink),
         nullable: f.flag("nullable", false, sink),
         secret: f.flag("secret", false, sink),
-        description: f.text("description", sink),
+        description,
         constraints,
+        inline_type,
         loc: name.loc,
     })
 }
@@ -626,9 +691,7 @@ fn type_def(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<TypeDef>
             return None;
         }
         (Some(fs), None, None, None) => TypeKind::Object(field_map(fs, "fields", sink)),
-        (None, Some(values), None, None) => {
-            TypeKind::Enum(read::seq(values, "enum values", sink).iter().filter_map(|v| enum_value(v, sink)).collect())
-        }
+        (None, Some(values), None, None) => TypeKind::Enum(enum_values(values, sink)),
         (None, None, Some(flag), None) if read::boolean(flag, sink) == Some(true) => TypeKind::Json,
         (None, None, Some(_), None) => return None,
         (None, None, None, Some(base)) => {
@@ -655,6 +718,10 @@ fn type_def(name: Spanned<String>, n: &Node, sink: &mut Sink) -> Option<TypeDef>
         source: f.text("source", sink),
         loc: name.loc,
     })
+}
+
+fn enum_values(n: &Node, sink: &mut Sink) -> Vec<EnumValue> {
+    read::seq(n, "enum values", sink).iter().filter_map(|v| enum_value(v, sink)).collect()
 }
 
 fn enum_value(n: &Node, sink: &mut Sink) -> Option<EnumValue> {

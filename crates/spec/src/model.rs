@@ -507,6 +507,10 @@ pub struct Field {
     pub description: String,
     /// Extra checks.
     pub constraints: Constraints,
+    /// A type written in place (`{enum: [...]}`, `{fields: {...}}`): the loader names it
+    /// `<Owner><Field>` (`MoveRequestKind`, `ListParcelsStatus`), adds it to the spec's
+    /// types and points `ty` at it; this keeps it as written, for readers.
+    pub inline_type: Option<Box<TypeDef>>,
     /// Where it is declared.
     pub loc: Loc,
 }
@@ -1036,6 +1040,7 @@ mod tests {
             secret: false,
             description: String::new(),
             constraints: Constraints::default(),
+            inline_type: None,
             loc,
         }
     }

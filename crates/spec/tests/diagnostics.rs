@@ -447,3 +447,31 @@ fn what_the_router_would_not_enforce_or_document_is_refused() {
         ]
     );
 }
+
+#[test]
+fn types_written_in_place_are_named_after_their_owner_and_checked() {
+    let inline = "      tags: { type: \"[string]\", optional: true }\n      \
+                  state: { enum: [live, paused] }\n      \
+                  owner:\n        optional: true\n        fields:\n          \
+                  name: { type: string, max_length: 10 }\n          \
+                  kind: { enum: [person, team] }\n";
+    let text = MINIMAL.replacen("      tags: { type: \"[string]\", optional: true }\n", inline, 1);
+    let spec = tenx_spec::load_str("minimal.yaml", &text).unwrap_or_else(|d| panic!("{d}"));
+    let names: Vec<&str> = spec.types.iter().map(|t| t.name.as_str()).collect();
+    assert!(names.ends_with(&["LinkState", "LinkOwnerKind", "LinkOwner"]), "{names:?}");
+    let link = spec.type_def("Link").expect("Link");
+    let tenx_spec::TypeKind::Object(fields) = &link.kind else { panic!("Link is an object") };
+    let state = fields.iter().find(|f| f.name == "state").expect("state");
+    assert_eq!(state.ty.value, tenx_spec::TypeRef::Named("LinkState".into()));
+    assert!(state.inline_type.is_some());
+
+    // A name that is taken already is refused where the inline type is written.
+    let clash = text.replacen("  Link:\n", "  LinkState:\n    enum: [a]\n  Link:\n", 1);
+    let Err(d) = tenx_spec::load_str("minimal.yaml", &clash) else { panic!("a clashing inline type loaded") };
+    let at = d.items.iter().find(|i| i.message.contains("LinkState")).map(|i| (i.loc.line, i.message.clone()));
+    assert_eq!(at.map(|(line, _)| line), Some(68), "{d}");
+    // `type` and `enum` together are refused.
+    let both = MINIMAL.replacen("slug: { type: string, pattern", "slug: { enum: [a], type: string, pattern", 1);
+    let Err(d) = tenx_spec::load_str("minimal.yaml", &both) else { panic!("`type` and `enum` together loaded") };
+    assert!(d.items.iter().any(|i| i.message.contains("more than one of `type`, `enum` and `fields`")), "{d}");
+}

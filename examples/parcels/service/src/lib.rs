@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use parcels_server::{
-    AuthContext, CreateParcel, ErrorCode, Failure, JwtContext, ListParcelsQuery, MoveKind, MoveRequest, PageLinks,
-    Parcel, ParcelList, ParcelPatch, ParcelStatus, ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi,
-    Webhook,
+    AuthContext, CreateParcel, ErrorCode, Failure, JwtContext, ListParcelsOrder, ListParcelsQuery, MoveKind,
+    MoveRequest, PageLinks, Parcel, ParcelList, ParcelPatch, ParcelPriority, ParcelStatus, ParcelsApi, RouterBuilder,
+    SearchRequest, Tracking, TrackingApi, Webhook,
 };
 use tenx_server_runtime::axum::Router;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
@@ -71,7 +71,7 @@ impl ParcelsApi for Parcels {
     ) -> Result<ParcelList, Failure> {
         let store = self.store();
         let tags = query.tag.unwrap_or_default();
-        let parcels = store
+        let mut parcels: Vec<Parcel> = store
             .parcels
             .iter()
             .filter(|((a, _), p)| {
@@ -81,6 +81,10 @@ impl ParcelsApi for Parcels {
             })
             .map(|(_, p)| p.clone())
             .collect();
+        // Ids grow with creation, so id order is age order.
+        if query.order == Some(ListParcelsOrder::Newest) {
+            parcels.reverse();
+        }
         Ok(one_page(&account, "parcels", parcels))
     }
 
@@ -95,6 +99,8 @@ impl ParcelsApi for Parcels {
             weight_grams: body.weight_grams,
             depot: body.depot,
             tags: body.tags.unwrap_or_default(),
+            priority: ParcelPriority::Normal,
+            recipient: body.recipient,
             created_at: tenx_server_runtime::guard::rfc3339(SystemTime::now()),
         };
         store.parcels.insert((account, parcel.id.clone()), parcel.clone());
@@ -122,6 +128,9 @@ impl ParcelsApi for Parcels {
         }
         if let Some(tags) = body.tags {
             parcel.tags = tags;
+        }
+        if let Some(priority) = body.priority {
+            parcel.priority = priority;
         }
         Ok(parcel.clone())
     }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use parcels_client::{
-    CallOptions, Client, CreateParcel, ErrorCode, ErrorExt, JwtClient, ListParcelsQuery, MoveKind, MoveRequest,
-    ParcelPatch, ParcelStatus, RetryPolicy, SearchRequest, VirtualClock, Webhook,
+    CallOptions, Client, CreateParcel, ErrorCode, ErrorExt, JwtClient, ListParcelsOrder, ListParcelsQuery, MoveKind,
+    MoveRequest, ParcelPatch, ParcelPriority, ParcelRecipient, ParcelStatus, RetryPolicy, SearchRequest, VirtualClock,
+    Webhook,
 };
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord};
 
@@ -60,7 +61,12 @@ impl Server {
 }
 
 fn new_parcel(depot: &str, tags: &[&str]) -> CreateParcel {
-    CreateParcel { weight_grams: 1200, depot: depot.into(), tags: Some(tags.iter().map(|t| (*t).into()).collect()) }
+    CreateParcel {
+        weight_grams: 1200,
+        depot: depot.into(),
+        recipient: None,
+        tags: Some(tags.iter().map(|t| (*t).into()).collect()),
+    }
 }
 
 /// `(status, code)` of a failed call.
@@ -81,14 +87,25 @@ async fn a_parcels_life_through_the_generated_client() {
     ada.create_parcel(ACCOUNT, &new_parcel("Hamburg", &[])).await.expect("a second parcel");
 
     // A list query parameter goes out as repeated keys; an enum as its wire name.
-    let query = ListParcelsQuery { status: Some(ParcelStatus::Created), tag: Some(vec!["fragile".into()]) };
+    let query =
+        ListParcelsQuery { status: Some(ParcelStatus::Created), tag: Some(vec!["fragile".into()]), order: None };
     let listed = ada.list_parcels(ACCOUNT, &query).await.expect("list").into_body();
     assert_eq!(listed.parcels.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [parcel.id.as_str()]);
 
-    // PATCH changes only what it names.
-    let patch = ParcelPatch { depot: None, tags: Some(vec!["fragile".into(), "heavy".into()]) };
+    // An enum written in place in a query parameter (`ListParcelsOrder`).
+    let newest = ListParcelsQuery { order: Some(ListParcelsOrder::Newest), ..ListParcelsQuery::default() };
+    let ids: Vec<String> =
+        ada.list_parcels(ACCOUNT, &newest).await.expect("list").into_body().parcels.into_iter().map(|p| p.id).collect();
+    assert_eq!(ids, ["prc_0002", "prc_0001"]);
+
+    // PATCH changes only what it names; `priority` is an enum written in place.
+    let patch = ParcelPatch {
+        depot: None,
+        tags: Some(vec!["fragile".into(), "heavy".into()]),
+        priority: Some(ParcelPriority::Express),
+    };
     let patched = ada.update_parcel(ACCOUNT, &parcel.id, &patch).await.expect("patch").into_body();
-    assert_eq!((patched.depot.as_str(), patched.tags.len()), ("Berlin", 2));
+    assert_eq!((patched.depot.as_str(), patched.tags.len(), patched.priority), ("Berlin", 2, ParcelPriority::Express));
 
     // A route named after a keyword, with a field named after one.
     let moved = ada
@@ -155,8 +172,20 @@ async fn roles_plans_and_input_rules_answer_with_the_apis_codes() {
     let ada = server.user("ada");
     let hook = Webhook { url: "https://hooks.example/parcels".into() };
     assert_eq!(failure(ada.register_webhook(ACCOUNT, &hook).await), (Some(403), Some(ErrorCode::Forbidden)));
+    // An object written in place is checked like any other: an empty recipient name.
+    let nameless = CreateParcel {
+        recipient: Some(ParcelRecipient { name: String::new(), city: "Kiel".into() }),
+        ..new_parcel("Kiel", &[])
+    };
+    assert_eq!(failure(ada.create_parcel(ACCOUNT, &nameless).await), (Some(400), Some(ErrorCode::InvalidRequest)));
+    let addressed = CreateParcel {
+        recipient: Some(ParcelRecipient { name: "Ada".into(), city: "Kiel".into() }),
+        ..new_parcel("Kiel", &[])
+    };
+    let created = ada.create_parcel(ACCOUNT, &addressed).await.expect("a parcel with a recipient").into_body();
+    assert_eq!(created.recipient.map(|r| r.name), Some("Ada".to_owned()));
     // A weight out of bounds, a malformed parcel id, an unknown account.
-    let heavy = CreateParcel { weight_grams: 70_001, depot: "Kiel".into(), tags: None };
+    let heavy = CreateParcel { weight_grams: 70_001, depot: "Kiel".into(), tags: None, recipient: None };
     assert_eq!(failure(ada.create_parcel(ACCOUNT, &heavy).await), (Some(400), Some(ErrorCode::InvalidRequest)));
     assert_eq!(failure(ada.get_parcel(ACCOUNT, "not-a-parcel").await), (Some(400), Some(ErrorCode::InvalidRequest)));
     assert_eq!(failure(ada.get_parcel("acc_nowhere", "prc_0001").await), (Some(404), Some(ErrorCode::NoSuchThing)));

@@ -15,4 +15,7 @@ pub struct ListParcelsQuery {
     /// tag
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<::std::vec::Vec<::std::string::String>>,
+    /// Newest first, or oldest first (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<ListParcelsOrder>,
 }

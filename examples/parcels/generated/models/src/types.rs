@@ -76,6 +76,11 @@ pub struct Parcel {
     pub depot: ::std::string::String,
     /// `tags`.
     pub tags: ::std::vec::Vec<::std::string::String>,
+    /// How fast it travels (an enum written in place).
+    pub priority: ParcelPriority,
+    /// Who receives it (an object written in place).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipient: ::std::option::Option<ParcelRecipient>,
     /// `createdAt`.
     #[serde(rename = "createdAt")]
     pub created_at: ::std::string::String,
@@ -116,6 +121,9 @@ pub struct CreateParcel {
     pub weight_grams: i64,
     /// `depot`.
     pub depot: ::std::string::String,
+    /// `recipient`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipient: ::std::option::Option<ParcelRecipient>,
     /// `tags`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -124,6 +132,9 @@ pub struct CreateParcel {
 /// The fields to change; absent ones stay.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ParcelPatch {
+    /// `priority`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority: ::std::option::Option<ParcelPriority>,
     /// `depot`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub depot: ::std::option::Option<::std::string::String>,
@@ -163,4 +174,57 @@ pub struct Tracking {
     pub tracking_number: ::std::string::String,
     /// `status`.
     pub status: ParcelStatus,
+}
+
+/// How fast it travels (an enum written in place).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub enum ParcelPriority {
+    /// `normal`.
+    #[serde(rename = "normal")]
+    Normal,
+    /// `express`.
+    #[serde(rename = "express")]
+    Express,
+}
+
+/// Who receives it (an object written in place).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ParcelRecipient {
+    /// `name`.
+    pub name: ::std::string::String,
+    /// `city`.
+    pub city: ::std::string::String,
+}
+
+/// Newest first, or oldest first (the default).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub enum ListParcelsOrder {
+    /// `newest`.
+    #[serde(rename = "newest")]
+    Newest,
+    /// `oldest`.
+    #[serde(rename = "oldest")]
+    Oldest,
 }

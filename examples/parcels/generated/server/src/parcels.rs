@@ -400,6 +400,13 @@ pub(crate) static LIST_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
             nullable: false,
             rules: rt::schema::Rules::NONE,
         },
+        rt::schema::FieldSchema {
+            name: "order",
+            ty: rt::schema::Ty::Enum(&["newest", "oldest"]),
+            optional: true,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
     ],
     body: None,
     idempotency: None,

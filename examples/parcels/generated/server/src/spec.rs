@@ -170,6 +170,20 @@ pub static PARCEL_SCHEMA: ObjectSchema = ObjectSchema {
             rules: rt::schema::Rules::NONE,
         },
         rt::schema::FieldSchema {
+            name: "priority",
+            ty: rt::schema::Ty::Enum(&["normal", "express"]),
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+        rt::schema::FieldSchema {
+            name: "recipient",
+            ty: rt::schema::Ty::Object(&crate::spec::PARCEL_RECIPIENT_SCHEMA),
+            optional: true,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+        rt::schema::FieldSchema {
             name: "createdAt",
             ty: rt::schema::Ty::String,
             optional: false,
@@ -279,6 +293,13 @@ pub static CREATE_PARCEL_SCHEMA: ObjectSchema = ObjectSchema {
             },
         },
         rt::schema::FieldSchema {
+            name: "recipient",
+            ty: rt::schema::Ty::Object(&crate::spec::PARCEL_RECIPIENT_SCHEMA),
+            optional: true,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+        rt::schema::FieldSchema {
             name: "tags",
             ty: rt::schema::Ty::List(&rt::schema::Ty::String),
             optional: true,
@@ -295,6 +316,13 @@ pub static CREATE_PARCEL_SCHEMA: ObjectSchema = ObjectSchema {
 pub static PARCEL_PATCH_SCHEMA: ObjectSchema = ObjectSchema {
     name: "ParcelPatch",
     fields: &[
+        rt::schema::FieldSchema {
+            name: "priority",
+            ty: rt::schema::Ty::Enum(&["normal", "express"]),
+            optional: true,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
         rt::schema::FieldSchema {
             name: "depot",
             ty: rt::schema::Ty::String,
@@ -398,6 +426,35 @@ pub static TRACKING_SCHEMA: ObjectSchema = ObjectSchema {
             optional: false,
             nullable: false,
             rules: rt::schema::Rules::NONE,
+        },
+    ],
+};
+
+/// The checks of `ParcelRecipient`.
+pub static PARCEL_RECIPIENT_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "ParcelRecipient",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "name",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                min_length: Some(1),
+                max_length: Some(100),
+                ..rt::schema::Rules::NONE
+            },
+        },
+        rt::schema::FieldSchema {
+            name: "city",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                min_length: Some(1),
+                max_length: Some(100),
+                ..rt::schema::Rules::NONE
+            },
         },
     ],
 };
