@@ -24,11 +24,21 @@ pub struct RouteInfo {
     pub id: &'static str,
     /// The HTTP method.
     pub method: reqwest::Method,
-    /// The body field carrying the idempotency key, for routes that deduplicate.
-    pub idempotency_field: Option<&'static str>,
+    /// Where the idempotency key travels, for routes that deduplicate.
+    pub idempotency: Option<IdempotencyCarrier>,
     /// The route's success statuses: any other status below 400 is
     /// [`Error::UnexpectedStatus`].
     pub success: &'static [u16],
+}
+
+/// Where a route's idempotency key travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdempotencyCarrier {
+    /// A body field (`idempotencyKey`): the caller's value, else a UUID v4 written in.
+    Field(&'static str),
+    /// A header (`Idempotency-Key`, the IETF draft's): the call's
+    /// [`CallOptions::idempotency_key`], else a UUID v4, sent as a quoted string.
+    Header(&'static str),
 }
 
 /// How the refresh route of the spec works, for automatic refresh on `token_expired`.
@@ -242,9 +252,10 @@ impl Config {
 /// Overrides for the calls of one client handle; unset fields keep the client's
 /// settings. Build one with the setters: `CallOptions::new().timeout(d)`.
 ///
-/// There is no idempotency key here: a key belongs to one call, so it goes in the body's
-/// key field (`idempotencyKey` of a conversion); when the field is empty the client
-/// makes a UUID v4 and sends it on every attempt of that call.
+/// An idempotency key that travels in the body goes in the body's key field
+/// (`idempotencyKey` of a conversion); one that travels in a header may be set here,
+/// for the one call made through the handle. Either way, without one the client makes a
+/// UUID v4 and sends it on every attempt of that call.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct CallOptions {
@@ -254,6 +265,8 @@ pub struct CallOptions {
     pub timeout: Option<Duration>,
     /// Turn automatic refresh on or off.
     pub auto_refresh: Option<bool>,
+    /// The idempotency key of a route whose key is a header.
+    pub idempotency_key: Option<String>,
 }
 
 impl CallOptions {
@@ -265,6 +278,13 @@ impl CallOptions {
     /// Another retry policy.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// The idempotency key of the call, for a route whose key is a header (a body key
+    /// goes in the body).
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
         self
     }
 
@@ -286,6 +306,7 @@ impl CallOptions {
             retry: self.retry.or_else(|| base.retry.clone()),
             timeout: self.timeout.or(base.timeout),
             auto_refresh: self.auto_refresh.or(base.auto_refresh),
+            idempotency_key: self.idempotency_key.or_else(|| base.idempotency_key.clone()),
         }
     }
 }
@@ -353,8 +374,20 @@ impl Runtime {
             .map(encode_query)
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
-        let (body, key_sent) = encode_body(route, body)?;
-        let body = body.map(bytes::Bytes::from);
+        let (body, body_key) = encode_body(route, body)?;
+        // A header key is made once per call, so every attempt carries the same one.
+        let header_key = match route.idempotency {
+            Some(IdempotencyCarrier::Header(name)) => {
+                let key = options.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                let value = HeaderValue::from_str(&format!("\"{key}\"")).map_err(|_| {
+                    Error::InvalidRequest(format!("the idempotency key of `{}` is not a header value", route.id))
+                })?;
+                Some((name, value))
+            }
+            _ => None,
+        };
+        let key_sent = body_key || header_key.is_some();
+        let payload = Payload { body: body.map(bytes::Bytes::from), key_header: header_key };
         let url = self.url(segments, query.as_deref());
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
         // Without a key, only the spec's safe methods may be sent twice.
@@ -368,7 +401,7 @@ impl Runtime {
             _ => 0,
         };
 
-        let first = self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, 0).await;
+        let first = self.attempts(route, &url, credentials, &payload, options, policy, retry_safe, 0).await;
         let expired = |code: &str| self.config.refresh.is_some_and(|r| code == r.expired_code);
         let result = match (&first, credentials) {
             (Err(Error::Api(f)), Credentials::Session(_, session))
@@ -378,8 +411,7 @@ impl Runtime {
                 match self.refresh_once(session, generation, options).await {
                     // One replay, not a loop: a second `token_expired` is returned as is.
                     Ok(()) => {
-                        self.attempts(route, &url, credentials, body.as_ref(), options, policy, retry_safe, attempts)
-                            .await
+                        self.attempts(route, &url, credentials, &payload, options, policy, retry_safe, attempts).await
                     }
                     Err(_) => first,
                 }
@@ -424,7 +456,7 @@ impl Runtime {
         route: &RouteInfo,
         url: &Url,
         credentials: Credentials<'_>,
-        body: Option<&bytes::Bytes>,
+        payload: &Payload,
         options: &CallOptions,
         policy: &RetryPolicy,
         retry_safe: bool,
@@ -440,9 +472,12 @@ impl Runtime {
                 request = request.timeout(t);
             }
             request = attach(request, credentials);
-            if let Some(bytes) = body {
+            if let Some(bytes) = &payload.body {
                 // `Bytes` clones share the buffer: every attempt sends the same bytes.
                 request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.clone());
+            }
+            if let Some((name, value)) = &payload.key_header {
+                request = request.header(*name, value.clone());
             }
             let mut request =
                 request.build().map_err(|e| Error::InvalidRequest(format!("request of `{}`: {e}", route.id)))?;
@@ -593,12 +628,19 @@ fn encode_query<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
     Ok(out.finish())
 }
 
+/// What every attempt of one call sends beyond the URL: the body's bytes and a header
+/// idempotency key, both fixed before the first attempt.
+struct Payload {
+    body: Option<bytes::Bytes>,
+    key_header: Option<(&'static str, HeaderValue)>,
+}
+
 /// Serialises the body once, so every attempt sends the same bytes (and the same
 /// idempotency key). Returns whether a key is in the body.
 fn encode_body<B: Serialize + ?Sized>(route: &RouteInfo, body: Option<&B>) -> Result<(Option<Vec<u8>>, bool), Error> {
     let invalid = |e: serde_json::Error| Error::InvalidRequest(format!("body of `{}`: {e}", route.id));
     let Some(body) = body else { return Ok((None, false)) };
-    let Some(field) = route.idempotency_field else {
+    let Some(IdempotencyCarrier::Field(field)) = route.idempotency else {
         return serde_json::to_vec(body).map(|b| (Some(b), false)).map_err(invalid);
     };
     let mut value = serde_json::to_value(body).map_err(invalid)?;
@@ -653,7 +695,7 @@ mod tests {
     const ROUTE: RouteInfo = RouteInfo {
         id: "record_conversion",
         method: reqwest::Method::POST,
-        idempotency_field: Some("idempotencyKey"),
+        idempotency: Some(IdempotencyCarrier::Field("idempotencyKey")),
         success: &[200],
     };
 

@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, Route, Spec, Transport};
+use tenx_spec::{AuthKind, Family, IdempotencyKey, Route, Spec, Transport};
 
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
@@ -602,10 +602,11 @@ pub(crate) fn method_doc(spec: &Spec, route: &Route) -> String {
     let success: Vec<String> = route.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect();
     lines.push(format!("- Success: {}", success.join(", ")));
     if let Some(idem) = &route.idempotency {
-        lines.push(format!(
-            "- Idempotent by `{}`: generated (UUID v4) when absent and sent on every attempt; a repeat answers {} with `{}: true`",
-            idem.key_field, idem.repeat_status, idem.deduped_field
-        ));
+        lines.push(crate::facts::idempotency_line(idem));
+        lines.push(
+            "- The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt"
+                .to_owned(),
+        );
     }
     let errors: Vec<String> = spec.route_errors(route).iter().map(|e| format!("`{}`", e.code)).collect();
     lines.push(format!("- Errors: {}", errors.join(", ")));
@@ -657,11 +658,9 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     };
     let method = ident(route.method.as_str());
     let id = &route.id.value;
-    let idem = match &route.idempotency {
-        Some(i) => {
-            let field = &i.key_field;
-            quote!(Some(#field))
-        }
+    let idem = match route.idempotency.as_ref().map(|i| &i.key) {
+        Some(IdempotencyKey::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
+        Some(IdempotencyKey::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
         None => quote!(None),
     };
     let success = route.success.iter().map(|s| rust::int(s.status));
@@ -683,7 +682,7 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     quote! {
         #docs
         pub async fn #name(&self, #(#args,)* #query_arg #body_arg) -> Result<Response<#ret>, Error> {
-            const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency_field: #idem, success: &[#(#success),*] };
+            const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency: #idem, success: &[#(#success),*] };
             let raw = #base.runtime
                 .send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val)
                 .await?;

@@ -42,7 +42,7 @@ fn route_view(spec: &Spec, r: &Route) -> RouteView {
         required_plan: r.feature.as_ref().and_then(|f| spec.required_plan(&f.value)).map(|p| p.name.clone()),
         idempotency: r.idempotency.as_ref().map(|i| {
             let hours = i.retention_seconds / 3600;
-            format!("`{}`, kept {hours} h", i.key_field)
+            format!("{}, kept {hours} h", i.key.describe())
         }),
         success: r.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect(),
         errors: spec.route_errors(r).iter().map(|e| e.code.clone()).collect(),

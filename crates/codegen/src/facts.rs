@@ -1,7 +1,7 @@
 //! Facts about a route written out for people, the same in rustdoc and in the OpenAPI
 //! descriptions.
 
-use tenx_spec::{Route, Spec};
+use tenx_spec::{Idempotency, IdempotencyKey, Route, Spec};
 
 /// One line each: auth modes, required scopes, minimum role, plan feature.
 pub(crate) fn access_lines(spec: &Spec, route: &Route) -> Vec<String> {
@@ -20,4 +20,22 @@ pub(crate) fn access_lines(spec: &Spec, route: &Route) -> Vec<String> {
         lines.push(format!("- Plan feature: `{}` (from `{plan}`)", feature.value));
     }
     lines
+}
+
+/// How a route deduplicates, in one line: where its key travels, whether it is required,
+/// how a repeat answers, and how long a key is remembered.
+pub(crate) fn idempotency_line(i: &Idempotency) -> String {
+    let required = if i.required { " (required)" } else { "" };
+    let repeat = match (i.repeat_status, &i.deduped_field) {
+        (Some(status), Some(field)) => format!("answers {status} with `{field}: true`"),
+        (Some(status), None) => format!("answers {status} with the first answer's body"),
+        (None, Some(field)) => format!("answers as the first did, with `{field}: true`"),
+        (None, None) => "answers as the first did".to_owned(),
+    };
+    let hours = i.retention_seconds / 3600;
+    let key = match &i.key {
+        IdempotencyKey::Field(f) => format!("the body field `{f}`"),
+        IdempotencyKey::Header(h) => format!("the `{h}` header"),
+    };
+    format!("- Idempotent by {key}{required}: a repeat within {hours} h {repeat}")
 }

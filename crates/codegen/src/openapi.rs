@@ -6,7 +6,9 @@
 
 use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
-use tenx_spec::{AuthKind, Constraints, Field, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef};
+use tenx_spec::{
+    AuthKind, Constraints, Field, IdempotencyKey, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef,
+};
 
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
@@ -222,10 +224,7 @@ fn description(spec: &Spec, route: &Route) -> String {
     }
     lines.extend(crate::facts::access_lines(spec, route));
     if let Some(i) = &route.idempotency {
-        lines.push(format!(
-            "- Idempotent by `{}`: a repeat answers {} with `{}: true`",
-            i.key_field, i.repeat_status, i.deduped_field
-        ));
+        lines.push(crate::facts::idempotency_line(i));
     }
     lines.push(format!("- Source: {}", route.source));
     lines.join("\n")
@@ -270,6 +269,16 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
             |q| json!({ "name": q.name, "in": "query", "required": !q.optional, "schema": field_schema(spec, q) }),
         ),
     );
+    if let Some(IdempotencyKey::Header(name)) = route.idempotency.as_ref().map(|i| &i.key) {
+        let required = route.idempotency.as_ref().is_some_and(|i| i.required);
+        parameters.push(json!({
+            "name": name,
+            "in": "header",
+            "required": required,
+            "description": "A key unique to this write: a repeat with the same key and body answers as the first did.",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
+        }));
+    }
     let mut responses = Map::new();
     let request_id = json!({ "X-Request-Id": { "$ref": "#/components/headers/RequestId" } });
     for s in &route.success {
@@ -324,8 +333,18 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
         op["x-10x-required-plan"] = json!(spec.required_plan(&f.value).map(|p| &p.name));
     }
     if let Some(i) = &route.idempotency {
-        op["x-10x-idempotency"] =
-            json!({ "keyField": i.key_field, "repeatStatus": i.repeat_status, "dedupedField": i.deduped_field });
+        let mut ext = json!({ "required": i.required, "retentionSeconds": i.retention_seconds });
+        match &i.key {
+            IdempotencyKey::Field(f) => ext["keyField"] = json!(f),
+            IdempotencyKey::Header(h) => ext["keyHeader"] = json!(h),
+        }
+        if let Some(status) = i.repeat_status {
+            ext["repeatStatus"] = json!(status);
+        }
+        if let Some(field) = &i.deduped_field {
+            ext["dedupedField"] = json!(field);
+        }
+        op["x-10x-idempotency"] = ext;
     }
     if !route.inferred.is_empty() {
         op["x-10x-inferred"] = json!(route.inferred.iter().map(|i| &i.value).collect::<Vec<_>>());

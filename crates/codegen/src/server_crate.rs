@@ -6,8 +6,8 @@ use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{
-    AuthKind, Constraints, Family, Field, RateLimitKey, RoleLevel, Route, Spec, StringFormat, Transport, TypeKind,
-    TypeRef,
+    AuthKind, Constraints, Family, Field, IdempotencyKey, RateLimitKey, RoleLevel, Route, Spec, StringFormat,
+    Transport, TypeKind, TypeRef,
 };
 
 use crate::rust::{self, Export, doc, ident};
@@ -347,9 +347,24 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
         quote!(Some(#ty))
     });
     let idem = r.idempotency.as_ref().map_or(quote!(None), |i| {
-        let (k, s, d) = (&i.key_field, i.repeat_status, &i.deduped_field);
-        let keep = i.retention_seconds;
-        quote!(Some(rt::guard::IdempotencySpec { key_field: #k, repeat_status: #s, deduped_field: #d, retention_seconds: #keep }))
+        let key = match &i.key {
+            IdempotencyKey::Field(f) => quote!(rt::guard::KeyCarrier::Field(#f)),
+            IdempotencyKey::Header(h) => {
+                let h = h.to_ascii_lowercase();
+                quote!(rt::guard::KeyCarrier::Header(#h))
+            }
+        };
+        let option = |v: Option<TokenStream>| v.map_or(quote!(None), |v| quote!(Some(#v)));
+        let repeat = option(i.repeat_status.map(|s| quote!(#s)));
+        let deduped = option(i.deduped_field.as_ref().map(|d| quote!(#d)));
+        let (required, keep) = (i.required, i.retention_seconds);
+        quote!(Some(rt::guard::IdempotencySpec {
+            key: #key,
+            required: #required,
+            repeat_status: #repeat,
+            deduped_field: #deduped,
+            retention_seconds: #keep,
+        }))
     });
     let docs = doc(&format!("`{}`: `{} {}`.", name, r.method.as_str(), r.path.value));
     quote! {

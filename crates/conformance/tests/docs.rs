@@ -94,7 +94,7 @@ fn every_route_is_an_openapi_operation_with_its_security_and_errors() {
             assert_eq!(op["security"][0]["pat"], serde_json::json!(scopes), "{}", route.id.value);
         }
         if let Some(i) = &route.idempotency {
-            assert_eq!(op["x-10x-idempotency"]["keyField"], i.key_field.as_str());
+            assert_eq!(op["x-10x-idempotency"]["keyField"], i.key.name());
         }
     }
     assert_eq!(operations, spec.routes().count());

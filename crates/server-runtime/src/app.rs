@@ -19,7 +19,9 @@ use serde_json::{Map, Value};
 
 use crate::data::{AuthData, MemoryAuthData};
 use crate::failure::{Failure, Situation};
-use crate::guard::{AuthContext, JwtContext, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize};
+use crate::guard::{
+    AuthContext, IdempotencySpec, JwtContext, KeyCarrier, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize,
+};
 use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint};
 use crate::jwt::JwtKeys;
 use crate::limits::{MemoryLimiter, RateLimiter};
@@ -229,13 +231,19 @@ where
     F: FnOnce(Call) -> Fut,
     Fut: Future<Output = Result<Reply, Failure>>,
 {
-    match prepare(&state, route, request, request_id.clone()).await {
+    // Read before `prepare` takes the request; checked after the route's own checks.
+    let header_key = match route.idempotency.map(|i| i.key) {
+        Some(KeyCarrier::Header(name)) => request.headers().get(name).map(|v| v.as_bytes().to_vec()),
+        _ => None,
+    };
+    let prepared = prepare(&state, route, request, request_id.clone())
+        .await
+        .and_then(|call| Ok((idempotency_key(route, &call, header_key.as_deref())?, call)));
+    match prepared {
         Err(failure) => failure.resolve(&state.spec.answers).into_response(),
-        Ok(call) => {
-            let key = route.idempotency.and_then(|i| {
-                let key = call.body.as_ref()?.get(i.key_field)?.as_str()?.to_owned();
-                Some((i, key, fingerprint(call.body.as_ref()?)))
-            });
+        Ok((key, call)) => {
+            // One caller's key never replays another's answer.
+            let key = key.map(|(spec, key, fp)| (spec, format!("{}\u{0}{key}", call.auth.principal()), key, fp));
             let run = async move {
                 match AssertUnwindSafe(handler(call)).catch_unwind().await {
                     Ok(result) => result,
@@ -251,7 +259,7 @@ where
                 }
             };
             let result = match key {
-                Some((spec, key, fp)) => deduplicate(&state, route.id, &key, fp, spec, run).await,
+                Some((spec, scoped, key, fp)) => deduplicate(&state, route.id, &scoped, &key, fp, spec, run).await,
                 None => run.await,
             };
             match result {
@@ -262,12 +270,54 @@ where
     }
 }
 
+/// The route's idempotency key, with what the request is fingerprinted by (the body),
+/// or none when the route does not deduplicate or the caller sent no key (a route
+/// whose key is `required` refuses that). A header key is an RFC 8941 string, quoted
+/// or bare, of 1 to 255 printable characters.
+fn idempotency_key(
+    route: &RouteSpec,
+    call: &Call,
+    header: Option<&[u8]>,
+) -> Result<Option<(IdempotencySpec, String, [u8; 32])>, Failure> {
+    let Some(spec) = route.idempotency else { return Ok(None) };
+    let fp = call.body.as_ref().map_or_else(|| fingerprint(&Value::Null), fingerprint);
+    let key = match spec.key {
+        KeyCarrier::Field(field) => call.body.as_ref().and_then(|b| b.get(field)?.as_str().map(str::to_owned)),
+        KeyCarrier::Header(name) => match header {
+            None => None,
+            Some(raw) => {
+                let text = std::str::from_utf8(raw).unwrap_or_default().trim();
+                let bare = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+                let printable = bare.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+                if bare.is_empty() || bare.len() > 255 || !printable {
+                    return Err(Failure::of(
+                        Situation::InvalidInput,
+                        format!("`{name}` must be 1 to 255 printable characters, quoted or not."),
+                    ));
+                }
+                Some(bare.to_owned())
+            }
+        },
+    };
+    match key {
+        Some(key) => Ok(Some((spec, key, fp))),
+        None if spec.required => {
+            let name = match spec.key {
+                KeyCarrier::Field(n) | KeyCarrier::Header(n) => n,
+            };
+            Err(Failure::of(Situation::InvalidInput, format!("This route needs an idempotency key in `{name}`.")))
+        }
+        None => Ok(None),
+    }
+}
+
 async fn deduplicate<Fut>(
     state: &ServerState,
     scope: &str,
+    scoped_key: &str,
     key: &str,
     fp: [u8; 32],
-    spec: crate::guard::IdempotencySpec,
+    spec: IdempotencySpec,
     run: Fut,
 ) -> Result<Reply, Failure>
 where
@@ -276,7 +326,7 @@ where
     let mut run = Some(run);
     loop {
         let now = (state.now)();
-        match state.idempotency.reserve(scope, key, fp, now) {
+        match state.idempotency.reserve(scope, scoped_key, fp, now) {
             Reservation::New => {
                 let Some(run) = run.take() else { return Err(Failure::internal("idempotent handler ran twice")) };
                 let result = run.await;
@@ -286,15 +336,16 @@ where
                     body: r.body.as_ref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null),
                 });
                 let keep_until = now + std::time::Duration::from_secs(spec.retention_seconds);
-                state.idempotency.complete(scope, key, stored, keep_until);
+                state.idempotency.complete(scope, scoped_key, stored, keep_until);
                 return result;
             }
             Reservation::Done(stored) => {
                 let mut body = stored.body;
-                if let Value::Object(map) = &mut body {
-                    map.insert(spec.deduped_field.to_owned(), Value::Bool(true));
+                if let (Value::Object(map), Some(field)) = (&mut body, spec.deduped_field) {
+                    map.insert(field.to_owned(), Value::Bool(true));
                 }
-                return Reply::json(spec.repeat_status, &body);
+                let status = spec.repeat_status.unwrap_or(stored.status);
+                return if body.is_null() { Reply::empty(status) } else { Reply::json(status, &body) };
             }
             Reservation::Full(wait) => {
                 // Bounded by design: a full store refuses rather than grows.

@@ -125,17 +125,41 @@ pub enum RateKey {
     None,
 }
 
+/// Where a route's idempotency key travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCarrier {
+    /// A body field.
+    Field(&'static str),
+    /// A request header.
+    Header(&'static str),
+}
+
 /// How a route deduplicates.
 #[derive(Debug, Clone, Copy)]
 pub struct IdempotencySpec {
-    /// The body field with the key.
-    pub key_field: &'static str,
-    /// The status of a repeat.
-    pub repeat_status: u16,
-    /// The field set to `true` on a repeat.
-    pub deduped_field: &'static str,
+    /// Where the key travels.
+    pub key: KeyCarrier,
+    /// Whether a request without a key is refused.
+    pub required: bool,
+    /// The status of a repeat (`None`: the first answer's).
+    pub repeat_status: Option<u16>,
+    /// The field set to `true` on a repeat, if any.
+    pub deduped_field: Option<&'static str>,
     /// How long an answered key is remembered, in seconds.
     pub retention_seconds: u64,
+}
+
+impl AuthContext {
+    /// Who is calling, as the scope of their idempotency keys: one caller's key never
+    /// replays another caller's answer.
+    pub fn principal(&self) -> String {
+        match self {
+            AuthContext::None => String::new(),
+            AuthContext::Jwt(j) => format!("user:{}", j.user_id),
+            AuthContext::Pat(p) => format!("pat:{}", p.token_id),
+            AuthContext::Visitor(v) => format!("visitor:{}", v.visitor_id),
+        }
+    }
 }
 
 /// Everything the router checks for one route.

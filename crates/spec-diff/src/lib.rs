@@ -182,6 +182,7 @@ const RULES: &[&str] = &[
     "route.feature_cheaper",
     "route.idempotency_removed",
     "route.idempotency_added",
+    "route.idempotency_changed",
     "route.success_removed",
     "route.success_added",
     "route.rate_limit_changed",
@@ -413,11 +414,28 @@ impl Differ<'_> {
         }
         match (&o.idempotency, &n.idempotency) {
             (Some(i), None) => {
-                let message = format!("no longer deduplicates by `{}`: a retried write may apply twice", i.key_field);
+                let message =
+                    format!("no longer deduplicates by {}: a retried write may apply twice", i.key.describe());
                 self.push("route.idempotency_removed", id, Breaking, Info, message);
             }
+            (None, Some(i)) if i.required => {
+                let message = format!("now requires an idempotency key in {}", i.key.describe());
+                self.push("route.idempotency_changed", id, Breaking, Info, message);
+            }
             (None, Some(i)) => {
-                self.push("route.idempotency_added", id, Info, Info, format!("now deduplicates by `{}`", i.key_field));
+                self.push(
+                    "route.idempotency_added",
+                    id,
+                    Info,
+                    Info,
+                    format!("now deduplicates by {}", i.key.describe()),
+                );
+            }
+            // A key that moves, or becomes required, is not where old clients send it.
+            (Some(a), Some(b)) if a.key != b.key || (b.required && !a.required) => {
+                let required = if b.required { ", required" } else { "" };
+                let message = format!("its key is now {}{required} (was {})", b.key.describe(), a.key.describe());
+                self.push("route.idempotency_changed", id, Breaking, Info, message);
             }
             _ => {}
         }

@@ -808,13 +808,25 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
         .and_then(|r| read::choice(r, "rate-limit key", &RateLimitKey::ALL, RateLimitKey::as_str, sink));
     let success = f.get("success").map(|s| success(s, sink)).unwrap_or_default();
     let idempotency = f.get("idempotency").and_then(|i| {
-        let known = ["key_field", "repeat_status", "deduped_field", "retention_seconds"];
-        let g = fields(i, "`idempotency`", &known, sink)?;
-        let repeat = g.required("repeat_status", "`idempotency`", sink).and_then(|r| read::uint(r, sink));
+        const WHAT: &str = "`idempotency`";
+        let known = ["key_field", "key_header", "required", "repeat_status", "deduped_field", "retention_seconds"];
+        let g = fields(i, WHAT, &known, sink)?;
+        let key = match (g.opt_string("key_field", sink), g.opt_string("key_header", sink)) {
+            (Some(field), None) => IdempotencyKey::Field(field),
+            (None, Some(header)) => IdempotencyKey::Header(header),
+            _ => {
+                sink.push(
+                    Diagnostic::new(&i.loc, "`idempotency` needs exactly one of `key_field` and `key_header`")
+                        .help("the key travels in a body field (`key_field: idempotencyKey`) or a header (`key_header: Idempotency-Key`)"),
+                );
+                return None;
+            }
+        };
         Some(Idempotency {
-            key_field: g.string("key_field", "`idempotency`", sink)?,
-            repeat_status: repeat?,
-            deduped_field: g.string("deduped_field", "`idempotency`", sink)?,
+            key,
+            required: g.flag("required", false, sink),
+            repeat_status: g.opt_uint("repeat_status", sink),
+            deduped_field: g.opt_string("deduped_field", sink),
             // A day: long enough for every retry schedule, short enough to forget.
             retention_seconds: g.opt_uint("retention_seconds", sink).unwrap_or(86_400),
         })

@@ -747,15 +747,45 @@ pub struct SuccessStatus {
     pub loc: Loc,
 }
 
+/// Where a route's idempotency key travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyKey {
+    /// A request body field (`idempotencyKey`).
+    Field(String),
+    /// A request header (`Idempotency-Key`, as the IETF draft has it: a string, quoted
+    /// or not, of at most 255 printable characters).
+    Header(String),
+}
+
+impl IdempotencyKey {
+    /// The field or header name.
+    pub fn name(&self) -> &str {
+        match self {
+            IdempotencyKey::Field(n) | IdempotencyKey::Header(n) => n,
+        }
+    }
+
+    /// `` `idempotencyKey` `` or `` the `Idempotency-Key` header ``, for prose.
+    pub fn describe(&self) -> String {
+        match self {
+            IdempotencyKey::Field(n) => format!("`{n}`"),
+            IdempotencyKey::Header(n) => format!("the `{n}` header"),
+        }
+    }
+}
+
 /// How a route deduplicates repeated writes.
 #[derive(Debug, Clone)]
 pub struct Idempotency {
-    /// The request body field carrying the key (`idempotencyKey`).
-    pub key_field: String,
-    /// Status of a repeat (200).
-    pub repeat_status: u16,
-    /// The response field set on a repeat (`deduped`).
-    pub deduped_field: String,
+    /// Where the key travels.
+    pub key: IdempotencyKey,
+    /// Whether a request without a key is refused (400); else it simply is not
+    /// deduplicated.
+    pub required: bool,
+    /// Status of a repeat (`None`: the first answer's own).
+    pub repeat_status: Option<u16>,
+    /// The response field set to `true` on a repeat (`deduped`), if any.
+    pub deduped_field: Option<String>,
     /// How long an answered key is remembered (default 24 hours).
     pub retention_seconds: u64,
 }
@@ -941,8 +971,12 @@ impl Spec {
         if self.has_subject(route) {
             out.push(("subject_not_found", "its path names the API's subject"));
         }
-        if route.idempotency.is_some() {
+        if let Some(idem) = &route.idempotency {
             out.push(("unavailable", "it deduplicates, and a full idempotency store refuses new keys"));
+            out.push(("conflict", "it deduplicates, and a key reused with another body is refused"));
+            if matches!(idem.key, IdempotencyKey::Header(_)) {
+                out.push(("invalid_input", "its idempotency key header is checked"));
+            }
         }
         out.push(("internal", "every route can fail"));
         out

@@ -641,11 +641,11 @@ impl Validator<'_> {
                 );
             }
         }
-        if let Some(idem) = &r.idempotency {
+        if let Some(deduped) = r.idempotency.as_ref().and_then(|i| i.deduped_field.as_ref()) {
             let answer = r.response.as_ref().and_then(|t| t.value.named()).and_then(|n| spec.type_def(n));
             let carries = match answer.map(|t| &t.kind) {
                 Some(TypeKind::Object(fields)) => {
-                    fields.iter().any(|f| f.name == idem.deduped_field && f.ty.value == TypeRef::Boolean)
+                    fields.iter().any(|f| f.name == *deduped && f.ty.value == TypeRef::Boolean)
                 }
                 Some(TypeKind::Json) => true,
                 _ => r.response.as_ref().is_some_and(|t| t.value == TypeRef::Json),
@@ -655,14 +655,11 @@ impl Validator<'_> {
                     Diagnostic::new(
                         &r.loc,
                         format!(
-                            "a repeat of `{}` is marked with `{}`, which its answer type has no boolean field for",
-                            r.id.value, idem.deduped_field
+                            "a repeat of `{}` is marked with `{deduped}`, which its answer type has no boolean field for",
+                            r.id.value
                         ),
                     )
-                    .help(format!(
-                        "add `{}: {{ type: boolean, optional: true }}` to the answer type",
-                        idem.deduped_field
-                    )),
+                    .help(format!("add `{deduped}: {{ type: boolean, optional: true }}` to the answer type")),
                 );
             }
         }
@@ -927,41 +924,70 @@ impl Validator<'_> {
             }
         }
         if let Some(idem) = &r.idempotency {
-            if !r.success.iter().any(|s| s.status == idem.repeat_status) {
+            if let Some(repeat) = idem.repeat_status.filter(|st| !r.success.iter().any(|s| s.status == *st)) {
                 self.push(
                     Diagnostic::new(
                         &r.loc,
-                        format!(
-                            "the repeat status {} of `{}` is not one of its success statuses",
-                            idem.repeat_status, id.value
-                        ),
+                        format!("the repeat status {repeat} of `{}` is not one of its success statuses", id.value),
                     )
                     .help("add it under `success`"),
                 );
             }
-            let body_fields =
-                r.request.as_ref().and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(|t| &t.kind);
-            if let Some(TypeKind::Object(fields)) = body_fields {
-                if !fields.iter().any(|f| f.name == idem.key_field) {
-                    self.push(
-                        Diagnostic::new(
-                            &r.loc,
-                            format!(
-                                "the request body of `{}` has no field `{}` for the idempotency key",
-                                id.value, idem.key_field
+            match &idem.key {
+                IdempotencyKey::Field(key_field) => {
+                    let body_fields = r
+                        .request
+                        .as_ref()
+                        .and_then(|t| t.value.named())
+                        .and_then(|n| spec.type_def(n))
+                        .map(|t| &t.kind);
+                    if let Some(TypeKind::Object(fields)) = body_fields {
+                        if !fields.iter().any(|f| f.name == *key_field) {
+                            self.push(
+                                Diagnostic::new(
+                                    &r.loc,
+                                    format!(
+                                        "the request body of `{}` has no field `{key_field}` for the idempotency key",
+                                        id.value
+                                    ),
+                                )
+                                .help(help_for(key_field, fields.iter().map(|f| f.name.as_str()))),
+                            );
+                        }
+                    } else if r.request.is_none() {
+                        self.push(
+                            Diagnostic::new(
+                                &r.loc,
+                                format!(
+                                    "route `{}` is idempotent by `{key_field}` but takes no request body",
+                                    id.value
+                                ),
+                            )
+                            .help(
+                                "the key travels in the body: add `request`, or send it in a header with `key_header`",
                             ),
-                        )
-                        .help(help_for(&idem.key_field, fields.iter().map(|f| f.name.as_str()))),
-                    );
+                        );
+                    }
+                    if idem.required {
+                        self.push(
+                            Diagnostic::new(
+                                &r.loc,
+                                format!("`required` on the body key `{key_field}` of `{}`", id.value),
+                            )
+                            .help("a body key is required by its field: make the field required instead"),
+                        );
+                    }
                 }
-            } else if r.request.is_none() {
-                self.push(
-                    Diagnostic::new(
-                        &r.loc,
-                        format!("route `{}` is idempotent by `{}` but takes no request body", id.value, idem.key_field),
-                    )
-                    .help("the key travels in the body: add `request`"),
-                );
+                IdempotencyKey::Header(name) => {
+                    let token = !name.is_empty()
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+                    if !token {
+                        self.push(
+                            Diagnostic::new(&r.loc, format!("`{name}` is not a header name"))
+                                .help("write an HTTP token such as `Idempotency-Key`"),
+                        );
+                    }
+                }
             }
         }
         let mut seen_codes = Vec::new();

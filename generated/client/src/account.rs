@@ -28,7 +28,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_openanalyst_account",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -36,7 +36,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "discover_agent_work",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -70,7 +70,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_agent_proposals",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -106,7 +106,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "approve_agent_proposal",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -141,7 +141,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_agent_recommendations",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -177,7 +177,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_agent_run",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -214,7 +214,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "retrieve_agent_strategy",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -251,7 +251,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_agent_strategy_context",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -32,7 +32,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_analytics",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -68,7 +68,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "export_analytics",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -106,7 +106,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_get_analytics",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

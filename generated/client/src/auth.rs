@@ -32,7 +32,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "logout",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -65,7 +65,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_current_user",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -101,7 +101,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "login",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -134,7 +134,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "signup",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -166,7 +166,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "refresh_session",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -199,7 +199,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "request_password_reset",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -232,7 +232,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "confirm_password_reset",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -29,7 +29,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_billing_summary",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -62,7 +62,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_billing_checkout_session",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -95,7 +95,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_billing_portal_session",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -130,7 +130,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "set_manual_plan",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -31,7 +31,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_campaigns",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -66,7 +66,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_campaign",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -101,7 +101,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_campaign_health",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -136,7 +136,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "test_campaign_conversion",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -35,7 +35,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "submit_handle_chain_signals",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -71,7 +71,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "resolve_handle_chain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -107,7 +107,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "prefetch_handle_chain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -143,7 +143,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_chain_session",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -178,7 +178,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_context_origins",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -214,7 +214,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "replace_context_origins",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -31,7 +31,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_collaborators",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -67,7 +67,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "replace_collaborators",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -103,7 +103,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "transfer_ownership",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

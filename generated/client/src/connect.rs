@@ -33,7 +33,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_connect_status",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "start_connect_onboarding",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -105,7 +105,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_connect_dashboard_link",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -141,7 +141,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_earnings",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

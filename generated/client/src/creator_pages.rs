@@ -40,7 +40,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_pages",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -77,7 +77,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_page",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -114,7 +114,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_page",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -152,7 +152,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_page",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -189,7 +189,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_page",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -226,7 +226,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "publish_page",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -263,7 +263,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "preview_page",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -300,7 +300,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_page_buyers",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -336,7 +336,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "refund_page_purchase",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -372,7 +372,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "record_form_interaction",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -409,7 +409,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_list_pages",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

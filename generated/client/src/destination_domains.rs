@@ -33,7 +33,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_destination_domains",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "add_destination_domain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -105,7 +105,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "verify_destination_domain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -141,7 +141,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "decide_destination_domain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

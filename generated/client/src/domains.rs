@@ -33,7 +33,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_domain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[201],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "reconcile_domain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -104,7 +104,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_domain",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -140,7 +140,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "replace_domain_routes",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -33,7 +33,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_email_senders",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_email_sender",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -104,7 +104,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_email_templates",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -140,7 +140,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_email_template",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -177,7 +177,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_email_template",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -212,7 +212,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "send_email_message",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

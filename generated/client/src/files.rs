@@ -35,7 +35,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_file",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_files",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -104,7 +104,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_file",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -139,7 +139,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_list_files",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -175,7 +175,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_create_file",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -208,7 +208,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_delete_file",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -35,7 +35,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_group_buys",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -71,7 +71,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_group_buy",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -107,7 +107,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_group_buy",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -143,7 +143,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_group_buy_interests",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -179,7 +179,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "publish_group_buy",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -215,7 +215,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pause_group_buy",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -251,7 +251,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "close_group_buy",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -31,7 +31,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_handles",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -65,7 +65,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_handle",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -101,7 +101,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "rename_handle",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -136,7 +136,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_handle_profile",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -172,7 +172,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_handle_profile",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -207,7 +207,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_audit_events",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -242,7 +242,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_usage_meters",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -30,7 +30,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_internal_docs_access",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -66,7 +66,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_internal_docs_access",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -34,7 +34,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "add_knowledge_document",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_knowledge_documents",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -105,7 +105,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_knowledge_document",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -141,7 +141,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "rebuild_knowledge",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -176,7 +176,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_knowledge_usage",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

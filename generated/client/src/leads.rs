@@ -32,7 +32,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_leads",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -66,7 +66,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "export_leads",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -104,7 +104,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "capture_lead",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -137,7 +137,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_lead_attachment_upload",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -170,7 +170,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "complete_lead_attachment",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

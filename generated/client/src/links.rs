@@ -44,7 +44,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "upsert_link",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200, 201],
         };
         let raw = self
@@ -80,7 +80,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_links",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -116,7 +116,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_link",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -151,7 +151,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_link",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -187,7 +187,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_link_history",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -224,7 +224,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "rollback_link",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -260,7 +260,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "preview_link_route",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -296,7 +296,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "export_links",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -330,7 +330,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "check_links_health",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -365,7 +365,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_list_links",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -398,7 +398,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_get_link",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -435,7 +435,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_upsert_link",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200, 201],
         };
         let raw = self
@@ -472,7 +472,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_delete_link",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -34,7 +34,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_notifications",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -69,7 +69,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_email_subscription",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -104,7 +104,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_email_subscription",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -146,7 +146,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "test_email_subscription",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -189,7 +189,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_notification_settings",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -224,7 +224,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_notification_settings",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -260,7 +260,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "set_owner_default_email",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

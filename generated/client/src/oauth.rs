@@ -32,7 +32,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "decide_oauth_authorization",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -66,7 +66,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_oauth_server_metadata",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -98,7 +98,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "authorize_oauth_client",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -131,7 +131,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "register_oauth_client",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -164,7 +164,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "issue_oauth_token",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -29,7 +29,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "start_page_checkout",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -65,7 +65,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "check_page_access",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -31,7 +31,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_personalization_rules",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -68,7 +68,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "upsert_personalization_rule",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200, 201],
         };
         let raw = self

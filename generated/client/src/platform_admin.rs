@@ -28,7 +28,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_all_group_buys",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -61,7 +61,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_creator_economy",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

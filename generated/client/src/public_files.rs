@@ -29,7 +29,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "download_public_file",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[302],
         };
         let raw = self
@@ -63,7 +63,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "request_file_magic_link",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

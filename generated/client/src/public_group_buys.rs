@@ -31,7 +31,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_my_group_buy_interest",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -65,7 +65,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "withdraw_group_buy_interest",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -101,7 +101,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_public_group_buys",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -135,7 +135,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_public_group_buy",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

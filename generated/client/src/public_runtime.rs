@@ -24,8 +24,9 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Idempotent by `idempotencyKey`: generated (UUID v4) when absent and sent on every attempt; a repeat answers 200 with `deduped: true`
-    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`, `service_unavailable`
+    /// - Idempotent by the body field `idempotencyKey`: a repeat within 24 h answers 200 with `deduped: true`
+    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md
     pub async fn record_conversion(
@@ -35,7 +36,9 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "record_conversion",
             method: Method::POST,
-            idempotency_field: Some("idempotencyKey"),
+            idempotency: Some(
+                tenx_client_runtime::IdempotencyCarrier::Field("idempotencyKey"),
+            ),
             success: &[200],
         };
         let raw = self
@@ -67,7 +70,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "resolve_context",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -99,7 +102,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "submit_chain_signals",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -131,7 +134,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "resolve_chain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -163,7 +166,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "prefetch_chain",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -193,7 +196,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_sdk_config",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -31,7 +31,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_qa_environments",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -67,7 +67,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_qa_environment",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -103,7 +103,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_qa_suite",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -37,7 +37,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_site_deployment",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[201],
         };
         let raw = self
@@ -72,7 +72,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_site_deployments",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -107,7 +107,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_site_deployment_preview",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -142,7 +142,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "set_site_mode",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -178,7 +178,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_function_binding",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -214,7 +214,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_site_intel_snapshot",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -250,7 +250,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "start_site_crawl_run",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -286,7 +286,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "start_site_replay_run",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -36,7 +36,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_campaign_site_structure",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -74,7 +74,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_campaign_site_structure",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -111,7 +111,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "publish_campaign_site_structure",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -157,7 +157,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_get_campaign_site_structure",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -202,7 +202,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_update_campaign_site_structure",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -246,7 +246,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_publish_campaign_site_structure",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -33,7 +33,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_skills",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -71,7 +71,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "upsert_skill",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200, 201],
         };
         let raw = self
@@ -112,7 +112,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "set_skill_runtime",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -148,7 +148,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "publish_skill",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -183,7 +183,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_skill",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -29,7 +29,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "receive_stripe_webhook",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -62,7 +62,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "receive_stripe_connect_webhook",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

@@ -29,7 +29,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "submit_support_report",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

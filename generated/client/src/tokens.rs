@@ -34,7 +34,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_token",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[201],
         };
         let raw = self
@@ -67,7 +67,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_tokens",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -103,7 +103,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "revoke_token",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

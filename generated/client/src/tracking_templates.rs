@@ -30,7 +30,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_tracking_templates",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -66,7 +66,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_tracking_template",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

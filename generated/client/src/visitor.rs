@@ -29,7 +29,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "visitor_logout",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -61,7 +61,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_visitor_profile",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -93,7 +93,7 @@ impl VisitorClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_visitor_access",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -128,7 +128,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "request_visitor_magic_link",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -161,7 +161,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "verify_visitor_magic_link",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

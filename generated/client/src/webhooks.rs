@@ -34,7 +34,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_webhook",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -68,7 +68,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_webhooks",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -103,7 +103,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_webhook",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -138,7 +138,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "test_webhook",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -178,7 +178,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "pat_create_webhook",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

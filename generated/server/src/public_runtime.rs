@@ -21,8 +21,9 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Idempotent by `idempotencyKey`: generated (UUID v4) when absent and sent on every attempt; a repeat answers 200 with `deduped: true`
-    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`, `service_unavailable`
+    /// - Idempotent by the body field `idempotencyKey`: a repeat within 24 h answers 200 with `deduped: true`
+    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md
     fn record_conversion(
@@ -226,9 +227,10 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_REQUEST_SCHEMA)),
     idempotency: Some(rt::guard::IdempotencySpec {
-        key_field: "idempotencyKey",
-        repeat_status: 200u16,
-        deduped_field: "deduped",
+        key: rt::guard::KeyCarrier::Field("idempotencyKey"),
+        required: false,
+        repeat_status: Some(200u16),
+        deduped_field: Some("deduped"),
         retention_seconds: 86400u64,
     }),
 };

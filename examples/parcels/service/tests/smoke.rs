@@ -28,7 +28,7 @@ impl Server {
         let data = Arc::new(MemoryAuthData::new());
         data.add_handle(ACCOUNT, "starter");
         data.add_handle(OTHER, "business");
-        for (user, role) in [("ada", "admin"), ("vic", "viewer")] {
+        for (user, role) in [("ada", "admin"), ("sam", "shipper"), ("vic", "viewer")] {
             data.set_role(user, ACCOUNT, role);
         }
         data.add_pat(PatRecord {
@@ -286,4 +286,102 @@ async fn the_fractional_jittered_schedule_is_kept() {
         let full = Duration::from_millis(full);
         assert!(*wait <= full && *wait >= full.mul_f64(0.8), "{wait:?} outside 80..100% of {full:?}");
     }
+}
+
+/// `create_parcel` is idempotent by the `Idempotency-Key` header (the IETF draft's): the
+/// client sends one key on every attempt, a repeat answers as the first did, another
+/// body under the same key is the API's conflict, and keys are the caller's own.
+#[tokio::test]
+async fn a_header_idempotency_key_makes_a_create_happen_once() {
+    let server = Server::start().await;
+    let ada = server.user("ada");
+    let keyed = ada.with_options(CallOptions::new().idempotency_key("order-0001"));
+    let first = keyed.create_parcel(ACCOUNT, &new_parcel("Berlin", &[])).await.expect("create");
+    let again = keyed.create_parcel(ACCOUNT, &new_parcel("Berlin", &[])).await.expect("the same create again");
+    assert_eq!((again.status, &again.body.id), (201, &first.body.id));
+    let all = ada.list_parcels(ACCOUNT, &ListParcelsQuery::default()).await.expect("list").into_body();
+    assert_eq!(all.parcels.len(), 1, "one parcel for one key");
+
+    // The same key with another body.
+    let other = keyed.create_parcel(ACCOUNT, &new_parcel("Hamburg", &[])).await;
+    assert_eq!(failure(other), (Some(409), Some(ErrorCode::ParcelStateConflict)));
+
+    // Another caller's identical key is another key: no answer crosses callers.
+    let sam = server.user("sam").with_options(CallOptions::new().idempotency_key("order-0001"));
+    let sams = sam.create_parcel(ACCOUNT, &new_parcel("Berlin", &[])).await.expect("sam's create");
+    assert_ne!(sams.body.id, first.body.id);
+
+    let token = server.jwt.issue("ada", SystemTime::now(), Duration::from_secs(600));
+    let http = reqwest::Client::new();
+    let raw = |key: &str| {
+        http.post(format!("{}/v1/accounts/{ACCOUNT}/parcels", server.base))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&serde_json::json!({"weightGrams": 10, "depot": "Kiel"}))
+            .send()
+    };
+    // Bare and quoted keys are the same key (RFC 8941 strings may be sent either way).
+    let bare = raw("k-2").await.expect("answer");
+    let quoted = raw("\"k-2\"").await.expect("answer");
+    assert_eq!((bare.status().as_u16(), quoted.status().as_u16()), (201, 201));
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (bare.json().await.expect("parcel"), quoted.json().await.expect("parcel"));
+    assert_eq!(a["id"], b["id"]);
+    // A key that is not a string of 1 to 255 printable characters.
+    let long = raw(&"k".repeat(256)).await.expect("answer");
+    assert_eq!(long.status().as_u16(), 400);
+    let body: serde_json::Value = long.json().await.expect("envelope");
+    assert_eq!(body["error"]["code"], "invalid_request");
+
+    // Without a key the client makes one per call: two calls, two parcels.
+    let before = ada.list_parcels(ACCOUNT, &ListParcelsQuery::default()).await.expect("list").into_body().parcels.len();
+    ada.create_parcel(ACCOUNT, &new_parcel("Kiel", &[])).await.expect("create");
+    ada.create_parcel(ACCOUNT, &new_parcel("Kiel", &[])).await.expect("create");
+    let after = ada.list_parcels(ACCOUNT, &ListParcelsQuery::default()).await.expect("list").into_body().parcels.len();
+    assert_eq!(after, before + 2);
+}
+
+/// The header key is made once per call: a retried create carries the same key on every
+/// attempt, as a quoted string, and a POST with a key is retried (a POST without one
+/// would not be).
+#[tokio::test]
+async fn every_attempt_of_a_call_carries_the_same_header_key() {
+    use std::sync::Mutex;
+    use tenx_server_runtime::axum::{Router, http::HeaderMap, http::StatusCode, routing::post};
+
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let app = Router::new().route(
+        "/v1/accounts/{account}/parcels",
+        post(move |headers: HeaderMap| {
+            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            let n = {
+                let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                log.push(key);
+                log.len()
+            };
+            async move {
+                if n == 1 {
+                    (StatusCode::SERVICE_UNAVAILABLE, r#"{"error":{"code":"try_later","message":"busy","statusCode":503}}"#)
+                } else {
+                    (
+                        StatusCode::CREATED,
+                        r#"{"id":"prc_0001","trackingNumber":"PX00000001","status":"created","weightGrams":1,"depot":"Kiel","tags":[],"priority":"normal","createdAt":"2026-11-29T00:00:00Z"}"#,
+                    )
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    tokio::spawn(async move {
+        let _ = tenx_server_runtime::axum::serve(listener, app).await;
+    });
+    let clock = Arc::new(VirtualClock::new(SystemTime::UNIX_EPOCH));
+    let client = Client::with_config(parcels_client::config(base).clock(clock)).expect("client").with_jwt("t");
+    client.create_parcel(ACCOUNT, &new_parcel("Kiel", &[])).await.expect("the retry succeeds");
+    let seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[0].starts_with('"') && seen[0].ends_with('"') && seen[0].len() == 38, "{seen:?}");
 }

@@ -38,7 +38,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_parcels",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -64,7 +64,9 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 201 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Idempotent by the `Idempotency-Key` header: a repeat within 24 h answers as the first did
+    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub async fn create_parcel(
         &self,
@@ -74,7 +76,9 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_parcel",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: Some(
+                tenx_client_runtime::IdempotencyCarrier::Header("Idempotency-Key"),
+            ),
             success: &[201],
         };
         let raw = self
@@ -110,7 +114,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_parcel",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -147,7 +151,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_parcel",
             method: Method::PATCH,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -182,7 +186,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "delete_parcel",
             method: Method::DELETE,
-            idempotency_field: None,
+            idempotency: None,
             success: &[204],
         };
         let raw = self
@@ -219,7 +223,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "move",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -255,7 +259,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "search_parcels",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -291,7 +295,7 @@ impl JwtClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "register_webhook",
             method: Method::PUT,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -328,7 +332,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "list_parcels",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -354,7 +358,9 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 201 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Idempotent by the `Idempotency-Key` header: a repeat within 24 h answers as the first did
+    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub async fn create_parcel(
         &self,
@@ -363,7 +369,9 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "create_parcel",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: Some(
+                tenx_client_runtime::IdempotencyCarrier::Header("Idempotency-Key"),
+            ),
             success: &[201],
         };
         let raw = self
@@ -395,7 +403,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "get_parcel",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -431,7 +439,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "update_parcel",
             method: Method::PATCH,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -467,7 +475,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "move",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self
@@ -502,7 +510,7 @@ impl PatClient {
         const ROUTE: RouteInfo = RouteInfo {
             id: "search_parcels",
             method: Method::POST,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

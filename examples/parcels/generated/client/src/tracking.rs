@@ -28,7 +28,7 @@ impl Client {
         const ROUTE: RouteInfo = RouteInfo {
             id: "track",
             method: Method::GET,
-            idempotency_field: None,
+            idempotency: None,
             success: &[200],
         };
         let raw = self

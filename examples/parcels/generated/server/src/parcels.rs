@@ -40,7 +40,9 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 201 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Idempotent by the `Idempotency-Key` header: a repeat within 24 h answers as the first did
+    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn create_parcel(
         &self,
@@ -424,7 +426,13 @@ pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_PARCEL_SCHEMA)),
-    idempotency: None,
+    idempotency: Some(rt::guard::IdempotencySpec {
+        key: rt::guard::KeyCarrier::Header("idempotency-key"),
+        required: false,
+        repeat_status: None,
+        deduped_field: None,
+        retention_seconds: 86400u64,
+    }),
 };
 
 /// `get_parcel`: `GET /v1/accounts/{account}/parcels/{parcelId}`.
