@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use parcels_server::{
-    AuthContext, CreateParcel, ErrorCode, Failure, JwtContext, ListParcelsOrder, ListParcelsQuery, MoveKind,
-    MoveRequest, PageLinks, Parcel, ParcelList, ParcelPatch, ParcelPriority, ParcelStatus, ParcelsApi, RouterBuilder,
-    SearchRequest, Tracking, TrackingApi, Webhook,
+    AuthContext, CreateParcel, DepotList, DepotsApi, ErrorCode, Failure, JwtContext, ListParcelsOrder,
+    ListParcelsQuery, MoveKind, MoveRequest, PageLinks, Parcel, ParcelList, ParcelPatch, ParcelPriority, ParcelStatus,
+    ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook,
 };
 use tenx_server_runtime::axum::Router;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
@@ -186,6 +186,16 @@ impl ParcelsApi for Parcels {
     }
 }
 
+impl DepotsApi for Parcels {
+    async fn list_depots(&self, _auth: JwtContext) -> Result<DepotList, Failure> {
+        let store = self.store();
+        let mut depots: Vec<String> = store.parcels.values().map(|p| p.depot.clone()).collect();
+        depots.sort_unstable();
+        depots.dedup();
+        Ok(DepotList { depots })
+    }
+}
+
 impl TrackingApi for Parcels {
     async fn track(&self, tracking_number: String) -> Result<Tracking, Failure> {
         let store = self.store();
@@ -200,6 +210,7 @@ pub fn app(data: Arc<MemoryAuthData>, jwt: JwtKeys) -> Router {
     let parcels = Arc::new(Parcels::default());
     RouterBuilder::new(ServerState::in_memory(&parcels_server::spec::SERVER_SPEC, data, jwt))
         .parcels(parcels.clone())
+        .depots(parcels.clone())
         .tracking(parcels)
         .build()
 }

@@ -31,6 +31,8 @@ impl Server {
         for (user, role) in [("ada", "admin"), ("sam", "shipper"), ("vic", "viewer")] {
             data.set_role(user, ACCOUNT, role);
         }
+        // An account-level role, held whatever the account.
+        data.add_platform_role("dora", "dispatcher");
         data.add_pat(PatRecord {
             token_id: "key1".into(),
             handle: ACCOUNT.into(),
@@ -184,6 +186,10 @@ async fn roles_plans_and_input_rules_answer_with_the_apis_codes() {
     };
     let created = ada.create_parcel(ACCOUNT, &addressed).await.expect("a parcel with a recipient").into_body();
     assert_eq!(created.recipient.map(|r| r.name), Some("Ada".to_owned()));
+    // An account-level role: a dispatcher sees every depot; an account admin does not.
+    assert_eq!(failure(ada.list_depots().await), (Some(403), Some(ErrorCode::Forbidden)));
+    let depots = server.user("dora").list_depots().await.expect("a dispatcher's list").into_body();
+    assert_eq!(depots.depots, ["Kiel"]);
     // A weight out of bounds, a malformed parcel id, an unknown account.
     let heavy = CreateParcel { weight_grams: 70_001, depot: "Kiel".into(), tags: None, recipient: None };
     assert_eq!(failure(ada.create_parcel(ACCOUNT, &heavy).await), (Some(400), Some(ErrorCode::InvalidRequest)));

@@ -7,9 +7,23 @@
 //! credential does not compile. Each family module lists its routes.
 //!
 //! Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue
-//! (10 codes). The crate has 9 routes in 2 families.
+//! (10 codes). The crate has 10 routes in 3 families.
 //!
 //! ## Examples
+//!
+//! A signed-in user's route:
+//!
+//! ```rust,no_run
+//! async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = parcels_client::Client::new(parcels_client::BASE_URL)?;
+//!     let user = client.with_jwt("<access token>");
+//!     match user.list_depots().await {
+//!         Ok(answer) => println!("{} {:?}", answer.status, answer.body),
+//!         Err(e) => eprintln!("{e} (code {:?}, request id {:?})", e.code(), e.request_id()),
+//!     }
+//!     Ok(())
+//! }
+//! ```
 
 #[rustfmt::skip]
 mod clients;
@@ -21,6 +35,9 @@ pub use models::*;
 
 #[rustfmt::skip]
 pub mod parcels;
+
+#[rustfmt::skip]
+pub mod depots;
 
 #[rustfmt::skip]
 pub mod tracking;

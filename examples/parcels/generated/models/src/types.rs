@@ -152,6 +152,13 @@ pub struct MoveRequest {
     pub r#type: MoveKind,
 }
 
+/// The `DepotList` type of the spec.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DepotList {
+    /// `depots`.
+    pub depots: ::std::vec::Vec<::std::string::String>,
+}
+
 /// The `SearchRequest` type of the spec.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchRequest {

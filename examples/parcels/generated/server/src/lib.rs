@@ -3,7 +3,7 @@
 
 //! Server traits and an auth-enforcing axum router for the Parcels API.
 //!
-//! One trait per family (2 families, 9 routes); `RouterBuilder` mounts them. Routes of
+//! One trait per family (3 families, 10 routes); `RouterBuilder` mounts them. Routes of
 //! unmounted families, unknown paths and wrong methods answer `not_found` in the error model.
 
 #[rustfmt::skip]
@@ -20,6 +20,10 @@ pub use router::*;
 #[rustfmt::skip]
 mod parcels;
 pub use parcels::*;
+
+#[rustfmt::skip]
+mod depots;
+pub use depots::*;
 
 #[rustfmt::skip]
 mod tracking;

@@ -33,6 +33,12 @@ impl RouterBuilder {
         self
     }
 
+    /// Mounts the `depots` family (1 route).
+    pub fn depots<T: crate::depots::DepotsApi>(mut self, api: Arc<T>) -> Self {
+        self.router = crate::depots::mount(self.router, &self.state, &api);
+        self
+    }
+
     /// Mounts the `tracking` family (1 route).
     pub fn tracking<T: crate::tracking::TrackingApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::tracking::mount(self.router, &self.state, &api);

@@ -372,6 +372,20 @@ pub static MOVE_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     ],
 };
 
+/// The checks of `DepotList`.
+pub static DEPOT_LIST_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "DepotList",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "depots",
+            ty: rt::schema::Ty::List(&rt::schema::Ty::String),
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+    ],
+};
+
 /// The checks of `SearchRequest`.
 pub static SEARCH_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     name: "SearchRequest",
