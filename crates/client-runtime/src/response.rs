@@ -157,6 +157,26 @@ impl RawResponse {
         }
     }
 
+    /// The body as UTF-8 text (a `text` answer).
+    pub fn text(self) -> Result<Response<String>, Error> {
+        match String::from_utf8(self.body.to_vec()) {
+            Ok(text) => Ok(self.wrap(text)),
+            Err(e) => Err(Error::Decode {
+                route: self.route,
+                status: self.status,
+                message: e.to_string(),
+                request_id: request_id(&self.headers),
+                body: self.body,
+            }),
+        }
+    }
+
+    /// The body's bytes (a `binary` answer).
+    pub fn bytes(self) -> Response<Vec<u8>> {
+        let body = self.body.to_vec();
+        self.wrap(body)
+    }
+
     /// An answer whose body, if any, is not read.
     pub fn empty(self) -> Response<()> {
         self.wrap(())

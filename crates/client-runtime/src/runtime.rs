@@ -375,6 +375,40 @@ impl Runtime {
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
         let (body, body_key) = encode_body(route, body)?;
+        let body = body.map(|b| (bytes::Bytes::from(b), "application/json"));
+        self.send_encoded(route, options, credentials, segments, query, body, body_key).await
+    }
+
+    /// [`Runtime::send`] for a `text` or `binary` body: the bytes go as they are, with
+    /// their media type.
+    pub async fn send_raw<Q: Serialize + ?Sized>(
+        &self,
+        route: &RouteInfo,
+        options: &CallOptions,
+        credentials: Credentials<'_>,
+        segments: &[&str],
+        query: Option<&Q>,
+        body: (&'static str, Vec<u8>),
+    ) -> Result<RawResponse, Error> {
+        let query = query
+            .map(encode_query)
+            .transpose()
+            .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
+        let (media, bytes) = body;
+        self.send_encoded(route, options, credentials, segments, query, Some((bytes.into(), media)), false).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_encoded(
+        &self,
+        route: &RouteInfo,
+        options: &CallOptions,
+        credentials: Credentials<'_>,
+        segments: &[&str],
+        query: Option<String>,
+        body: Option<(bytes::Bytes, &'static str)>,
+        body_key: bool,
+    ) -> Result<RawResponse, Error> {
         // A header key is made once per call, so every attempt carries the same one.
         let header_key = match route.idempotency {
             Some(IdempotencyCarrier::Header(name)) => {
@@ -387,7 +421,7 @@ impl Runtime {
             _ => None,
         };
         let key_sent = body_key || header_key.is_some();
-        let payload = Payload { body: body.map(bytes::Bytes::from), key_header: header_key };
+        let payload = Payload { body, key_header: header_key };
         let url = self.url(segments, query.as_deref());
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
         // Without a key, only the spec's safe methods may be sent twice.
@@ -472,9 +506,9 @@ impl Runtime {
                 request = request.timeout(t);
             }
             request = attach(request, credentials);
-            if let Some(bytes) = &payload.body {
+            if let Some((bytes, media)) = &payload.body {
                 // `Bytes` clones share the buffer: every attempt sends the same bytes.
-                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.clone());
+                request = request.header(reqwest::header::CONTENT_TYPE, *media).body(bytes.clone());
             }
             if let Some((name, value)) = &payload.key_header {
                 request = request.header(*name, value.clone());
@@ -631,7 +665,7 @@ fn encode_query<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
 /// What every attempt of one call sends beyond the URL: the body's bytes and a header
 /// idempotency key, both fixed before the first attempt.
 struct Payload {
-    body: Option<bytes::Bytes>,
+    body: Option<(bytes::Bytes, &'static str)>,
     key_header: Option<(&'static str, HeaderValue)>,
 }
 

@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyKey, Route, Spec, Transport};
+use tenx_spec::{AuthKind, Family, IdempotencyKey, Route, Spec, Transport, TypeRef};
 
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
@@ -649,12 +649,21 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     } else {
         (Some(quote!(query: &#query_ty,)), quote!(Some(query)))
     };
-    let (body_arg, body_val) = match &route.request {
-        Some(t) => {
-            let ty = models_crate::body_type(spec, Some(&t.value));
-            (Some(quote!(body: &#ty,)), quote!(Some(body)))
+    // JSON bodies go through `send`; text and binary ones as bytes through `send_raw`.
+    let (body_arg, body_val, send) = match route.request.as_ref().map(|t| &t.value) {
+        Some(TypeRef::Text) => {
+            let media = TypeRef::Text.media_type();
+            (Some(quote!(body: &str,)), quote!((#media, body.as_bytes().to_vec())), quote!(send_raw))
         }
-        None => (None, quote!(None::<&()>)),
+        Some(TypeRef::Binary) => {
+            let media = TypeRef::Binary.media_type();
+            (Some(quote!(body: &[u8],)), quote!((#media, body.to_vec())), quote!(send_raw))
+        }
+        Some(t) => {
+            let ty = models_crate::body_type(spec, Some(t));
+            (Some(quote!(body: &#ty,)), quote!(Some(body)), quote!(send))
+        }
+        None => (None, quote!(None::<&()>), quote!(send)),
     };
     let method = ident(route.method.as_str());
     let id = &route.id.value;
@@ -665,26 +674,28 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     };
     let success = route.success.iter().map(|s| rust::int(s.status));
     let answer = models_crate::body_type(spec, route.response.as_ref().map(|t| &t.value));
-    let decode = |body: &TokenStream| {
-        if body.to_string() == "()" { quote!(Ok(raw.empty())) } else { quote!(raw.json()) }
+    let plain = match route.response.as_ref().map(|t| &t.value) {
+        None => quote!(Ok(raw.empty())),
+        Some(TypeRef::Text) => quote!(raw.text()),
+        Some(TypeRef::Binary) => quote!(Ok(raw.bytes())),
+        Some(_) => quote!(raw.json()),
     };
     let (ret, finish) = if route.success.len() > 1 {
         let outcome = format_ident!("{}Outcome", models_crate::camel(route));
-        let plain = decode(&answer);
         let arms = route.success.iter().map(|s| {
             let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));
             quote! { #status => #plain.map(|r| r.map(#outcome::#v)), }
         });
         (quote!(#outcome), quote! { match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })
     } else {
-        (answer.clone(), decode(&answer))
+        (answer, plain)
     };
     quote! {
         #docs
         pub async fn #name(&self, #(#args,)* #query_arg #body_arg) -> Result<Response<#ret>, Error> {
             const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency: #idem, success: &[#(#success),*] };
             let raw = #base.runtime
-                .send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val)
+                .#send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val)
                 .await?;
             #finish
         }

@@ -33,10 +33,18 @@ fn type_schema(ty: &TypeRef) -> Value {
         TypeRef::Number => json!({ "type": "number" }),
         TypeRef::Boolean => json!({ "type": "boolean" }),
         TypeRef::Json => json!({}),
+        TypeRef::Text => json!({ "type": "string" }),
+        TypeRef::Binary => json!({ "type": "string", "format": "binary" }),
         TypeRef::List(inner) => json!({ "type": "array", "items": type_schema(inner) }),
         TypeRef::Map(inner) => json!({ "type": "object", "additionalProperties": type_schema(inner) }),
         TypeRef::Named(name) => schema_ref(name),
     }
+}
+
+/// A body's `content`: its media type (JSON, text or binary) and schema.
+fn content(ty: &TypeRef) -> Value {
+    let media = ty.media_type().split(';').next().unwrap_or_default();
+    json!({ media: { "schema": type_schema(ty) } })
 }
 
 fn field_schema(spec: &Spec, f: &Field) -> Value {
@@ -284,7 +292,7 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
     for s in &route.success {
         let mut answer = json!({ "description": s.outcome, "headers": request_id });
         if let Some(ty) = &route.response {
-            answer["content"] = json!({ "application/json": { "schema": type_schema(&ty.value) } });
+            answer["content"] = content(&ty.value);
         }
         if (300..400).contains(&s.status) {
             answer["headers"]["Location"] = json!({ "description": "Where to go.", "schema": { "type": "string" } });
@@ -319,8 +327,7 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
         op["parameters"] = json!(parameters);
     }
     if let Some(body) = &route.request {
-        op["requestBody"] =
-            json!({ "required": true, "content": { "application/json": { "schema": type_schema(&body.value) } } });
+        op["requestBody"] = json!({ "required": true, "content": content(&body.value) });
     }
     if !route.scopes.is_empty() {
         op["x-10x-scopes"] = json!(route.scopes.iter().map(|s| &s.value).collect::<Vec<_>>());

@@ -35,6 +35,8 @@ pub(crate) fn rust_type(ty: &TypeRef) -> TokenStream {
         TypeRef::Number => quote!(f64),
         TypeRef::Boolean => quote!(bool),
         TypeRef::Json => quote!(::serde_json::Value),
+        TypeRef::Text => quote!(::std::string::String),
+        TypeRef::Binary => quote!(::std::vec::Vec<u8>),
         TypeRef::List(inner) => {
             let inner = rust_type(inner);
             quote!(::std::vec::Vec<#inner>)

@@ -100,6 +100,8 @@ fn ty_tokens(spec: &Spec, ty: &TypeRef) -> TokenStream {
         TypeRef::Number => quote!(rt::schema::Ty::Number),
         TypeRef::Boolean => quote!(rt::schema::Ty::Boolean),
         TypeRef::Json => quote!(rt::schema::Ty::Json),
+        TypeRef::Text => quote!(rt::schema::Ty::Text),
+        TypeRef::Binary => quote!(rt::schema::Ty::Binary),
         TypeRef::List(inner) => {
             let inner = ty_tokens(spec, inner);
             quote!(rt::schema::Ty::List(&#inner))
@@ -493,10 +495,19 @@ fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
         quote!(call.param(#n),)
     });
     let query = (!r.query.is_empty()).then(|| quote!(call.query()?,));
-    let body = r.request.is_some().then(|| quote!(call.body()?,));
+    let body = r.request.as_ref().map(|t| match t.value {
+        TypeRef::Text => quote!(call.text()?,),
+        TypeRef::Binary => quote!(call.bytes(),),
+        _ => quote!(call.body()?,),
+    });
     let reply = |status: u16, var: TokenStream| -> TokenStream {
         let status = rust::int(status);
-        if r.response.is_none() { quote!(Reply::empty(#status)) } else { quote!(Reply::json(#status, &#var)) }
+        match r.response.as_ref().map(|t| &t.value) {
+            None => quote!(Reply::empty(#status)),
+            Some(TypeRef::Text) => quote!(Reply::text(#status, #var)),
+            Some(TypeRef::Binary) => quote!(Reply::bytes(#status, #var)),
+            Some(_) => quote!(Reply::json(#status, &#var)),
+        }
     };
     let finish = if r.success.len() > 1 {
         let o = format_ident!("{}Outcome", models_crate::camel(r));

@@ -22,7 +22,7 @@ use crate::failure::{Failure, Situation};
 use crate::guard::{
     AuthContext, IdempotencySpec, JwtContext, KeyCarrier, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize,
 };
-use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint};
+use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint, fingerprint_bytes};
 use crate::jwt::JwtKeys;
 use crate::limits::{MemoryLimiter, RateLimiter};
 use crate::schema::{self, FieldSchema, Ty};
@@ -75,6 +75,8 @@ pub struct Call {
     params: Vec<(String, String)>,
     query: Value,
     body: Option<Value>,
+    /// A `text` or `binary` body, as received (checked: text is UTF-8).
+    raw: Option<bytes::Bytes>,
 }
 
 impl Call {
@@ -105,6 +107,17 @@ impl Call {
         serde_json::from_value(value).map_err(|e| Failure::of(Situation::InvalidInput, format!("body: {e}")))
     }
 
+    /// A `text` body (the router checked it is UTF-8). Moved out: read once.
+    pub fn text(&mut self) -> Result<String, Failure> {
+        let raw = self.raw.take().unwrap_or_default();
+        String::from_utf8(raw.to_vec()).map_err(|_| Failure::of(Situation::InvalidBody, "The body is not UTF-8 text."))
+    }
+
+    /// A `binary` body. Moved out: read once.
+    pub fn bytes(&mut self) -> Vec<u8> {
+        self.raw.take().map(|b| b.to_vec()).unwrap_or_default()
+    }
+
     /// The JWT user (the route takes only JWTs).
     pub fn jwt(&self) -> Result<JwtContext, Failure> {
         match &self.auth {
@@ -130,25 +143,38 @@ impl Call {
     }
 }
 
-/// A handler's answer: a status and an optional JSON body, already serialised (the
-/// typed value goes straight to bytes, with no `Value` in between).
+/// A handler's answer: a status and an optional body, already serialised (the typed
+/// value goes straight to bytes, with no `Value` in between), and its media type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// The status.
     pub status: u16,
-    /// The JSON body.
+    /// The body.
     pub body: Option<bytes::Bytes>,
+    /// The body's media type.
+    pub content_type: &'static str,
 }
 
 impl Reply {
     /// A JSON answer.
     pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Reply, Failure> {
-        serde_json::to_vec(body).map(|v| Reply { status, body: Some(v.into()) }).map_err(Failure::internal)
+        let bytes = serde_json::to_vec(body).map_err(Failure::internal)?;
+        Ok(Reply { status, body: Some(bytes.into()), content_type: "application/json" })
+    }
+
+    /// A plain-text answer.
+    pub fn text(status: u16, body: String) -> Result<Reply, Failure> {
+        Ok(Reply { status, body: Some(body.into()), content_type: "text/plain; charset=utf-8" })
+    }
+
+    /// A binary answer.
+    pub fn bytes(status: u16, body: Vec<u8>) -> Result<Reply, Failure> {
+        Ok(Reply { status, body: Some(body.into()), content_type: "application/octet-stream" })
     }
 
     /// An answer without a body.
     pub fn empty(status: u16) -> Result<Reply, Failure> {
-        Ok(Reply { status, body: None })
+        Ok(Reply { status, body: None, content_type: "application/json" })
     }
 
     fn into_response(self) -> Response {
@@ -158,8 +184,8 @@ impl Reply {
         };
         match self.body {
             Some(body) => {
-                let json = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-                (status, json, body).into_response()
+                let media = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(self.content_type))];
+                (status, media, body).into_response()
             }
             None => status.into_response(),
         }
@@ -280,7 +306,11 @@ fn idempotency_key(
     header: Option<&[u8]>,
 ) -> Result<Option<(IdempotencySpec, String, [u8; 32])>, Failure> {
     let Some(spec) = route.idempotency else { return Ok(None) };
-    let fp = call.body.as_ref().map_or_else(|| fingerprint(&Value::Null), fingerprint);
+    let fp = match (&call.body, &call.raw) {
+        (Some(body), _) => fingerprint(body),
+        (None, Some(raw)) => fingerprint_bytes(raw),
+        (None, None) => fingerprint(&Value::Null),
+    };
     let key = match spec.key {
         KeyCarrier::Field(field) => call.body.as_ref().and_then(|b| b.get(field)?.as_str().map(str::to_owned)),
         KeyCarrier::Header(name) => match header {
@@ -400,9 +430,40 @@ async fn prepare(
     }
     // No query string is an empty one.
     let query = query_value(parts.uri.query().unwrap_or_default(), route.query)?;
-    let body = match route.body {
+    let read = |body: axum::body::Body| async move {
+        axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| Failure::of(Situation::InvalidBody, format!("The body is larger than {MAX_BODY} bytes.")))
+    };
+    let (body, raw) = match route.body {
+        Some(Ty::Text) => {
+            // The validator keeps text bodies off cookie-authenticated routes: a
+            // cross-site page may send `text/plain` unasked, but never this credential.
+            if !media_is(&parts.headers, |m| m == "text/plain") {
+                return Err(Failure::of(
+                    Situation::InvalidBody,
+                    "The body must be text: send `Content-Type: text/plain`.",
+                ));
+            }
+            let bytes = read(body).await?;
+            if std::str::from_utf8(&bytes).is_err() {
+                return Err(Failure::of(Situation::InvalidBody, "The body is not UTF-8 text."));
+            }
+            (None, Some(bytes))
+        }
+        Some(Ty::Binary) => {
+            if !media_is(&parts.headers, |m| m == "application/octet-stream") {
+                return Err(Failure::of(
+                    Situation::InvalidBody,
+                    "The body must be bytes: send `Content-Type: application/octet-stream`.",
+                ));
+            }
+            (None, Some(read(body).await?))
+        }
         Some(ty) => {
-            if !is_json(&parts.headers) {
+            if !media_is(&parts.headers, |m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            }) {
                 // A form or text body is what a cross-site page can send without asking;
                 // JSON only, so such a request never reaches a handler.
                 return Err(Failure::of(
@@ -410,14 +471,11 @@ async fn prepare(
                     "The body must be JSON: send `Content-Type: application/json`.",
                 ));
             }
-            let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-                Failure::of(Situation::InvalidBody, format!("The body is larger than {MAX_BODY} bytes."))
-            })?;
-            Some(schema::check_body(&bytes, &ty)?)
+            (Some(schema::check_body(&read(body).await?, &ty)?), None)
         }
-        None => None,
+        None => (None, None),
     };
-    Ok(Call { auth, request_id, params, query, body })
+    Ok(Call { auth, request_id, params, query, body, raw })
 }
 
 /// The decoded path parameters of a matched route; a segment that does not decode is
@@ -432,14 +490,12 @@ pub async fn path_params(parts: &mut axum::http::request::Parts) -> Result<Vec<(
     }
 }
 
-/// Whether the request says its body is JSON (`application/json`, or `application/…+json`,
-/// with any parameters).
-fn is_json(headers: &axum::http::HeaderMap) -> bool {
+/// Whether the request's media type (without parameters, lowercased) passes `accept`.
+fn media_is(headers: &axum::http::HeaderMap, accept: impl Fn(&str) -> bool) -> bool {
     let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    accept(&value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
 }
 
 /// Query parameters as a JSON object, typed by the spec and checked.

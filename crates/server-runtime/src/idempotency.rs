@@ -160,7 +160,12 @@ impl IdempotencyStore for MemoryIdempotency {
 
 /// The fingerprint of a JSON body: SHA-256 of its canonical form (keys sorted).
 pub fn fingerprint(body: &Value) -> [u8; 32] {
-    Sha256::digest(serde_json::to_vec(body).expect("a JSON value always serializes")).into()
+    fingerprint_bytes(&serde_json::to_vec(body).expect("a JSON value always serializes"))
+}
+
+/// The fingerprint of a raw (`text` or `binary`) body: SHA-256 of its bytes.
+pub fn fingerprint_bytes(body: &[u8]) -> [u8; 32] {
+    Sha256::digest(body).into()
 }
 
 #[cfg(test)]

@@ -22,6 +22,10 @@ pub enum Ty {
     Boolean,
     /// Any JSON value.
     Json,
+    /// A plain-text body (never inside JSON: the spec allows it only as a body).
+    Text,
+    /// A binary body (likewise).
+    Binary,
     /// A list.
     List(&'static Ty),
     /// An object with string keys and values of one type.
@@ -231,6 +235,8 @@ fn describe(ty: &Ty) -> &'static str {
         Ty::Number => "a number",
         Ty::Boolean => "a boolean",
         Ty::Json => "a JSON value",
+        Ty::Text => "plain text",
+        Ty::Binary => "bytes",
         Ty::List(_) => "a list",
         Ty::Map(_) | Ty::Object(_) => "an object",
     }

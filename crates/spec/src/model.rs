@@ -375,6 +375,10 @@ pub enum TypeRef {
     Boolean,
     /// Any JSON value: for bodies the docs do not describe.
     Json,
+    /// A plain-text body (`text/plain; charset=utf-8`); only a route's request or response.
+    Text,
+    /// A binary body (`application/octet-stream`); only a route's request or response.
+    Binary,
     /// A list.
     List(Box<TypeRef>),
     /// An object with string keys and values of one type.
@@ -399,11 +403,27 @@ impl TypeRef {
             "number" => TypeRef::Number,
             "boolean" => TypeRef::Boolean,
             "json" => TypeRef::Json,
+            "text" => TypeRef::Text,
+            "binary" => TypeRef::Binary,
             _ if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
                 TypeRef::Named(text.to_owned())
             }
             _ => return None,
         })
+    }
+
+    /// Whether this is a raw body (`text` or `binary`) rather than JSON.
+    pub fn is_raw(&self) -> bool {
+        matches!(self, TypeRef::Text | TypeRef::Binary)
+    }
+
+    /// The media type a body of this type is sent with.
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            TypeRef::Text => "text/plain; charset=utf-8",
+            TypeRef::Binary => "application/octet-stream",
+            _ => "application/json",
+        }
     }
 
     /// The named type this expression refers to, if any (looking inside lists and maps).
@@ -424,6 +444,8 @@ impl std::fmt::Display for TypeRef {
             TypeRef::Number => f.write_str("number"),
             TypeRef::Boolean => f.write_str("boolean"),
             TypeRef::Json => f.write_str("json"),
+            TypeRef::Text => f.write_str("text"),
+            TypeRef::Binary => f.write_str("binary"),
             TypeRef::List(t) => write!(f, "[{t}]"),
             TypeRef::Map(t) => write!(f, "map<{t}>"),
             TypeRef::Named(n) => f.write_str(n),

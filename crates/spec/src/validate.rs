@@ -416,13 +416,28 @@ impl Validator<'_> {
         }
     }
 
-    fn type_ref(&mut self, ty: &Spanned<TypeRef>) {
+    /// Checks a type expression; `whole_body` when it is a route's request or response,
+    /// the only place a raw `text` or `binary` body may stand.
+    fn type_ref(&mut self, ty: &Spanned<TypeRef>, whole_body: bool) {
         let spec = self.spec;
         if let Some(name) = ty.value.named() {
             if spec.type_def(name).is_none() {
                 let s = Spanned::new(name.to_owned(), ty.loc.clone());
                 self.reference("type", &s, spec.types.iter().map(|t| t.name.as_str()));
             }
+        }
+        fn has_raw(t: &TypeRef) -> bool {
+            match t {
+                TypeRef::Text | TypeRef::Binary => true,
+                TypeRef::List(inner) | TypeRef::Map(inner) => has_raw(inner),
+                _ => false,
+            }
+        }
+        if has_raw(&ty.value) && !(whole_body && ty.value.is_raw()) {
+            self.push(
+                Diagnostic::new(&ty.loc, format!("`{}` stands for a whole body, not a value in one", ty.value))
+                    .help("use `text` or `binary` as a route's `request` or `response`; inside JSON, use `string`"),
+            );
         }
     }
 
@@ -436,7 +451,7 @@ impl Validator<'_> {
             duplicates(fields, |f| f.name.to_snake_case(), |f| &f.loc, &what, self.sink);
         }
         for f in fields {
-            self.type_ref(&f.ty);
+            self.type_ref(&f.ty, false);
             let ok = match path {
                 None => !f.name.is_empty() && f.name.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\'),
                 Some(_) => {
@@ -867,7 +882,22 @@ impl Validator<'_> {
 
         // Bodies and parameters.
         if let Some(req) = &r.request {
-            self.type_ref(req);
+            self.type_ref(req, true);
+            // A cross-site page may POST `text/plain` unasked, and a browser adds its
+            // cookies: a cookie credential must not open a text body.
+            let cookie_mode = r.auth.iter().any(|a| {
+                spec.auth_mode(a.value)
+                    .is_some_and(|m| m.transports.iter().any(|t| matches!(t, Transport::Cookie { .. })))
+            });
+            if req.value == TypeRef::Text && cookie_mode {
+                self.push(
+                    Diagnostic::new(
+                        &req.loc,
+                        format!("route `{}` takes a text body and a cookie credential", id.value),
+                    )
+                    .help("a cross-site page can send that pair unasked: take JSON, or no cookie mode"),
+                );
+            }
             if matches!(r.method, Method::Get | Method::Head | Method::Delete) {
                 self.push(
                     Diagnostic::new(&req.loc, format!("a {} route takes no request body", r.method.as_str()))
@@ -876,7 +906,16 @@ impl Validator<'_> {
             }
         }
         if let Some(resp) = &r.response {
-            self.type_ref(resp);
+            self.type_ref(resp, true);
+            if resp.value.is_raw() && r.idempotency.is_some() {
+                self.push(
+                    Diagnostic::new(
+                        &resp.loc,
+                        format!("route `{}` deduplicates, but answers `{}`", id.value, resp.value),
+                    )
+                    .help("a repeat replays a stored JSON answer: answer JSON, or drop `idempotency`"),
+                );
+            }
         }
         self.fields(&r.query, None);
         for q in &r.query {
@@ -954,6 +993,14 @@ impl Validator<'_> {
                                 .help(help_for(key_field, fields.iter().map(|f| f.name.as_str()))),
                             );
                         }
+                    } else if r.request.as_ref().is_some_and(|t| t.value.is_raw()) {
+                        self.push(
+                            Diagnostic::new(
+                                &r.loc,
+                                format!("route `{}` takes a raw body, which has no field `{key_field}`", id.value),
+                            )
+                            .help("send the key in a header: `key_header: Idempotency-Key`"),
+                        );
                     } else if r.request.is_none() {
                         self.push(
                             Diagnostic::new(

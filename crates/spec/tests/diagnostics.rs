@@ -477,3 +477,28 @@ fn types_written_in_place_are_named_after_their_owner_and_checked() {
     let Err(d) = tenx_spec::load_str("minimal.yaml", &both) else { panic!("`type` and `enum` together loaded") };
     assert!(d.items.iter().any(|i| i.message.contains("more than one of `type`, `enum` and `fields`")), "{d}");
 }
+
+#[test]
+fn text_and_binary_stand_only_for_whole_bodies() {
+    let messages =
+        |from: &str, to: &str| -> Vec<String> { diagnostics_after(from, to).into_iter().map(|(m, ..)| m).collect() };
+    // Inside JSON, they are refused where written.
+    let d = diagnostics_after("destinationUrl: { type: string, format: url }", "destinationUrl: { type: text }");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].0.as_str(), d[0].1), ("`text` stands for a whole body, not a value in one", 64));
+    let d = messages("response: Link\n        success", "response: \"[binary]\"\n        success");
+    assert_eq!(d, ["`[binary]` stands for a whole body, not a value in one"]);
+    // As a body they load; a deduplicating route must answer JSON, and a body key needs
+    // a JSON body.
+    assert!(messages("response: Link\n        success", "response: binary\n        success").is_empty());
+    let d = messages(
+        "request: Link\n        response: Link\n        success: { 201: created, 200: updated }\n",
+        "request: text\n        response: text\n        success: { 201: created, 200: updated }\n        \
+         idempotency: { key_field: idempotencyKey }\n",
+    );
+    assert!(d.contains(&"route `upsert_link` deduplicates, but answers `text`".to_owned()), "{d:?}");
+    assert!(
+        d.contains(&"route `upsert_link` takes a raw body, which has no field `idempotencyKey`".to_owned()),
+        "{d:?}"
+    );
+}

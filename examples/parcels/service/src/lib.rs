@@ -25,6 +25,9 @@ pub struct Parcels {
 struct Store {
     /// `(account, parcel id)` → parcel.
     parcels: BTreeMap<(String, String), Parcel>,
+    /// `(account, parcel id)` → the courier's note and the parcel's photo.
+    notes: BTreeMap<(String, String), String>,
+    photos: BTreeMap<(String, String), Vec<u8>>,
     webhooks: BTreeMap<String, Webhook>,
     next: u32,
 }
@@ -158,6 +161,48 @@ impl ParcelsApi for Parcels {
             MoveKind::Return => ParcelStatus::Cancelled,
         };
         Ok(parcel.clone())
+    }
+
+    async fn put_note(
+        &self,
+        _auth: AuthContext,
+        account: String,
+        parcel_id: String,
+        body: String,
+    ) -> Result<String, Failure> {
+        let mut store = self.store();
+        let key = (account, parcel_id.clone());
+        if !store.parcels.contains_key(&key) {
+            return Err(no_such_parcel(&parcel_id));
+        }
+        store.notes.insert(key, body.clone());
+        Ok(body)
+    }
+
+    async fn get_label(&self, _auth: AuthContext, account: String, parcel_id: String) -> Result<Vec<u8>, Failure> {
+        let store = self.store();
+        let parcel = store.parcels.get(&(account, parcel_id.clone())).ok_or_else(|| no_such_parcel(&parcel_id))?;
+        // A stand-in for a PDF: the magic number, then the tracking number and depot.
+        let mut label = b"%PDF-1.7\n".to_vec();
+        label.extend(format!("{} {}\n", parcel.tracking_number, parcel.depot).into_bytes());
+        label.extend([0x00, 0xff, 0xfe]);
+        Ok(label)
+    }
+
+    async fn put_photo(
+        &self,
+        _auth: AuthContext,
+        account: String,
+        parcel_id: String,
+        body: Vec<u8>,
+    ) -> Result<(), Failure> {
+        let mut store = self.store();
+        let key = (account, parcel_id.clone());
+        if !store.parcels.contains_key(&key) {
+            return Err(no_such_parcel(&parcel_id));
+        }
+        store.photos.insert(key, body);
+        Ok(())
     }
 
     async fn search_parcels(

@@ -391,3 +391,55 @@ async fn every_attempt_of_a_call_carries_the_same_header_key() {
     assert_eq!(seen[0], seen[1]);
     assert!(seen[0].starts_with('"') && seen[0].ends_with('"') && seen[0].len() == 38, "{seen:?}");
 }
+
+/// Text and binary bodies: a note goes and comes back as `text/plain`, a label comes as
+/// bytes, a photo goes as bytes; the wrong media type is the API's own 400.
+#[tokio::test]
+async fn text_and_binary_bodies_travel_as_themselves() {
+    let server = Server::start().await;
+    let ada = server.user("ada");
+    let parcel = ada.create_parcel(ACCOUNT, &new_parcel("Kiel", &[])).await.expect("create").into_body();
+
+    let note = "Bitte beim Nachbarn abgeben — 2. Stock.\nDanke!";
+    let kept = ada.put_note(ACCOUNT, &parcel.id, note).await.expect("a note").into_body();
+    assert_eq!(kept, note);
+
+    let label = ada.get_label(ACCOUNT, &parcel.id).await.expect("a label").into_body();
+    assert!(label.starts_with(b"%PDF-1.7\n") && label.ends_with(&[0x00, 0xff, 0xfe]), "{label:?}");
+
+    let photo: Vec<u8> = (0..=255u8).collect();
+    let put = ada.put_photo(ACCOUNT, &parcel.id, &photo).await.expect("a photo");
+    assert_eq!(put.status, 204);
+
+    // On the wire: the media types of the spec, both ways.
+    let token = server.jwt.issue("ada", SystemTime::now(), Duration::from_secs(600));
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/accounts/{ACCOUNT}/parcels/{}/note", server.base, parcel.id);
+    let answer = http
+        .put(&url)
+        .bearer_auth(&token)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body("ring twice")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(answer.text().await.expect("text"), "ring twice");
+    // JSON where text is due, and text that is not UTF-8.
+    let json = http.put(&url).bearer_auth(&token).json(&"ring twice").send().await.expect("answer");
+    assert_eq!(json.status().as_u16(), 400);
+    let body: serde_json::Value = json.json().await.expect("envelope");
+    assert_eq!(body["error"]["code"], "invalid_request");
+    let latin1 = http
+        .put(&url)
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body(vec![0x66, 0xfc, 0x72])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(latin1.status().as_u16(), 400);
+    let label_url = format!("{}/v1/accounts/{ACCOUNT}/parcels/{}/label", server.base, parcel.id);
+    let label = http.get(&label_url).bearer_auth(&token).send().await.expect("answer");
+    assert_eq!(label.headers()["content-type"], "application/octet-stream");
+}

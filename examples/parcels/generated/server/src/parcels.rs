@@ -120,6 +120,59 @@ pub trait ParcelsApi: Send + Sync + 'static {
         body: MoveRequest,
     ) -> impl Future<Output = Result<Parcel, Failure>> + Send;
 
+    /// The parcel's note for the courier, as plain text; answers the note kept.
+    ///
+    /// `PUT /v1/accounts/{account}/parcels/{parcelId}/note`
+    ///
+    /// - Auth: `jwt` or `pat`
+    /// - Required PAT scopes: `parcels:write`
+    /// - Minimum role: `shipper`
+    /// - Success: 200 ok
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Source: parcels.md
+    fn put_note(
+        &self,
+        auth: AuthContext,
+        account: String,
+        parcel_id: String,
+        body: ::std::string::String,
+    ) -> impl Future<Output = Result<::std::string::String, Failure>> + Send;
+
+    /// The parcel's shipping label, as bytes.
+    ///
+    /// `GET /v1/accounts/{account}/parcels/{parcelId}/label`
+    ///
+    /// - Auth: `jwt` or `pat`
+    /// - Required PAT scopes: `parcels:read`
+    /// - Minimum role: `viewer`
+    /// - Success: 200 ok
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Source: parcels.md
+    fn get_label(
+        &self,
+        auth: AuthContext,
+        account: String,
+        parcel_id: String,
+    ) -> impl Future<Output = Result<::std::vec::Vec<u8>, Failure>> + Send;
+
+    /// A photo of the parcel, as bytes.
+    ///
+    /// `PUT /v1/accounts/{account}/parcels/{parcelId}/photo`
+    ///
+    /// - Auth: `jwt` or `pat`
+    /// - Required PAT scopes: `parcels:write`
+    /// - Minimum role: `shipper`
+    /// - Success: 204 ok
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Source: parcels.md
+    fn put_photo(
+        &self,
+        auth: AuthContext,
+        account: String,
+        parcel_id: String,
+        body: ::std::vec::Vec<u8>,
+    ) -> impl Future<Output = Result<(), Failure>> + Send;
+
     /// Parcels whose tracking number, depot or tags contain the query (a colon in the path).
     ///
     /// `POST /v1/accounts/{account}/parcels:search`
@@ -301,6 +354,79 @@ pub(crate) fn mount<T: ParcelsApi>(
                                     )
                                     .await?;
                                 Reply::json(200, &out)
+                            },
+                        )
+                        .await
+                }
+            }),
+        )
+        .route(
+            "/v1/accounts/{account}/parcels/{parcelId}/note",
+            axum::routing::put({
+                let (state, api) = (state.clone(), api.clone());
+                move |request: Request| async move {
+                    handle(
+                            state,
+                            &PUT_NOTE,
+                            request,
+                            |mut call| async move {
+                                let out = api
+                                    .put_note(
+                                        call.auth.clone(),
+                                        call.param("account"),
+                                        call.param("parcelId"),
+                                        call.text()?,
+                                    )
+                                    .await?;
+                                Reply::text(200, out)
+                            },
+                        )
+                        .await
+                }
+            }),
+        )
+        .route(
+            "/v1/accounts/{account}/parcels/{parcelId}/label",
+            axum::routing::get({
+                let (state, api) = (state.clone(), api.clone());
+                move |request: Request| async move {
+                    handle(
+                            state,
+                            &GET_LABEL,
+                            request,
+                            |call| async move {
+                                let out = api
+                                    .get_label(
+                                        call.auth.clone(),
+                                        call.param("account"),
+                                        call.param("parcelId"),
+                                    )
+                                    .await?;
+                                Reply::bytes(200, out)
+                            },
+                        )
+                        .await
+                }
+            }),
+        )
+        .route(
+            "/v1/accounts/{account}/parcels/{parcelId}/photo",
+            axum::routing::put({
+                let (state, api) = (state.clone(), api.clone());
+                move |request: Request| async move {
+                    handle(
+                            state,
+                            &PUT_PHOTO,
+                            request,
+                            |mut call| async move {
+                                api.put_photo(
+                                        call.auth.clone(),
+                                        call.param("account"),
+                                        call.param("parcelId"),
+                                        call.bytes(),
+                                    )
+                                    .await?;
+                                Reply::empty(204)
                             },
                         )
                         .await
@@ -492,6 +618,51 @@ pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MOVE_REQUEST_SCHEMA)),
+    idempotency: None,
+};
+
+/// `put_note`: `PUT /v1/accounts/{account}/parcels/{parcelId}/note`.
+pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
+    id: "put_note",
+    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    scopes: &["parcels:write"],
+    min_role: Some(rt::guard::RoleReq::Subject("shipper")),
+    feature: None,
+    rate_limit: rt::guard::RateKey::Subject,
+    counts_write: false,
+    path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
+    query: &[],
+    body: Some(rt::schema::Ty::Text),
+    idempotency: None,
+};
+
+/// `get_label`: `GET /v1/accounts/{account}/parcels/{parcelId}/label`.
+pub(crate) static GET_LABEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
+    id: "get_label",
+    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    scopes: &["parcels:read"],
+    min_role: Some(rt::guard::RoleReq::Subject("viewer")),
+    feature: None,
+    rate_limit: rt::guard::RateKey::Subject,
+    counts_write: false,
+    path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
+    query: &[],
+    body: None,
+    idempotency: None,
+};
+
+/// `put_photo`: `PUT /v1/accounts/{account}/parcels/{parcelId}/photo`.
+pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
+    id: "put_photo",
+    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    scopes: &["parcels:write"],
+    min_role: Some(rt::guard::RoleReq::Subject("shipper")),
+    feature: None,
+    rate_limit: rt::guard::RateKey::Subject,
+    counts_write: false,
+    path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
+    query: &[],
+    body: Some(rt::schema::Ty::Binary),
     idempotency: None,
 };
 
