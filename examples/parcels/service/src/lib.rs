@@ -1,7 +1,8 @@
 //! An in-memory Parcels server: the generated `parcels-server` traits implemented in a
 //! few lines each, with the router's checks (API key or access token, scopes, roles,
-//! plan, limits, input rules) doing the rest. It exists to show the toolkit serving an
-//! API that is not 10x, with that API's own codes on the wire.
+//! plan, limits, input rules) doing the rest. Every handler carries `#[route]`, checked
+//! at compile time against this API's route table. It exists to show the toolkit
+//! serving an API that is not 10x, with that API's own codes on the wire.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,7 +11,7 @@ use std::time::SystemTime;
 use parcels_server::{
     AuthContext, CreateParcel, DepotList, DepotsApi, ErrorCode, Failure, JwtContext, ListParcelsOrder,
     ListParcelsQuery, MoveKind, MoveRequest, PageLinks, Parcel, ParcelList, ParcelPatch, ParcelPriority, ParcelStatus,
-    ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook,
+    ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook, route,
 };
 use tenx_server_runtime::axum::Router;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
@@ -66,6 +67,7 @@ fn settled(parcel: &Parcel) -> Option<Failure> {
 }
 
 impl ParcelsApi for Parcels {
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
     async fn list_parcels(
         &self,
         _auth: AuthContext,
@@ -91,6 +93,7 @@ impl ParcelsApi for Parcels {
         Ok(one_page(&account, "parcels", parcels))
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn create_parcel(&self, _auth: AuthContext, account: String, body: CreateParcel) -> Result<Parcel, Failure> {
         let mut store = self.store();
         store.next += 1;
@@ -110,10 +113,12 @@ impl ParcelsApi for Parcels {
         Ok(parcel)
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
     async fn get_parcel(&self, _auth: AuthContext, account: String, parcel_id: String) -> Result<Parcel, Failure> {
         self.store().parcels.get(&(account, parcel_id.clone())).cloned().ok_or_else(|| no_such_parcel(&parcel_id))
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn update_parcel(
         &self,
         _auth: AuthContext,
@@ -138,10 +143,12 @@ impl ParcelsApi for Parcels {
         Ok(parcel.clone())
     }
 
+    #[route(auth = "jwt", role = "admin")]
     async fn delete_parcel(&self, _auth: JwtContext, account: String, parcel_id: String) -> Result<(), Failure> {
         self.store().parcels.remove(&(account, parcel_id.clone())).map(drop).ok_or_else(|| no_such_parcel(&parcel_id))
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn r#move(
         &self,
         _auth: AuthContext,
@@ -163,6 +170,7 @@ impl ParcelsApi for Parcels {
         Ok(parcel.clone())
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn put_note(
         &self,
         _auth: AuthContext,
@@ -179,6 +187,7 @@ impl ParcelsApi for Parcels {
         Ok(body)
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
     async fn get_label(&self, _auth: AuthContext, account: String, parcel_id: String) -> Result<Vec<u8>, Failure> {
         let store = self.store();
         let parcel = store.parcels.get(&(account, parcel_id.clone())).ok_or_else(|| no_such_parcel(&parcel_id))?;
@@ -189,6 +198,7 @@ impl ParcelsApi for Parcels {
         Ok(label)
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn put_photo(
         &self,
         _auth: AuthContext,
@@ -205,6 +215,7 @@ impl ParcelsApi for Parcels {
         Ok(())
     }
 
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
     async fn search_parcels(
         &self,
         _auth: AuthContext,
@@ -225,6 +236,7 @@ impl ParcelsApi for Parcels {
         Ok(one_page(&account, "parcels:search", parcels))
     }
 
+    #[route(auth = "jwt", role = "admin", feature = "webhooks")]
     async fn register_webhook(&self, _auth: JwtContext, account: String, body: Webhook) -> Result<Webhook, Failure> {
         self.store().webhooks.insert(account, body.clone());
         Ok(body)
@@ -232,6 +244,7 @@ impl ParcelsApi for Parcels {
 }
 
 impl DepotsApi for Parcels {
+    #[route(auth = "jwt", role = "dispatcher")]
     async fn list_depots(&self, _auth: JwtContext) -> Result<DepotList, Failure> {
         let store = self.store();
         let mut depots: Vec<String> = store.parcels.values().map(|p| p.depot.clone()).collect();
@@ -242,6 +255,7 @@ impl DepotsApi for Parcels {
 }
 
 impl TrackingApi for Parcels {
+    #[route(auth = "none")]
     async fn track(&self, tracking_number: String) -> Result<Tracking, Failure> {
         let store = self.store();
         let parcel = store.parcels.values().find(|p| p.tracking_number == tracking_number);
