@@ -180,7 +180,7 @@ impl Config {
             retry,
             timeout: Some(Duration::from_secs(30)),
             auto_refresh: false,
-            user_agent: format!("tenx-client/{}", env!("CARGO_PKG_VERSION")),
+            user_agent: format!("tenx-client-runtime/{}", env!("CARGO_PKG_VERSION")),
             clock: Arc::new(SystemClock),
             hooks: Vec::new(),
             http: None,

@@ -283,9 +283,12 @@ fn clients_rs(spec: &Spec) -> TokenStream {
         }
 
         /// Settings for `base_url`: the spec's retry policy, error catalogue and session
-        /// refresh.
+        /// refresh, and this crate's name and version as the `User-Agent`.
         pub fn config(base_url: impl Into<String>) -> Config {
-            Config::new(base_url, retry_policy()).catalogue(&#errors_crate::CATALOGUE) #refresh_config
+            Config::new(base_url, retry_policy())
+                .catalogue(&#errors_crate::CATALOGUE)
+                .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+                #refresh_config
         }
 
         /// The error code of an [`Error`] or an [`ApiFailure`] as this API's [`ErrorCode`]

@@ -46,10 +46,11 @@ pub fn retry_policy() -> RetryPolicy {
 }
 
 /// Settings for `base_url`: the spec's retry policy, error catalogue and session
-/// refresh.
+/// refresh, and this crate's name and version as the `User-Agent`.
 pub fn config(base_url: impl Into<String>) -> Config {
     Config::new(base_url, retry_policy())
         .catalogue(&tenx_errors::CATALOGUE)
+        .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
         .session_refresh(tenx_client_runtime::SessionRefresh {
             segments: &["v2", "auth", "refresh"],
             token_field: "accessToken",

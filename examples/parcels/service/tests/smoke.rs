@@ -360,7 +360,10 @@ async fn every_attempt_of_a_call_carries_the_same_header_key() {
     let app = Router::new().route(
         "/v1/accounts/{account}/parcels",
         post(move |headers: HeaderMap| {
-            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            let (key, agent) = (header("idempotency-key"), header("user-agent"));
+            // The client names itself by the generated crate, not the runtime.
+            assert_eq!(agent, "parcels-client/1.3.0");
             let n = {
                 let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 log.push(key);

@@ -42,9 +42,11 @@ pub fn retry_policy() -> RetryPolicy {
 }
 
 /// Settings for `base_url`: the spec's retry policy, error catalogue and session
-/// refresh.
+/// refresh, and this crate's name and version as the `User-Agent`.
 pub fn config(base_url: impl Into<String>) -> Config {
-    Config::new(base_url, retry_policy()).catalogue(&parcels_errors::CATALOGUE)
+    Config::new(base_url, retry_policy())
+        .catalogue(&parcels_errors::CATALOGUE)
+        .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
 }
 
 /// The error code of an [`Error`] or an [`ApiFailure`] as this API's [`ErrorCode`]
