@@ -534,7 +534,13 @@ fn client_of(kind: AuthKind) -> (TokenStream, TokenStream) {
 }
 
 fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
-    let mut docs = format!("{} ({} routes).\n\n", family.description.trim_end_matches('.'), family.routes.len());
+    // The spec's prose is escaped; the table below is Markdown this generator writes.
+    let count = family.routes.len();
+    let mut docs = format!(
+        "{} ({count} route{}).\n\n",
+        rust::escape_markdown(family.description.trim_end_matches('.')),
+        if count == 1 { "" } else { "s" }
+    );
     docs.push_str("| Method | Route | Auth |\n|---|---|---|\n");
     for r in &family.routes {
         let on: Vec<String> = AuthKind::ALL

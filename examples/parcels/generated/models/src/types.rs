@@ -173,7 +173,7 @@ pub struct Webhook {
     pub url: ::std::string::String,
 }
 
-/// The `Tracking` type of the spec.
+/// Where a parcel is — für den Empfänger. Text with &lt;b&gt;HTML&lt;/b&gt;, \*stars\* and \[brackets\] stays text in rustdoc.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tracking {
     /// `trackingNumber`.

@@ -10,7 +10,7 @@ use tenx_server_runtime::axum::{self, extract::Request, Router};
 use tenx_server_runtime::{handle, Reply, ServerState};
 use crate::models::*;
 
-/// The `tracking` family: Public tracking, for the parcel's recipient.
+/// The `tracking` family: Öffentliche Sendungsverfolgung — tracking for the parcel's \*recipient\*: &lt;i&gt;no&lt;/i&gt; credential, under `/v1/track/*` \[sic\].
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
 /// role, plan, rate limit, parameters and body when the method runs.
