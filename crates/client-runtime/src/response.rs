@@ -147,13 +147,7 @@ impl RawResponse {
     pub fn json<T: DeserializeOwned>(self) -> Result<Response<T>, Error> {
         match serde_json::from_slice(&self.body) {
             Ok(body) => Ok(self.wrap(body)),
-            Err(e) => Err(Error::Decode {
-                route: self.route,
-                status: self.status,
-                message: e.to_string(),
-                request_id: request_id(&self.headers),
-                body: self.body,
-            }),
+            Err(e) => Err(self.undecodable(e)),
         }
     }
 
@@ -161,13 +155,7 @@ impl RawResponse {
     pub fn text(self) -> Result<Response<String>, Error> {
         match String::from_utf8(self.body.to_vec()) {
             Ok(text) => Ok(self.wrap(text)),
-            Err(e) => Err(Error::Decode {
-                route: self.route,
-                status: self.status,
-                message: e.to_string(),
-                request_id: request_id(&self.headers),
-                body: self.body,
-            }),
+            Err(e) => Err(self.undecodable(e)),
         }
     }
 
@@ -180,6 +168,17 @@ impl RawResponse {
     /// An answer whose body, if any, is not read.
     pub fn empty(self) -> Response<()> {
         self.wrap(())
+    }
+
+    /// A success answer whose body is not what the spec says.
+    fn undecodable(self, error: impl std::fmt::Display) -> Error {
+        Error::Decode {
+            route: self.route,
+            status: self.status,
+            message: error.to_string(),
+            request_id: request_id(&self.headers),
+            body: self.body,
+        }
     }
 
     /// A success status the spec does not list for this route.
