@@ -8,11 +8,14 @@
 //! - `cargo xtask bench-route`: `cargo check` of 200 handlers with and without `#[route]`.
 //! - `cargo xtask spec-diff [--base REV | --base-dir DIR] [--format json]`: what a spec
 //!   change breaks, the semver verdict, and the gate.
+//! - `cargo xtask conform --base URL [--routes GLOB] [--seed N]`: check a running server
+//!   against the spec.
 
 mod bench;
 mod bench_progenitor;
 mod bench_route;
 mod codegen;
+mod conform;
 mod manifest;
 mod spec_diff;
 mod synthetic;
@@ -88,6 +91,35 @@ enum Task {
         #[arg(long, default_value = "table", value_parser = ["table", "json"])]
         format: String,
     },
+    /// Check a running server against the spec: requests built from the types, each rule
+    /// broken in turn, credential cases, every answer held to what its route declares.
+    /// Exits non-zero on any violation.
+    Conform {
+        /// The server's base URL (`http://127.0.0.1:8080`).
+        #[arg(long)]
+        base: String,
+        /// The spec folder (default: `api-spec/`).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Route id globs to check (`links*`); repeatable; default: every route.
+        #[arg(long = "routes")]
+        routes: Vec<String>,
+        /// Seeds the generated values.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// A JWT of a user with the highest role on `--subject`.
+        #[arg(long, env = "CONFORM_JWT", hide_env_values = true)]
+        jwt: Option<String>,
+        /// A PAT bound to `--subject`, with every scope.
+        #[arg(long, env = "CONFORM_PAT", hide_env_values = true)]
+        pat: Option<String>,
+        /// A visitor session cookie value.
+        #[arg(long, env = "CONFORM_VISITOR", hide_env_values = true)]
+        visitor: Option<String>,
+        /// An existing subject (`{handle}`) the JWT's user owns and the PAT is bound to.
+        #[arg(long)]
+        subject: Option<String>,
+    },
     /// Write a synthetic spec of N routes into a folder (for benchmarks and tools).
     SyntheticSpec {
         /// Number of routes.
@@ -126,6 +158,10 @@ fn main() -> ExitCode {
                 .or(base_dir.map(spec_diff::Base::Dir))
                 .or(baseline.then_some(spec_diff::Base::Released));
             spec_diff::run(&root, base, format == "json", changelog)
+        }
+        Task::Conform { base, spec, routes, seed, jwt, pat, visitor, subject } => {
+            let credentials = tenx_conform::Credentials { jwt, pat, visitor, subject };
+            conform::run(&root, conform::Args { base, spec, routes, seed, credentials })
         }
         Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),
         Task::BenchChild { spec, mode } => bench::child(&spec, &mode),

@@ -242,6 +242,10 @@ fn spec_rs(spec: &Spec) -> TokenStream {
     });
     let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
     let subject = spec.api.subject().map_or(quote!(None), |s| quote!(Some(#s)));
+    let routes = spec.routes().map(|r| {
+        let (method, path) = (r.method.as_str(), &r.path.value);
+        quote!((#method, #path))
+    });
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
@@ -277,6 +281,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             modes: &[#(#modes),*],
             subject_roles: &[#(#roles),*],
             subject: #subject,
+            routes: &[#(#routes),*],
             plans: &[#(#plans),*],
             quota_error: #quota_error,
             user_requests_per_minute: #user_rpm,

@@ -563,11 +563,36 @@ fn new_request_id() -> String {
     format!("{prefix:016x}-{:012x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The answer for an unknown path, an unmounted family, or a wrong method.
+/// The answer for an unknown path or a wrong method (no such route), or a route of the
+/// spec whose family the app did not mount (not implemented: a conformance check tells
+/// it from a missing route).
 pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
     let request_id = request_id_of(request.headers());
-    let failure = Failure::of(Situation::NotFound, format!("No route {} {}.", request.method(), request.uri().path()));
+    let (method, path) = (request.method().as_str(), request.uri().path());
+    let declared = spec.routes.iter().any(|(m, template)| *m == method && template_matches(template, path));
+    let failure = if declared {
+        Failure::of(
+            Situation::NotImplemented,
+            format!("{method} {path} is in the spec, but this server does not implement it."),
+        )
+    } else {
+        Failure::of(Situation::NotFound, format!("No route {method} {path}."))
+    };
     finish_response(failure.resolve(&spec.answers).into_response(), &request_id, "not_found")
+}
+
+/// Whether `path` fits a route template: segment by segment, `{param}` standing for
+/// any one non-empty segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') && ts.ends_with('}') && !ps.is_empty() => {}
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Finishes a router: error-model answers, with the spec's codes, for unknown paths,
@@ -575,4 +600,18 @@ pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
 pub fn finish(router: axum::Router, spec: &'static ServerSpec) -> axum::Router {
     let fallback = move |request: Request| async move { not_found(spec, &request) };
     router.fallback(fallback).method_not_allowed_fallback(fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates_match_segment_by_segment() {
+        assert!(template_matches("/v2/handles/{handle}/files", "/v2/handles/demo/files"));
+        assert!(!template_matches("/v2/handles/{handle}/files", "/v2/handles//files"));
+        assert!(!template_matches("/v2/handles/{handle}/files", "/v2/handles/demo/files/x"));
+        assert!(template_matches("/v1/accounts/{account}/parcels:search", "/v1/accounts/a/parcels:search"));
+        assert!(!template_matches("/v1/track/{n}", "/v1/track"));
+    }
 }

@@ -37,6 +37,8 @@ pub enum Situation {
     Unavailable,
     /// The server failed.
     Internal,
+    /// A route of the spec this server does not implement.
+    NotImplemented,
 }
 
 impl Situation {
@@ -54,6 +56,7 @@ impl Situation {
             Situation::RateLimited => "rate_limited",
             Situation::Unavailable => "unavailable",
             Situation::Internal => "internal",
+            Situation::NotImplemented => "not_implemented",
         }
     }
 }
@@ -69,11 +72,13 @@ pub struct Answers {
 }
 
 impl Answers {
-    /// The code of `situation`: the spec's, else its internal code, else the situation's
-    /// own name (the validator makes the spec name every situation a route can meet).
+    /// The code of `situation`: the spec's, else (an unimplemented route) its not-found
+    /// code, else its internal code, else the situation's own name (the validator makes
+    /// the spec name every situation a route can meet).
     pub fn code(&self, situation: Situation) -> &'static str {
         let named = |s: Situation| self.codes.iter().find(|(x, _)| *x == s).map(|(_, c)| *c);
-        named(situation).or_else(|| named(Situation::Internal)).unwrap_or(situation.name())
+        let fallback = if situation == Situation::NotImplemented { Situation::NotFound } else { Situation::Internal };
+        named(situation).or_else(|| named(fallback)).or_else(|| named(Situation::Internal)).unwrap_or(situation.name())
     }
 
     /// The status the catalogue gives `code`.

@@ -89,6 +89,9 @@ pub struct ServerSpec {
     /// The path parameter naming the API's subject (`handle`): roles, plans,
     /// per-subject limits and PAT bindings apply to it.
     pub subject: Option<&'static str>,
+    /// Every route of the spec, `(method, path template)`: a request for one the app
+    /// did not mount answers "not implemented", not "no such route".
+    pub routes: &'static [(&'static str, &'static str)],
     /// Plans, cheapest first.
     pub plans: &'static [PlanSpec],
     /// The code a spent daily quota answers with.
@@ -570,6 +573,7 @@ mod tests {
             modes: &KEY_MODE,
             subject_roles: &[],
             subject: Some("handle"),
+            routes: &[],
             plans: &[],
             quota_error: None,
             user_requests_per_minute: None,

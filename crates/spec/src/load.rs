@@ -440,6 +440,7 @@ fn answers(n: &Node, sink: &mut Sink) -> Option<Answers> {
         rate_limited: code("rate_limited", sink),
         unavailable: code("unavailable", sink),
         internal: code("internal", sink),
+        not_implemented: code("not_implemented", sink),
     })
 }
 

@@ -702,11 +702,14 @@ pub struct Answers {
     pub unavailable: Option<Spanned<String>>,
     /// The server failed.
     pub internal: Option<Spanned<String>>,
+    /// A route of the spec that this server does not implement (a family not mounted);
+    /// without it such routes answer `not_found`.
+    pub not_implemented: Option<Spanned<String>>,
 }
 
 impl Answers {
     /// `(situation, code, the status category it must have)`, every situation in order.
-    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, ErrorCategory); 11] {
+    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, ErrorCategory); 12] {
         [
             ("invalid_input", self.invalid_input.as_ref(), ErrorCategory::InvalidRequest),
             ("invalid_body", self.invalid_body.as_ref(), ErrorCategory::InvalidRequest),
@@ -719,6 +722,7 @@ impl Answers {
             ("rate_limited", self.rate_limited.as_ref(), ErrorCategory::RateLimit),
             ("unavailable", self.unavailable.as_ref(), ErrorCategory::Server),
             ("internal", self.internal.as_ref(), ErrorCategory::Server),
+            ("not_implemented", self.not_implemented.as_ref(), ErrorCategory::Server),
         ]
     }
 

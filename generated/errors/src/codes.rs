@@ -62,6 +62,8 @@ pub enum ErrorCode {
     RateLimited,
     /// `internal_error` (500): The server failed unexpectedly.
     InternalError,
+    /// `not_implemented` (501): The route is in the spec, but this server does not implement it.
+    NotImplemented,
     /// `bad_gateway` (502): An upstream service answered badly.
     BadGateway,
     /// `service_unavailable` (503): The service is temporarily unavailable.
@@ -80,7 +82,7 @@ pub use tenx_error_model::{ErrorCategory, ErrorInfo, RetryClass};
 pub const RETRY_AFTER_HEADER: &str = "Retry-After";
 
 /// Every entry of the catalogue, in spec order.
-pub static CATALOGUE: [ErrorInfo; 29] = [
+pub static CATALOGUE: [ErrorInfo; 30] = [
     ErrorInfo {
         code: "missing_bearer_token",
         status: 401,
@@ -282,6 +284,14 @@ pub static CATALOGUE: [ErrorInfo; 29] = [
         fix: "Retry with exponential backoff; report the request id if it persists.",
     },
     ErrorInfo {
+        code: "not_implemented",
+        status: 501,
+        category: ErrorCategory::Server,
+        retry: RetryClass::Never,
+        meaning: "The route is in the spec, but this server does not implement it.",
+        fix: "Use a server that implements the route's family.",
+    },
+    ErrorInfo {
         code: "bad_gateway",
         status: 502,
         category: ErrorCategory::Server,
@@ -343,6 +353,7 @@ impl ErrorCode {
         ErrorCode::FileExpired,
         ErrorCode::RateLimited,
         ErrorCode::InternalError,
+        ErrorCode::NotImplemented,
         ErrorCode::BadGateway,
         ErrorCode::ServiceUnavailable,
         ErrorCode::KnowledgeUnavailable,
@@ -376,6 +387,7 @@ impl ErrorCode {
             "file_expired" => Self::FileExpired,
             "rate_limited" => Self::RateLimited,
             "internal_error" => Self::InternalError,
+            "not_implemented" => Self::NotImplemented,
             "bad_gateway" => Self::BadGateway,
             "service_unavailable" => Self::ServiceUnavailable,
             "knowledge_unavailable" => Self::KnowledgeUnavailable,
@@ -412,6 +424,7 @@ impl ErrorCode {
             Self::FileExpired => "file_expired",
             Self::RateLimited => "rate_limited",
             Self::InternalError => "internal_error",
+            Self::NotImplemented => "not_implemented",
             Self::BadGateway => "bad_gateway",
             Self::ServiceUnavailable => "service_unavailable",
             Self::KnowledgeUnavailable => "knowledge_unavailable",
@@ -448,10 +461,11 @@ impl ErrorCode {
             Self::FileExpired => Some(&CATALOGUE[22]),
             Self::RateLimited => Some(&CATALOGUE[23]),
             Self::InternalError => Some(&CATALOGUE[24]),
-            Self::BadGateway => Some(&CATALOGUE[25]),
-            Self::ServiceUnavailable => Some(&CATALOGUE[26]),
-            Self::KnowledgeUnavailable => Some(&CATALOGUE[27]),
-            Self::GatewayTimeout => Some(&CATALOGUE[28]),
+            Self::NotImplemented => Some(&CATALOGUE[25]),
+            Self::BadGateway => Some(&CATALOGUE[26]),
+            Self::ServiceUnavailable => Some(&CATALOGUE[27]),
+            Self::KnowledgeUnavailable => Some(&CATALOGUE[28]),
+            Self::GatewayTimeout => Some(&CATALOGUE[29]),
             Self::Unknown(_) => None,
         }
     }

@@ -21,8 +21,8 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): auth
+    /// - Errors: `invalid_token`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): auth, errors
     /// - Source: onboarding-and-api-primer.md, uc-01-auth-session-lifecycle.md
     fn login(
         &self,
@@ -51,8 +51,8 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): auth, response
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): auth, response, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     fn refresh_session(
         &self,

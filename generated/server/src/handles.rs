@@ -50,8 +50,8 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OWNER`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): min_role, request
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `conflict`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): min_role, request, errors
     /// - Source: uc-03-handle-governance-collaboration.md
     fn rename_handle(
         &self,

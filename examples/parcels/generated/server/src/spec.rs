@@ -58,6 +58,21 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
     ],
     subject_roles: &["viewer", "shipper", "admin"],
     subject: Some("account"),
+    routes: &[
+        ("GET", "/v1/accounts/{account}/parcels"),
+        ("POST", "/v1/accounts/{account}/parcels"),
+        ("GET", "/v1/accounts/{account}/parcels/{parcelId}"),
+        ("PATCH", "/v1/accounts/{account}/parcels/{parcelId}"),
+        ("DELETE", "/v1/accounts/{account}/parcels/{parcelId}"),
+        ("POST", "/v1/accounts/{account}/parcels/{parcelId}/move"),
+        ("PUT", "/v1/accounts/{account}/parcels/{parcelId}/note"),
+        ("GET", "/v1/accounts/{account}/parcels/{parcelId}/label"),
+        ("PUT", "/v1/accounts/{account}/parcels/{parcelId}/photo"),
+        ("POST", "/v1/accounts/{account}/parcels:search"),
+        ("PUT", "/v1/accounts/{account}/webhook"),
+        ("GET", "/v1/depots"),
+        ("GET", "/v1/track/{trackingNumber}"),
+    ],
     plans: &[
         PlanSpec {
             name: "starter",

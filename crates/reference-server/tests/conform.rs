@@ -1,0 +1,56 @@
+//! The conformance harness (`tenx-conform`) against the reference server: every route of
+//! the mounted families, from the spec alone, each answer held to what the route
+//! declares. The remaining violations are pinned: a change in them is a change to review.
+
+mod support;
+
+use std::time::Duration;
+
+use tenx_client::CreateTokenRequest;
+use tenx_client_runtime::Clock;
+use tenx_conform::{Credentials, Options};
+use tenx_reference_server::FAMILIES;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_server_conforms_to_the_spec() {
+    let server = support::start().await;
+    let owner = server.sign_in("owner@demo.10x").await;
+    let scopes: Vec<String> = tenx_spec::load_dir(&workspace().join("api-spec"))
+        .expect("the spec loads")
+        .scopes
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let request = CreateTokenRequest { name: "conform".into(), scopes, expires_in_days: Some(30) };
+    let pat = owner.create_token("demo-pro", &request).await.expect("a PAT with every scope").body.token;
+    let credentials = Credentials {
+        jwt: Some(owner.session().access_token().expose().to_owned()),
+        pat: Some(pat),
+        visitor: None,
+        subject: Some("demo-pro".to_owned()),
+    };
+    let spec = tenx_spec::load_dir(&workspace().join("api-spec")).expect("the spec loads");
+    let mounted: Vec<String> = spec
+        .families
+        .iter()
+        .filter(|f| FAMILIES.contains(&f.name.as_str()))
+        .flat_map(|f| f.routes.iter().map(|r| r.id.value.clone()))
+        .collect();
+    let clock = server.clock.clone();
+    let options = Options {
+        routes: mounted,
+        seed: 7,
+        // Each route in a minute of its own: the plan's per-minute limit stays unspent.
+        before_route: Some(Box::new(move || {
+            drop(clock.sleep(Duration::from_secs(61)));
+        })),
+    };
+    let report = tenx_conform::run(&spec, &server.base, &credentials, &options).await.expect("the harness runs");
+    let rendered = report.render();
+    println!("{rendered}");
+    insta::assert_snapshot!(rendered);
+}
+
+fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
