@@ -349,6 +349,10 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
         }
     });
     let query = r.query.iter().map(|f| field_tokens(spec, f));
+    let response = r.response.as_ref().map_or(quote!(None), |t| {
+        let ty = ty_tokens(spec, &t.value);
+        quote!(Some(#ty))
+    });
     let body = r.request.as_ref().map_or(quote!(None), |t| {
         let ty = ty_tokens(spec, &t.value);
         quote!(Some(#ty))
@@ -387,6 +391,7 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
             path_params: &[#(#path_params),*],
             query: &[#(#query),*],
             body: #body,
+            response: #response,
             idempotency: #idem,
         };
     }

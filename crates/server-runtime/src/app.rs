@@ -288,10 +288,33 @@ where
                 Some((spec, scoped, key, fp)) => deduplicate(&state, route.id, &scoped, &key, fp, spec, run).await,
                 None => run.await,
             };
+            // Debug builds (and so every test) hold each answer to its declared type: a
+            // handler's wrong answer is a loud 500 there, not a silent 200.
+            let result =
+                result.and_then(|reply| if cfg!(debug_assertions) { checked(route, reply) } else { Ok(reply) });
             match result {
                 Ok(reply) => reply.into_response(),
                 Err(failure) => failure.resolve(&state.spec.answers).into_response(),
             }
+        }
+    }
+}
+
+/// `reply` if its JSON body is of the route's declared answer type, else an internal
+/// failure saying how it departs (debug builds only: see `run`).
+fn checked(route: &RouteSpec, reply: Reply) -> Result<Reply, Failure> {
+    let (Some(ty), Some(body)) = (route.response, &reply.body) else { return Ok(reply) };
+    if reply.content_type != "application/json" || !(200..300).contains(&reply.status) {
+        return Ok(reply);
+    }
+    match schema::check_answer(body, &ty) {
+        Ok(()) => Ok(reply),
+        Err(why) => {
+            tracing::error!(route = route.id, why = %why, "a handler's answer breaks the spec");
+            Err(Failure::of(
+                Situation::Internal,
+                format!("(debug build) the answer of `{}` breaks the spec: {why}", route.id),
+            ))
         }
     }
 }
@@ -604,7 +627,49 @@ pub fn finish(router: axum::Router, spec: &'static ServerSpec) -> axum::Router {
 
 #[cfg(test)]
 mod tests {
-    use super::template_matches;
+    use super::*;
+    use crate::guard::{Mode, RateKey};
+    use crate::schema::{FieldSchema, ObjectSchema, Rules};
+
+    static LINK: ObjectSchema = ObjectSchema {
+        name: "Link",
+        fields: &[FieldSchema {
+            name: "expiresAt",
+            ty: Ty::String,
+            optional: false,
+            nullable: false,
+            rules: Rules { format: Some(crate::schema::Format::DateTime), ..Rules::NONE },
+        }],
+    };
+    static ROUTE: RouteSpec = RouteSpec {
+        id: "get_link",
+        auth: &[Mode::None],
+        scopes: &[],
+        min_role: None,
+        feature: None,
+        rate_limit: RateKey::None,
+        counts_write: false,
+        path_params: &[],
+        query: &[],
+        body: None,
+        response: Some(Ty::Object(&LINK)),
+        idempotency: None,
+    };
+
+    #[test]
+    fn an_answer_off_its_declared_type_is_refused() {
+        let answer = |json: serde_json::Value| checked(&ROUTE, Reply::json(200, &json).expect("serialises"));
+        assert!(answer(serde_json::json!({"expiresAt": "2026-11-29T05:00:00Z"})).is_ok());
+        // The defect the conformance harness found: epoch seconds in a string.
+        let f = answer(serde_json::json!({"expiresAt": "1796015585"})).expect_err("not a date-time");
+        assert!(f.message.contains("`body.expiresAt`"), "{}", f.message);
+        // A missing field, and a field the type does not declare.
+        assert!(answer(serde_json::json!({})).is_err());
+        let f = answer(serde_json::json!({"expiresAt": "2026-11-29T05:00:00Z", "secret": "x"})).expect_err("extra");
+        assert!(f.message.contains("undeclared fields: `body.secret`"), "{}", f.message);
+        // Error answers and non-JSON answers are not held to the success type.
+        assert!(checked(&ROUTE, Reply::text(200, "x".into()).expect("text")).is_ok());
+    }
 
     #[test]
     fn templates_match_segment_by_segment() {

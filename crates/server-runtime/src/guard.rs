@@ -188,6 +188,8 @@ pub struct RouteSpec {
     pub query: &'static [FieldSchema],
     /// Body type.
     pub body: Option<Ty>,
+    /// The success answer's type, which debug builds hold every answer to.
+    pub response: Option<Ty>,
     /// Idempotency.
     pub idempotency: Option<IdempotencySpec>,
 }
@@ -592,6 +594,7 @@ mod tests {
             path_params: &[],
             query: &[],
             body: None,
+            response: None,
             idempotency: None,
         };
         let state =

@@ -319,6 +319,40 @@ pub fn check_body(bytes: &[u8], ty: &Ty) -> Result<Value, Failure> {
     Ok(value)
 }
 
+/// Whether a handler's JSON answer is of its declared type, strictly: its rules hold and
+/// no object carries a field its type does not declare. `Err` says where it departs.
+pub fn check_answer(bytes: &[u8], ty: &Ty) -> Result<(), String> {
+    let value = check_body(bytes, ty).map_err(|f| f.message)?;
+    let mut extra = Vec::new();
+    undeclared_fields(&value, ty, "body", &mut extra);
+    if extra.is_empty() { Ok(()) } else { Err(format!("undeclared fields: {}", extra.join(", "))) }
+}
+
+/// The paths of object fields a value carries beyond its type's declaration.
+fn undeclared_fields(value: &Value, ty: &Ty, path: &str, out: &mut Vec<String>) {
+    match (ty, value) {
+        (Ty::Object(schema), Value::Object(map)) => {
+            for (key, v) in map {
+                match schema.fields.iter().find(|f| f.name == key) {
+                    Some(field) => undeclared_fields(v, &field.ty, &join(path, key), out),
+                    None => out.push(format!("`{}`", join(path, key))),
+                }
+            }
+        }
+        (Ty::List(inner), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                undeclared_fields(item, inner, &format!("{path}[{i}]"), out);
+            }
+        }
+        (Ty::Map(inner), Value::Object(map)) => {
+            for (key, v) in map {
+                undeclared_fields(v, inner, &join(path, key), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,5 +70,6 @@ pub(crate) static GET_OPENANALYST_ACCOUNT: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -327,6 +327,7 @@ pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::AGENT_DISCOVER_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -342,6 +343,7 @@ pub(crate) static LIST_AGENT_PROPOSALS: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -366,6 +368,7 @@ pub(crate) static APPROVE_AGENT_PROPOSAL: rt::guard::RouteSpec = rt::guard::Rout
     ],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::APPROVE_PROPOSAL_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -381,6 +384,7 @@ pub(crate) static LIST_AGENT_RECOMMENDATIONS: rt::guard::RouteSpec = rt::guard::
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -405,6 +409,7 @@ pub(crate) static GET_AGENT_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -420,6 +425,7 @@ pub(crate) static RETRIEVE_AGENT_STRATEGY: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -444,5 +450,6 @@ pub(crate) static GET_AGENT_STRATEGY_CONTEXT: rt::guard::RouteSpec = rt::guard::
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -191,6 +191,7 @@ pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
         },
     ],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::ANALYTICS_REPORT_SCHEMA)),
     idempotency: None,
 };
 
@@ -206,6 +207,7 @@ pub(crate) static EXPORT_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -252,5 +254,6 @@ pub(crate) static PAT_GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec
         },
     ],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::ANALYTICS_REPORT_SCHEMA)),
     idempotency: None,
 };

@@ -262,6 +262,7 @@ pub(crate) static LOGIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::LOGIN_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::LOGIN_RESPONSE_SCHEMA)),
     idempotency: None,
 };
 
@@ -277,6 +278,7 @@ pub(crate) static SIGNUP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -292,6 +294,7 @@ pub(crate) static REFRESH_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::LOGIN_RESPONSE_SCHEMA)),
     idempotency: None,
 };
 
@@ -307,6 +310,7 @@ pub(crate) static LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -322,6 +326,7 @@ pub(crate) static GET_CURRENT_USER: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -337,6 +342,7 @@ pub(crate) static REQUEST_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: None,
     idempotency: None,
 };
 
@@ -352,5 +358,6 @@ pub(crate) static CONFIRM_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: None,
     idempotency: None,
 };

@@ -172,6 +172,7 @@ pub(crate) static GET_BILLING_SUMMARY: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -187,6 +188,7 @@ pub(crate) static CREATE_BILLING_CHECKOUT_SESSION: rt::guard::RouteSpec = rt::gu
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -202,6 +204,7 @@ pub(crate) static CREATE_BILLING_PORTAL_SESSION: rt::guard::RouteSpec = rt::guar
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -217,5 +220,6 @@ pub(crate) static SET_MANUAL_PLAN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -210,6 +210,7 @@ pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -225,6 +226,7 @@ pub(crate) static CREATE_CAMPAIGN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -240,6 +242,7 @@ pub(crate) static GET_CAMPAIGN_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -255,5 +258,6 @@ pub(crate) static TEST_CAMPAIGN_CONVERSION: rt::guard::RouteSpec = rt::guard::Ro
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

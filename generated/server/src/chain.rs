@@ -287,6 +287,7 @@ pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard:
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -302,6 +303,7 @@ pub(crate) static RESOLVE_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -317,6 +319,7 @@ pub(crate) static PREFETCH_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -341,6 +344,7 @@ pub(crate) static GET_CHAIN_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -356,6 +360,7 @@ pub(crate) static GET_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -371,5 +376,6 @@ pub(crate) static REPLACE_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -163,6 +163,7 @@ pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::COLLABORATOR_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -180,6 +181,7 @@ pub(crate) static REPLACE_COLLABORATORS: rt::guard::RouteSpec = rt::guard::Route
     body: Some(
         rt::schema::Ty::Object(&crate::spec::REPLACE_COLLABORATORS_REQUEST_SCHEMA),
     ),
+    response: Some(rt::schema::Ty::Object(&crate::spec::COLLABORATOR_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -195,5 +197,6 @@ pub(crate) static TRANSFER_OWNERSHIP: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::TRANSFER_OWNERSHIP_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::COLLABORATOR_LIST_SCHEMA)),
     idempotency: None,
 };

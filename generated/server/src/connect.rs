@@ -197,6 +197,7 @@ pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -212,6 +213,7 @@ pub(crate) static START_CONNECT_ONBOARDING: rt::guard::RouteSpec = rt::guard::Ro
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -227,6 +229,7 @@ pub(crate) static CREATE_CONNECT_DASHBOARD_LINK: rt::guard::RouteSpec = rt::guar
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -242,5 +245,6 @@ pub(crate) static GET_EARNINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -506,6 +506,7 @@ pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -521,6 +522,7 @@ pub(crate) static LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -536,6 +538,7 @@ pub(crate) static CREATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -551,6 +554,7 @@ pub(crate) static GET_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -566,6 +570,7 @@ pub(crate) static UPDATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -581,6 +586,7 @@ pub(crate) static DELETE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -596,6 +602,7 @@ pub(crate) static PUBLISH_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -611,6 +618,7 @@ pub(crate) static PREVIEW_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -626,6 +634,7 @@ pub(crate) static LIST_PAGE_BUYERS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -641,6 +650,7 @@ pub(crate) static REFUND_PAGE_PURCHASE: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -656,5 +666,6 @@ pub(crate) static RECORD_FORM_INTERACTION: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -215,6 +215,7 @@ pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::Ro
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -230,6 +231,7 @@ pub(crate) static ADD_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -245,6 +247,7 @@ pub(crate) static VERIFY_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
     path_params: &[PARAM_HANDLE, PARAM_DOMAIN],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -262,5 +265,6 @@ pub(crate) static DECIDE_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
     body: Some(
         rt::schema::Ty::Object(&crate::spec::DESTINATION_DECISION_REQUEST_SCHEMA),
     ),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -200,6 +200,7 @@ pub(crate) static CREATE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_DOMAIN_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_DOMAIN_SCHEMA)),
     idempotency: None,
 };
 
@@ -215,6 +216,7 @@ pub(crate) static RECONCILE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_DOMAIN],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Object(&crate::spec::RECONCILE_RESULT_SCHEMA)),
     idempotency: None,
 };
 
@@ -230,6 +232,7 @@ pub(crate) static GET_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_DOMAIN],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::DOMAIN_STATUS_SCHEMA)),
     idempotency: None,
 };
 
@@ -245,5 +248,6 @@ pub(crate) static REPLACE_DOMAIN_ROUTES: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[PARAM_DOMAIN],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::DOMAIN_ROUTES_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -283,6 +283,7 @@ pub(crate) static LIST_EMAIL_SENDERS: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -307,6 +308,7 @@ pub(crate) static UPDATE_EMAIL_SENDER: rt::guard::RouteSpec = rt::guard::RouteSp
     ],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -322,6 +324,7 @@ pub(crate) static LIST_EMAIL_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -337,6 +340,7 @@ pub(crate) static CREATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -361,6 +365,7 @@ pub(crate) static UPDATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::Route
     ],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -376,5 +381,6 @@ pub(crate) static SEND_EMAIL_MESSAGE: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

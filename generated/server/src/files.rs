@@ -276,6 +276,7 @@ pub(crate) static CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_FILE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_FILE_SCHEMA)),
     idempotency: None,
 };
 
@@ -291,6 +292,7 @@ pub(crate) static LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -306,6 +308,7 @@ pub(crate) static DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_FILE_ID],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -321,6 +324,7 @@ pub(crate) static PAT_LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -336,6 +340,7 @@ pub(crate) static PAT_CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_FILE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_FILE_SCHEMA)),
     idempotency: None,
 };
 
@@ -351,5 +356,6 @@ pub(crate) static PAT_DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_FILE_ID],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };

@@ -337,6 +337,7 @@ pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -352,6 +353,7 @@ pub(crate) static CREATE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -367,6 +369,7 @@ pub(crate) static GET_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -382,6 +385,7 @@ pub(crate) static LIST_GROUP_BUY_INTERESTS: rt::guard::RouteSpec = rt::guard::Ro
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -397,6 +401,7 @@ pub(crate) static PUBLISH_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -412,6 +417,7 @@ pub(crate) static PAUSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -427,5 +433,6 @@ pub(crate) static CLOSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -302,6 +302,7 @@ pub(crate) static LIST_HANDLES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -317,6 +318,7 @@ pub(crate) static CREATE_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_HANDLE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -332,6 +334,7 @@ pub(crate) static RENAME_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::RENAME_HANDLE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -347,6 +350,7 @@ pub(crate) static GET_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -362,6 +366,7 @@ pub(crate) static UPDATE_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -377,6 +382,7 @@ pub(crate) static LIST_AUDIT_EVENTS: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -392,5 +398,6 @@ pub(crate) static GET_USAGE_METERS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -123,6 +123,7 @@ pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::Ro
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -138,5 +139,6 @@ pub(crate) static UPDATE_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard:
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

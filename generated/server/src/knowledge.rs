@@ -239,6 +239,7 @@ pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::KNOWLEDGE_DOCUMENT_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -254,6 +255,7 @@ pub(crate) static LIST_KNOWLEDGE_DOCUMENTS: rt::guard::RouteSpec = rt::guard::Ro
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -278,6 +280,7 @@ pub(crate) static DELETE_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::R
     ],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -293,6 +296,7 @@ pub(crate) static REBUILD_KNOWLEDGE: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -308,5 +312,6 @@ pub(crate) static GET_KNOWLEDGE_USAGE: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

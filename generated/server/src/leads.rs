@@ -226,6 +226,7 @@ pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -241,6 +242,7 @@ pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guar
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -265,6 +267,7 @@ pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::Ro
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -280,6 +283,7 @@ pub(crate) static LIST_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -295,5 +299,6 @@ pub(crate) static EXPORT_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

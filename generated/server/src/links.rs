@@ -574,6 +574,7 @@ pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::UPSERT_LINK_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
     idempotency: None,
 };
 
@@ -589,6 +590,7 @@ pub(crate) static LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::LINK_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -604,6 +606,7 @@ pub(crate) static GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
     idempotency: None,
 };
 
@@ -619,6 +622,7 @@ pub(crate) static DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -634,6 +638,7 @@ pub(crate) static GET_LINK_HISTORY: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -649,6 +654,7 @@ pub(crate) static ROLLBACK_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -664,6 +670,7 @@ pub(crate) static PREVIEW_LINK_ROUTE: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::ROUTE_PREVIEW_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -679,6 +686,7 @@ pub(crate) static EXPORT_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -694,6 +702,7 @@ pub(crate) static CHECK_LINKS_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -709,6 +718,7 @@ pub(crate) static PAT_LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::LINK_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -724,6 +734,7 @@ pub(crate) static PAT_GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
     idempotency: None,
 };
 
@@ -739,6 +750,7 @@ pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::UPSERT_LINK_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
     idempotency: None,
 };
 
@@ -754,5 +766,6 @@ pub(crate) static PAT_DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SLUG],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };

@@ -123,6 +123,7 @@ pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -147,5 +148,6 @@ pub(crate) static GET_VOICE_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -329,6 +329,7 @@ pub(crate) static GET_NOTIFICATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -344,6 +345,7 @@ pub(crate) static CREATE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::R
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -359,6 +361,7 @@ pub(crate) static DELETE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::R
     path_params: &[PARAM_HANDLE, PARAM_SUBSCRIPTION_ID],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -374,6 +377,7 @@ pub(crate) static TEST_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE, PARAM_SUBSCRIPTION_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -389,6 +393,7 @@ pub(crate) static GET_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::R
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -404,6 +409,7 @@ pub(crate) static UPDATE_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -419,5 +425,6 @@ pub(crate) static SET_OWNER_DEFAULT_EMAIL: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -197,6 +197,7 @@ pub(crate) static GET_OAUTH_SERVER_METADATA: rt::guard::RouteSpec = rt::guard::R
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -212,6 +213,7 @@ pub(crate) static AUTHORIZE_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -227,6 +229,7 @@ pub(crate) static DECIDE_OAUTH_AUTHORIZATION: rt::guard::RouteSpec = rt::guard::
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -242,6 +245,7 @@ pub(crate) static REGISTER_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -257,5 +261,6 @@ pub(crate) static ISSUE_OAUTH_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -135,6 +135,7 @@ pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -150,5 +151,6 @@ pub(crate) static CHECK_PAGE_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[PARAM_HANDLE, PARAM_PAGE_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -135,6 +135,7 @@ pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -159,5 +160,6 @@ pub(crate) static UPSERT_PERSONALIZATION_RULE: rt::guard::RouteSpec = rt::guard:
     ],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

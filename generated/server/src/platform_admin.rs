@@ -101,6 +101,7 @@ pub(crate) static LIST_ALL_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -116,5 +117,6 @@ pub(crate) static GET_CREATOR_ECONOMY: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

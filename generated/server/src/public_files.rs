@@ -114,6 +114,7 @@ pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_FILE_ID],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -129,5 +130,6 @@ pub(crate) static REQUEST_FILE_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_FILE_ID],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MAGIC_LINK_REQUEST_SCHEMA)),
+    response: None,
     idempotency: None,
 };

@@ -204,6 +204,7 @@ pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -219,6 +220,7 @@ pub(crate) static GET_PUBLIC_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -234,6 +236,7 @@ pub(crate) static GET_MY_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::R
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -249,5 +252,6 @@ pub(crate) static WITHDRAW_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard:
     path_params: &[PARAM_HANDLE, PARAM_GROUP_BUY_SLUG],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };

@@ -226,6 +226,7 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_RESULT_SCHEMA)),
     idempotency: Some(rt::guard::IdempotencySpec {
         key: rt::guard::KeyCarrier::Field("idempotencyKey"),
         required: false,
@@ -259,6 +260,7 @@ pub(crate) static RESOLVE_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
         },
     ],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -274,6 +276,7 @@ pub(crate) static SUBMIT_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CHAIN_SIGNALS_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -289,6 +292,7 @@ pub(crate) static RESOLVE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CHAIN_RESOLVE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -304,6 +308,7 @@ pub(crate) static PREFETCH_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -319,5 +324,6 @@ pub(crate) static GET_SDK_CONFIG: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -162,6 +162,7 @@ pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -186,6 +187,7 @@ pub(crate) static DELETE_QA_ENVIRONMENT: rt::guard::RouteSpec = rt::guard::Route
     ],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -210,5 +212,6 @@ pub(crate) static DELETE_QA_SUITE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };

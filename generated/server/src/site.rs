@@ -375,6 +375,7 @@ pub(crate) static CREATE_SITE_DEPLOYMENT: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -390,6 +391,7 @@ pub(crate) static LIST_SITE_DEPLOYMENTS: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -414,6 +416,7 @@ pub(crate) static GET_SITE_DEPLOYMENT_PREVIEW: rt::guard::RouteSpec = rt::guard:
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -429,6 +432,7 @@ pub(crate) static SET_SITE_MODE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SITE_MODE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -444,6 +448,7 @@ pub(crate) static CREATE_FUNCTION_BINDING: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -459,6 +464,7 @@ pub(crate) static GET_SITE_INTEL_SNAPSHOT: rt::guard::RouteSpec = rt::guard::Rou
     path_params: &[PARAM_HANDLE, PARAM_HOSTNAME],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -474,6 +480,7 @@ pub(crate) static START_SITE_CRAWL_RUN: rt::guard::RouteSpec = rt::guard::RouteS
     path_params: &[PARAM_HANDLE, PARAM_HOSTNAME],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -489,5 +496,6 @@ pub(crate) static START_SITE_REPLAY_RUN: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[PARAM_HANDLE, PARAM_HOSTNAME],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -305,6 +305,7 @@ pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard:
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -320,6 +321,7 @@ pub(crate) static UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gua
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -335,6 +337,7 @@ pub(crate) static PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -350,6 +353,7 @@ pub(crate) static PAT_GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -365,6 +369,7 @@ pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt:
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -380,5 +385,6 @@ pub(crate) static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt
     path_params: &[PARAM_HANDLE, PARAM_CAMPAIGN_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

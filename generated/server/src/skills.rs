@@ -260,6 +260,7 @@ pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -275,6 +276,7 @@ pub(crate) static UPSERT_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -290,6 +292,7 @@ pub(crate) static SET_SKILL_RUNTIME: rt::guard::RouteSpec = rt::guard::RouteSpec
     path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -305,6 +308,7 @@ pub(crate) static PUBLISH_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -320,5 +324,6 @@ pub(crate) static DELETE_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SKILL_KEY],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };

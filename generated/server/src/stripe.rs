@@ -101,6 +101,7 @@ pub(crate) static RECEIVE_STRIPE_WEBHOOK: rt::guard::RouteSpec = rt::guard::Rout
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: None,
     idempotency: None,
 };
 
@@ -116,5 +117,6 @@ pub(crate) static RECEIVE_STRIPE_CONNECT_WEBHOOK: rt::guard::RouteSpec = rt::gua
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Json),
+    response: None,
     idempotency: None,
 };

@@ -72,5 +72,6 @@ pub(crate) static SUBMIT_SUPPORT_REPORT: rt::guard::RouteSpec = rt::guard::Route
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SUPPORT_REPORT_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -165,6 +165,7 @@ pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_TOKEN_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_TOKEN_SCHEMA)),
     idempotency: None,
 };
 
@@ -180,6 +181,7 @@ pub(crate) static LIST_TOKENS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::TOKEN_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -204,5 +206,6 @@ pub(crate) static REVOKE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };

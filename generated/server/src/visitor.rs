@@ -195,6 +195,7 @@ pub(crate) static REQUEST_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MAGIC_LINK_REQUEST_SCHEMA)),
+    response: None,
     idempotency: None,
 };
 
@@ -210,6 +211,7 @@ pub(crate) static VERIFY_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::R
     path_params: &[],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::VERIFY_MAGIC_LINK_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -225,6 +227,7 @@ pub(crate) static VISITOR_LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -240,6 +243,7 @@ pub(crate) static GET_VISITOR_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -255,5 +259,6 @@ pub(crate) static LIST_VISITOR_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSp
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };

@@ -248,6 +248,7 @@ pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_WEBHOOK_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_WEBHOOK_SCHEMA)),
     idempotency: None,
 };
 
@@ -263,6 +264,7 @@ pub(crate) static LIST_WEBHOOKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -278,6 +280,7 @@ pub(crate) static DELETE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SUBSCRIPTION_ID],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -293,6 +296,7 @@ pub(crate) static TEST_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_HANDLE, PARAM_SUBSCRIPTION_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
 
@@ -308,5 +312,6 @@ pub(crate) static PAT_CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpe
     path_params: &[PARAM_HANDLE],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_WEBHOOK_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_WEBHOOK_SCHEMA)),
     idempotency: None,
 };

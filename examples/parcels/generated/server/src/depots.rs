@@ -69,5 +69,6 @@ pub(crate) static LIST_DEPOTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::DEPOT_LIST_SCHEMA)),
     idempotency: None,
 };

@@ -537,6 +537,7 @@ pub(crate) static LIST_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
         },
     ],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -552,6 +553,7 @@ pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_PARCEL_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
     idempotency: Some(rt::guard::IdempotencySpec {
         key: rt::guard::KeyCarrier::Header("idempotency-key"),
         required: false,
@@ -573,6 +575,7 @@ pub(crate) static GET_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
     idempotency: None,
 };
 
@@ -588,6 +591,7 @@ pub(crate) static UPDATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_PATCH_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
     idempotency: None,
 };
 
@@ -603,6 +607,7 @@ pub(crate) static DELETE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: None,
+    response: None,
     idempotency: None,
 };
 
@@ -618,6 +623,7 @@ pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MOVE_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
     idempotency: None,
 };
 
@@ -633,6 +639,7 @@ pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: Some(rt::schema::Ty::Text),
+    response: Some(rt::schema::Ty::Text),
     idempotency: None,
 };
 
@@ -648,6 +655,7 @@ pub(crate) static GET_LABEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Binary),
     idempotency: None,
 };
 
@@ -663,6 +671,7 @@ pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT, PARAM_PARCEL_ID],
     query: &[],
     body: Some(rt::schema::Ty::Binary),
+    response: None,
     idempotency: None,
 };
 
@@ -678,6 +687,7 @@ pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     path_params: &[PARAM_ACCOUNT],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_LIST_SCHEMA)),
     idempotency: None,
 };
 
@@ -693,5 +703,6 @@ pub(crate) static REGISTER_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec 
     path_params: &[PARAM_ACCOUNT],
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::WEBHOOK_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::WEBHOOK_SCHEMA)),
     idempotency: None,
 };

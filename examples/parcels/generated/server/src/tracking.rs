@@ -79,5 +79,6 @@ pub(crate) static TRACK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     query: &[],
     body: None,
+    response: Some(rt::schema::Ty::Object(&crate::spec::TRACKING_SCHEMA)),
     idempotency: None,
 };
