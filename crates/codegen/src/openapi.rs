@@ -327,7 +327,12 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
         op["parameters"] = json!(parameters);
     }
     if let Some(body) = &route.request {
-        op["requestBody"] = json!({ "required": true, "content": content(&body.value) });
+        let mut content = content(&body.value);
+        // A free-form request body is an object (the server refuses anything else).
+        if body.value == TypeRef::Json {
+            content = json!({ "application/json": { "schema": { "type": "object" } } });
+        }
+        op["requestBody"] = json!({ "required": true, "content": content });
     }
     if !route.scopes.is_empty() {
         op["x-10x-scopes"] = json!(route.scopes.iter().map(|s| &s.value).collect::<Vec<_>>());

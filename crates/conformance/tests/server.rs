@@ -612,13 +612,14 @@ async fn every_check_fails_in_the_error_model() {
             &[],
         ),
         (
+            // The path is the spec's, the method is not: 405 with `Allow: GET`.
             "wrong method",
             "PATCH",
             "/v2/handles/acme/links".into(),
             Some(("authorization", bearer(&alice))),
             None,
-            404,
-            "not_found",
+            405,
+            "method_not_allowed",
             None,
             &[],
         ),
@@ -654,6 +655,9 @@ async fn every_check_fails_in_the_error_model() {
         assert_eq!(got, status, "{case}: {json}");
         assert!(headers.contains_key("x-request-id"), "{case}: no request id");
         assert_error_model(case, &json, status, code, message, details);
+        if code == "method_not_allowed" {
+            assert_eq!(headers.get("allow").and_then(|v| v.to_str().ok()), Some("GET"), "{case}");
+        }
         if code == "feature_locked" {
             assert_eq!(
                 (json["error"]["feature"].as_str(), json["error"]["requiredPlan"].as_str()),

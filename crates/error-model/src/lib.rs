@@ -17,6 +17,8 @@ pub enum ErrorCategory {
     Permission,
     /// 404: no such resource.
     NotFound,
+    /// 405: the path exists, but not with this method.
+    MethodNotAllowed,
     /// 409: the resource's state forbids the change.
     Conflict,
     /// 410: the resource is gone for good.
@@ -29,11 +31,12 @@ pub enum ErrorCategory {
 
 impl ErrorCategory {
     /// Every category.
-    pub const ALL: [ErrorCategory; 8] = [
+    pub const ALL: [ErrorCategory; 9] = [
         ErrorCategory::InvalidRequest,
         ErrorCategory::Authentication,
         ErrorCategory::Permission,
         ErrorCategory::NotFound,
+        ErrorCategory::MethodNotAllowed,
         ErrorCategory::Conflict,
         ErrorCategory::Gone,
         ErrorCategory::RateLimit,
@@ -47,6 +50,7 @@ impl ErrorCategory {
             ErrorCategory::Authentication => "authentication",
             ErrorCategory::Permission => "permission",
             ErrorCategory::NotFound => "not_found",
+            ErrorCategory::MethodNotAllowed => "method_not_allowed",
             ErrorCategory::Conflict => "conflict",
             ErrorCategory::Gone => "gone",
             ErrorCategory::RateLimit => "rate_limit",
@@ -66,6 +70,7 @@ impl ErrorCategory {
             ErrorCategory::Authentication => status == 401,
             ErrorCategory::Permission => status == 403,
             ErrorCategory::NotFound => status == 404,
+            ErrorCategory::MethodNotAllowed => status == 405,
             ErrorCategory::Conflict => status == 409,
             ErrorCategory::Gone => status == 410,
             ErrorCategory::RateLimit => status == 429,

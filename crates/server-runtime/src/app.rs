@@ -494,7 +494,13 @@ async fn prepare(
                     "The body must be JSON: send `Content-Type: application/json`.",
                 ));
             }
-            (Some(schema::check_body(&read(body).await?, &ty)?), None)
+            let value = schema::check_body(&read(body).await?, &ty)?;
+            // A free-form request body is still an object: the docs describe none that
+            // is not (the OpenAPI export says so too).
+            if matches!(ty, Ty::Json) && !value.is_object() {
+                return Err(Failure::of(Situation::InvalidInput, "`body` must be a JSON object"));
+            }
+            (Some(value), None)
         }
         None => (None, None),
     };
@@ -586,22 +592,34 @@ fn new_request_id() -> String {
     format!("{prefix:016x}-{:012x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The answer for an unknown path or a wrong method (no such route), or a route of the
-/// spec whose family the app did not mount (not implemented: a conformance check tells
-/// it from a missing route).
+/// The answer for a request no mounted route takes: a route of the spec whose family
+/// the app did not mount (not implemented: a conformance check tells it from a missing
+/// route), a path of the spec asked with a method it does not have (405, with `Allow`),
+/// or no such path.
 pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
     let request_id = request_id_of(request.headers());
     let (method, path) = (request.method().as_str(), request.uri().path());
-    let declared = spec.routes.iter().any(|(m, template)| *m == method && template_matches(template, path));
-    let failure = if declared {
+    let mut allowed: Vec<&str> =
+        spec.routes.iter().filter(|(_, template)| template_matches(template, path)).map(|(m, _)| *m).collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    let failure = if allowed.contains(&method) {
         Failure::of(
             Situation::NotImplemented,
             format!("{method} {path} is in the spec, but this server does not implement it."),
         )
+    } else if !allowed.is_empty() {
+        Failure::of(Situation::MethodNotAllowed, format!("{path} takes {}, not {method}.", allowed.join(", ")))
     } else {
         Failure::of(Situation::NotFound, format!("No route {method} {path}."))
     };
-    finish_response(failure.resolve(&spec.answers).into_response(), &request_id, "not_found")
+    let mut response = failure.resolve(&spec.answers).into_response();
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        if let Ok(allow) = HeaderValue::from_str(&allowed.join(", ")) {
+            response.headers_mut().insert(axum::http::header::ALLOW, allow);
+        }
+    }
+    finish_response(response, &request_id, "not_found")
 }
 
 /// Whether `path` fits a route template: segment by segment, `{param}` standing for

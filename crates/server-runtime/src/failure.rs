@@ -39,6 +39,8 @@ pub enum Situation {
     Internal,
     /// A route of the spec this server does not implement.
     NotImplemented,
+    /// A path of the spec asked with a method it does not have.
+    MethodNotAllowed,
 }
 
 impl Situation {
@@ -57,6 +59,7 @@ impl Situation {
             Situation::Unavailable => "unavailable",
             Situation::Internal => "internal",
             Situation::NotImplemented => "not_implemented",
+            Situation::MethodNotAllowed => "method_not_allowed",
         }
     }
 }
@@ -77,7 +80,10 @@ impl Answers {
     /// the spec name every situation a route can meet).
     pub fn code(&self, situation: Situation) -> &'static str {
         let named = |s: Situation| self.codes.iter().find(|(x, _)| *x == s).map(|(_, c)| *c);
-        let fallback = if situation == Situation::NotImplemented { Situation::NotFound } else { Situation::Internal };
+        let fallback = match situation {
+            Situation::NotImplemented | Situation::MethodNotAllowed => Situation::NotFound,
+            _ => Situation::Internal,
+        };
         named(situation).or_else(|| named(fallback)).or_else(|| named(Situation::Internal)).unwrap_or(situation.name())
     }
 

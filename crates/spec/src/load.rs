@@ -441,6 +441,7 @@ fn answers(n: &Node, sink: &mut Sink) -> Option<Answers> {
         unavailable: code("unavailable", sink),
         internal: code("internal", sink),
         not_implemented: code("not_implemented", sink),
+        method_not_allowed: code("method_not_allowed", sink),
     })
 }
 

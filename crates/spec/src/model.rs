@@ -705,11 +705,14 @@ pub struct Answers {
     /// A route of the spec that this server does not implement (a family not mounted);
     /// without it such routes answer `not_found`.
     pub not_implemented: Option<Spanned<String>>,
+    /// A path of the spec asked with a method it does not have (405, with `Allow`);
+    /// without it such requests answer `not_found`.
+    pub method_not_allowed: Option<Spanned<String>>,
 }
 
 impl Answers {
     /// `(situation, code, the status category it must have)`, every situation in order.
-    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, ErrorCategory); 12] {
+    pub fn all(&self) -> [(&'static str, Option<&Spanned<String>>, ErrorCategory); 13] {
         [
             ("invalid_input", self.invalid_input.as_ref(), ErrorCategory::InvalidRequest),
             ("invalid_body", self.invalid_body.as_ref(), ErrorCategory::InvalidRequest),
@@ -723,6 +726,7 @@ impl Answers {
             ("unavailable", self.unavailable.as_ref(), ErrorCategory::Server),
             ("internal", self.internal.as_ref(), ErrorCategory::Server),
             ("not_implemented", self.not_implemented.as_ref(), ErrorCategory::Server),
+            ("method_not_allowed", self.method_not_allowed.as_ref(), ErrorCategory::MethodNotAllowed),
         ]
     }
 

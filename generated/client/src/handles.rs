@@ -55,8 +55,8 @@ impl JwtClient {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): request
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `conflict`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): request, errors
     /// - Source: uc-03-handle-governance-collaboration.md
     pub async fn create_handle(
         &self,

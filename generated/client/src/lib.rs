@@ -7,7 +7,7 @@
 //! credential does not compile. Each family module lists its routes.
 //!
 //! Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue
-//! (30 codes). The crate has 181 routes in 39 families.
+//! (31 codes). The crate has 181 routes in 39 families.
 //!
 //! ## Examples
 //!

@@ -62,6 +62,8 @@ pub enum ErrorCode {
     RateLimited,
     /// `internal_error` (500): The server failed unexpectedly.
     InternalError,
+    /// `method_not_allowed` (405): The path exists, but not with this method.
+    MethodNotAllowed,
     /// `not_implemented` (501): The route is in the spec, but this server does not implement it.
     NotImplemented,
     /// `bad_gateway` (502): An upstream service answered badly.
@@ -82,7 +84,7 @@ pub use tenx_error_model::{ErrorCategory, ErrorInfo, RetryClass};
 pub const RETRY_AFTER_HEADER: &str = "Retry-After";
 
 /// Every entry of the catalogue, in spec order.
-pub static CATALOGUE: [ErrorInfo; 30] = [
+pub static CATALOGUE: [ErrorInfo; 31] = [
     ErrorInfo {
         code: "missing_bearer_token",
         status: 401,
@@ -284,6 +286,14 @@ pub static CATALOGUE: [ErrorInfo; 30] = [
         fix: "Retry with exponential backoff; report the request id if it persists.",
     },
     ErrorInfo {
+        code: "method_not_allowed",
+        status: 405,
+        category: ErrorCategory::MethodNotAllowed,
+        retry: RetryClass::Never,
+        meaning: "The path exists, but not with this method.",
+        fix: "Use a method the `Allow` header lists.",
+    },
+    ErrorInfo {
         code: "not_implemented",
         status: 501,
         category: ErrorCategory::Server,
@@ -353,6 +363,7 @@ impl ErrorCode {
         ErrorCode::FileExpired,
         ErrorCode::RateLimited,
         ErrorCode::InternalError,
+        ErrorCode::MethodNotAllowed,
         ErrorCode::NotImplemented,
         ErrorCode::BadGateway,
         ErrorCode::ServiceUnavailable,
@@ -387,6 +398,7 @@ impl ErrorCode {
             "file_expired" => Self::FileExpired,
             "rate_limited" => Self::RateLimited,
             "internal_error" => Self::InternalError,
+            "method_not_allowed" => Self::MethodNotAllowed,
             "not_implemented" => Self::NotImplemented,
             "bad_gateway" => Self::BadGateway,
             "service_unavailable" => Self::ServiceUnavailable,
@@ -424,6 +436,7 @@ impl ErrorCode {
             Self::FileExpired => "file_expired",
             Self::RateLimited => "rate_limited",
             Self::InternalError => "internal_error",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::NotImplemented => "not_implemented",
             Self::BadGateway => "bad_gateway",
             Self::ServiceUnavailable => "service_unavailable",
@@ -461,11 +474,12 @@ impl ErrorCode {
             Self::FileExpired => Some(&CATALOGUE[22]),
             Self::RateLimited => Some(&CATALOGUE[23]),
             Self::InternalError => Some(&CATALOGUE[24]),
-            Self::NotImplemented => Some(&CATALOGUE[25]),
-            Self::BadGateway => Some(&CATALOGUE[26]),
-            Self::ServiceUnavailable => Some(&CATALOGUE[27]),
-            Self::KnowledgeUnavailable => Some(&CATALOGUE[28]),
-            Self::GatewayTimeout => Some(&CATALOGUE[29]),
+            Self::MethodNotAllowed => Some(&CATALOGUE[25]),
+            Self::NotImplemented => Some(&CATALOGUE[26]),
+            Self::BadGateway => Some(&CATALOGUE[27]),
+            Self::ServiceUnavailable => Some(&CATALOGUE[28]),
+            Self::KnowledgeUnavailable => Some(&CATALOGUE[29]),
+            Self::GatewayTimeout => Some(&CATALOGUE[30]),
             Self::Unknown(_) => None,
         }
     }

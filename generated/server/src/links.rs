@@ -106,8 +106,8 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): min_role
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `conflict`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): min_role, errors
     /// - Source: uc-05-link-crud-redirect-behavior.md
     fn rollback_link(
         &self,

@@ -315,6 +315,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             (rt::Situation::Unavailable, "service_unavailable"),
             (rt::Situation::Internal, "internal_error"),
             (rt::Situation::NotImplemented, "not_implemented"),
+            (rt::Situation::MethodNotAllowed, "method_not_allowed"),
         ],
         catalogue: &tenx_errors::CATALOGUE,
     },
