@@ -217,14 +217,9 @@ impl<R: Repository> AuthApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn signup(&self, body: Value) -> Result<Value, Failure> {
-        let field = |k: &str| body.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
-        let (Some(email), Some(password)) = (field("email"), field("password")) else {
-            return Err(Failure::new(ErrorCode::ValidationError, "`email` and `password` are required."));
-        };
-        if password.chars().count() < 8 {
-            return Err(Failure::new(ErrorCode::ValidationError, "`password` must have at least 8 characters."));
-        }
+    async fn signup(&self, body: SignupRequest) -> Result<Value, Failure> {
+        // The router checked the email's format and the password's length.
+        let (email, password) = (body.email, body.password);
         if self.db.user_by_email(&email).map_err(db_failure)?.is_some() {
             return Err(Failure::new(ErrorCode::Conflict, "An account with this email exists."));
         }
@@ -295,15 +290,13 @@ impl<R: Repository> AuthApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn confirm_password_reset(&self, body: Value) -> Result<(), Failure> {
-        let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
-        let (Some(token), Some(password)) = (field("token"), field("password")) else {
-            return Err(Failure::new(ErrorCode::ValidationError, "`token` and `password` are required."));
-        };
-        let email =
-            self.db.use_magic_link(&format!("reset:{token}"), self.now()).map_err(db_failure)?.map_err(|_| {
-                Failure::new(ErrorCode::ValidationError, "The reset token is unknown, used or expired.")
-            })?;
+    async fn confirm_password_reset(&self, body: PasswordResetConfirmRequest) -> Result<(), Failure> {
+        let (token, password) = (body.token, body.password);
+        let email = self
+            .db
+            .use_magic_link(&format!("reset:{token}"), self.now())
+            .map_err(db_failure)?
+            .map_err(|_| Failure::new(ErrorCode::NotFound, "The reset token is unknown, used or expired."))?;
         let hash = self.passwords.hash(password).await?;
         self.db.set_password(&email, &hash).map_err(db_failure)?;
         Ok(())

@@ -599,8 +599,12 @@ fn new_request_id() -> String {
 pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
     let request_id = request_id_of(request.headers());
     let (method, path) = (request.method().as_str(), request.uri().path());
+    // As the router does, a literal segment wins over a parameter: `/links/export` is
+    // the export route, not `/links/{slug}`.
+    let matching: Vec<&(&str, &str)> = spec.routes.iter().filter(|(_, t)| template_matches(t, path)).collect();
+    let best = matching.iter().map(|(_, t)| literal_segments(t)).max();
     let mut allowed: Vec<&str> =
-        spec.routes.iter().filter(|(_, template)| template_matches(template, path)).map(|(m, _)| *m).collect();
+        matching.iter().filter(|(_, t)| Some(literal_segments(t)) == best).map(|(m, _)| *m).collect();
     allowed.sort_unstable();
     allowed.dedup();
     let failure = if allowed.contains(&method) {
@@ -620,6 +624,12 @@ pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
         }
     }
     finish_response(response, &request_id, "not_found")
+}
+
+/// Which segments of a template are literal, first segment first: the more specific
+/// template compares greater.
+fn literal_segments(template: &str) -> Vec<bool> {
+    template.split('/').map(|s| !s.starts_with('{')).collect()
 }
 
 /// Whether `path` fits a route template: segment by segment, `{param}` standing for
@@ -696,5 +706,9 @@ mod tests {
         assert!(!template_matches("/v2/handles/{handle}/files", "/v2/handles/demo/files/x"));
         assert!(template_matches("/v1/accounts/{account}/parcels:search", "/v1/accounts/a/parcels:search"));
         assert!(!template_matches("/v1/track/{n}", "/v1/track"));
+        assert!(
+            literal_segments("/v2/handles/{handle}/links/export")
+                > literal_segments("/v2/handles/{handle}/links/{slug}")
+        );
     }
 }

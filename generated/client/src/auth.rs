@@ -124,12 +124,12 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): auth
+    /// - Errors: `invalid_payload`, `validation_error`, `conflict`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     pub async fn signup(
         &self,
-        body: &::serde_json::Value,
+        body: &SignupRequest,
     ) -> Result<Response<::serde_json::Value>, Error> {
         const ROUTE: RouteInfo = RouteInfo {
             id: "signup",
@@ -222,12 +222,12 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): auth
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     pub async fn confirm_password_reset(
         &self,
-        body: &::serde_json::Value,
+        body: &PasswordResetConfirmRequest,
     ) -> Result<Response<()>, Error> {
         const ROUTE: RouteInfo = RouteInfo {
             id: "confirm_password_reset",

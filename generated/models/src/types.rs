@@ -42,6 +42,42 @@ impl ::std::fmt::Debug for LoginRequest {
     }
 }
 
+/// A new user's email and password (names inferred from the login request).
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SignupRequest {
+    /// The new account's email.
+    pub email: ::std::string::String,
+    /// The password: 8 characters at least.
+    pub password: ::std::string::String,
+}
+
+impl ::std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SignupRequest")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The token from the reset email and the new password (names inferred).
+#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PasswordResetConfirmRequest {
+    /// The token the reset email carries.
+    pub token: ::std::string::String,
+    /// The new password: 8 characters at least.
+    pub password: ::std::string::String,
+}
+
+impl ::std::fmt::Debug for PasswordResetConfirmRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("PasswordResetConfirmRequest")
+            .field("token", &"[redacted]")
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
 /// A fresh access token; the refresh token travels in an HttpOnly cookie.
 #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginResponse {

@@ -35,12 +35,12 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): auth
+    /// - Errors: `invalid_payload`, `validation_error`, `conflict`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     fn signup(
         &self,
-        body: ::serde_json::Value,
+        body: SignupRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
     /// Exchange the refresh cookie set at login for a new access token.
@@ -106,12 +106,12 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
-    /// - Inferred (not stated by the docs): auth
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     fn confirm_password_reset(
         &self,
-        body: ::serde_json::Value,
+        body: PasswordResetConfirmRequest,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 }
 
@@ -277,7 +277,7 @@ pub(crate) static SIGNUP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     counts_write: true,
     path_params: &[],
     query: &[],
-    body: Some(rt::schema::Ty::Json),
+    body: Some(rt::schema::Ty::Object(&crate::spec::SIGNUP_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
     idempotency: None,
 };
@@ -357,7 +357,9 @@ pub(crate) static CONFIRM_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::Rout
     counts_write: true,
     path_params: &[],
     query: &[],
-    body: Some(rt::schema::Ty::Json),
+    body: Some(
+        rt::schema::Ty::Object(&crate::spec::PASSWORD_RESET_CONFIRM_REQUEST_SCHEMA),
+    ),
     response: None,
     idempotency: None,
 };

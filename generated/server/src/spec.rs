@@ -419,6 +419,64 @@ pub static LOGIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
     ],
 };
 
+/// The checks of `SignupRequest`.
+pub static SIGNUP_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "SignupRequest",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "email",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                format: Some(rt::schema::Format::Email),
+                max_length: Some(254),
+                ..rt::schema::Rules::NONE
+            },
+        },
+        rt::schema::FieldSchema {
+            name: "password",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                min_length: Some(8),
+                max_length: Some(1024),
+                ..rt::schema::Rules::NONE
+            },
+        },
+    ],
+};
+
+/// The checks of `PasswordResetConfirmRequest`.
+pub static PASSWORD_RESET_CONFIRM_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
+    name: "PasswordResetConfirmRequest",
+    fields: &[
+        rt::schema::FieldSchema {
+            name: "token",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                min_length: Some(1),
+                max_length: Some(256),
+                ..rt::schema::Rules::NONE
+            },
+        },
+        rt::schema::FieldSchema {
+            name: "password",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                min_length: Some(8),
+                max_length: Some(1024),
+                ..rt::schema::Rules::NONE
+            },
+        },
+    ],
+};
+
 /// The checks of `LoginResponse`.
 pub static LOGIN_RESPONSE_SCHEMA: ObjectSchema = ObjectSchema {
     name: "LoginResponse",
