@@ -31,6 +31,10 @@ struct Args {
     /// Seed demo users and handles, and print how to log in.
     #[arg(long)]
     demo: bool,
+    /// Print the spec families this server implements, one per line, and exit (tools
+    /// that check it, such as schemathesis, select their operations by these tags).
+    #[arg(long)]
+    families: bool,
 }
 
 #[tokio::main]
@@ -42,6 +46,12 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let args = Args::parse();
+    if args.families {
+        for family in tenx_reference_server::FAMILIES {
+            println!("{family}");
+        }
+        return std::process::ExitCode::SUCCESS;
+    }
     let db = match Db::open(&args.db) {
         Ok(db) => db,
         Err(e) => {
