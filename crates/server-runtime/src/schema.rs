@@ -310,13 +310,29 @@ pub fn check_object(value: &Value, schema: &ObjectSchema, path: &str) -> Result<
 
 /// Parses and checks a JSON body: not JSON → `invalid_payload`; then the type's rules.
 pub fn check_body(bytes: &[u8], ty: &Ty) -> Result<Value, Failure> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let why =
             if bytes.iter().all(u8::is_ascii_whitespace) { "the body is empty".to_owned() } else { e.to_string() };
         Failure::of(Situation::InvalidBody, format!("The body is not valid JSON: {why}."))
     })?;
+    whole_numbers_as_integers(&mut value);
     check_ty(&value, ty, false, &Rules::NONE, "body")?;
     Ok(value)
+}
+
+/// `2.0` is the integer 2, as JSON Schema has it: whole numbers written with a fraction
+/// become integers, so an `integer` field takes them (and a typed handler reads them).
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// Whether a handler's JSON answer is of its declared type, strictly: its rules hold and
@@ -456,5 +472,30 @@ mod tests {
         );
         assert!(!format_ok(Format::DateTime, "2026-11-28") && format_ok(Format::Date, "2026-11-28"));
         assert!(format_ok(Format::Url, "http://localhost:8080/x") && !format_ok(Format::Url, "javascript:alert(1)"));
+    }
+}
+
+#[cfg(test)]
+mod whole_numbers {
+    use super::*;
+
+    static COUNTED: ObjectSchema = ObjectSchema {
+        name: "Counted",
+        fields: &[FieldSchema {
+            name: "maxClicks",
+            ty: Ty::Integer,
+            optional: false,
+            nullable: false,
+            rules: Rules::NONE,
+        }],
+    };
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        // JSON Schema (and so schemathesis) counts 2147483647.0 as an integer.
+        let value = check_body(br#"{"maxClicks": 2147483647.0}"#, &Ty::Object(&COUNTED)).expect("an integer");
+        assert_eq!(value["maxClicks"].as_i64(), Some(2_147_483_647));
+        let f = check_body(br#"{"maxClicks": 1.5}"#, &Ty::Object(&COUNTED)).expect_err("not whole");
+        assert!(f.message.contains("must be an integer"), "{}", f.message);
     }
 }
