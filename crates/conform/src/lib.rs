@@ -112,6 +112,11 @@ impl Report {
         for r in self.routes.iter().filter(|r| r.skipped.is_some()) {
             let _ = writeln!(out, "{}: not exercised: {}", r.id, r.skipped.as_deref().unwrap_or_default());
         }
+        let counts: Vec<String> =
+            self.routes.iter().filter(|r| r.skipped.is_none()).map(|r| format!("{} {}", r.id, r.requests)).collect();
+        if !counts.is_empty() {
+            let _ = writeln!(out, "requests per route: {}", counts.join(", "));
+        }
         let exercised = self.routes.iter().filter(|r| r.skipped.is_none()).count();
         let (passed, failed) = self.counts();
         let _ = writeln!(
@@ -229,7 +234,12 @@ impl RouteRun<'_> {
         }
         // Checks that come before input validation may refuse the valid request; then
         // the broken inputs cannot be told apart, and are not sent.
-        let reached = first.as_ref().is_some_and(|a| !matches!(a.status, 401 | 403 | 429) && !self.subject_missing(a));
+        // (A route that takes no credential meets no credential check: its 401s come after
+        // the input's.)
+        let open = route.auth.iter().any(|a| a.value == AuthKind::None);
+        let refused_early =
+            |a: &Answer| a.status == 429 || (!open && matches!(a.status, 401 | 403)) || self.subject_missing(a);
+        let reached = first.as_ref().is_some_and(|a| !refused_early(a));
         if reached {
             self.broken_inputs(generator, &valid, &path_values, &query, body.as_ref()).await;
         }
