@@ -33,6 +33,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Task {
     /// Regenerate `generated/` from `api-spec/`.
     Codegen {
@@ -119,6 +121,30 @@ enum Task {
         /// An existing subject (`{handle}`) the JWT's user owns and the PAT is bound to.
         #[arg(long)]
         subject: Option<String>,
+        /// Another existing subject the PAT is not bound to (PAT routes must refuse it).
+        #[arg(long)]
+        other_subject: Option<String>,
+        /// A PAT bound to `--subject` holding only `--limited-scopes`.
+        #[arg(long, env = "CONFORM_LIMITED_PAT", hide_env_values = true, requires = "limited_scopes")]
+        limited_pat: Option<String>,
+        /// The scopes of `--limited-pat`.
+        #[arg(long, value_delimiter = ',')]
+        limited_scopes: Vec<String>,
+        /// A JWT of a user holding only `--low-role` on `--subject`.
+        #[arg(long, env = "CONFORM_LOW_ROLE_JWT", hide_env_values = true, requires = "low_role")]
+        low_role_jwt: Option<String>,
+        /// The role of `--low-role-jwt`.
+        #[arg(long)]
+        low_role: Option<String>,
+        /// A subject the JWT's user owns on `--low-plan`.
+        #[arg(long, requires = "low_plan")]
+        low_plan_subject: Option<String>,
+        /// The plan of `--low-plan-subject`.
+        #[arg(long)]
+        low_plan: Option<String>,
+        /// A JWT past its expiry.
+        #[arg(long, env = "CONFORM_EXPIRED_JWT", hide_env_values = true)]
+        expired_jwt: Option<String>,
     },
     /// Write a synthetic spec of N routes into a folder (for benchmarks and tools).
     SyntheticSpec {
@@ -159,8 +185,32 @@ fn main() -> ExitCode {
                 .or(baseline.then_some(spec_diff::Base::Released));
             spec_diff::run(&root, base, format == "json", changelog)
         }
-        Task::Conform { base, spec, routes, seed, jwt, pat, visitor, subject } => {
-            let credentials = tenx_conform::Credentials { jwt, pat, visitor, subject };
+        Task::Conform {
+            base,
+            spec,
+            routes,
+            seed,
+            jwt,
+            pat,
+            visitor,
+            subject,
+            other_subject,
+            limited_pat,
+            limited_scopes,
+            low_role_jwt,
+            low_role,
+            low_plan_subject,
+            low_plan,
+            expired_jwt,
+        } => {
+            let access = tenx_conform::Access {
+                pat_limited: limited_pat.map(|t| (t, limited_scopes)),
+                other_subject,
+                jwt_low_role: low_role_jwt.zip(low_role),
+                low_plan_subject: low_plan_subject.zip(low_plan),
+                jwt_expired: expired_jwt,
+            };
+            let credentials = tenx_conform::Credentials { jwt, pat, visitor, subject, access };
             conform::run(&root, conform::Args { base, spec, routes, seed, credentials })
         }
         Task::SyntheticSpec { routes, out } => synthetic::write(&out, routes).map(|()| ExitCode::SUCCESS),

@@ -31,6 +31,25 @@ pub struct Credentials {
     pub visitor: Option<String>,
     /// An existing subject (`{handle}`) the JWT's user owns and the PAT is bound to.
     pub subject: Option<String>,
+    /// Accounts for the refusals a route's access rules imply (each case runs when its
+    /// account is given).
+    pub access: Access,
+}
+
+/// Credentials that must be refused, for the access cases.
+#[derive(Clone, Default)]
+pub struct Access {
+    /// A PAT bound to `subject` with these scopes only: routes needing others refuse it.
+    pub pat_limited: Option<(String, Vec<String>)>,
+    /// Another existing subject, the PAT is not bound to: PAT routes refuse it there.
+    pub other_subject: Option<String>,
+    /// A JWT of a user with this (low) role on `subject`: routes needing more refuse it.
+    pub jwt_low_role: Option<(String, String)>,
+    /// A subject the JWT's user owns on this plan: routes gated by a feature the plan
+    /// lacks refuse it.
+    pub low_plan_subject: Option<(String, String)>,
+    /// A JWT past its expiry.
+    pub jwt_expired: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -41,6 +60,7 @@ impl std::fmt::Debug for Credentials {
             .field("pat", &self.pat.as_ref().map(|_| "[redacted]"))
             .field("visitor", &self.visitor.as_ref().map(|_| "[redacted]"))
             .field("subject", &self.subject)
+            .field("access", &"[redacted]")
             .finish()
     }
 }
@@ -200,7 +220,7 @@ struct RouteRun<'a> {
 impl RouteRun<'_> {
     async fn run(&mut self, generator: &mut Generator<'_>, credentials: &Credentials) {
         let route = self.route;
-        let Some(credential) = self.credential(credentials) else {
+        let Some((credential, mode)) = self.credential(credentials) else {
             let modes: Vec<&str> = route.auth.iter().map(|a| a.value.as_str()).collect();
             self.report.skipped = Some(format!("no credential given for {}", modes.join(" or ")));
             return;
@@ -246,6 +266,115 @@ impl RouteRun<'_> {
         if !route.auth.iter().any(|a| a.value == AuthKind::None) {
             self.credential_cases(&valid).await;
         }
+        self.access_cases(&valid, mode, &path_values, &credentials.access).await;
+    }
+
+    /// Each access rule of the route, broken by an account the caller gave: a scope
+    /// short, a PAT on another subject, a role short, a plan short, an expired JWT. Each
+    /// must be refused with the code the spec names for it.
+    async fn access_cases(
+        &mut self,
+        valid: &Request,
+        mode: AuthKind,
+        path_values: &[(String, Value)],
+        access: &Access,
+    ) {
+        let (spec, route) = (self.spec, self.route);
+        let accepts = |k: AuthKind| route.auth.iter().any(|a| a.value == k);
+        let code = |c: &Option<tenx_spec::Spanned<String>>| c.as_ref().map(|c| c.value.clone());
+        let answers = &spec.answers;
+        let pat_mode = spec.auth_mode(AuthKind::Pat);
+        let jwt_mode = spec.auth_mode(AuthKind::Jwt);
+        let subject = spec.api.subject();
+        let with_subject = |this: &Self, value: &str| -> String {
+            let values: Vec<(String, Value)> = path_values
+                .iter()
+                .map(|(n, v)| {
+                    if Some(n.as_str()) == subject {
+                        (n.clone(), Value::String(value.to_owned()))
+                    } else {
+                        (n.clone(), v.clone())
+                    }
+                })
+                .collect();
+            this.path(&values)
+        };
+        let mut cases: Vec<(Request, u16, Option<String>)> = Vec::new();
+        if accepts(AuthKind::Pat) && !route.scopes.is_empty() {
+            if let Some((token, granted)) = &access.pat_limited {
+                let required: Vec<&str> = route.scopes.iter().map(|s| s.value.as_str()).collect();
+                if spec.scope_rule.missing(granted, &required).is_some() {
+                    if let Some(credential) = self.carry(AuthKind::Pat, token) {
+                        let label = "a PAT short of a scope".to_owned();
+                        cases.push((
+                            Request { credential, label, ..valid.clone() },
+                            403,
+                            code(&answers.insufficient_scope),
+                        ));
+                    }
+                }
+            }
+        }
+        let bound = pat_mode.and_then(|m| m.bound_to.as_deref());
+        if let (Some(other), Some(bound)) = (&access.other_subject, bound) {
+            if accepts(AuthKind::Pat) && route.path_params.iter().any(|p| p.name == bound) && mode == AuthKind::Pat {
+                let expected =
+                    pat_mode.and_then(|m| code(&m.errors.wrong_binding)).or_else(|| code(&answers.insufficient_scope));
+                let request = Request {
+                    path: with_subject(self, other),
+                    label: "a PAT on another subject".to_owned(),
+                    ..valid.clone()
+                };
+                cases.push((request, 403, expected));
+            }
+        }
+        let level_of = |role: &str| spec.role(role).map(|r| r.level);
+        if let (Some((token, low)), Some(min)) = (&access.jwt_low_role, &route.min_role) {
+            let rank =
+                |r: &str| spec.roles.iter().filter(|d| level_of(&d.name) == level_of(low)).position(|d| d.name == r);
+            let short = match (rank(low), rank(&min.value)) {
+                (Some(have), Some(need)) => have < need,
+                // A platform role the low user does not hold.
+                _ => level_of(&min.value) != level_of(low),
+            };
+            if accepts(AuthKind::Jwt) && short {
+                if let Some(credential) = self.carry(AuthKind::Jwt, token) {
+                    let label = format!("a JWT with the role `{low}`");
+                    cases.push((Request { credential, label, ..valid.clone() }, 403, code(&answers.insufficient_role)));
+                }
+            }
+        }
+        if let (Some((low, plan)), Some(feature)) = (&access.low_plan_subject, &route.feature) {
+            let has = spec
+                .plans
+                .iter()
+                .find(|p| p.name == *plan)
+                .is_some_and(|p| p.features.iter().any(|f| f.value == feature.value));
+            if !has && subject.is_some_and(|s| route.path_params.iter().any(|p| p.name == s)) && mode == AuthKind::Jwt {
+                let request =
+                    Request { path: with_subject(self, low), label: format!("a subject on `{plan}`"), ..valid.clone() };
+                cases.push((request, 403, code(&answers.feature_locked)));
+            }
+        }
+        if let (Some(token), true) = (&access.jwt_expired, accepts(AuthKind::Jwt)) {
+            if let Some(credential) = self.carry(AuthKind::Jwt, token) {
+                let expected = jwt_mode.and_then(|m| code(&m.errors.expired).or_else(|| code(&m.errors.invalid)));
+                cases.push((
+                    Request { credential, label: "an expired JWT".to_owned(), ..valid.clone() },
+                    401,
+                    expected,
+                ));
+            }
+        }
+        for (request, status, code) in cases {
+            if let Some(answer) = self.send(&request).await {
+                let got = answer.code();
+                if answer.status != status || (code.is_some() && got != code) {
+                    let expected = format!("{status} {}", code.unwrap_or_default());
+                    self.violation(&request, expected, format!("{} {}", answer.status, got.unwrap_or_default()));
+                }
+            }
+        }
     }
 
     /// Whether an answer is the subject's own 404 (the path's `{handle}` does not exist).
@@ -254,17 +383,17 @@ impl RouteRun<'_> {
         answer.status == 404 && answer.code().as_deref() == code
     }
 
-    /// The first accepted credential the caller gave.
-    fn credential(&self, given: &Credentials) -> Option<Sent> {
+    /// The first accepted credential the caller gave, and its mode.
+    fn credential(&self, given: &Credentials) -> Option<(Sent, AuthKind)> {
         for mode in &self.route.auth {
             let token = match mode.value {
-                AuthKind::None => return Some(Sent::None),
+                AuthKind::None => return Some((Sent::None, AuthKind::None)),
                 AuthKind::Jwt => given.jwt.as_deref(),
                 AuthKind::Pat => given.pat.as_deref(),
                 AuthKind::VisitorCookie => given.visitor.as_deref(),
             };
             if let Some(token) = token {
-                return self.carry(mode.value, token);
+                return self.carry(mode.value, token).map(|sent| (sent, mode.value));
             }
         }
         None

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, put};
-use tenx_conform::{Credentials, Options};
+use tenx_conform::{Access, Credentials, Options};
 
 const SPEC: &str = include_str!("../../spec/tests/fixtures/minimal.yaml");
 
@@ -55,6 +55,11 @@ async fn each_planted_defect_is_reported() {
         pat: Some("patv1_tok.secret".into()),
         visitor: None,
         subject: Some("acme".into()),
+        // The server lets a PAT without `links.read` read a link.
+        access: Access {
+            pat_limited: Some(("patv1_writer.secret".into(), vec!["links.write".into()])),
+            ..Access::default()
+        },
     };
     let report = tenx_conform::run(&spec, &base, &credentials, &Options::default()).await.expect("the harness runs");
     let text = report.render();
@@ -64,6 +69,7 @@ async fn each_planted_defect_is_reported() {
         "`body.destinationUrl` is missing",
         "`who_are_you` is not a code of the catalogue",
         "a 429 without `Retry-After`",
+        "[a PAT short of a scope]: expected 403 insufficient_scope, got 200",
     ] {
         assert!(text.contains(planted), "`{planted}` is not reported in:\n{text}");
     }

@@ -4,12 +4,13 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tenx_client::CreateTokenRequest;
 use tenx_client_runtime::Clock;
-use tenx_conform::{Credentials, Options};
+use tenx_conform::{Access, Credentials, Options};
 use tenx_reference_server::FAMILIES;
+use tenx_server_runtime::JwtKeys;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_server_conforms_to_the_spec() {
@@ -23,11 +24,29 @@ async fn the_reference_server_conforms_to_the_spec() {
         .collect();
     let request = CreateTokenRequest { name: "conform".into(), scopes, expires_in_days: Some(30) };
     let pat = owner.create_token("demo-pro", &request).await.expect("a PAT with every scope").body.token;
+    // The accounts each access rule is broken with.
+    let reader =
+        CreateTokenRequest { name: "reader".into(), scopes: vec!["links.read".into()], expires_in_days: Some(30) };
+    let reader = owner.create_token("demo-pro", &reader).await.expect("a reader PAT").body.token;
+    let creator = server.sign_in("creator@demo.10x").await;
+    let expired = JwtKeys::hs256(support::KEY.as_bytes()).issue(
+        "user_owner",
+        SystemTime::now() - Duration::from_secs(2 * 86_400),
+        Duration::from_secs(3600),
+    );
+    let access = Access {
+        pat_limited: Some((reader, vec!["links.read".to_owned()])),
+        other_subject: Some("demo-free".to_owned()),
+        jwt_low_role: Some((creator.session().access_token().expose().to_owned(), "CREATOR".to_owned())),
+        low_plan_subject: Some(("demo-free".to_owned(), "FREE".to_owned())),
+        jwt_expired: Some(expired),
+    };
     let credentials = Credentials {
         jwt: Some(owner.session().access_token().expose().to_owned()),
         pat: Some(pat),
         visitor: None,
         subject: Some("demo-pro".to_owned()),
+        access,
     };
     let spec = tenx_spec::load_dir(&workspace().join("api-spec")).expect("the spec loads");
     let mounted: Vec<String> = spec
