@@ -252,9 +252,24 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
     // A base written before the format had `answers` named those codes implicitly, as
     // the new spec does: read it with the new answers, so the format change is not
     // reported as every route gaining codes.
+    // Likewise a base from before `api.subject` had `{handle}` as its subject: read it with
+    // the new subject, so the routes' default rate-limit keys are what they were.
     let filled;
-    let old = if old.answers.all().iter().all(|(_, code, _)| code.is_none()) {
-        filled = Spec { answers: new.answers.clone(), ..old.clone() };
+    let no_answers = old.answers.all().iter().all(|(_, code, _)| code.is_none());
+    let no_subject = old.api.subject.is_none() && new.api.subject.is_some();
+    let old = if no_answers || no_subject {
+        let mut o = old.clone();
+        if no_answers {
+            o.answers = new.answers.clone();
+        }
+        if no_subject {
+            o.api.subject = new.api.subject.clone();
+            let subject = o.api.subject().map(str::to_owned);
+            for r in o.families.iter_mut().flat_map(|f| f.routes.iter_mut()).filter(|r| !r.rate_limit_stated) {
+                r.rate_limit = tenx_spec::default_rate_limit(&r.path.value, &r.auth, subject.as_deref());
+            }
+        }
+        filled = o;
         &filled
     } else {
         old

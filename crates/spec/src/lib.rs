@@ -17,6 +17,7 @@ mod yaml;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use load::default_rate_limit;
 pub use model::*;
 pub use source::{FileId, Loc, SourceFile, SourceMap, Spanned};
 pub use suggest::{did_you_mean, help_for};

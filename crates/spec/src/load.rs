@@ -885,7 +885,7 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
 
 /// The documented default: routes under the API's subject are limited per subject by
 /// plan; other authenticated routes per user; unauthenticated ones per client IP.
-fn default_rate_limit(path: &str, auth: &[Spanned<AuthKind>], subject: Option<&str>) -> RateLimitKey {
+pub fn default_rate_limit(path: &str, auth: &[Spanned<AuthKind>], subject: Option<&str>) -> RateLimitKey {
     if subject.is_some_and(|s| path_placeholders(path).contains(&s)) {
         RateLimitKey::Handle
     } else if auth.iter().all(|a| a.value == AuthKind::None) {
