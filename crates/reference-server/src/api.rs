@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use crate::Clock;
 use crate::credentials::random_secret;
-use crate::repo::{RepoError, Repository};
+use crate::repo::{Recorded, RepoError, Repository};
 
 /// The spec's context token (`ctx`) facts.
 const CONTEXT_TOKEN: Option<tenx_server_runtime::ContextTokenSpec> = tenx_server::spec::SERVER_SPEC.context_token;
@@ -649,10 +649,17 @@ impl<R: Repository> PublicRuntimeApi for App<R> {
     #[route(auth = "none")]
     async fn record_conversion(&self, body: ConversionRequest) -> Result<ConversionResult, Failure> {
         let click = self.click(&body.ctx)?;
-        self.db
-            .add_conversion(&click, body.event_type.as_deref(), body.value, body.idempotency_key.as_deref())
-            .map_err(db_failure)?;
-        Ok(ConversionResult { deduped: Some(false) })
+        let key = body.idempotency_key.as_deref();
+        // The store is the truth across restarts and processes; the router's records are
+        // the fast path within one process.
+        match self.db.add_conversion(&click, body.event_type.as_deref(), body.value, key).map_err(db_failure)? {
+            Recorded::New => Ok(ConversionResult { deduped: Some(false) }),
+            Recorded::Repeat => Ok(ConversionResult { deduped: Some(true) }),
+            Recorded::KeyReused => Err(Failure::new(
+                ErrorCode::Conflict,
+                format!("The idempotency key `{}` was already used with another body.", key.unwrap_or_default()),
+            )),
+        }
     }
 
     #[route(auth = "none")]

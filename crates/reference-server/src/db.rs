@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::credentials::sha256;
-use crate::repo::{PatListing, RepoError, Repository};
+use crate::repo::{PatListing, Recorded, RepoError, Repository};
 use tenx_server_runtime::{Click, PatRecord};
 
 const SCHEMA: &str = "
@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS link_history (handle TEXT NOT NULL, slug TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS clicks (handle TEXT NOT NULL, slug TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS conversions (id INTEGER PRIMARY KEY, ctx TEXT NOT NULL, event_type TEXT, value REAL, idempotency_key TEXT,
     handle TEXT, slug TEXT, clicked_at INTEGER);
+CREATE INDEX IF NOT EXISTS conversions_by_key ON conversions (idempotency_key);
 CREATE TABLE IF NOT EXISTS visitors (session TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, email TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS magic_links (token TEXT PRIMARY KEY, email TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, handle TEXT NOT NULL, endpoint_url TEXT NOT NULL, event_types TEXT NOT NULL, secret_sha256 BLOB NOT NULL);
@@ -91,7 +92,9 @@ impl Db {
     }
 
     fn init(conn: Connection) -> rusqlite::Result<Db> {
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
+        // Several processes may share the file: a writer waits for another's lock
+        // (bounded) instead of failing at once.
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
         conn.execute_batch(SCHEMA)?;
         // Databases made before conversions were attributed by a signed ctx lack the
         // click's columns.
@@ -354,24 +357,39 @@ impl Repository for Db {
         Ok(self.conn().query_row("SELECT COUNT(*) FROM clicks WHERE handle = ?1", [handle], |r| r.get(0))?)
     }
 
-    /// Stores a conversion of a verified click.
     fn add_conversion(
         &self,
         click: &Click,
         event: Option<&str>,
         value: Option<f64>,
         key: Option<&str>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<Recorded, RepoError> {
         let ctx = format!("{}/{}", click.handle, click.slug);
         let at = i64::try_from(click.at).unwrap_or(i64::MAX);
-        self.conn()
-            .execute(
-                "INSERT INTO conversions (ctx, handle, slug, clicked_at, event_type, value, idempotency_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![ctx, click.handle, click.slug, at, event, value, key],
-            )
-            .map(drop)
-            .map_err(RepoError::from)
+        let mut conn = self.conn();
+        // IMMEDIATE takes the database's write lock first: another process sharing the
+        // file cannot slip a row with this key between the check and the insert.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(key) = key {
+            let existing: Option<(String, Option<String>, Option<f64>)> = tx
+                .query_row(
+                    "SELECT ctx, event_type, value FROM conversions WHERE idempotency_key = ?1 LIMIT 1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            if let Some((was_ctx, was_event, was_value)) = existing {
+                let same = was_ctx == ctx && was_event.as_deref() == event && was_value == value;
+                return Ok(if same { Recorded::Repeat } else { Recorded::KeyReused });
+            }
+        }
+        tx.execute(
+            "INSERT INTO conversions (ctx, handle, slug, clicked_at, event_type, value, idempotency_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![ctx, click.handle, click.slug, at, event, value, key],
+        )?;
+        tx.commit()?;
+        Ok(Recorded::New)
     }
 
     /// `(count, revenue)` of conversions of this handle's clicks.

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 pub use api::{App, Keys};
 pub use credentials::{random_secret, sha256};
 pub use db::{Db, User, at, epoch, rfc3339};
-pub use repo::{PatListing, RepoError, Repository};
+pub use repo::{PatListing, Recorded, RepoError, Repository};
 
 use tenx_server::{RouterBuilder, spec};
 use tenx_server_runtime::{ContextKey, JwtKeys, ServerState};

@@ -22,6 +22,17 @@ pub struct PatListing {
     pub expires_at: Option<i64>,
 }
 
+/// What recording a keyed write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The row is new.
+    New,
+    /// A row with this key and the same content was there already.
+    Repeat,
+    /// A row with this key and other content was there already.
+    KeyReused,
+}
+
 /// Why the store refused a write.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -107,14 +118,16 @@ pub trait Repository: AuthData + Clone {
     /// Clicks of a handle.
     fn click_count(&self, handle: &str) -> Result<i64, RepoError>;
 
-    /// Stores a conversion of a verified click.
+    /// Stores a conversion of a verified click, once per idempotency key: the key's
+    /// check and the row are one transaction, so a replay after a restart, or on another
+    /// process sharing the store, finds the row instead of adding one.
     fn add_conversion(
         &self,
         click: &Click,
         event: Option<&str>,
         value: Option<f64>,
         key: Option<&str>,
-    ) -> Result<(), RepoError>;
+    ) -> Result<Recorded, RepoError>;
 
     /// `(count, revenue)` of conversions of this handle's clicks.
     fn conversions(&self, handle: &str) -> Result<(i64, f64), RepoError>;
