@@ -9,6 +9,7 @@
 mod api;
 mod credentials;
 mod db;
+mod limits;
 mod repo;
 
 use std::sync::Arc;
@@ -54,7 +55,8 @@ pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) 
 /// `SocketAddr`: routes limited per client IP count by the peer address.
 pub fn router<R: Repository>(db: R, keys: Keys, now: Clock) -> axum::Router {
     let app = Arc::new(App::new(db.clone(), keys.clone(), now.clone()));
-    let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db), keys.jwt);
+    let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db.clone()), keys.jwt);
+    state.limiter = Arc::new(db);
     state.now = now;
     RouterBuilder::new(state)
         .auth(app.clone())

@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use serde_json::Value;
-use tenx_server_runtime::{AuthData, Click, PatRecord};
+use tenx_server_runtime::{AuthData, Click, PatRecord, RateLimiter};
 
 use crate::db::User;
 
@@ -44,8 +44,10 @@ pub enum RepoError {
     Storage(Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Storage of the reference server. It is also the [`AuthData`] the router's checks read.
-pub trait Repository: AuthData + Clone {
+/// Storage of the reference server. It is also the [`AuthData`] the router's checks read,
+/// and the [`RateLimiter`] they count with, so every process on one store counts
+/// together and a restart keeps the counts.
+pub trait Repository: AuthData + RateLimiter + Clone {
     /// A setting.
     fn setting(&self, key: &str) -> Result<Option<String>, RepoError>;
 

@@ -158,3 +158,44 @@ async fn two_processes_on_one_database_store_a_key_once() {
     drop((a, b));
     assert_eq!((rows(&db, "order-two"), rows(&db, "order-race")), (1, 1));
 }
+
+/// The per-minute limit of the handle's plan holds across processes (it doubled when each
+/// counted alone), and so across a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_share_one_plan_limit() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = dir.path().join("tenx.db");
+    let a = Process::start(&db).await;
+    let b = Process::start(&db).await;
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/v2/auth/login", a.base))
+        .json(&json!({"email": "owner@demo.10x", "password": "demo-password"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("a token");
+    let token = login["accessToken"].as_str().expect("accessToken").to_owned();
+    // Windows are whole minutes: start with 20 s of this one left at least.
+    let into_minute =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() % 60;
+    if into_minute > 40 {
+        tokio::time::sleep(Duration::from_secs(61 - into_minute)).await;
+    }
+    let mut statuses = Vec::new();
+    for i in 0..61 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let answer = http
+            .get(format!("{}/v2/handles/demo-free/links", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("an answer");
+        statuses.push(answer.status().as_u16());
+    }
+    // FREE allows 60 a minute, counted once for both processes.
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 60, "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}
