@@ -370,10 +370,6 @@ impl Runtime {
         query: Option<&Q>,
         body: Option<&B>,
     ) -> Result<RawResponse, Error> {
-        let query = query
-            .map(encode_query)
-            .transpose()
-            .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
         let (body, body_key) = encode_body(route, body)?;
         let body = body.map(|b| (bytes::Bytes::from(b), "application/json"));
         self.send_encoded(route, options, credentials, segments, query, body, body_key).await
@@ -390,25 +386,25 @@ impl Runtime {
         query: Option<&Q>,
         body: (&'static str, Vec<u8>),
     ) -> Result<RawResponse, Error> {
-        let query = query
-            .map(encode_query)
-            .transpose()
-            .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
         let (media, bytes) = body;
         self.send_encoded(route, options, credentials, segments, query, Some((bytes.into(), media)), false).await
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn send_encoded(
+    async fn send_encoded<Q: Serialize + ?Sized>(
         &self,
         route: &RouteInfo,
         options: &CallOptions,
         credentials: Credentials<'_>,
         segments: &[&str],
-        query: Option<String>,
+        query: Option<&Q>,
         body: Option<(bytes::Bytes, &'static str)>,
         body_key: bool,
     ) -> Result<RawResponse, Error> {
+        let query = query
+            .map(encode_query)
+            .transpose()
+            .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
         // A header key is made once per call, so every attempt carries the same one.
         let header_key = match route.idempotency {
             Some(IdempotencyCarrier::Header(name)) => {

@@ -31,27 +31,9 @@ impl<'s> Generator<'s> {
         Generator { spec, runner: TestRunner::new_with_rng(Config::default(), rng) }
     }
 
-    /// The rules a field's values carry: its own and its scalar type's (the field's win
-    /// where both set one).
-    pub fn rules(&self, field: &Field) -> Constraints {
-        let mut c = field.constraints.clone();
-        if let Some(scalar) = self.spec.field_scalar(field) {
-            let s = &scalar.constraints;
-            c.pattern = c.pattern.or_else(|| s.pattern.clone());
-            c.format = c.format.or(s.format);
-            c.min_length = c.min_length.or(s.min_length);
-            c.max_length = c.max_length.or(s.max_length);
-            c.minimum = c.minimum.or(s.minimum);
-            c.maximum = c.maximum.or(s.maximum);
-            c.max_items = c.max_items.or(s.max_items);
-            c.catalogue = c.catalogue.or_else(|| s.catalogue.clone());
-        }
-        c
-    }
-
     /// A valid value of a field.
     pub fn field(&mut self, field: &Field) -> Value {
-        let rules = self.rules(field);
+        let rules = self.spec.field_rules(field);
         self.value(&field.ty.value, &rules)
     }
 
@@ -134,7 +116,7 @@ impl<'s> Generator<'s> {
     /// For each rule of `field`, a value that breaks it (a required field also breaks by
     /// being left out).
     pub fn broken(&mut self, field: &Field) -> Vec<Broken> {
-        let rules = self.rules(field);
+        let rules = self.spec.field_rules(field);
         let mut out = Vec::new();
         let mut push = |rule: &str, value: Option<Value>| out.push(Broken { rule: rule.to_owned(), value });
         if !field.optional {

@@ -778,21 +778,7 @@ fn directions(spec: &Spec) -> BTreeMap<&str, BTreeSet<Direction>> {
 
 /// Whether a field (with its scalar type's checks) accepts less in `new` than in `old`.
 fn tightened(old_spec: &Spec, old: &Field, new_spec: &Spec, new: &Field) -> bool {
-    let merged = |spec: &Spec, f: &Field| {
-        let mut c = f.constraints.clone();
-        if let Some(s) = spec.field_scalar(f) {
-            let s = &s.constraints;
-            c.pattern = c.pattern.or_else(|| s.pattern.clone());
-            c.format = c.format.or(s.format);
-            c.min_length = c.min_length.or(s.min_length);
-            c.max_length = c.max_length.or(s.max_length);
-            c.minimum = c.minimum.or(s.minimum);
-            c.maximum = c.maximum.or(s.maximum);
-            c.catalogue = c.catalogue.or_else(|| s.catalogue.clone());
-        }
-        c
-    };
-    constraints_tightened(&merged(old_spec, old), &merged(new_spec, new))
+    constraints_tightened(&old_spec.field_rules(old), &new_spec.field_rules(new))
 }
 
 fn constraints_tightened(a: &Constraints, b: &Constraints) -> bool {

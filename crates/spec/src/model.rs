@@ -1038,6 +1038,24 @@ impl Spec {
         field.constraints != Constraints::default() || self.field_scalar(field).is_some()
     }
 
+    /// Every rule a field's values must keep: its own, and its scalar type's where it
+    /// sets none of its own.
+    pub fn field_rules(&self, field: &Field) -> Constraints {
+        let mut c = field.constraints.clone();
+        if let Some(scalar) = self.field_scalar(field) {
+            let s = &scalar.constraints;
+            c.pattern = c.pattern.or_else(|| s.pattern.clone());
+            c.format = c.format.or(s.format);
+            c.min_length = c.min_length.or(s.min_length);
+            c.max_length = c.max_length.or(s.max_length);
+            c.minimum = c.minimum.or(s.minimum);
+            c.maximum = c.maximum.or(s.maximum);
+            c.max_items = c.max_items.or(s.max_items);
+            c.catalogue = c.catalogue.or_else(|| s.catalogue.clone());
+        }
+        c
+    }
+
     /// The scalar type whose checks a field's values carry: its own type's, or its list
     /// items' or map values'.
     pub fn field_scalar(&self, field: &Field) -> Option<&Scalar> {
