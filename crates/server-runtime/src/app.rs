@@ -265,8 +265,15 @@ where
     let prepared = prepare(&state, route, request, request_id.clone())
         .await
         .and_then(|call| Ok((idempotency_key(route, &call, header_key.as_deref())?, call)));
+    let answer = |mut failure: Failure| {
+        // Logged here, once, with the request id: what went wrong inside stays inside.
+        if let Some(cause) = failure.cause.take() {
+            tracing::error!(request_id = %request_id, route = route.id, cause = %cause, "internal error");
+        }
+        failure.resolve(&state.spec.answers).into_response()
+    };
     match prepared {
-        Err(failure) => failure.resolve(&state.spec.answers).into_response(),
+        Err(failure) => answer(failure),
         Ok((key, call)) => {
             // One caller's key never replays another's answer.
             let key = key.map(|(spec, key, fp)| (spec, format!("{}\u{0}{key}", call.auth.principal()), key, fp));
@@ -279,8 +286,7 @@ where
                             .map(|s| (*s).to_owned())
                             .or_else(|| panic.downcast_ref::<String>().cloned())
                             .unwrap_or_default(); // a payload that is not text has none to log
-                        tracing::error!(request_id = %request_id, route = route.id, panic = %text, "handler panicked");
-                        Err(Failure::of(Situation::Internal, crate::failure::INTERNAL_MESSAGE))
+                        Err(Failure::internal(format!("the handler panicked: {text}")))
                     }
                 }
             };
@@ -294,7 +300,7 @@ where
                 result.and_then(|reply| if cfg!(debug_assertions) { checked(route, reply) } else { Ok(reply) });
             match result {
                 Ok(reply) => reply.into_response(),
-                Err(failure) => failure.resolve(&state.spec.answers).into_response(),
+                Err(failure) => answer(failure),
             }
         }
     }
@@ -310,11 +316,8 @@ fn checked(route: &RouteSpec, reply: Reply) -> Result<Reply, Failure> {
     match schema::check_answer(body, &ty) {
         Ok(()) => Ok(reply),
         Err(why) => {
-            tracing::error!(route = route.id, why = %why, "a handler's answer breaks the spec");
-            Err(Failure::of(
-                Situation::Internal,
-                format!("(debug build) the answer of `{}` breaks the spec: {why}", route.id),
-            ))
+            let message = format!("(debug build) the answer of `{}` breaks the spec: {why}", route.id);
+            Err(Failure { cause: Some(message.clone()), ..Failure::of(Situation::Internal, message) })
         }
     }
 }

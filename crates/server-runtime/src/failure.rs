@@ -94,7 +94,7 @@ impl Answers {
 }
 
 /// What a caller reads of an internal failure: nothing of the internals.
-pub(crate) const INTERNAL_MESSAGE: &str = "The server failed unexpectedly; the request id identifies it.";
+const INTERNAL_MESSAGE: &str = "The server failed unexpectedly; the request id identifies it.";
 
 /// A request that cannot be answered with success. Handlers return it; the router's
 /// checks produce it; either way the client sees the error model.
@@ -113,6 +113,9 @@ pub struct Failure {
     pub details: Map<String, Value>,
     /// Seconds for `Retry-After`, on rate limits.
     pub retry_after: Option<u64>,
+    /// What went wrong inside, for the log (with the request id, when the answer is
+    /// sent); never sent to the caller.
+    pub cause: Option<String>,
 }
 
 impl Failure {
@@ -125,6 +128,7 @@ impl Failure {
             message: message.into(),
             details: Map::new(),
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -155,11 +159,10 @@ impl Failure {
         self
     }
 
-    /// An internal failure: logged in full with the request id by the router, answered
-    /// as a bare `internal_error`.
+    /// An internal failure: answered as a bare `internal_error`; `error` is logged once,
+    /// with the request id, when the router sends the answer.
     pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %error, "internal error");
-        Failure::of(Situation::Internal, INTERNAL_MESSAGE)
+        Failure { cause: Some(error.to_string()), ..Failure::of(Situation::Internal, INTERNAL_MESSAGE) }
     }
 
     /// A resource the handler looked for does not exist.
@@ -186,6 +189,11 @@ impl Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
+        // The router's glue logs a cause with the request id and takes it; a failure
+        // answered elsewhere still has its cause logged, once.
+        if let Some(cause) = &self.cause {
+            tracing::error!(cause = %cause, "internal error");
+        }
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after {
@@ -241,5 +249,19 @@ mod tests {
         // A code given explicitly stays.
         let f = Failure::new("mine", "x").resolve(&ANSWERS);
         assert_eq!(f.code.to_string(), "mine");
+    }
+}
+
+#[cfg(test)]
+mod internal {
+    use super::*;
+
+    #[test]
+    fn an_internal_failure_keeps_its_cause_for_the_log_and_says_nothing_of_it() {
+        let f = Failure::internal("disk full at /var/lib/tenx");
+        assert_eq!(f.cause.as_deref(), Some("disk full at /var/lib/tenx"));
+        assert!(!f.message.contains("disk"), "{}", f.message);
+        let body = f.body().to_string();
+        assert!(!body.contains("disk"), "{body}");
     }
 }
