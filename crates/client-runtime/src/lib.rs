@@ -21,7 +21,7 @@ pub use clock::{Clock, Sleep, SystemClock, VirtualClock};
 pub use credentials::{Pat, Session};
 pub use error::{ApiFailure, Error, decode_error_body};
 pub use response::{RateLimit, RawResponse, Response};
-pub use retry::{Decision, Failure, Jitter, RetryPolicy, parse_retry_after};
+pub use retry::{Decision, FailedAttempt, Jitter, RetryPolicy, parse_retry_after};
 pub use runtime::{
     AttemptEvent, AttemptInfo, CallOptions, CallOutcome, Config, Credentials, Hook, IdempotencyCarrier, RouteInfo,
     Runtime, SessionRefresh, Transport,

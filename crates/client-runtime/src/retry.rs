@@ -84,18 +84,18 @@ impl RetryPolicy {
     }
 
     /// What to do after attempt number `attempts` (1-based) failed.
-    pub fn decide(&self, attempts: u32, retry_safe: bool, failure: &Failure) -> Decision {
+    pub fn decide(&self, attempts: u32, retry_safe: bool, failure: &FailedAttempt) -> Decision {
         let class = match failure {
-            Failure::Status { status, code_class, .. } => self.class_of(*status, *code_class),
-            Failure::Transport if self.retry_transport_errors => RetryClass::Backoff,
-            Failure::Transport => RetryClass::Never,
+            FailedAttempt::Status { status, code_class, .. } => self.class_of(*status, *code_class),
+            FailedAttempt::Transport if self.retry_transport_errors => RetryClass::Backoff,
+            FailedAttempt::Transport => RetryClass::Never,
         };
         if class == RetryClass::Never {
             return Decision::Stop;
         }
         // A wait too long to sleep is returned even when no retry would follow, so the
         // caller learns when to come back.
-        if let Failure::Status { retry_after: Some(wait), .. } = failure {
+        if let FailedAttempt::Status { retry_after: Some(wait), .. } = failure {
             if class == RetryClass::AfterHeader && *wait > self.max_retry_after {
                 return Decision::StopWaitTooLong(*wait);
             }
@@ -104,7 +104,7 @@ impl RetryPolicy {
             return Decision::Stop;
         }
         let wait = match (class, failure) {
-            (RetryClass::AfterHeader, Failure::Status { retry_after: Some(wait), .. }) => Some(*wait),
+            (RetryClass::AfterHeader, FailedAttempt::Status { retry_after: Some(wait), .. }) => Some(*wait),
             _ => self.backoff_wait(attempts),
         };
         wait.map_or(Decision::Stop, Decision::Retry)
@@ -113,7 +113,7 @@ impl RetryPolicy {
 
 /// What went wrong with one attempt.
 #[derive(Debug, Clone, Copy)]
-pub enum Failure {
+pub enum FailedAttempt {
     /// The server answered with an error status.
     Status {
         /// The HTTP status.
@@ -171,13 +171,13 @@ mod tests {
     fn a_never_status_is_never_retried_whatever_the_code() {
         // An API may list a 5xx as never retried; the policy's list wins over defaults.
         let p = RetryPolicy { never_statuses: vec![501], backoff_statuses: vec![500, 501], ..documented() };
-        let failure = Failure::Status { status: 501, code_class: None, retry_after: None };
+        let failure = FailedAttempt::Status { status: 501, code_class: None, retry_after: None };
         assert_eq!(p.decide(1, true, &failure), Decision::Stop);
         assert_eq!(p.decide(1, true, &status(500)), Decision::Retry(Duration::from_secs(1)));
     }
 
-    fn status(status: u16) -> Failure {
-        Failure::Status { status, code_class: None, retry_after: None }
+    fn status(status: u16) -> FailedAttempt {
+        FailedAttempt::Status { status, code_class: None, retry_after: None }
     }
 
     #[test]
@@ -196,7 +196,7 @@ mod tests {
         }
         // The code's class wins over the status lists: a 503 whose code is never
         // retried stops, a 500 whose code backs off is retried (unless never_statuses).
-        let coded = |status, class| Failure::Status { status, code_class: Some(class), retry_after: None };
+        let coded = |status, class| FailedAttempt::Status { status, code_class: Some(class), retry_after: None };
         assert_eq!(p.decide(1, true, &coded(503, RetryClass::Never)), Decision::Stop);
         assert_eq!(p.decide(1, true, &coded(418, RetryClass::Backoff)), Decision::Retry(Duration::from_secs(1)));
         assert_eq!(p.decide(1, true, &coded(401, RetryClass::Backoff)), Decision::Stop);
@@ -205,7 +205,8 @@ mod tests {
     #[test]
     fn rate_limits_wait_retry_after_or_fall_back_to_the_schedule() {
         let p = documented();
-        let with = |s| Failure::Status { status: 429, code_class: None, retry_after: Some(Duration::from_secs(s)) };
+        let with =
+            |s| FailedAttempt::Status { status: 429, code_class: None, retry_after: Some(Duration::from_secs(s)) };
         assert_eq!(p.decide(1, true, &with(3)), Decision::Retry(Duration::from_secs(3)));
         assert_eq!(p.decide(2, true, &status(429)), Decision::Retry(Duration::from_secs(2)));
         assert_eq!(p.decide(1, true, &with(3600)), Decision::StopWaitTooLong(Duration::from_secs(3600)));
@@ -216,9 +217,9 @@ mod tests {
     fn unsafe_requests_and_transport_errors() {
         let p = documented();
         assert_eq!(p.decide(1, false, &status(503)), Decision::Stop);
-        assert_eq!(p.decide(1, true, &Failure::Transport), Decision::Retry(Duration::from_secs(1)));
+        assert_eq!(p.decide(1, true, &FailedAttempt::Transport), Decision::Retry(Duration::from_secs(1)));
         let no_transport = RetryPolicy { retry_transport_errors: false, ..documented() };
-        assert_eq!(no_transport.decide(1, true, &Failure::Transport), Decision::Stop);
+        assert_eq!(no_transport.decide(1, true, &FailedAttempt::Transport), Decision::Stop);
         assert_eq!(RetryPolicy::never().decide(1, true, &status(503)), Decision::Stop);
     }
 

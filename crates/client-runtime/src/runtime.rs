@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Pat, Session, set_cookies};
 use crate::error::{ApiFailure, Error, decode_error_body};
 use crate::response::{RawResponse, request_id};
-use crate::retry::{Decision, Failure, RetryPolicy, parse_retry_after};
+use crate::retry::{Decision, FailedAttempt, RetryPolicy, parse_retry_after};
 use tenx_auth::Secret;
 use tenx_error_model::{ErrorInfo, RetryClass};
 
@@ -535,7 +535,7 @@ impl Runtime {
                     let (code, message, extra) = decode_error_body(status, &bytes);
                     let code_class = self.retry_class(&code);
                     let decision =
-                        policy.decide(attempt, retry_safe, &Failure::Status { status, code_class, retry_after });
+                        policy.decide(attempt, retry_safe, &FailedAttempt::Status { status, code_class, retry_after });
                     let failure = ApiFailure {
                         code,
                         retry_class: code_class,
@@ -552,7 +552,7 @@ impl Runtime {
                     (Error::Api(Box::new(failure)), decision)
                 }
                 Err(e) => {
-                    let decision = policy.decide(attempt, retry_safe, &Failure::Transport);
+                    let decision = policy.decide(attempt, retry_safe, &FailedAttempt::Transport);
                     (transport_error(e, total), decision)
                 }
             };

@@ -185,7 +185,7 @@ fn mode_tokens(kind: AuthKind) -> TokenStream {
         AuthKind::VisitorCookie => "VisitorCookie",
         AuthKind::None => "None",
     });
-    quote!(rt::guard::Mode::#v)
+    quote!(rt::guard::AuthKind::#v)
 }
 
 fn spec_rs(spec: &Spec) -> TokenStream {
@@ -202,9 +202,9 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             Transport::Header { name, scheme } => {
                 let scheme = scheme.as_ref().map_or(quote!(None), |s| quote!(Some(#s)));
                 let name = name.to_lowercase();
-                quote!(Carrier::Header { name: #name, scheme: #scheme })
+                quote!(Transport::Header { name: #name, scheme: #scheme })
             }
-            Transport::Cookie { name } => quote!(Carrier::Cookie { name: #name }),
+            Transport::Cookie { name } => quote!(Transport::Cookie { name: #name }),
         });
         let e = &m.errors;
         let (missing, invalid, expired, wrong) = (opt(&e.missing), opt(&e.invalid), opt(&e.expired), opt(&e.wrong_binding));
@@ -270,7 +270,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         //! and the rules of every body type.
 
         use tenx_server_runtime as rt;
-        use tenx_server_runtime::guard::{Carrier, ModeSpec, PlanSpec, ServerSpec};
+        use tenx_server_runtime::guard::{ModeSpec, PlanSpec, ServerSpec, Transport};
         use tenx_server_runtime::schema::ObjectSchema;
         use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
 

@@ -659,7 +659,7 @@ pub fn finish(router: axum::Router, spec: &'static ServerSpec) -> axum::Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::{Mode, RateKey};
+    use crate::guard::{AuthKind, RateKey};
     use crate::schema::{FieldSchema, ObjectSchema, Rules};
 
     static LINK: ObjectSchema = ObjectSchema {
@@ -674,7 +674,7 @@ mod tests {
     };
     static ROUTE: RouteSpec = RouteSpec {
         id: "get_link",
-        auth: &[Mode::None],
+        auth: &[AuthKind::None],
         scopes: &[],
         min_role: None,
         feature: None,

@@ -15,7 +15,7 @@ use crate::schema::{FieldSchema, Ty};
 
 /// An auth mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub enum AuthKind {
     /// A user's JWT.
     Jwt,
     /// A PAT bound to one handle.
@@ -28,7 +28,7 @@ pub enum Mode {
 
 /// Where a credential travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Carrier {
+pub enum Transport {
     /// A header, with an optional scheme word.
     Header {
         /// Header name.
@@ -47,9 +47,9 @@ pub enum Carrier {
 #[derive(Debug, Clone, Copy)]
 pub struct ModeSpec {
     /// Which mode.
-    pub mode: Mode,
+    pub mode: AuthKind,
     /// How it is passed; the first is canonical.
-    pub carriers: &'static [Carrier],
+    pub carriers: &'static [Transport],
     /// Code for no credential.
     pub missing: Option<&'static str>,
     /// Code for a malformed, unknown or revoked credential.
@@ -171,7 +171,7 @@ pub struct RouteSpec {
     /// The route id.
     pub id: &'static str,
     /// Accepted auth modes.
-    pub auth: &'static [Mode],
+    pub auth: &'static [AuthKind],
     /// Scopes a PAT must hold.
     pub scopes: &'static [&'static str],
     /// Role requirement for JWT users.
@@ -242,9 +242,9 @@ fn code_or(spec: &ServerSpec, code: Option<&'static str>, fallback: Situation) -
 }
 
 /// The credential the request carries for a mode, if any.
-pub fn credential<'h>(headers: &'h HeaderMap, carrier: &Carrier) -> Option<Result<&'h str, ()>> {
+pub fn credential<'h>(headers: &'h HeaderMap, carrier: &Transport) -> Option<Result<&'h str, ()>> {
     match carrier {
-        Carrier::Header { name, scheme } => {
+        Transport::Header { name, scheme } => {
             let value = headers.get(*name)?;
             let Ok(text) = value.to_str() else { return Some(Err(())) };
             Some(match scheme {
@@ -258,7 +258,7 @@ pub fn credential<'h>(headers: &'h HeaderMap, carrier: &Carrier) -> Option<Resul
                 None => Err(()),
             })
         }
-        Carrier::Cookie { name } => cookie(headers, name).map(Ok),
+        Transport::Cookie { name } => cookie(headers, name).map(Ok),
     }
 }
 
@@ -289,7 +289,7 @@ pub fn authorize(
 
     // 2. A PAT works only on the handle it is bound to.
     if let AuthContext::Pat(pat) = &auth {
-        let mode = spec.modes.iter().find(|m| m.mode == Mode::Pat);
+        let mode = spec.modes.iter().find(|m| m.mode == AuthKind::Pat);
         let bound = mode.and_then(|m| m.bound_to).and_then(param);
         if let Some(asked) = bound.filter(|asked| *asked != pat.handle) {
             let code = code_or(spec, mode.and_then(|m| m.wrong_binding), Situation::InsufficientScope);
@@ -454,7 +454,7 @@ fn authenticate(
     now: SystemTime,
 ) -> Result<AuthContext, Failure> {
     let spec = state.spec;
-    if route.auth.contains(&Mode::None) {
+    if route.auth.contains(&AuthKind::None) {
         return Ok(AuthContext::None);
     }
     let modes: Vec<&ModeSpec> = route.auth.iter().filter_map(|m| spec.modes.iter().find(|s| s.mode == *m)).collect();
@@ -480,9 +480,9 @@ fn authenticate(
     let mut ways: Vec<String> = Vec::new();
     for carrier in modes.iter().filter_map(|m| m.carriers.first()) {
         let way = match carrier {
-            Carrier::Cookie { name } => format!("sign in for the `{name}` cookie"),
-            Carrier::Header { name, scheme: Some(scheme) } => format!("send `{name}: {scheme} <token>`"),
-            Carrier::Header { name, scheme: None } => format!("send `{name}: <token>`"),
+            Transport::Cookie { name } => format!("sign in for the `{name}` cookie"),
+            Transport::Header { name, scheme: Some(scheme) } => format!("send `{name}: {scheme} <token>`"),
+            Transport::Header { name, scheme: None } => format!("send `{name}: <token>`"),
         };
         if !ways.contains(&way) {
             ways.push(way);
@@ -510,8 +510,8 @@ fn verify(
     };
     let is_pat = spec.pat_format.is_some_and(|f| f.looks_like(token));
     match mode.mode {
-        Mode::Jwt | Mode::Pat if is_pat => {
-            if !route.auth.contains(&Mode::Pat) {
+        AuthKind::Jwt | AuthKind::Pat if is_pat => {
+            if !route.auth.contains(&AuthKind::Pat) {
                 return Err(invalid("This route takes a JWT; a PAT opens only its handle's automation routes."));
             }
             let format = spec.pat_format.ok_or_else(|| invalid("This API has no PATs."))?;
@@ -526,8 +526,8 @@ fn verify(
             }
             Ok(AuthContext::Pat(PatContext { token_id: record.token_id, handle: record.handle, scopes: record.scopes }))
         }
-        Mode::Jwt | Mode::Pat => {
-            if !route.auth.contains(&Mode::Jwt) {
+        AuthKind::Jwt | AuthKind::Pat => {
+            if !route.auth.contains(&AuthKind::Jwt) {
                 return Err(invalid(&format!(
                     "This route takes a PAT ({}).",
                     spec.pat_format.map_or("", |f| f.display)
@@ -542,14 +542,14 @@ fn verify(
                 Err(JwtError::Invalid) => Err(invalid("The JWT is malformed or its signature is wrong.")),
             }
         }
-        Mode::VisitorCookie => match state.data.visitor(token) {
+        AuthKind::VisitorCookie => match state.data.visitor(token) {
             Some(v) if v.expires_at > now => {
                 Ok(AuthContext::Visitor(VisitorContext { visitor_id: v.visitor_id, email: v.email }))
             }
             Some(_) => Err(expired("The visitor session has expired: sign in again.")),
             None => Err(invalid("The visitor session is unknown: sign in again.")),
         },
-        Mode::None => Ok(AuthContext::None),
+        AuthKind::None => Ok(AuthContext::None),
     }
 }
 
@@ -561,8 +561,8 @@ mod tests {
     #[test]
     fn a_missing_credential_is_explained_in_the_terms_of_its_carrier() {
         static KEY_MODE: [ModeSpec; 1] = [ModeSpec {
-            mode: Mode::Pat,
-            carriers: &[Carrier::Header { name: "x-api-key", scheme: None }],
+            mode: AuthKind::Pat,
+            carriers: &[Transport::Header { name: "x-api-key", scheme: None }],
             missing: Some("missing_api_key"),
             invalid: None,
             expired: None,
@@ -585,7 +585,7 @@ mod tests {
         };
         static ROUTE: RouteSpec = RouteSpec {
             id: "list_parcels",
-            auth: &[Mode::Pat],
+            auth: &[AuthKind::Pat],
             scopes: &[],
             min_role: None,
             feature: None,
@@ -619,9 +619,9 @@ mod tests {
                 headers.insert("authorization", v.clone());
                 headers.insert("cookie", v);
             }
-            let _ = credential(&headers, &Carrier::Header { name: "authorization", scheme: Some("Bearer") });
-            let _ = credential(&headers, &Carrier::Header { name: "authorization", scheme: None });
-            let _ = credential(&headers, &Carrier::Cookie { name: "_10x_visitor" });
+            let _ = credential(&headers, &Transport::Header { name: "authorization", scheme: Some("Bearer") });
+            let _ = credential(&headers, &Transport::Header { name: "authorization", scheme: None });
+            let _ = credential(&headers, &Transport::Cookie { name: "_10x_visitor" });
             let format = PatFormat { prefix: "patv1_", separator: '.', display: "patv1_<tokenId>.<secret>" };
             let _ = format.split(&String::from_utf8_lossy(&bytes));
         }

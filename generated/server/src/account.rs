@@ -61,7 +61,7 @@ pub(crate) fn mount<T: AccountApi>(
 /// `get_openanalyst_account`: `GET /v2/account/openanalyst/me`.
 pub(crate) static GET_OPENANALYST_ACCOUNT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_openanalyst_account",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,

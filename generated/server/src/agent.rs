@@ -318,7 +318,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `discover_agent_work`: `POST /v2/handles/{handle}/agent/discover`.
 pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "discover_agent_work",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -334,7 +334,7 @@ pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `list_agent_proposals`: `GET /v2/handles/{handle}/agent/proposals`.
 pub(crate) static LIST_AGENT_PROPOSALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_agent_proposals",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -350,7 +350,7 @@ pub(crate) static LIST_AGENT_PROPOSALS: rt::guard::RouteSpec = rt::guard::RouteS
 /// `approve_agent_proposal`: `POST /v2/handles/{handle}/agent/proposals/{proposalId}/approve`.
 pub(crate) static APPROVE_AGENT_PROPOSAL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "approve_agent_proposal",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -375,7 +375,7 @@ pub(crate) static APPROVE_AGENT_PROPOSAL: rt::guard::RouteSpec = rt::guard::Rout
 /// `list_agent_recommendations`: `GET /v2/handles/{handle}/agent/recommendations`.
 pub(crate) static LIST_AGENT_RECOMMENDATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_agent_recommendations",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -391,7 +391,7 @@ pub(crate) static LIST_AGENT_RECOMMENDATIONS: rt::guard::RouteSpec = rt::guard::
 /// `get_agent_run`: `GET /v2/handles/{handle}/agent/runs/{runId}`.
 pub(crate) static GET_AGENT_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_agent_run",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -416,7 +416,7 @@ pub(crate) static GET_AGENT_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `retrieve_agent_strategy`: `POST /v2/handles/{handle}/agent/strategy/retrieve`.
 pub(crate) static RETRIEVE_AGENT_STRATEGY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "retrieve_agent_strategy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -432,7 +432,7 @@ pub(crate) static RETRIEVE_AGENT_STRATEGY: rt::guard::RouteSpec = rt::guard::Rou
 /// `get_agent_strategy_context`: `GET /v2/handles/{handle}/agent/strategy/context/{contextId}`.
 pub(crate) static GET_AGENT_STRATEGY_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_agent_strategy_context",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,

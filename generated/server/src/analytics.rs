@@ -151,7 +151,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_analytics`: `GET /v2/handles/{handle}/analytics`.
 pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_analytics",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -198,7 +198,7 @@ pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `export_analytics`: `GET /v2/handles/{handle}/analytics/export`.
 pub(crate) static EXPORT_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "export_analytics",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("exports", "PRO")),
@@ -214,7 +214,7 @@ pub(crate) static EXPORT_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `pat_get_analytics`: `GET /v2/public/handles/{handle}/analytics`.
 pub(crate) static PAT_GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_get_analytics",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["analytics.*"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),

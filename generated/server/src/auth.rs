@@ -253,7 +253,7 @@ pub(crate) fn mount<T: AuthApi>(
 /// `login`: `POST /v2/auth/login`.
 pub(crate) static LOGIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "login",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -269,7 +269,7 @@ pub(crate) static LOGIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `signup`: `POST /v2/auth/signup`.
 pub(crate) static SIGNUP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "signup",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -285,7 +285,7 @@ pub(crate) static SIGNUP: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `refresh_session`: `POST /v2/auth/refresh`.
 pub(crate) static REFRESH_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "refresh_session",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -301,7 +301,7 @@ pub(crate) static REFRESH_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `logout`: `POST /v2/auth/logout`.
 pub(crate) static LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "logout",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -317,7 +317,7 @@ pub(crate) static LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_current_user`: `GET /v2/auth/me`.
 pub(crate) static GET_CURRENT_USER: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_current_user",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -333,7 +333,7 @@ pub(crate) static GET_CURRENT_USER: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `request_password_reset`: `POST /v2/auth/password/forgot`.
 pub(crate) static REQUEST_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "request_password_reset",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -349,7 +349,7 @@ pub(crate) static REQUEST_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::Rout
 /// `confirm_password_reset`: `POST /v2/auth/password/forgot/confirm`.
 pub(crate) static CONFIRM_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "confirm_password_reset",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,

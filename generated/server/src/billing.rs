@@ -163,7 +163,7 @@ pub(crate) fn mount<T: BillingApi>(
 /// `get_billing_summary`: `GET /v2/billing/summary`.
 pub(crate) static GET_BILLING_SUMMARY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_billing_summary",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -179,7 +179,7 @@ pub(crate) static GET_BILLING_SUMMARY: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `create_billing_checkout_session`: `POST /v2/billing/checkout-session`.
 pub(crate) static CREATE_BILLING_CHECKOUT_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_billing_checkout_session",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -195,7 +195,7 @@ pub(crate) static CREATE_BILLING_CHECKOUT_SESSION: rt::guard::RouteSpec = rt::gu
 /// `create_billing_portal_session`: `POST /v2/billing/portal-session`.
 pub(crate) static CREATE_BILLING_PORTAL_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_billing_portal_session",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -211,7 +211,7 @@ pub(crate) static CREATE_BILLING_PORTAL_SESSION: rt::guard::RouteSpec = rt::guar
 /// `set_manual_plan`: `POST /v2/billing/manual-plan`.
 pub(crate) static SET_MANUAL_PLAN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_manual_plan",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("PLATFORM_ADMIN")),
     feature: None,

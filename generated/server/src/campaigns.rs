@@ -201,7 +201,7 @@ const PARAM_CAMPAIGN_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_campaigns`: `GET /v2/handles/{handle}/campaigns`.
 pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_campaigns",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -217,7 +217,7 @@ pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_campaign`: `POST /v2/handles/{handle}/campaigns`.
 pub(crate) static CREATE_CAMPAIGN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_campaign",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -233,7 +233,7 @@ pub(crate) static CREATE_CAMPAIGN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_campaign_health`: `GET /v2/handles/{handle}/campaigns/{campaignId}/health`.
 pub(crate) static GET_CAMPAIGN_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_campaign_health",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -249,7 +249,7 @@ pub(crate) static GET_CAMPAIGN_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `test_campaign_conversion`: `POST /v2/handles/{handle}/campaigns/{campaignId}/test-conversion`.
 pub(crate) static TEST_CAMPAIGN_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "test_campaign_conversion",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

@@ -278,7 +278,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `submit_handle_chain_signals`: `POST /v2/handles/{handle}/chain/signals`.
 pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_handle_chain_signals",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -294,7 +294,7 @@ pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard:
 /// `resolve_handle_chain`: `POST /v2/handles/{handle}/chain/resolve`.
 pub(crate) static RESOLVE_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "resolve_handle_chain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -310,7 +310,7 @@ pub(crate) static RESOLVE_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteS
 /// `prefetch_handle_chain`: `POST /v2/handles/{handle}/chain/prefetch`.
 pub(crate) static PREFETCH_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "prefetch_handle_chain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -326,7 +326,7 @@ pub(crate) static PREFETCH_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::Route
 /// `get_chain_session`: `GET /v2/handles/{handle}/chain/{sessionId}`.
 pub(crate) static GET_CHAIN_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_chain_session",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -351,7 +351,7 @@ pub(crate) static GET_CHAIN_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `get_context_origins`: `GET /v2/handles/{handle}/context-origins`.
 pub(crate) static GET_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_context_origins",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -367,7 +367,7 @@ pub(crate) static GET_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `replace_context_origins`: `PUT /v2/handles/{handle}/context-origins`.
 pub(crate) static REPLACE_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "replace_context_origins",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

@@ -154,7 +154,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_collaborators`: `GET /v2/handles/{handle}/collaborators`.
 pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_collaborators",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -170,7 +170,7 @@ pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpe
 /// `replace_collaborators`: `PUT /v2/handles/{handle}/collaborators`.
 pub(crate) static REPLACE_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "replace_collaborators",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: None,
@@ -188,7 +188,7 @@ pub(crate) static REPLACE_COLLABORATORS: rt::guard::RouteSpec = rt::guard::Route
 /// `transfer_ownership`: `POST /v2/handles/{handle}/transfer-ownership`.
 pub(crate) static TRANSFER_OWNERSHIP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "transfer_ownership",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: None,

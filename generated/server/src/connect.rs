@@ -188,7 +188,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_connect_status`: `GET /v2/handles/{handle}/connect/status`.
 pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_connect_status",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("stripe_connect", "PRO")),
@@ -204,7 +204,7 @@ pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpe
 /// `start_connect_onboarding`: `POST /v2/handles/{handle}/connect/onboarding`.
 pub(crate) static START_CONNECT_ONBOARDING: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_connect_onboarding",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: Some(("stripe_connect", "PRO")),
@@ -220,7 +220,7 @@ pub(crate) static START_CONNECT_ONBOARDING: rt::guard::RouteSpec = rt::guard::Ro
 /// `create_connect_dashboard_link`: `POST /v2/handles/{handle}/connect/dashboard-link`.
 pub(crate) static CREATE_CONNECT_DASHBOARD_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_connect_dashboard_link",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: Some(("stripe_connect", "PRO")),
@@ -236,7 +236,7 @@ pub(crate) static CREATE_CONNECT_DASHBOARD_LINK: rt::guard::RouteSpec = rt::guar
 /// `get_earnings`: `GET /v2/handles/{handle}/earnings`.
 pub(crate) static GET_EARNINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_earnings",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("stripe_connect", "PRO")),

@@ -497,7 +497,7 @@ const PARAM_PAGE_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `pat_list_pages`: `GET /v2/public/handles/{handle}/pages`.
 pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_pages",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.read"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -513,7 +513,7 @@ pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_pages`: `GET /v2/handles/{handle}/pages`.
 pub(crate) static LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_pages",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -529,7 +529,7 @@ pub(crate) static LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_page`: `POST /v2/handles/{handle}/pages`.
 pub(crate) static CREATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_page",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -545,7 +545,7 @@ pub(crate) static CREATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_page`: `GET /v2/handles/{handle}/pages/{pageSlug}`.
 pub(crate) static GET_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_page",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -561,7 +561,7 @@ pub(crate) static GET_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `update_page`: `PUT /v2/handles/{handle}/pages/{pageSlug}`.
 pub(crate) static UPDATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_page",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -577,7 +577,7 @@ pub(crate) static UPDATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `delete_page`: `DELETE /v2/handles/{handle}/pages/{pageSlug}`.
 pub(crate) static DELETE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_page",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -593,7 +593,7 @@ pub(crate) static DELETE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `publish_page`: `POST /v2/handles/{handle}/pages/{pageSlug}/publish`.
 pub(crate) static PUBLISH_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_page",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -609,7 +609,7 @@ pub(crate) static PUBLISH_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `preview_page`: `GET /v2/handles/{handle}/pages/{pageSlug}/preview`.
 pub(crate) static PREVIEW_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "preview_page",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -625,7 +625,7 @@ pub(crate) static PREVIEW_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_page_buyers`: `GET /v2/handles/{handle}/pages/{pageSlug}/buyers`.
 pub(crate) static LIST_PAGE_BUYERS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_page_buyers",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -641,7 +641,7 @@ pub(crate) static LIST_PAGE_BUYERS: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `refund_page_purchase`: `POST /v2/handles/{handle}/pages/{pageSlug}/refund`.
 pub(crate) static REFUND_PAGE_PURCHASE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "refund_page_purchase",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -657,7 +657,7 @@ pub(crate) static REFUND_PAGE_PURCHASE: rt::guard::RouteSpec = rt::guard::RouteS
 /// `record_form_interaction`: `POST /v2/handles/{handle}/form-interactions`.
 pub(crate) static RECORD_FORM_INTERACTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "record_form_interaction",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

@@ -206,7 +206,7 @@ const PARAM_DOMAIN: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_destination_domains`: `GET /v2/handles/{handle}/destination-domains`.
 pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_destination_domains",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -222,7 +222,7 @@ pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::Ro
 /// `add_destination_domain`: `POST /v2/handles/{handle}/destination-domains`.
 pub(crate) static ADD_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "add_destination_domain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -238,7 +238,7 @@ pub(crate) static ADD_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::Rout
 /// `verify_destination_domain`: `POST /v2/handles/{handle}/destination-domains/{domain}/verify`.
 pub(crate) static VERIFY_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "verify_destination_domain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -254,7 +254,7 @@ pub(crate) static VERIFY_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
 /// `decide_destination_domain`: `POST /v2/handles/{handle}/destination-domains/{domain}/decision`.
 pub(crate) static DECIDE_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "decide_destination_domain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,

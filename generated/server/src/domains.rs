@@ -191,7 +191,7 @@ const PARAM_DOMAIN: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_domain`: `POST /v2/account/domains`.
 pub(crate) static CREATE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_domain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -207,7 +207,7 @@ pub(crate) static CREATE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `reconcile_domain`: `POST /v2/account/domains/{domain}/reconcile`.
 pub(crate) static RECONCILE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "reconcile_domain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -223,7 +223,7 @@ pub(crate) static RECONCILE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `get_domain`: `GET /v2/account/domains/{domain}`.
 pub(crate) static GET_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_domain",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -239,7 +239,7 @@ pub(crate) static GET_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `replace_domain_routes`: `PUT /v2/account/domains/{domain}/routes`.
 pub(crate) static REPLACE_DOMAIN_ROUTES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "replace_domain_routes",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,

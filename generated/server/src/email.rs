@@ -274,7 +274,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_email_senders`: `GET /v2/handles/{handle}/email/senders`.
 pub(crate) static LIST_EMAIL_SENDERS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_email_senders",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -290,7 +290,7 @@ pub(crate) static LIST_EMAIL_SENDERS: rt::guard::RouteSpec = rt::guard::RouteSpe
 /// `update_email_sender`: `PUT /v2/handles/{handle}/email/senders/{senderId}`.
 pub(crate) static UPDATE_EMAIL_SENDER: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_email_sender",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -315,7 +315,7 @@ pub(crate) static UPDATE_EMAIL_SENDER: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `list_email_templates`: `GET /v2/handles/{handle}/email/templates`.
 pub(crate) static LIST_EMAIL_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_email_templates",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -331,7 +331,7 @@ pub(crate) static LIST_EMAIL_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteS
 /// `create_email_template`: `POST /v2/handles/{handle}/email/templates`.
 pub(crate) static CREATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_email_template",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -347,7 +347,7 @@ pub(crate) static CREATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::Route
 /// `update_email_template`: `PUT /v2/handles/{handle}/email/templates/{templateId}`.
 pub(crate) static UPDATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_email_template",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -372,7 +372,7 @@ pub(crate) static UPDATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::Route
 /// `send_email_message`: `POST /v2/handles/{handle}/email/messages`.
 pub(crate) static SEND_EMAIL_MESSAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "send_email_message",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,

@@ -267,7 +267,7 @@ const PARAM_FILE_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_file`: `POST /v2/handles/{handle}/files`.
 pub(crate) static CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_file",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -283,7 +283,7 @@ pub(crate) static CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_files`: `GET /v2/handles/{handle}/files`.
 pub(crate) static LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_files",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -299,7 +299,7 @@ pub(crate) static LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `delete_file`: `DELETE /v2/handles/{handle}/files/{fileId}`.
 pub(crate) static DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_file",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -315,7 +315,7 @@ pub(crate) static DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_list_files`: `GET /v2/public/handles/{handle}/files`.
 pub(crate) static PAT_LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_files",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["files.read"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -331,7 +331,7 @@ pub(crate) static PAT_LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_create_file`: `POST /v2/public/handles/{handle}/files`.
 pub(crate) static PAT_CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_create_file",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["files.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -347,7 +347,7 @@ pub(crate) static PAT_CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_delete_file`: `DELETE /v2/public/handles/{handle}/files/{fileId}`.
 pub(crate) static PAT_DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_delete_file",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["files.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),

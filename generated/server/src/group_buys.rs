@@ -328,7 +328,7 @@ const PARAM_GROUP_BUY_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_group_buys`: `GET /v2/handles/{handle}/group-buys`.
 pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_group_buys",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -344,7 +344,7 @@ pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_group_buy`: `POST /v2/handles/{handle}/group-buys`.
 pub(crate) static CREATE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_group_buy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -360,7 +360,7 @@ pub(crate) static CREATE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `get_group_buy`: `GET /v2/handles/{handle}/group-buys/{groupBuySlug}`.
 pub(crate) static GET_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_group_buy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -376,7 +376,7 @@ pub(crate) static GET_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_group_buy_interests`: `GET /v2/handles/{handle}/group-buys/{groupBuySlug}/interests`.
 pub(crate) static LIST_GROUP_BUY_INTERESTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_group_buy_interests",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -392,7 +392,7 @@ pub(crate) static LIST_GROUP_BUY_INTERESTS: rt::guard::RouteSpec = rt::guard::Ro
 /// `publish_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/publish`.
 pub(crate) static PUBLISH_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_group_buy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -408,7 +408,7 @@ pub(crate) static PUBLISH_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `pause_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/pause`.
 pub(crate) static PAUSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pause_group_buy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -424,7 +424,7 @@ pub(crate) static PAUSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `close_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/close`.
 pub(crate) static CLOSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "close_group_buy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

@@ -293,7 +293,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_handles`: `GET /v2/handles`.
 pub(crate) static LIST_HANDLES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_handles",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -309,7 +309,7 @@ pub(crate) static LIST_HANDLES: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_handle`: `POST /v2/handles`.
 pub(crate) static CREATE_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_handle",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -325,7 +325,7 @@ pub(crate) static CREATE_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `rename_handle`: `POST /v2/handles/{handle}/rename`.
 pub(crate) static RENAME_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "rename_handle",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: None,
@@ -341,7 +341,7 @@ pub(crate) static RENAME_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_handle_profile`: `GET /v2/handles/{handle}/profile`.
 pub(crate) static GET_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_handle_profile",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -357,7 +357,7 @@ pub(crate) static GET_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpe
 /// `update_handle_profile`: `PUT /v2/handles/{handle}/profile`.
 pub(crate) static UPDATE_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_handle_profile",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -373,7 +373,7 @@ pub(crate) static UPDATE_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::Route
 /// `list_audit_events`: `GET /v2/handles/{handle}/audit-events`.
 pub(crate) static LIST_AUDIT_EVENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_audit_events",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -389,7 +389,7 @@ pub(crate) static LIST_AUDIT_EVENTS: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `get_usage_meters`: `GET /v2/handles/{handle}/usage-meters`.
 pub(crate) static GET_USAGE_METERS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_usage_meters",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

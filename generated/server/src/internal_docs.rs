@@ -114,7 +114,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_internal_docs_access`: `GET /v2/handles/{handle}/internal-docs/access`.
 pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_internal_docs_access",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -130,7 +130,7 @@ pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::Ro
 /// `update_internal_docs_access`: `PUT /v2/handles/{handle}/internal-docs/access`.
 pub(crate) static UPDATE_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_internal_docs_access",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,

@@ -230,7 +230,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `add_knowledge_document`: `POST /v2/handles/{handle}/knowledge/documents`.
 pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "add_knowledge_document",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -246,7 +246,7 @@ pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::Rout
 /// `list_knowledge_documents`: `GET /v2/handles/{handle}/knowledge/documents`.
 pub(crate) static LIST_KNOWLEDGE_DOCUMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_knowledge_documents",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -262,7 +262,7 @@ pub(crate) static LIST_KNOWLEDGE_DOCUMENTS: rt::guard::RouteSpec = rt::guard::Ro
 /// `delete_knowledge_document`: `DELETE /v2/handles/{handle}/knowledge/documents/{documentId}`.
 pub(crate) static DELETE_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_knowledge_document",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -287,7 +287,7 @@ pub(crate) static DELETE_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::R
 /// `rebuild_knowledge`: `POST /v2/handles/{handle}/knowledge/rebuild`.
 pub(crate) static REBUILD_KNOWLEDGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "rebuild_knowledge",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -303,7 +303,7 @@ pub(crate) static REBUILD_KNOWLEDGE: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `get_knowledge_usage`: `GET /v2/handles/{handle}/knowledge/usage`.
 pub(crate) static GET_KNOWLEDGE_USAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_knowledge_usage",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

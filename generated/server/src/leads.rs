@@ -217,7 +217,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `capture_lead`: `POST /v2/public/handles/{handle}/leads`.
 pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "capture_lead",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -233,7 +233,7 @@ pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_lead_attachment_upload`: `POST /v2/public/handles/{handle}/lead-attachments/uploads`.
 pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_lead_attachment_upload",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -249,7 +249,7 @@ pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guar
 /// `complete_lead_attachment`: `POST /v2/public/handles/{handle}/lead-attachments/{attachmentId}/complete`.
 pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "complete_lead_attachment",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -274,7 +274,7 @@ pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::Ro
 /// `list_leads`: `GET /v2/handles/{handle}/leads`.
 pub(crate) static LIST_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_leads",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -290,7 +290,7 @@ pub(crate) static LIST_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `export_leads`: `GET /v2/handles/{handle}/leads/export`.
 pub(crate) static EXPORT_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "export_leads",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

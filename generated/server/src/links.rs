@@ -565,7 +565,7 @@ const PARAM_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `upsert_link`: `PUT /v2/handles/{handle}/links/{slug}`.
 pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_link",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -581,7 +581,7 @@ pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_links`: `GET /v2/handles/{handle}/links`.
 pub(crate) static LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_links",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -597,7 +597,7 @@ pub(crate) static LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_link`: `GET /v2/handles/{handle}/links/{slug}`.
 pub(crate) static GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_link",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -613,7 +613,7 @@ pub(crate) static GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `delete_link`: `DELETE /v2/handles/{handle}/links/{slug}`.
 pub(crate) static DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_link",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -629,7 +629,7 @@ pub(crate) static DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_link_history`: `GET /v2/handles/{handle}/links/{slug}/history`.
 pub(crate) static GET_LINK_HISTORY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_link_history",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -645,7 +645,7 @@ pub(crate) static GET_LINK_HISTORY: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `rollback_link`: `POST /v2/handles/{handle}/links/{slug}/rollback`.
 pub(crate) static ROLLBACK_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "rollback_link",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -661,7 +661,7 @@ pub(crate) static ROLLBACK_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `preview_link_route`: `POST /v2/handles/{handle}/links/{slug}/route-preview`.
 pub(crate) static PREVIEW_LINK_ROUTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "preview_link_route",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -677,7 +677,7 @@ pub(crate) static PREVIEW_LINK_ROUTE: rt::guard::RouteSpec = rt::guard::RouteSpe
 /// `export_links`: `GET /v2/handles/{handle}/links/export`.
 pub(crate) static EXPORT_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "export_links",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("exports", "PRO")),
@@ -693,7 +693,7 @@ pub(crate) static EXPORT_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `check_links_health`: `GET /v2/handles/{handle}/links/health-check`.
 pub(crate) static CHECK_LINKS_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "check_links_health",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -709,7 +709,7 @@ pub(crate) static CHECK_LINKS_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpe
 /// `pat_list_links`: `GET /v2/public/handles/{handle}/links`.
 pub(crate) static PAT_LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_links",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.read"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -725,7 +725,7 @@ pub(crate) static PAT_LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_get_link`: `GET /v2/public/handles/{handle}/links/{slug}`.
 pub(crate) static PAT_GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_get_link",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.read"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -741,7 +741,7 @@ pub(crate) static PAT_GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_upsert_link`: `PUT /v2/public/handles/{handle}/links/{slug}`.
 pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_upsert_link",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -757,7 +757,7 @@ pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_delete_link`: `DELETE /v2/public/handles/{handle}/links/{slug}`.
 pub(crate) static PAT_DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_delete_link",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),

@@ -114,7 +114,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_mobile_inbox`: `GET /v2/handles/{handle}/mobile/inbox`.
 pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_mobile_inbox",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -130,7 +130,7 @@ pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec 
 /// `get_voice_note`: `GET /v2/handles/{handle}/mobile/voice-notes/{voiceNoteId}`.
 pub(crate) static GET_VOICE_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_voice_note",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

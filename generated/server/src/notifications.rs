@@ -320,7 +320,7 @@ const PARAM_SUBSCRIPTION_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_notifications`: `GET /v2/handles/{handle}/notifications`.
 pub(crate) static GET_NOTIFICATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_notifications",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -336,7 +336,7 @@ pub(crate) static GET_NOTIFICATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `create_email_subscription`: `POST /v2/handles/{handle}/notifications/email-subscriptions`.
 pub(crate) static CREATE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_email_subscription",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -352,7 +352,7 @@ pub(crate) static CREATE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::R
 /// `delete_email_subscription`: `DELETE /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}`.
 pub(crate) static DELETE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_email_subscription",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -368,7 +368,7 @@ pub(crate) static DELETE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::R
 /// `test_email_subscription`: `POST /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}/test`.
 pub(crate) static TEST_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "test_email_subscription",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -384,7 +384,7 @@ pub(crate) static TEST_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::Rou
 /// `get_notification_settings`: `GET /v2/handles/{handle}/notification-settings`.
 pub(crate) static GET_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_notification_settings",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -400,7 +400,7 @@ pub(crate) static GET_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::R
 /// `update_notification_settings`: `PUT /v2/handles/{handle}/notification-settings`.
 pub(crate) static UPDATE_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_notification_settings",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: None,
@@ -416,7 +416,7 @@ pub(crate) static UPDATE_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard
 /// `set_owner_default_email`: `PUT /v2/handles/{handle}/notifications/owner-default-email`.
 pub(crate) static SET_OWNER_DEFAULT_EMAIL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_owner_default_email",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,

@@ -188,7 +188,7 @@ pub(crate) fn mount<T: OauthApi>(
 /// `get_oauth_server_metadata`: `GET /.well-known/oauth-authorization-server`.
 pub(crate) static GET_OAUTH_SERVER_METADATA: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_oauth_server_metadata",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -204,7 +204,7 @@ pub(crate) static GET_OAUTH_SERVER_METADATA: rt::guard::RouteSpec = rt::guard::R
 /// `authorize_oauth_client`: `GET /oauth/authorize`.
 pub(crate) static AUTHORIZE_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "authorize_oauth_client",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -220,7 +220,7 @@ pub(crate) static AUTHORIZE_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Rout
 /// `decide_oauth_authorization`: `POST /oauth/authorize/decision`.
 pub(crate) static DECIDE_OAUTH_AUTHORIZATION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "decide_oauth_authorization",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -236,7 +236,7 @@ pub(crate) static DECIDE_OAUTH_AUTHORIZATION: rt::guard::RouteSpec = rt::guard::
 /// `register_oauth_client`: `POST /oauth/register`.
 pub(crate) static REGISTER_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "register_oauth_client",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -252,7 +252,7 @@ pub(crate) static REGISTER_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Route
 /// `issue_oauth_token`: `POST /oauth/token`.
 pub(crate) static ISSUE_OAUTH_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "issue_oauth_token",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,

@@ -126,7 +126,7 @@ const PARAM_PAGE_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `start_page_checkout`: `POST /v2/public/pages/{handle}/{pageSlug}/checkout`.
 pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_page_checkout",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -142,7 +142,7 @@ pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `check_page_access`: `POST /v2/public/pages/{handle}/{pageSlug}/access-check`.
 pub(crate) static CHECK_PAGE_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "check_page_access",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,

@@ -126,7 +126,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_personalization_rules`: `GET /v2/handles/{handle}/personalization-rules`.
 pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_personalization_rules",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -142,7 +142,7 @@ pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::
 /// `upsert_personalization_rule`: `PUT /v2/handles/{handle}/personalization-rules/{ruleId}`.
 pub(crate) static UPSERT_PERSONALIZATION_RULE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_personalization_rule",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

@@ -92,7 +92,7 @@ pub(crate) fn mount<T: PlatformAdminApi>(
 /// `list_all_group_buys`: `GET /v2/platform-admin/group-buys`.
 pub(crate) static LIST_ALL_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_all_group_buys",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("PLATFORM_ADMIN")),
     feature: None,
@@ -108,7 +108,7 @@ pub(crate) static LIST_ALL_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `get_creator_economy`: `GET /v2/platform-admin/creator-economy`.
 pub(crate) static GET_CREATOR_ECONOMY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_creator_economy",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("PLATFORM_ADMIN")),
     feature: None,

@@ -105,7 +105,7 @@ const PARAM_FILE_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `download_public_file`: `GET /v2/public/files/{fileId}`.
 pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "download_public_file",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -121,7 +121,7 @@ pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteS
 /// `request_file_magic_link`: `POST /v2/public/files/{fileId}/magic-link`.
 pub(crate) static REQUEST_FILE_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "request_file_magic_link",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,

@@ -195,7 +195,7 @@ const PARAM_GROUP_BUY_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_public_group_buys`: `GET /v2/public/group-buys/{handle}`.
 pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_public_group_buys",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -211,7 +211,7 @@ pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::Rout
 /// `get_public_group_buy`: `GET /v2/public/group-buys/{handle}/{groupBuySlug}`.
 pub(crate) static GET_PUBLIC_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_public_group_buy",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -227,7 +227,7 @@ pub(crate) static GET_PUBLIC_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteS
 /// `get_my_group_buy_interest`: `GET /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`.
 pub(crate) static GET_MY_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_my_group_buy_interest",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -243,7 +243,7 @@ pub(crate) static GET_MY_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::R
 /// `withdraw_group_buy_interest`: `DELETE /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`.
 pub(crate) static WITHDRAW_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "withdraw_group_buy_interest",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,

@@ -217,7 +217,7 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
 /// `record_conversion`: `POST /v2/public/conversions`.
 pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "record_conversion",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -239,7 +239,7 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `resolve_context`: `GET /v2/public/context`.
 pub(crate) static RESOLVE_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "resolve_context",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -267,7 +267,7 @@ pub(crate) static RESOLVE_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `submit_chain_signals`: `POST /v2/public/chain/signals`.
 pub(crate) static SUBMIT_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_chain_signals",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -283,7 +283,7 @@ pub(crate) static SUBMIT_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteS
 /// `resolve_chain`: `POST /v2/public/chain/resolve`.
 pub(crate) static RESOLVE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "resolve_chain",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -299,7 +299,7 @@ pub(crate) static RESOLVE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `prefetch_chain`: `POST /v2/public/chain/prefetch`.
 pub(crate) static PREFETCH_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "prefetch_chain",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -315,7 +315,7 @@ pub(crate) static PREFETCH_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_sdk_config`: `GET /v2/public/sdk/config`.
 pub(crate) static GET_SDK_CONFIG: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_sdk_config",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,

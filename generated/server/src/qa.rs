@@ -153,7 +153,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_qa_environments`: `GET /v2/handles/{handle}/qa/environments`.
 pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_qa_environments",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -169,7 +169,7 @@ pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteS
 /// `delete_qa_environment`: `DELETE /v2/handles/{handle}/qa/environments/{environmentId}`.
 pub(crate) static DELETE_QA_ENVIRONMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_qa_environment",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -194,7 +194,7 @@ pub(crate) static DELETE_QA_ENVIRONMENT: rt::guard::RouteSpec = rt::guard::Route
 /// `delete_qa_suite`: `DELETE /v2/handles/{handle}/qa/suites/{suiteId}`.
 pub(crate) static DELETE_QA_SUITE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_qa_suite",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,

@@ -366,7 +366,7 @@ const PARAM_HOSTNAME: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_site_deployment`: `POST /v2/handles/{handle}/site-deployments`.
 pub(crate) static CREATE_SITE_DEPLOYMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_site_deployment",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -382,7 +382,7 @@ pub(crate) static CREATE_SITE_DEPLOYMENT: rt::guard::RouteSpec = rt::guard::Rout
 /// `list_site_deployments`: `GET /v2/handles/{handle}/site-deployments`.
 pub(crate) static LIST_SITE_DEPLOYMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_site_deployments",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -398,7 +398,7 @@ pub(crate) static LIST_SITE_DEPLOYMENTS: rt::guard::RouteSpec = rt::guard::Route
 /// `get_site_deployment_preview`: `GET /v2/handles/{handle}/site-deployments/{deploymentId}/preview`.
 pub(crate) static GET_SITE_DEPLOYMENT_PREVIEW: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_site_deployment_preview",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -423,7 +423,7 @@ pub(crate) static GET_SITE_DEPLOYMENT_PREVIEW: rt::guard::RouteSpec = rt::guard:
 /// `set_site_mode`: `PUT /v2/handles/{handle}/site-mode`.
 pub(crate) static SET_SITE_MODE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_site_mode",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
     feature: None,
@@ -439,7 +439,7 @@ pub(crate) static SET_SITE_MODE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_function_binding`: `POST /v2/handles/{handle}/function-bindings`.
 pub(crate) static CREATE_FUNCTION_BINDING: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_function_binding",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -455,7 +455,7 @@ pub(crate) static CREATE_FUNCTION_BINDING: rt::guard::RouteSpec = rt::guard::Rou
 /// `get_site_intel_snapshot`: `GET /v2/handles/{handle}/site-intel/{hostname}/snapshot`.
 pub(crate) static GET_SITE_INTEL_SNAPSHOT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_site_intel_snapshot",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -471,7 +471,7 @@ pub(crate) static GET_SITE_INTEL_SNAPSHOT: rt::guard::RouteSpec = rt::guard::Rou
 /// `start_site_crawl_run`: `POST /v2/handles/{handle}/site-intel/{hostname}/crawl-runs`.
 pub(crate) static START_SITE_CRAWL_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_site_crawl_run",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -487,7 +487,7 @@ pub(crate) static START_SITE_CRAWL_RUN: rt::guard::RouteSpec = rt::guard::RouteS
 /// `start_site_replay_run`: `POST /v2/handles/{handle}/site-intel/{hostname}/replay-runs`.
 pub(crate) static START_SITE_REPLAY_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_site_replay_run",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

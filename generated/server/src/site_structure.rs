@@ -296,7 +296,7 @@ const PARAM_CAMPAIGN_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_campaign_site_structure`: `GET /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_campaign_site_structure",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -312,7 +312,7 @@ pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard:
 /// `update_campaign_site_structure`: `PUT /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_campaign_site_structure",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -328,7 +328,7 @@ pub(crate) static UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gua
 /// `publish_campaign_site_structure`: `POST /v2/handles/{handle}/site-structure/campaigns/{campaignId}/publish`.
 pub(crate) static PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_campaign_site_structure",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("creator_pages", "PRO")),
@@ -344,7 +344,7 @@ pub(crate) static PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
 /// `pat_get_campaign_site_structure`: `GET /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static PAT_GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_get_campaign_site_structure",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.read"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -360,7 +360,7 @@ pub(crate) static PAT_GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
 /// `pat_update_campaign_site_structure`: `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_update_campaign_site_structure",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),
@@ -376,7 +376,7 @@ pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt:
 /// `pat_publish_campaign_site_structure`: `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish`.
 pub(crate) static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_publish_campaign_site_structure",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),

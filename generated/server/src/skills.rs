@@ -251,7 +251,7 @@ const PARAM_SKILL_KEY: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_skills`: `GET /v2/handles/{handle}/skills`.
 pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_skills",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -267,7 +267,7 @@ pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `upsert_skill`: `PUT /v2/handles/{handle}/skills/{skillKey}`.
 pub(crate) static UPSERT_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_skill",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("growth_tools", "PRO")),
@@ -283,7 +283,7 @@ pub(crate) static UPSERT_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `set_skill_runtime`: `PUT /v2/handles/{handle}/skills/{skillKey}/runtime`.
 pub(crate) static SET_SKILL_RUNTIME: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_skill_runtime",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("growth_tools", "PRO")),
@@ -299,7 +299,7 @@ pub(crate) static SET_SKILL_RUNTIME: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `publish_skill`: `POST /v2/handles/{handle}/skills/{skillKey}/publish`.
 pub(crate) static PUBLISH_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_skill",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: Some(("growth_tools", "PRO")),
@@ -315,7 +315,7 @@ pub(crate) static PUBLISH_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `delete_skill`: `DELETE /v2/handles/{handle}/skills/{skillKey}`.
 pub(crate) static DELETE_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_skill",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

@@ -5,7 +5,7 @@
 //! and the rules of every body type.
 
 use tenx_server_runtime as rt;
-use tenx_server_runtime::guard::{Carrier, ModeSpec, PlanSpec, ServerSpec};
+use tenx_server_runtime::guard::{ModeSpec, PlanSpec, ServerSpec, Transport};
 use tenx_server_runtime::schema::ObjectSchema;
 use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
 
@@ -19,9 +19,9 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
     }),
     modes: &[
         ModeSpec {
-            mode: rt::guard::Mode::Jwt,
+            mode: rt::guard::AuthKind::Jwt,
             carriers: &[
-                Carrier::Header {
+                Transport::Header {
                     name: "authorization",
                     scheme: Some("Bearer"),
                 },
@@ -33,13 +33,13 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: None,
         },
         ModeSpec {
-            mode: rt::guard::Mode::Pat,
+            mode: rt::guard::AuthKind::Pat,
             carriers: &[
-                Carrier::Header {
+                Transport::Header {
                     name: "authorization",
                     scheme: Some("Bearer"),
                 },
-                Carrier::Header {
+                Transport::Header {
                     name: "x-api-key",
                     scheme: None,
                 },
@@ -51,9 +51,9 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: Some("handle"),
         },
         ModeSpec {
-            mode: rt::guard::Mode::VisitorCookie,
+            mode: rt::guard::AuthKind::VisitorCookie,
             carriers: &[
-                Carrier::Cookie {
+                Transport::Cookie {
                     name: "_10x_visitor",
                 },
             ],
@@ -64,7 +64,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             bound_to: None,
         },
         ModeSpec {
-            mode: rt::guard::Mode::None,
+            mode: rt::guard::AuthKind::None,
             carriers: &[],
             missing: None,
             invalid: None,

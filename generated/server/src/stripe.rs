@@ -92,7 +92,7 @@ pub(crate) fn mount<T: StripeApi>(
 /// `receive_stripe_webhook`: `POST /v2/public/stripe/webhook`.
 pub(crate) static RECEIVE_STRIPE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "receive_stripe_webhook",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -108,7 +108,7 @@ pub(crate) static RECEIVE_STRIPE_WEBHOOK: rt::guard::RouteSpec = rt::guard::Rout
 /// `receive_stripe_connect_webhook`: `POST /v2/public/stripe/connect-webhook`.
 pub(crate) static RECEIVE_STRIPE_CONNECT_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "receive_stripe_connect_webhook",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,

@@ -63,7 +63,7 @@ pub(crate) fn mount<T: SupportApi>(
 /// `submit_support_report`: `POST /v2/support/report`.
 pub(crate) static SUBMIT_SUPPORT_REPORT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_support_report",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
     feature: None,

@@ -156,7 +156,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_token`: `POST /v2/handles/{handle}/tokens`.
 pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_token",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: Some(("growth_tools", "PRO")),
@@ -172,7 +172,7 @@ pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_tokens`: `GET /v2/handles/{handle}/tokens`.
 pub(crate) static LIST_TOKENS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_tokens",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: Some(("growth_tools", "PRO")),
@@ -188,7 +188,7 @@ pub(crate) static LIST_TOKENS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `revoke_token`: `DELETE /v2/handles/{handle}/tokens/{tokenId}`.
 pub(crate) static REVOKE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "revoke_token",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: Some(("growth_tools", "PRO")),

@@ -114,7 +114,7 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_tracking_templates`: `GET /v2/handles/{handle}/tracking-templates`.
 pub(crate) static LIST_TRACKING_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_tracking_templates",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,
@@ -130,7 +130,7 @@ pub(crate) static LIST_TRACKING_TEMPLATES: rt::guard::RouteSpec = rt::guard::Rou
 /// `create_tracking_template`: `POST /v2/handles/{handle}/tracking-templates`.
 pub(crate) static CREATE_TRACKING_TEMPLATE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_tracking_template",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
     feature: None,

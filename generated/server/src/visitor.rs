@@ -186,7 +186,7 @@ pub(crate) fn mount<T: VisitorApi>(
 /// `request_visitor_magic_link`: `POST /v2/visitor/auth/magic-link`.
 pub(crate) static REQUEST_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "request_visitor_magic_link",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -202,7 +202,7 @@ pub(crate) static REQUEST_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::
 /// `verify_visitor_magic_link`: `POST /v2/visitor/auth/verify`.
 pub(crate) static VERIFY_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "verify_visitor_magic_link",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -218,7 +218,7 @@ pub(crate) static VERIFY_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::R
 /// `visitor_logout`: `POST /v2/visitor/auth/logout`.
 pub(crate) static VISITOR_LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "visitor_logout",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -234,7 +234,7 @@ pub(crate) static VISITOR_LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_visitor_profile`: `GET /v2/visitor/me`.
 pub(crate) static GET_VISITOR_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_visitor_profile",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,
@@ -250,7 +250,7 @@ pub(crate) static GET_VISITOR_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSp
 /// `list_visitor_access`: `GET /v2/visitor/access`.
 pub(crate) static LIST_VISITOR_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_visitor_access",
-    auth: &[rt::guard::Mode::VisitorCookie],
+    auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
     feature: None,

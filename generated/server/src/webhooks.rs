@@ -239,7 +239,7 @@ const PARAM_SUBSCRIPTION_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_webhook`: `POST /v2/handles/{handle}/webhooks`.
 pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_webhook",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -255,7 +255,7 @@ pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `list_webhooks`: `GET /v2/handles/{handle}/webhooks`.
 pub(crate) static LIST_WEBHOOKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_webhooks",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -271,7 +271,7 @@ pub(crate) static LIST_WEBHOOKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `delete_webhook`: `DELETE /v2/handles/{handle}/webhooks/{subscriptionId}`.
 pub(crate) static DELETE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_webhook",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -287,7 +287,7 @@ pub(crate) static DELETE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `test_webhook`: `POST /v2/handles/{handle}/webhooks/{subscriptionId}/test`.
 pub(crate) static TEST_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "test_webhook",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
     feature: None,
@@ -303,7 +303,7 @@ pub(crate) static TEST_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `pat_create_webhook`: `POST /v2/public/handles/{handle}/webhooks`.
 pub(crate) static PAT_CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_create_webhook",
-    auth: &[rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Pat],
     scopes: &["webhooks.write"],
     min_role: None,
     feature: Some(("growth_tools", "PRO")),

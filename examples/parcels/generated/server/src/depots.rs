@@ -60,7 +60,7 @@ pub(crate) fn mount<T: DepotsApi>(
 /// `list_depots`: `GET /v1/depots`.
 pub(crate) static LIST_DEPOTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_depots",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("dispatcher")),
     feature: None,

@@ -504,7 +504,7 @@ const PARAM_PARCEL_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_parcels`: `GET /v1/accounts/{account}/parcels`.
 pub(crate) static LIST_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_parcels",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
     feature: None,
@@ -544,7 +544,7 @@ pub(crate) static LIST_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `create_parcel`: `POST /v1/accounts/{account}/parcels`.
 pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_parcel",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
     feature: None,
@@ -566,7 +566,7 @@ pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_parcel`: `GET /v1/accounts/{account}/parcels/{parcelId}`.
 pub(crate) static GET_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_parcel",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
     feature: None,
@@ -582,7 +582,7 @@ pub(crate) static GET_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `update_parcel`: `PATCH /v1/accounts/{account}/parcels/{parcelId}`.
 pub(crate) static UPDATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_parcel",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
     feature: None,
@@ -598,7 +598,7 @@ pub(crate) static UPDATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `delete_parcel`: `DELETE /v1/accounts/{account}/parcels/{parcelId}`.
 pub(crate) static DELETE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_parcel",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("admin")),
     feature: None,
@@ -614,7 +614,7 @@ pub(crate) static DELETE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `move`: `POST /v1/accounts/{account}/parcels/{parcelId}/move`.
 pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "move",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
     feature: None,
@@ -630,7 +630,7 @@ pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `put_note`: `PUT /v1/accounts/{account}/parcels/{parcelId}/note`.
 pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "put_note",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
     feature: None,
@@ -646,7 +646,7 @@ pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_label`: `GET /v1/accounts/{account}/parcels/{parcelId}/label`.
 pub(crate) static GET_LABEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_label",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
     feature: None,
@@ -662,7 +662,7 @@ pub(crate) static GET_LABEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `put_photo`: `PUT /v1/accounts/{account}/parcels/{parcelId}/photo`.
 pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "put_photo",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
     feature: None,
@@ -678,7 +678,7 @@ pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `search_parcels`: `POST /v1/accounts/{account}/parcels:search`.
 pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "search_parcels",
-    auth: &[rt::guard::Mode::Jwt, rt::guard::Mode::Pat],
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
     feature: None,
@@ -694,7 +694,7 @@ pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `register_webhook`: `PUT /v1/accounts/{account}/webhook`.
 pub(crate) static REGISTER_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "register_webhook",
-    auth: &[rt::guard::Mode::Jwt],
+    auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("admin")),
     feature: Some(("webhooks", "business")),

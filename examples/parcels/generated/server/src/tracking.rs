@@ -59,7 +59,7 @@ pub(crate) fn mount<T: TrackingApi>(
 /// `track`: `GET /v1/track/{trackingNumber}`.
 pub(crate) static TRACK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "track",
-    auth: &[rt::guard::Mode::None],
+    auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
     feature: None,
