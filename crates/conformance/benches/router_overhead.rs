@@ -14,9 +14,7 @@ use axum::routing::put;
 use serde_json::Value;
 use tenx_server::*;
 
-#[path = "../tests/support/fixed_links.rs"]
-mod fixed_links;
-use fixed_links::{FixedLinks, link};
+use tenx_conformance::fixed_links::{FixedLinks, link};
 use tenx_server_runtime::{MemoryAuthData, MemoryLimiter, PatRecord, RateLimiter, ServerState};
 
 const CONCURRENCY: usize = 16;

@@ -9,9 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 use tenx_server::*;
 
-#[path = "support/fixed_links.rs"]
-mod fixed_links;
-use fixed_links::FixedLinks;
+use tenx_conformance::fixed_links::FixedLinks;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord, ServerState, VisitorRecord};
 
 const KEY: &[u8] = b"test-signing-key-test-signing-key";

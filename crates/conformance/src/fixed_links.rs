@@ -1,8 +1,6 @@
 //! A links family that answers fixed links: enough for tests and benchmarks of the
 //! router, which check what happens before and around a handler, not its storage.
 
-#![allow(dead_code, unreachable_pub)]
-
 use serde_json::{Value, json};
 use tenx_server::*;
 
