@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use tenx_client::CreateTokenRequest;
 use tenx_client_runtime::Clock;
 use tenx_conform::{Access, Credentials, Options};
-use tenx_reference_server::FAMILIES;
+use tenx_reference_server::{FAMILIES, Repository};
 use tenx_server_runtime::JwtKeys;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -41,10 +41,15 @@ async fn the_reference_server_conforms_to_the_spec() {
         low_plan_subject: Some(("demo-free".to_owned(), "FREE".to_owned())),
         jwt_expired: Some(expired),
     };
+    // A visitor session, as a verified magic link leaves one.
+    server
+        .db
+        .add_visitor("conform-visitor-session", "buyer@example.com", SystemTime::now() + Duration::from_secs(86_400))
+        .expect("a visitor session");
     let credentials = Credentials {
         jwt: Some(owner.session().access_token().expose().to_owned()),
         pat: Some(pat),
-        visitor: None,
+        visitor: Some("conform-visitor-session".to_owned()),
         subject: Some("demo-pro".to_owned()),
         access,
     };
