@@ -475,17 +475,16 @@ impl RouteRun<'_> {
             },
             _ => Vec::new(),
         };
-        if let Some(Value::Object(map)) = body {
-            for f in &fields {
+        if let Some(body) = body.filter(|b| b.is_object()) {
+            let mut nested = Vec::new();
+            nested_fields(self.spec, &fields, &[], &mut nested);
+            for (path, f) in &nested {
                 for broken in generator.broken(f) {
-                    let mut changed = map.clone();
-                    match broken.value {
-                        Some(v) => changed.insert(f.name.clone(), v),
-                        None => changed.remove(&f.name),
-                    };
+                    let mut changed = body.clone();
+                    set_at(&mut changed, path, broken.value);
                     let request = Request {
-                        body: Some(encode_body(route, &Value::Object(changed))),
-                        label: format!("body `{}`: {} broken", f.name, broken.rule),
+                        body: Some(encode_body(route, &changed)),
+                        label: format!("body `{}`: {} broken", path.join("."), broken.rule),
                         ..valid.clone()
                     };
                     self.expect_refusal(&request).await;
@@ -572,6 +571,46 @@ impl RouteRun<'_> {
     fn violation(&mut self, request: &Request, expected: String, got: String) {
         let shown = format!("{} {} [{}]", self.route.method.as_str(), request.path, request.label);
         self.report.violations.push(Violation { route: self.route.id.value.clone(), request: shown, expected, got });
+    }
+}
+
+/// Every field of an object type and of the objects its fields hold (not inside lists),
+/// with its path from the body, at most four levels deep.
+fn nested_fields(
+    spec: &Spec,
+    fields: &[tenx_spec::Field],
+    prefix: &[String],
+    out: &mut Vec<(Vec<String>, tenx_spec::Field)>,
+) {
+    for f in fields {
+        let mut path = prefix.to_vec();
+        path.push(f.name.clone());
+        if let TypeRef::Named(n) = &f.ty.value {
+            if let Some(TypeKind::Object(inner)) = spec.type_def(n).map(|t| &t.kind) {
+                if path.len() < 4 {
+                    nested_fields(spec, inner, &path, out);
+                }
+            }
+        }
+        out.push((path, f.clone()));
+    }
+}
+
+/// `body` with the value at `path` replaced (`None`: removed).
+fn set_at(body: &mut Value, path: &[String], value: Option<Value>) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut at = body;
+    for key in parents {
+        match at.get_mut(key) {
+            Some(next) => at = next,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = at {
+        match value {
+            Some(v) => map.insert(last.clone(), v),
+            None => map.remove(last),
+        };
     }
 }
 
