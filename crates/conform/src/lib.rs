@@ -626,10 +626,15 @@ fn flatten(values: &[(String, Value)]) -> Vec<(String, String)> {
     out
 }
 
-/// Whether a parameter's values are strings (then any text is of the right type).
+/// Whether a parameter's values are strings, or lists of them (then any text is of the
+/// right type: a query string carries text, and one value is a list of one).
 fn is_text(spec: &Spec, field: &tenx_spec::Field) -> bool {
-    matches!(spec.wire_type(&field.ty.value), TypeRef::String)
-        || matches!(&field.ty.value, TypeRef::Named(n) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Enum(_))))
+    let mut ty = &field.ty.value;
+    if let TypeRef::List(inner) = ty {
+        ty = inner;
+    }
+    matches!(spec.wire_type(ty), TypeRef::String)
+        || matches!(ty, TypeRef::Named(n) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Enum(_))))
 }
 
 fn text(value: &Value) -> String {
