@@ -497,10 +497,11 @@ impl RouteRun<'_> {
         let route = self.route;
         let mode = route.auth.first().map(|a| a.value);
         let Some(mode) = mode else { return };
-        let malformed = self.carry(mode, "\u{1}malformed credential").map_or(Sent::None, |s| match s {
-            Sent::Header(name, _) => Sent::Header(name, "malformed credential".to_owned()),
-            Sent::None => Sent::None,
-        });
+        // The mode's own header (or cookie header), holding what no scheme or format takes.
+        let malformed = match self.carry(mode, "") {
+            Some(Sent::Header(name, _)) => Sent::Header(name, "malformed credential".to_owned()),
+            _ => Sent::None,
+        };
         let unknown_token = match self.spec.auth_mode(mode).and_then(|m| m.token_format.as_ref()) {
             Some(f) => format!("{}conformunknown{}conformsecret", f.prefix, f.separator),
             None => "conform.unknown.token".to_owned(),
