@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS clicks (handle TEXT NOT NULL, slug TEXT NOT NULL, at 
 CREATE TABLE IF NOT EXISTS conversions (id INTEGER PRIMARY KEY, ctx TEXT NOT NULL, event_type TEXT, value REAL, idempotency_key TEXT,
     handle TEXT, slug TEXT, clicked_at INTEGER);
 CREATE INDEX IF NOT EXISTS conversions_by_key ON conversions (idempotency_key);
+CREATE TABLE IF NOT EXISTS idempotency (scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint BLOB NOT NULL,
+    state TEXT NOT NULL, status INTEGER, body TEXT, claimed_at INTEGER NOT NULL, keep_until INTEGER, PRIMARY KEY (scope, key));
 CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, start INTEGER NOT NULL, len INTEGER NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS visitors (session TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, email TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS magic_links (token TEXT PRIMARY KEY, email TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);

@@ -9,6 +9,7 @@
 mod api;
 mod credentials;
 mod db;
+mod idempotency;
 mod limits;
 mod repo;
 
@@ -56,7 +57,8 @@ pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) 
 pub fn router<R: Repository>(db: R, keys: Keys, now: Clock) -> axum::Router {
     let app = Arc::new(App::new(db.clone(), keys.clone(), now.clone()));
     let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db.clone()), keys.jwt);
-    state.limiter = Arc::new(db);
+    state.limiter = Arc::new(db.clone());
+    state.idempotency = Arc::new(db);
     state.now = now;
     RouterBuilder::new(state)
         .auth(app.clone())

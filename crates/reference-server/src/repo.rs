@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use serde_json::Value;
-use tenx_server_runtime::{AuthData, Click, PatRecord, RateLimiter};
+use tenx_server_runtime::{AuthData, Click, IdempotencyStore, PatRecord, RateLimiter};
 
 use crate::db::User;
 
@@ -45,9 +45,10 @@ pub enum RepoError {
 }
 
 /// Storage of the reference server. It is also the [`AuthData`] the router's checks read,
-/// and the [`RateLimiter`] they count with, so every process on one store counts
-/// together and a restart keeps the counts.
-pub trait Repository: AuthData + RateLimiter + Clone {
+/// the [`RateLimiter`] they count with and the [`IdempotencyStore`] keys are kept in, so
+/// every process on one store counts and deduplicates together, and a restart keeps
+/// both.
+pub trait Repository: AuthData + RateLimiter + IdempotencyStore + Clone {
     /// A setting.
     fn setting(&self, key: &str) -> Result<Option<String>, RepoError>;
 

@@ -26,7 +26,7 @@ pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
 pub use failure::{Answers, Code, Failure, Situation};
 pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
-pub use idempotency::{IdempotencyStore, MemoryIdempotency};
+pub use idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored};
 pub use jwt::{Claims, JwtError, JwtKeys};
 pub use limits::{MemoryLimiter, RateLimiter};
 
