@@ -142,7 +142,9 @@ fn write_changelog(root: &Path, report: &Report, base: &str) -> Result<(), Strin
         "# Changes of the spec\n\nNewest first; each entry is written by `cargo xtask spec-diff --changelog`.\n\n";
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let rest = old.strip_prefix(title).unwrap_or(&old);
-    std::fs::write(&path, format!("{title}{}\n{rest}", entry.trim_end()))
+    // One blank line between entries.
+    let sep = if rest.trim().is_empty() { "\n" } else { "\n\n" };
+    std::fs::write(&path, format!("{title}{}{sep}{}", entry.trim_end(), rest.trim_start()))
         .map_err(|e| format!("error: cannot write {}: {e}", path.display()))?;
     println!("wrote an entry to {}", path.display());
     Ok(())
