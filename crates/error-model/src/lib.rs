@@ -6,8 +6,10 @@
 //! that slice as data (the server's statuses, the client's retry classes), so they name
 //! no API's codes and depend on no generated crate.
 
-/// Error families, by HTTP status.
+/// Error families, by HTTP status. More may come (405 came with conformance): match
+/// with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum ErrorCategory {
     /// 400: the request is malformed.
     InvalidRequest,
