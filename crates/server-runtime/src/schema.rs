@@ -155,6 +155,14 @@ fn regex(pattern: &'static str) -> Option<Arc<regex::Regex>> {
     Some(compiled)
 }
 
+impl Format {
+    /// Whether `s` has this format: the one reading of the formats, for the router and
+    /// for anything that checks answers (the conformance harness).
+    pub fn accepts(self, s: &str) -> bool {
+        format_ok(self, s)
+    }
+}
+
 fn format_ok(format: Format, s: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     match format {
@@ -164,10 +172,11 @@ fn format_ok(format: Format, s: &str) -> bool {
         }),
         Format::Date => s.len() == 10 && s.split('-').map(digits).filter(|ok| *ok).count() == 3,
         Format::DateTime => {
+            // `get`, not slicing: a byte offset inside a character is a refusal, not a panic.
             s.len() >= 20
-                && format_ok(Format::Date, &s[..10])
+                && s.get(..10).is_some_and(|d| format_ok(Format::Date, d))
                 && s.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b't')
-                && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
+                && (s.ends_with('Z') || s.ends_with('z') || s.get(19..).is_some_and(|t| t.contains(['+', '-'])))
         }
         Format::Uuid => uuid::Uuid::parse_str(s).is_ok(),
     }
@@ -497,5 +506,19 @@ mod whole_numbers {
         assert_eq!(value["maxClicks"].as_i64(), Some(2_147_483_647));
         let f = check_body(br#"{"maxClicks": 1.5}"#, &Ty::Object(&COUNTED)).expect_err("not whole");
         assert!(f.message.contains("must be an integer"), "{}", f.message);
+    }
+}
+
+#[cfg(test)]
+mod hostile_formats {
+    use super::*;
+
+    #[test]
+    fn a_date_time_cut_inside_a_character_is_refused_not_a_panic() {
+        // `é` is two bytes: byte 10 (and 19) fall inside characters.
+        for s in ["2026-11-2é0000000000Z", "2026-11-28T05:00:0é+01:00", "éééééééééééééééééééé"] {
+            assert!(!Format::DateTime.accepts(s), "{s}");
+        }
+        assert!(Format::DateTime.accepts("2026-11-28T05:00:00Z"));
     }
 }
