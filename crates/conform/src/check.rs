@@ -3,6 +3,7 @@
 //! return and that code's status, `Retry-After` on a rate limit, a request id.
 
 use serde_json::Value;
+use tenx_server_runtime::schema::Format;
 use tenx_spec::{Constraints, Field, Route, Spec, StringFormat, TypeKind, TypeRef};
 
 /// An answer as the harness received it.
@@ -180,7 +181,7 @@ fn string(s: &str, c: &Constraints, path: &str, out: &mut Vec<String>) {
         }
     }
     if let Some(format) = c.format {
-        if !format_ok(format, s) {
+        if !format_of(format).accepts(s) {
             out.push(format!("`{path}` = {s:?} is not a {}", format.as_str()));
         }
     }
@@ -193,25 +194,15 @@ fn number(n: Option<f64>, c: &Constraints, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Whether `s` has the format (the same reading as the server runtime's).
-pub(crate) fn format_ok(format: StringFormat, s: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+/// The server runtime's reading of a format: one definition for the router and the
+/// harness.
+fn format_of(format: StringFormat) -> Format {
     match format {
-        StringFormat::Url => url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
-        StringFormat::Email => s.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')),
-        StringFormat::Date => s.len() == 10 && s.split('-').filter(|p| digits(p)).count() == 3,
-        StringFormat::DateTime => {
-            s.len() >= 20
-                && s.is_char_boundary(10)
-                && format_ok(StringFormat::Date, &s[..10])
-                && matches!(s.as_bytes().get(10), Some(b'T' | b't'))
-                && (s.ends_with(['Z', 'z']) || s.get(19..).is_some_and(|t| t.contains(['+', '-'])))
-        }
-        StringFormat::Uuid => {
-            s.len() == 36
-                && s.char_indices()
-                    .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
-        }
+        StringFormat::Url => Format::Url,
+        StringFormat::Email => Format::Email,
+        StringFormat::DateTime => Format::DateTime,
+        StringFormat::Date => Format::Date,
+        StringFormat::Uuid => Format::Uuid,
     }
 }
 

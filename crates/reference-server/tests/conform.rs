@@ -16,12 +16,8 @@ use tenx_server_runtime::JwtKeys;
 async fn the_reference_server_conforms_to_the_spec() {
     let server = support::start().await;
     let owner = server.sign_in("owner@demo.10x").await;
-    let scopes: Vec<String> = tenx_spec::load_dir(&workspace().join("api-spec"))
-        .expect("the spec loads")
-        .scopes
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    let spec = tenx_spec::load_dir(&workspace().join("api-spec")).expect("the spec loads");
+    let scopes: Vec<String> = spec.scopes.iter().map(|s| s.name.clone()).collect();
     let request = CreateTokenRequest { name: "conform".into(), scopes, expires_in_days: Some(30) };
     let pat = owner.create_token("demo-pro", &request).await.expect("a PAT with every scope").body.token;
     // The accounts each access rule is broken with.
@@ -53,7 +49,6 @@ async fn the_reference_server_conforms_to_the_spec() {
         subject: Some("demo-pro".to_owned()),
         access,
     };
-    let spec = tenx_spec::load_dir(&workspace().join("api-spec")).expect("the spec loads");
     let mounted: Vec<String> = spec
         .families
         .iter()

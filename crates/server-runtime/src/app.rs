@@ -688,6 +688,39 @@ mod tests {
     };
 
     #[test]
+    fn a_required_header_key_is_required_and_bounded() {
+        static KEYED: RouteSpec = RouteSpec {
+            idempotency: Some(IdempotencySpec {
+                key: KeyCarrier::Header("idempotency-key"),
+                required: true,
+                repeat_status: None,
+                deduped_field: None,
+                retention_seconds: 60,
+            }),
+            ..ROUTE
+        };
+        let call = Call {
+            auth: AuthContext::None,
+            request_id: "r".into(),
+            params: Vec::new(),
+            query: Value::Null,
+            body: Some(serde_json::json!({"n": 1})),
+            raw: None,
+        };
+        let key = |header: Option<&[u8]>| idempotency_key(&KEYED, &call, header).map(|k| k.map(|(_, key, _)| key));
+        let missing = key(None).expect_err("a required key");
+        assert_eq!(
+            (missing.situation, missing.message.as_str()),
+            (Some(Situation::InvalidInput), "This route needs an idempotency key in `idempotency-key`.")
+        );
+        // Quoted or bare, the same key; too long or not printable, refused.
+        assert_eq!(key(Some(b"\"order-1\"")).ok().flatten().as_deref(), Some("order-1"));
+        assert_eq!(key(Some(b"order-1")).ok().flatten().as_deref(), Some("order-1"));
+        assert!(key(Some("k".repeat(256).as_bytes())).is_err());
+        assert!(key(Some(b"tab\there")).is_err());
+    }
+
+    #[test]
     fn an_answer_off_its_declared_type_is_refused() {
         let answer = |json: serde_json::Value| checked(&ROUTE, Reply::json(200, &json).expect("serialises"));
         assert!(answer(serde_json::json!({"expiresAt": "2026-11-29T05:00:00Z"})).is_ok());
