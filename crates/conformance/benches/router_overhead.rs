@@ -15,18 +15,18 @@ use serde_json::Value;
 use tenx_server::*;
 
 use tenx_conformance::fixed_links::{FixedLinks, link};
-use tenx_server_runtime::{MemoryAuthData, MemoryLimiter, PatRecord, RateLimiter, ServerState};
+use tenx_server_runtime::{Hit, MemoryAuthData, MemoryLimiter, PatRecord, RateLimiter, ServerState, StoreFuture};
 
 const CONCURRENCY: usize = 16;
 const REQUESTS_PER_ROUND: usize = 4000;
 const ROUNDS: usize = 9;
 const BODY: &str = r#"{"destinationUrl":"https://example.com/product","title":"Product Page","tags":["q2"]}"#;
 
-/// Counts every request like the real limiter, with a limit no benchmark reaches.
-struct Unbounded(MemoryLimiter);
+/// Counts every request like the real limiter `L`, with a limit no benchmark reaches.
+struct Unbounded<L>(L);
 
-impl RateLimiter for Unbounded {
-    fn hit(&self, key: &str, _: u32, window: Duration, now: SystemTime) -> Result<u32, Duration> {
+impl<L: RateLimiter> RateLimiter for Unbounded<L> {
+    fn hit<'a>(&'a self, key: &'a str, _: u32, window: Duration, now: SystemTime) -> StoreFuture<'a, Hit> {
         self.0.hit(key, u32::MAX, window, now)
     }
 }

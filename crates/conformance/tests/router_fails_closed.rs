@@ -15,7 +15,7 @@ use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tenx_server::*;
-use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord, RateLimiter, ServerState};
+use tenx_server_runtime::{Hit, JwtKeys, MemoryAuthData, PatRecord, RateLimiter, ServerState, StoreFuture};
 use tenx_spec::{AuthKind, Route, Spec, TypeRef};
 use tower::ServiceExt;
 
@@ -162,8 +162,8 @@ impl LinksApi for Recorder {
 struct Unlimited;
 
 impl RateLimiter for Unlimited {
-    fn hit(&self, _: &str, _: u32, _: Duration, _: SystemTime) -> Result<u32, Duration> {
-        Ok(1)
+    fn hit<'a>(&'a self, _: &'a str, _: u32, _: Duration, _: SystemTime) -> StoreFuture<'a, Hit> {
+        Box::pin(std::future::ready(Ok(Ok(1))))
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension, params};
-use tenx_server_runtime::{IdempotencyStore, Reservation, Stored};
+use tenx_server_runtime::{IdempotencyStore, Reservation, StoreFuture, StoreUnavailable, Stored};
 use tokio::sync::watch;
 
 use crate::Db;
@@ -21,34 +21,67 @@ fn millis(t: SystemTime) -> i64 {
     i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX)
 }
 
+fn unavailable(e: &rusqlite::Error) -> StoreUnavailable {
+    StoreUnavailable(format!("SQLite: {e}"))
+}
+
 impl IdempotencyStore for Db {
-    fn reserve(&self, scope: &str, key: &str, fingerprint: [u8; 32], now: SystemTime) -> Reservation {
-        match self.claim(scope, key, &fingerprint, millis(now)) {
-            Ok(Claim::New) => Reservation::New,
-            Ok(Claim::Done(stored)) => Reservation::Done(stored),
-            Ok(Claim::Conflict) => Reservation::Conflict,
-            Ok(Claim::Running) => Reservation::Pending(self.watch(scope, key)),
-            // A store that cannot say is a store that cannot take the key now.
-            Err(e) => {
-                tracing::error!(error = %e, "the idempotency store failed");
-                Reservation::Full(Duration::from_secs(1))
-            }
-        }
+    fn reserve<'a>(
+        &'a self,
+        scope: &'a str,
+        key: &'a str,
+        fingerprint: [u8; 32],
+        now: SystemTime,
+    ) -> StoreFuture<'a, Reservation> {
+        Box::pin(std::future::ready(self.reserve_now(scope, key, fingerprint, now).map_err(|e| unavailable(&e))))
     }
 
-    fn complete(&self, scope: &str, key: &str, answer: Option<Stored>, keep_until: SystemTime) {
+    fn complete<'a>(
+        &'a self,
+        scope: &'a str,
+        key: &'a str,
+        answer: Option<Stored>,
+        keep_until: SystemTime,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(self.complete_now(scope, key, answer, keep_until).map_err(|e| unavailable(&e))))
+    }
+}
+
+impl Db {
+    /// [`IdempotencyStore::reserve`] on this database, here and now.
+    pub fn reserve_now(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: [u8; 32],
+        now: SystemTime,
+    ) -> rusqlite::Result<Reservation> {
+        Ok(match self.claim(scope, key, &fingerprint, millis(now))? {
+            Claim::New => Reservation::New,
+            Claim::Done(stored) => Reservation::Done(stored),
+            Claim::Conflict => Reservation::Conflict,
+            Claim::Running => Reservation::Pending(self.watch(scope, key)),
+        })
+    }
+
+    /// [`IdempotencyStore::complete`] on this database, here and now.
+    pub fn complete_now(
+        &self,
+        scope: &str,
+        key: &str,
+        answer: Option<Stored>,
+        keep_until: SystemTime,
+    ) -> rusqlite::Result<()> {
         let conn = self.conn();
-        let done = match &answer {
+        match &answer {
             Some(stored) => conn.execute(
                 "UPDATE idempotency SET state = 'done', status = ?3, body = ?4, keep_until = ?5 WHERE scope = ?1 AND key = ?2",
                 params![scope, key, stored.status, stored.body.to_string(), millis(keep_until)],
             ),
             // The handler failed: release the key, so a retry runs again.
             None => conn.execute("DELETE FROM idempotency WHERE scope = ?1 AND key = ?2", params![scope, key]),
-        };
-        if let Err(e) = done {
-            tracing::error!(error = %e, "the idempotency record was not written");
-        }
+        }?;
+        Ok(())
     }
 }
 
@@ -171,28 +204,30 @@ mod tests {
         let db = Db::in_memory().expect("db");
         let t = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let fp = [1u8; 32];
-        assert!(matches!(db.reserve("r", "k", fp, t), Reservation::New));
+        assert!(matches!(db.reserve_now("r", "k", fp, t).expect("db"), Reservation::New));
         // While it runs, a repeat waits; another body is a conflict.
-        assert!(matches!(db.reserve("r", "k", fp, t), Reservation::Pending(_)));
-        assert!(matches!(db.reserve("r", "k", [2u8; 32], t), Reservation::Conflict));
-        db.complete("r", "k", Some(stored(1)), t + Duration::from_secs(60));
-        assert!(matches!(db.reserve("r", "k", fp, t), Reservation::Done(s) if s == stored(1)));
+        assert!(matches!(db.reserve_now("r", "k", fp, t).expect("db"), Reservation::Pending(_)));
+        assert!(matches!(db.reserve_now("r", "k", [2u8; 32], t).expect("db"), Reservation::Conflict));
+        db.complete_now("r", "k", Some(stored(1)), t + Duration::from_secs(60)).expect("db");
+        assert!(matches!(db.reserve_now("r", "k", fp, t).expect("db"), Reservation::Done(s) if s == stored(1)));
         // Past its retention the key is new again.
-        assert!(matches!(db.reserve("r", "k", fp, t + Duration::from_secs(61)), Reservation::New));
+        assert!(matches!(db.reserve_now("r", "k", fp, t + Duration::from_secs(61)).expect("db"), Reservation::New));
         // A claim nobody completes is taken over once abandoned; a released key is new.
-        assert!(matches!(db.reserve("r", "a", fp, t), Reservation::Pending(_) | Reservation::New));
-        assert!(matches!(db.reserve("r", "a", fp, t + Duration::from_secs(31)), Reservation::New));
-        db.complete("r", "a", None, t);
-        assert!(matches!(db.reserve("r", "a", fp, t), Reservation::New));
+        assert!(matches!(db.reserve_now("r", "a", fp, t).expect("db"), Reservation::Pending(_) | Reservation::New));
+        assert!(matches!(db.reserve_now("r", "a", fp, t + Duration::from_secs(31)).expect("db"), Reservation::New));
+        db.complete_now("r", "a", None, t).expect("db");
+        assert!(matches!(db.reserve_now("r", "a", fp, t).expect("db"), Reservation::New));
     }
 
     #[tokio::test]
     async fn a_waiter_gets_the_answer_another_process_writes() {
         let db = Db::in_memory().expect("db");
         let t = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        assert!(matches!(db.reserve("r", "k", [1; 32], t), Reservation::New));
-        let Reservation::Pending(mut rx) = db.reserve("r", "k", [1; 32], t) else { panic!("a running key waits") };
-        db.complete("r", "k", Some(stored(7)), t + Duration::from_secs(60));
+        assert!(matches!(db.reserve_now("r", "k", [1; 32], t).expect("db"), Reservation::New));
+        let Reservation::Pending(mut rx) = db.reserve_now("r", "k", [1; 32], t).expect("db") else {
+            panic!("a running key waits")
+        };
+        db.complete_now("r", "k", Some(stored(7)), t + Duration::from_secs(60)).expect("db");
         rx.changed().await.expect("the answer comes");
         assert_eq!(rx.borrow().clone(), Some(stored(7)));
     }

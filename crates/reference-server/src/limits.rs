@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension, params};
-use tenx_server_runtime::RateLimiter;
+use tenx_server_runtime::{Hit, RateLimiter, StoreFuture, StoreUnavailable};
 
 use crate::Db;
 
@@ -13,25 +13,24 @@ use crate::Db;
 const SWEEP_EVERY_MS: i64 = 60_000;
 
 impl RateLimiter for Db {
-    fn hit(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> Result<u32, Duration> {
-        let now_ms = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX);
-        let len = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
-        let start = now_ms - now_ms.rem_euclid(len);
-        let wait = Duration::from_millis(u64::try_from(start + len - now_ms).unwrap_or(0));
-        match self.count(key, start, len, now_ms) {
-            Ok(count) if count <= i64::from(limit) => Ok(u32::try_from(count).unwrap_or(u32::MAX)),
-            Ok(_) => Err(wait),
-            // A store that cannot count fails closed: the request waits out the window
-            // rather than go uncounted.
-            Err(e) => {
-                tracing::error!(error = %e, key, "the rate-limit store failed; refusing");
-                Err(wait)
-            }
-        }
+    fn hit<'a>(&'a self, key: &'a str, limit: u32, window: Duration, now: SystemTime) -> StoreFuture<'a, Hit> {
+        // A store that cannot count says so; the router decides what that means.
+        let hit = self.hit_now(key, limit, window, now).map_err(|e| StoreUnavailable(format!("SQLite: {e}")));
+        Box::pin(std::future::ready(hit))
     }
 }
 
 impl Db {
+    /// [`RateLimiter::hit`] on this database, here and now.
+    pub fn hit_now(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> rusqlite::Result<Hit> {
+        let now_ms = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX);
+        let len = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
+        let start = now_ms - now_ms.rem_euclid(len);
+        let wait = Duration::from_millis(u64::try_from(start + len - now_ms).unwrap_or(0));
+        let count = self.count(key, start, len, now_ms)?;
+        Ok(if count <= i64::from(limit) { Ok(u32::try_from(count).unwrap_or(u32::MAX)) } else { Err(wait) })
+    }
+
     /// Counts one request in the window starting at `start`, in one IMMEDIATE
     /// transaction (another process waits for it); a window that ended starts over.
     fn count(&self, key: &str, start: i64, len: i64, now_ms: i64) -> rusqlite::Result<i64> {
@@ -73,12 +72,12 @@ mod tests {
         let db = Db::in_memory().expect("db");
         let t = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let minute = Duration::from_secs(60);
-        assert_eq!(db.hit("k", 2, minute, t), Ok(1));
-        assert_eq!(db.hit("k", 2, minute, t + Duration::from_secs(1)), Ok(2));
-        let wait = db.hit("k", 2, minute, t + Duration::from_secs(2)).expect_err("over the limit");
+        assert_eq!(db.hit_now("k", 2, minute, t).expect("db"), Ok(1));
+        assert_eq!(db.hit_now("k", 2, minute, t + Duration::from_secs(1)).expect("db"), Ok(2));
+        let wait = db.hit_now("k", 2, minute, t + Duration::from_secs(2)).expect("db").expect_err("over the limit");
         assert!(wait <= minute && wait > Duration::ZERO, "{wait:?}");
-        assert_eq!(db.hit("other", 2, minute, t), Ok(1));
-        assert_eq!(db.hit("k", 2, minute, t + minute), Ok(1), "a new window starts over");
+        assert_eq!(db.hit_now("other", 2, minute, t).expect("db"), Ok(1));
+        assert_eq!(db.hit_now("k", 2, minute, t + minute).expect("db"), Ok(1), "a new window starts over");
     }
 
     #[test]
@@ -86,9 +85,9 @@ mod tests {
         let db = Db::in_memory().expect("db");
         let t = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         for i in 0..100 {
-            let _ = db.hit(&format!("client-{i}"), 5, Duration::from_secs(60), t);
+            let _ = db.hit_now(&format!("client-{i}"), 5, Duration::from_secs(60), t);
         }
-        let _ = db.hit("late", 5, Duration::from_secs(60), t + Duration::from_secs(3600));
+        let _ = db.hit_now("late", 5, Duration::from_secs(60), t + Duration::from_secs(3600));
         let left: i64 = db.conn().query_row("SELECT COUNT(*) FROM rate_windows", [], |r| r.get(0)).expect("count");
         assert_eq!(left, 1);
     }

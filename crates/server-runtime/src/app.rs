@@ -21,11 +21,13 @@ use crate::data::{AuthData, MemoryAuthData};
 use crate::failure::{Failure, Situation};
 use crate::guard::{
     AuthContext, IdempotencySpec, JwtContext, KeyCarrier, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize,
+    unavailable,
 };
 use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint, fingerprint_bytes};
 use crate::jwt::JwtKeys;
 use crate::limits::{MemoryLimiter, RateLimiter};
 use crate::schema::{self, FieldSchema, Ty};
+use crate::store::bounded;
 
 /// Largest request body read, in bytes.
 const MAX_BODY: usize = 1 << 20;
@@ -40,6 +42,9 @@ pub struct ServerState {
     pub jwt: JwtKeys,
     /// Rate-limit counters.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Where per-minute limits are counted while `limiter` is unavailable (see
+    /// [`store`](crate::store)).
+    pub local_limiter: MemoryLimiter,
     /// Idempotency records.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// The wall clock (tests share a virtual one with the client).
@@ -54,6 +59,7 @@ impl ServerState {
             data,
             jwt,
             limiter: Arc::new(MemoryLimiter::new()),
+            local_limiter: MemoryLimiter::new(),
             idempotency: Arc::new(MemoryIdempotency::new()),
             now: Arc::new(SystemTime::now),
         }
@@ -382,7 +388,11 @@ where
     let mut run = Some(run);
     loop {
         let now = (state.now)();
-        match state.idempotency.reserve(scope, scoped_key, fp, now) {
+        let reserved = bounded("idempotency", state.idempotency.reserve(scope, scoped_key, fp, now)).await;
+        let reserved = reserved.map_err(|e| {
+            unavailable(&e, "Idempotency keys cannot be checked right now, so nothing was done; try again shortly.")
+        })?;
+        match reserved {
             Reservation::New => {
                 let Some(run) = run.take() else { return Err(Failure::internal("idempotent handler ran twice")) };
                 let result = run.await;
@@ -392,7 +402,11 @@ where
                     body: r.body.as_ref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null),
                 });
                 let keep_until = now + std::time::Duration::from_secs(spec.retention_seconds);
-                state.idempotency.complete(scope, scoped_key, stored, keep_until);
+                let recorded = state.idempotency.complete(scope, scoped_key, stored, keep_until);
+                if let Err(e) = bounded("idempotency", recorded).await {
+                    // The effect happened: its answer goes out. See `store` for what a retry finds.
+                    tracing::error!(error = %e, route = scope, "the idempotency record was not written");
+                }
                 return result;
             }
             Reservation::Done(stored) => {
@@ -448,7 +462,7 @@ async fn prepare(
     }
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let now = (state.now)();
-    let auth = authorize(state, route, &parts.headers, &params, peer, now)?;
+    let auth = authorize(state, route, &parts.headers, &params, peer, now).await?;
 
     // 7. Parameters and body.
     for (field, value) in &path_values {

@@ -12,6 +12,7 @@ use crate::failure::{Failure, Situation};
 use crate::jwt::JwtError;
 use crate::limits::retry_after_seconds;
 use crate::schema::{FieldSchema, Ty};
+use crate::store::{StoreUnavailable, UNAVAILABLE_RETRY_AFTER, bounded};
 
 /// An auth mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,7 +274,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// Runs checks 1 to 6 for `route`. `peer` is the client's address, for routes limited
 /// per IP (`None` when the server was not given connection info: every such request
 /// then shares one count, which limits too much rather than not at all).
-pub fn authorize(
+pub async fn authorize(
     state: &ServerState,
     route: &RouteSpec,
     headers: &HeaderMap,
@@ -378,7 +379,16 @@ pub fn authorize(
         _ => None,
     };
     if let Some((key, limit, whom)) = per_minute {
-        if let Err(wait) = state.limiter.hit(&key, limit, Duration::from_secs(60), now) {
+        let minute = Duration::from_secs(60);
+        let hit = match bounded("rate-limit", state.limiter.hit(&key, limit, minute, now)).await {
+            Ok(hit) => hit,
+            // Degraded, not open: counted in this process until the store is back (see `store`).
+            Err(e) => {
+                tracing::warn!(error = %e, "rate-limit store unavailable; counting in this process");
+                state.local_limiter.count(&key, limit, minute, now)
+            }
+        };
+        if let Err(wait) = hit {
             return Err(Failure::new(
                 spec.answers.code(Situation::RateLimited),
                 format!("Rate limit of {limit} requests per minute exceeded for {whom}."),
@@ -391,7 +401,12 @@ pub fn authorize(
             // Days are counted in UTC: the account timezone is not known to the router.
             // Before the epoch counts as day 0: such a clock is broken, not an attack.
             let day_key = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
-            if let Err(wait) = state.limiter.hit(&format!("writes:{h}"), limit, Duration::from_secs(86_400), now) {
+            let day = Duration::from_secs(86_400);
+            let hit =
+                bounded("quota", state.limiter.hit(&format!("writes:{h}"), limit, day, now)).await.map_err(|e| {
+                    unavailable(&e, "The daily write quota cannot be counted right now; try again shortly.")
+                })?;
+            if let Err(wait) = hit {
                 let day = day_string(day_key);
                 return Err(Failure::new(
                     code_or(spec, spec.quota_error, Situation::RateLimited),
@@ -405,6 +420,12 @@ pub fn authorize(
         }
     }
     Ok(auth)
+}
+
+/// The answer when a store the check needs is unavailable: a 503 that says to retry.
+pub(crate) fn unavailable(cause: &StoreUnavailable, message: &str) -> Failure {
+    tracing::error!(error = %cause, "a store the router needs is unavailable");
+    Failure::of(Situation::Unavailable, message.to_owned()).retry_after(UNAVAILABLE_RETRY_AFTER)
 }
 
 /// Who a per-user limit counts: the user, the visitor or the token.
@@ -556,6 +577,7 @@ fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
     use proptest::prelude::*;
 
     #[test]
@@ -599,7 +621,10 @@ mod tests {
         };
         let state =
             ServerState::new(&SPEC, std::sync::Arc::new(crate::MemoryAuthData::new()), crate::JwtKeys::hs256(b"k"));
-        let failure = authorize(&state, &ROUTE, &HeaderMap::new(), &[], None, SystemTime::now()).expect_err("no key");
+        let failure = authorize(&state, &ROUTE, &HeaderMap::new(), &[], None, SystemTime::now())
+            .now_or_never()
+            .expect("memory stores answer at once")
+            .expect_err("no key");
         assert_eq!(failure.code.to_string(), "missing_api_key");
         assert_eq!(failure.message, "No credential was sent: send `x-api-key: <token>`.");
     }

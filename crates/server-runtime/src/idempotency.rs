@@ -10,6 +10,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
+use crate::store::StoreFuture;
+
 /// A stored answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -35,13 +37,27 @@ pub enum Reservation {
     Full(Duration),
 }
 
-/// Where idempotency records live.
+/// Where idempotency records live: [`MemoryIdempotency`] in this process; a shared
+/// store (the reference server's SQLite, [`RedisStore`](crate::RedisStore)) makes a key
+/// hold across restarts and instances.
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Reserves `key` in `scope` for a body with this fingerprint, at `now`.
-    fn reserve(&self, scope: &str, key: &str, fingerprint: [u8; 32], now: SystemTime) -> Reservation;
+    fn reserve<'a>(
+        &'a self,
+        scope: &'a str,
+        key: &'a str,
+        fingerprint: [u8; 32],
+        now: SystemTime,
+    ) -> StoreFuture<'a, Reservation>;
     /// Stores the answer of a reservation, remembered until `keep_until`; `None`
     /// releases it (the handler failed, so a retry may run again).
-    fn complete(&self, scope: &str, key: &str, answer: Option<Stored>, keep_until: SystemTime);
+    fn complete<'a>(
+        &'a self,
+        scope: &'a str,
+        key: &'a str,
+        answer: Option<Stored>,
+        keep_until: SystemTime,
+    ) -> StoreFuture<'a, ()>;
 }
 
 enum Entry {
@@ -112,7 +128,31 @@ impl Records {
 }
 
 impl IdempotencyStore for MemoryIdempotency {
-    fn reserve(&self, scope: &str, key: &str, fingerprint: [u8; 32], now: SystemTime) -> Reservation {
+    fn reserve<'a>(
+        &'a self,
+        scope: &'a str,
+        key: &'a str,
+        fingerprint: [u8; 32],
+        now: SystemTime,
+    ) -> StoreFuture<'a, Reservation> {
+        Box::pin(std::future::ready(Ok(self.reserve_now(scope, key, fingerprint, now))))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        scope: &'a str,
+        key: &'a str,
+        answer: Option<Stored>,
+        keep_until: SystemTime,
+    ) -> StoreFuture<'a, ()> {
+        self.complete_now(scope, key, answer, keep_until);
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+impl MemoryIdempotency {
+    /// [`IdempotencyStore::reserve`], here and now: memory never fails to answer.
+    pub fn reserve_now(&self, scope: &str, key: &str, fingerprint: [u8; 32], now: SystemTime) -> Reservation {
         let mut records = self.lock();
         if records.next_sweep.is_none_or(|at| at <= now) {
             records.sweep(now);
@@ -141,7 +181,8 @@ impl IdempotencyStore for MemoryIdempotency {
         Reservation::New
     }
 
-    fn complete(&self, scope: &str, key: &str, answer: Option<Stored>, keep_until: SystemTime) {
+    /// [`IdempotencyStore::complete`], here and now.
+    pub fn complete_now(&self, scope: &str, key: &str, answer: Option<Stored>, keep_until: SystemTime) {
         let mut records = self.lock();
         let id = (scope.to_owned(), key.to_owned());
         match (records.map.remove(&id), answer) {
@@ -178,15 +219,15 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let later = now + Duration::from_secs(3600);
         let (a, b) = (fingerprint(&serde_json::json!({"x": 1})), fingerprint(&serde_json::json!({"x": 2})));
-        assert!(matches!(store.reserve("r", "k", a, now), Reservation::New));
-        assert!(matches!(store.reserve("r", "k", a, now), Reservation::Pending(_)));
-        assert!(matches!(store.reserve("r", "k", b, now), Reservation::Conflict));
-        store.complete("r", "k", Some(Stored { status: 201, body: serde_json::json!({"id": 1}) }), later);
-        assert!(matches!(store.reserve("r", "k", a, now), Reservation::Done(Stored { status: 201, .. })));
-        assert!(matches!(store.reserve("r", "k2", a, now), Reservation::New));
-        store.complete("r", "k2", None, later);
-        assert!(matches!(store.reserve("r", "k2", a, now), Reservation::New), "a failed first run is released");
-        assert!(matches!(store.reserve("r", "k", b, later), Reservation::New), "past its retention the key is new");
+        assert!(matches!(store.reserve_now("r", "k", a, now), Reservation::New));
+        assert!(matches!(store.reserve_now("r", "k", a, now), Reservation::Pending(_)));
+        assert!(matches!(store.reserve_now("r", "k", b, now), Reservation::Conflict));
+        store.complete_now("r", "k", Some(Stored { status: 201, body: serde_json::json!({"id": 1}) }), later);
+        assert!(matches!(store.reserve_now("r", "k", a, now), Reservation::Done(Stored { status: 201, .. })));
+        assert!(matches!(store.reserve_now("r", "k2", a, now), Reservation::New));
+        store.complete_now("r", "k2", None, later);
+        assert!(matches!(store.reserve_now("r", "k2", a, now), Reservation::New), "a failed first run is released");
+        assert!(matches!(store.reserve_now("r", "k", b, later), Reservation::New), "past its retention the key is new");
         assert_eq!(
             fingerprint(&serde_json::json!({"b": 1, "a": 2})),
             fingerprint(&serde_json::json!({"a": 2, "b": 1}))
@@ -201,12 +242,12 @@ mod tests {
         let fp = fingerprint(&serde_json::json!({}));
         for n in 0..10_000 {
             let key = format!("key-{n}");
-            assert!(matches!(store.reserve("r", &key, fp, start), Reservation::New));
-            store.complete("r", &key, Some(Stored { status: 200, body: serde_json::json!({}) }), start + day);
+            assert!(matches!(store.reserve_now("r", &key, fp, start), Reservation::New));
+            store.complete_now("r", &key, Some(Stored { status: 200, body: serde_json::json!({}) }), start + day);
         }
         assert_eq!(store.len(), 10_000);
         // The next request after the retention sweeps the expired answers out.
-        assert!(matches!(store.reserve("r", "fresh", fp, start + day + SWEEP_EVERY), Reservation::New));
+        assert!(matches!(store.reserve_now("r", "fresh", fp, start + day + SWEEP_EVERY), Reservation::New));
         assert_eq!(store.len(), 1, "back to the floor: the one running key");
     }
 
@@ -216,16 +257,18 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let fp = fingerprint(&serde_json::json!({}));
         for key in ["a", "b"] {
-            assert!(matches!(store.reserve("r", key, fp, now), Reservation::New));
-            store.complete(
+            assert!(matches!(store.reserve_now("r", key, fp, now), Reservation::New));
+            store.complete_now(
                 "r",
                 key,
                 Some(Stored { status: 200, body: serde_json::json!({}) }),
                 now + Duration::from_secs(30),
             );
         }
-        assert!(matches!(store.reserve("r", "c", fp, now), Reservation::Full(wait) if wait == Duration::from_secs(30)));
-        assert!(matches!(store.reserve("r", "a", fp, now), Reservation::Done(_)), "known keys still answer");
-        assert!(matches!(store.reserve("r", "c", fp, now + Duration::from_secs(30)), Reservation::New));
+        assert!(
+            matches!(store.reserve_now("r", "c", fp, now), Reservation::Full(wait) if wait == Duration::from_secs(30))
+        );
+        assert!(matches!(store.reserve_now("r", "a", fp, now), Reservation::Done(_)), "known keys still answer");
+        assert!(matches!(store.reserve_now("r", "c", fp, now + Duration::from_secs(30)), Reservation::New));
     }
 }

@@ -20,6 +20,7 @@ pub mod idempotency;
 mod jwt;
 mod limits;
 pub mod schema;
+pub mod store;
 
 pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, path_params, request_cookie};
 pub use ctx::{Click, ContextKey, ContextTokenSpec};
@@ -28,7 +29,8 @@ pub use failure::{Answers, Code, Failure, Situation};
 pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
 pub use idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored};
 pub use jwt::{Claims, JwtError, JwtKeys};
-pub use limits::{MemoryLimiter, RateLimiter};
+pub use limits::{Hit, MemoryLimiter, RateLimiter};
+pub use store::{StoreFuture, StoreUnavailable};
 
 /// Re-exported so generated code and apps name one version.
 pub use axum;

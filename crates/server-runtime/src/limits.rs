@@ -4,12 +4,20 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Counts requests in windows. The in-memory [`MemoryLimiter`] ships; a cluster would
-/// back this with a shared store.
+use crate::store::StoreFuture;
+
+/// A request counted ([`Ok`] with the count in its window, this one included), or
+/// refused ([`Err`] with the wait until the window ends).
+pub type Hit = Result<u32, Duration>;
+
+/// Counts requests in fixed windows. [`MemoryLimiter`] counts in this process; a store
+/// shared by every instance (the reference server's SQLite, [`RedisStore`](crate::RedisStore))
+/// makes a limit hold across a cluster.
 pub trait RateLimiter: Send + Sync + 'static {
-    /// Counts one request for `key` in the fixed window of `window` containing `now`;
-    /// `Err(wait)` when `limit` requests were already counted in it.
-    fn hit(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> Result<u32, Duration>;
+    /// Counts one request for `key` in the fixed window of `window` containing `now`
+    /// (a shared store may read its own clock instead, so that every instance agrees);
+    /// `Err(wait)` inside when `limit` requests were already counted in it.
+    fn hit<'a>(&'a self, key: &'a str, limit: u32, window: Duration, now: SystemTime) -> StoreFuture<'a, Hit>;
 }
 
 /// Fixed-window counters in memory, at most [`MemoryLimiter::MAX_KEYS`] of them.
@@ -50,7 +58,14 @@ impl MemoryLimiter {
 }
 
 impl RateLimiter for MemoryLimiter {
-    fn hit(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> Result<u32, Duration> {
+    fn hit<'a>(&'a self, key: &'a str, limit: u32, window: Duration, now: SystemTime) -> StoreFuture<'a, Hit> {
+        Box::pin(std::future::ready(Ok(self.count(key, limit, window, now))))
+    }
+}
+
+impl MemoryLimiter {
+    /// [`RateLimiter::hit`], here and now: memory never fails to answer.
+    pub fn count(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> Hit {
         // Before the epoch counts as the epoch: clocks that far off are not worth a failure.
         let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let now_ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
@@ -97,12 +112,12 @@ mod tests {
         let l = MemoryLimiter::new();
         let t = UNIX_EPOCH + Duration::from_secs(120);
         for n in 1..=3 {
-            assert_eq!(l.hit("a", 3, Duration::from_secs(60), t), Ok(n));
+            assert_eq!(l.count("a", 3, Duration::from_secs(60), t), Ok(n));
         }
-        let wait = l.hit("a", 3, Duration::from_secs(60), t + Duration::from_secs(20));
+        let wait = l.count("a", 3, Duration::from_secs(60), t + Duration::from_secs(20));
         assert_eq!(wait, Err(Duration::from_secs(40)));
-        assert_eq!(l.hit("b", 3, Duration::from_secs(60), t), Ok(1), "another key is unaffected");
-        assert_eq!(l.hit("a", 3, Duration::from_secs(60), t + Duration::from_secs(60)), Ok(1), "a new window");
+        assert_eq!(l.count("b", 3, Duration::from_secs(60), t), Ok(1), "another key is unaffected");
+        assert_eq!(l.count("a", 3, Duration::from_secs(60), t + Duration::from_secs(60)), Ok(1), "a new window");
         assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_seconds(Duration::from_millis(40_001)), 41);
     }
@@ -112,12 +127,12 @@ mod tests {
         let l = MemoryLimiter::with_max_keys(2);
         let minute = Duration::from_secs(60);
         let t = UNIX_EPOCH + Duration::from_secs(600);
-        assert_eq!(l.hit("a", 5, minute, t), Ok(1));
-        assert_eq!(l.hit("b", 5, minute, t), Ok(1));
+        assert_eq!(l.count("a", 5, minute, t), Ok(1));
+        assert_eq!(l.count("b", 5, minute, t), Ok(1));
         // A third client while both windows are live: refused until the first one ends.
-        assert_eq!(l.hit("c", 5, minute, t + Duration::from_secs(15)), Err(Duration::from_secs(45)));
+        assert_eq!(l.count("c", 5, minute, t + Duration::from_secs(15)), Err(Duration::from_secs(45)));
         // Once they have ended, their slots are reused.
-        assert_eq!(l.hit("c", 5, minute, t + minute), Ok(1));
+        assert_eq!(l.count("c", 5, minute, t + minute), Ok(1));
         assert!(l.windows.lock().map(|w| w.len()).unwrap_or(0) <= 2);
     }
 
@@ -125,7 +140,7 @@ mod tests {
     fn a_poisoned_lock_still_limits() {
         let l = std::sync::Arc::new(MemoryLimiter::new());
         let t = UNIX_EPOCH;
-        assert_eq!(l.hit("a", 1, Duration::from_secs(60), t), Ok(1));
+        assert_eq!(l.count("a", 1, Duration::from_secs(60), t), Ok(1));
         let l2 = l.clone();
         let _ = std::thread::spawn(move || {
             let _guard = l2.windows.lock();
@@ -133,6 +148,6 @@ mod tests {
         })
         .join();
         assert!(l.windows.is_poisoned());
-        assert!(l.hit("a", 1, Duration::from_secs(60), t).is_err(), "the spent window stays spent");
+        assert!(l.count("a", 1, Duration::from_secs(60), t).is_err(), "the spent window stays spent");
     }
 }
