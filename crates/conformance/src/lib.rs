@@ -4,6 +4,8 @@
 //! against it, so a new error code, route or scope is covered without editing a list.
 //!
 //! The library holds what tests and benchmarks share: [`fixed_links`], a links family
-//! with canned answers for checking the router around a handler.
+//! with canned answers for checking the router around a handler, and [`redis_server`],
+//! a real Redis of a test's own.
 
 pub mod fixed_links;
+pub mod redis_server;

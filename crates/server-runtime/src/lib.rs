@@ -19,6 +19,8 @@ pub mod guard;
 pub mod idempotency;
 mod jwt;
 mod limits;
+#[cfg(feature = "redis")]
+mod redis_store;
 pub mod schema;
 pub mod store;
 
@@ -30,6 +32,8 @@ pub use guard::{AuthContext, JwtContext, PatContext, VisitorContext};
 pub use idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored};
 pub use jwt::{Claims, JwtError, JwtKeys};
 pub use limits::{Hit, MemoryLimiter, RateLimiter};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
 pub use store::{StoreFuture, StoreUnavailable};
 
 /// Re-exported so generated code and apps name one version.
