@@ -51,9 +51,27 @@ impl RedisServer {
     /// Kills the server (its data goes with it, as nothing is saved).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            // A frozen server dies of SIGKILL too; no thaw needed.
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Freezes the server (`SIGSTOP`): connections still open, nothing answers, as a
+    /// hung or partitioned Redis behaves. [`RedisServer::thaw`] undoes it.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (`SIGCONT`).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("a running server").id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().expect("kill runs");
+        assert!(sent.success(), "kill {signal} {pid} failed");
     }
 
     /// Starts the server again on the same port, empty.

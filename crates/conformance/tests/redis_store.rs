@@ -136,3 +136,21 @@ async fn redis_down_is_reported_in_time_and_redis_back_is_used_again() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_hung_redis_is_cut_off_in_bounded_time() {
+    let Some(server) = RedisServer::start() else { return };
+    let s = store(&server).await;
+    let now = SystemTime::now();
+    assert_eq!(s.hit("k", 5, MINUTE, now).await, Ok(Ok(1)));
+    server.freeze();
+    let started = Instant::now();
+    let hung = s.hit("k", 5, MINUTE, now).await;
+    let took = started.elapsed();
+    server.thaw();
+    assert!(hung.is_err(), "a Redis that does not answer is unavailable: {hung:?}");
+    // The backend's own command timeout (500 ms) answers before the router's 2 s bound.
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(s.hit("k", 5, MINUTE, now).await.is_ok(), "thawed, it answers again");
+}

@@ -22,7 +22,7 @@ pub use db::{Db, User, at, epoch, rfc3339};
 pub use repo::{PatListing, Recorded, RepoError, Repository};
 
 use tenx_server::{RouterBuilder, spec};
-use tenx_server_runtime::{ContextKey, JwtKeys, ServerState};
+use tenx_server_runtime::{ContextKey, JwtKeys, RedisStore, ServerState};
 
 /// The clock handlers and checks read (tests share a virtual one with the client).
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -55,10 +55,34 @@ pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) 
 /// Serve it with [`axum::Router::into_make_service_with_connect_info`] over
 /// `SocketAddr`: routes limited per client IP count by the peer address.
 pub fn router<R: Repository>(db: R, keys: Keys, now: Clock) -> axum::Router {
+    router_with(db, keys, now, Stores::Database)
+}
+
+/// Where the router keeps rate-limit counters and idempotency records.
+#[derive(Debug, Clone)]
+pub enum Stores {
+    /// In the server's database: shared by the processes on one database file, kept
+    /// across restarts.
+    Database,
+    /// In Redis: shared by every instance connected to it, wherever their databases
+    /// are. (Conversions still dedupe in the database too: see [`Recorded`].)
+    Redis(RedisStore),
+}
+
+/// [`router`], with the limits and idempotency records in `stores`.
+pub fn router_with<R: Repository>(db: R, keys: Keys, now: Clock, stores: Stores) -> axum::Router {
     let app = Arc::new(App::new(db.clone(), keys.clone(), now.clone()));
     let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db.clone()), keys.jwt);
-    state.limiter = Arc::new(db.clone());
-    state.idempotency = Arc::new(db);
+    match stores {
+        Stores::Database => {
+            state.limiter = Arc::new(db.clone());
+            state.idempotency = Arc::new(db);
+        }
+        Stores::Redis(redis) => {
+            state.limiter = Arc::new(redis.clone());
+            state.idempotency = Arc::new(redis);
+        }
+    }
     state.now = now;
     RouterBuilder::new(state)
         .auth(app.clone())

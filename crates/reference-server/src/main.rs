@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Parser;
-use tenx_reference_server::{Db, router, seed_demo, server_keys};
+use tenx_reference_server::{Db, Stores, router_with, seed_demo, server_keys};
+use tenx_server_runtime::RedisStore;
 
 #[derive(Parser)]
 #[command(about = "The reference 10x API server")]
@@ -28,6 +29,11 @@ struct Args {
     /// in the database.
     #[arg(long, env = "TENX_CTX_KEY", hide_env_values = true)]
     ctx_key: Option<String>,
+    /// Keep rate-limit counters and idempotency records in this Redis (or Valkey), shared
+    /// by every instance that uses it: `redis://host:6379/0`, `rediss://` for TLS.
+    /// Without it they live in the database.
+    #[arg(long, env = "TENX_REDIS_URL", hide_env_values = true)]
+    redis: Option<String>,
     /// Seed demo users and handles, and print how to log in.
     #[arg(long)]
     demo: bool,
@@ -88,7 +94,17 @@ async fn main() -> std::process::ExitCode {
         );
         println!("refresh:           curl -sS -b cookies.txt -c cookies.txt -X POST \"{base}/v2/auth/refresh\"\n");
     }
-    let app = router(db, keys, Arc::new(SystemTime::now));
+    let stores = match &args.redis {
+        None => Stores::Database,
+        Some(url) => match RedisStore::connect(url, "tenx").await {
+            Ok(redis) => Stores::Redis(redis),
+            Err(e) => {
+                eprintln!("error: cannot reach the Redis given by --redis: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
+    let app = router_with(db, keys, Arc::new(SystemTime::now), stores);
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -96,7 +112,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    tracing::info!(address = %args.listen, db = %args.db.display(), "10x reference server listening");
+    tracing::info!(address = %args.listen, db = %args.db.display(), redis = args.redis.is_some(), "10x reference server listening");
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
