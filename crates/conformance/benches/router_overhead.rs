@@ -3,8 +3,9 @@
 //! returns the same JSON, in one process, with the same load generator on loopback.
 //! Run: `cargo bench -p tenx-conformance --bench router_overhead`.
 //!
-//! Rounds alternate which server goes first; the headline is the median of the paired
-//! rounds' ratios.
+//! A third server runs the same router with its limits in a real Redis on loopback
+//! (started here; skipped without `redis-server`). Rounds rotate which server goes
+//! first; each ratio is the median (and min–max) of the paired rounds' ratios.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,7 +16,10 @@ use serde_json::Value;
 use tenx_server::*;
 
 use tenx_conformance::fixed_links::{FixedLinks, link};
-use tenx_server_runtime::{Hit, MemoryAuthData, MemoryLimiter, PatRecord, RateLimiter, ServerState, StoreFuture};
+use tenx_conformance::redis_server::RedisServer;
+use tenx_server_runtime::{
+    Hit, MemoryAuthData, MemoryLimiter, PatRecord, RateLimiter, RedisStore, ServerState, StoreFuture,
+};
 
 const CONCURRENCY: usize = 16;
 const REQUESTS_PER_ROUND: usize = 4000;
@@ -81,9 +85,20 @@ fn main() {
             expires_at: None,
             revoked: false,
         });
-        let mut state = ServerState::in_memory(&spec::SERVER_SPEC, data, tenx_server_runtime::JwtKeys::hs256(b"bench-key-bench-key-bench-key-bench"));
+        let keys = || tenx_server_runtime::JwtKeys::hs256(b"bench-key-bench-key-bench-key-bench");
+        let mut state = ServerState::in_memory(&spec::SERVER_SPEC, data.clone(), keys());
         state.limiter = Arc::new(Unbounded(MemoryLimiter::new()));
         let generated = serve(RouterBuilder::new(state).links(Arc::new(FixedLinks)).build()).await;
+        // The same router with its counters in a real Redis on loopback (one Lua script
+        // per limit: the plan's per-minute limit and the daily write quota).
+        let redis = RedisServer::start();
+        let mut on_redis = None;
+        if let Some(redis) = &redis {
+            let store = RedisStore::connect(&redis.url(), "bench").await.expect("Redis answers");
+            let mut state = ServerState::in_memory(&spec::SERVER_SPEC, data.clone(), keys());
+            state.limiter = Arc::new(Unbounded(store));
+            on_redis = Some(serve(RouterBuilder::new(state).links(Arc::new(FixedLinks)).build()).await);
+        }
         // The bare handler: the same JSON answer, no checks.
         let bare = serve(axum::Router::new().route(
             "/v2/public/handles/{handle}/links/{slug}",
@@ -93,29 +108,39 @@ fn main() {
         ))
         .await;
         let http = reqwest::Client::new();
-        let (g_url, b_url) = (format!("{generated}/v2/public/handles/acme/links/launch"), format!("{bare}/v2/public/handles/acme/links/launch"));
-        round(&http, &g_url).await;
-        round(&http, &b_url).await;
-        let (mut gs, mut bs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let path = "/v2/public/handles/acme/links/launch";
+        let mut servers = vec![("bare axum handler", format!("{bare}{path}")), ("generated router, PAT route, limits in memory", format!("{generated}{path}"))];
+        if let Some(base) = on_redis {
+            servers.push(("generated router, PAT route, limits in Redis", format!("{base}{path}")));
+        }
+        for (_, url) in &servers {
+            round(&http, url).await;
+        }
+        // Per round, every server once, in an order that rotates: each ratio pairs
+        // rounds run moments apart.
+        let mut rates = vec![Vec::new(); servers.len()];
         for i in 0..ROUNDS {
-            let (g, b) = if i % 2 == 0 {
-                let g = round(&http, &g_url).await;
-                (g, round(&http, &b_url).await)
-            } else {
-                let b = round(&http, &b_url).await;
-                (round(&http, &g_url).await, b)
-            };
-            gs.push(g);
-            bs.push(b);
-            ratios.push(g / b);
+            for k in 0..servers.len() {
+                let n = (i + k) % servers.len();
+                rates[n].push(round(&http, &servers[n].1).await);
+            }
         }
-        for v in [&mut gs, &mut bs, &mut ratios] {
+        let median = |mut v: Vec<f64>| {
             v.sort_by(f64::total_cmp);
-        }
-        let mid = ROUNDS / 2;
-        println!("| server | requests/s (median of {ROUNDS} rounds × {REQUESTS_PER_ROUND}, {CONCURRENCY} connections) | ratio (median of paired rounds) |");
+            (v[v.len() / 2], v[0], v[v.len() - 1])
+        };
+        let ratios = |num: usize, den: usize| median((0..ROUNDS).map(|i| rates[num][i] / rates[den][i]).collect());
+        println!("| server | requests/s (median of {ROUNDS} rounds × {REQUESTS_PER_ROUND}, {CONCURRENCY} connections) | vs bare (median, min–max of paired rounds) |");
         println!("|---|---:|---:|");
-        println!("| bare axum handler | {:.0} | 1.00× |", bs[mid]);
-        println!("| generated router, PAT route | {:.0} | {:.3}× |", gs[mid], ratios[mid]);
+        for (n, (name, _)) in servers.iter().enumerate() {
+            let (r, lo, hi) = ratios(n, 0);
+            println!("| {name} | {:.0} | {r:.3}× ({lo:.3}–{hi:.3}) |", median(rates[n].clone()).0);
+        }
+        if servers.len() == 3 {
+            let (r, lo, hi) = ratios(2, 1);
+            println!("\nlimits in Redis vs in memory: {r:.3}× ({lo:.3}–{hi:.3}) of the throughput");
+        } else {
+            println!("\n(no redis-server on the PATH: the Redis row was not measured)");
+        }
     });
 }
