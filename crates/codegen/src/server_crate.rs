@@ -66,7 +66,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                     pub use #models_crate::*;
                     pub use #route_crate::route;
                     pub use #errors_crate::ErrorCode;
-                    pub use tenx_server_runtime::{AuthContext, Failure, JwtContext, PatContext, VisitorContext};
+                    pub use tenx_server_runtime::{AuthContext, Failure, JwtContext, PatContext, RequestContext, VisitorContext};
                 },
             )?,
         },
@@ -423,6 +423,17 @@ fn handler_params<'r>(spec: &Spec, route: &'r Route) -> Vec<&'r Field> {
     route.path_params.iter().filter(|p| Some(&p.name) != bound.as_ref()).collect()
 }
 
+/// A path parameter's name in a trait method: snake case, with `_` after it where it
+/// would take the name of an argument every method may have (`cx`, `auth`, `query`,
+/// `body`), so that a spec with a `{body}` parameter still compiles.
+fn param_ident(name: &str) -> proc_macro2::Ident {
+    let snake = name.to_snake_case();
+    match snake.as_str() {
+        "cx" | "auth" | "query" | "body" => format_ident!("{snake}_"),
+        _ => ident(&snake),
+    }
+}
+
 fn answer_type(spec: &Spec, route: &Route) -> TokenStream {
     if route.success.len() > 1 {
         let o = format_ident!("{}Outcome", models_crate::camel(route));
@@ -435,7 +446,8 @@ fn answer_type(spec: &Spec, route: &Route) -> TokenStream {
 fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     let tr = trait_ident(family);
     let docs = doc(&format!(
-        "The `{}` family: {}\n\nEvery method is a route; the router has already checked its credentials, scopes,\nrole, plan, rate limit, parameters and body when the method runs.",
+        "The `{}` family: {}\n\nEvery method is a route; the router has already checked its credentials, scopes,\nrole, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+request: id, caller, headers and cookies, and the headers to add to the answer.",
         family.name, family.description
     ));
     let methods = family.routes.iter().map(|r| {
@@ -443,7 +455,7 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         let docs = doc(&client_crate::method_doc(spec, r));
         let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
         let params = handler_params(spec, r).into_iter().map(|p| {
-            let p = ident(&p.name.to_snake_case());
+            let p = param_ident(&p.name);
             quote!(#p: String,)
         });
         let query = (!r.query.is_empty()).then(|| {
@@ -457,7 +469,7 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
         let answer = answer_type(spec, r);
         quote! {
             #docs
-            fn #name(&self, #auth #(#params)* #query #body) -> impl Future<Output = Result<#answer, Failure>> + Send;
+            fn #name(&self, cx: &RequestContext, #auth #(#params)* #query #body) -> impl Future<Output = Result<#answer, Failure>> + Send;
         }
     });
     let routes = family.routes.iter().map(|r| mount_route(spec, r));
@@ -537,14 +549,14 @@ fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
         (true, false) => quote!(call),
         _ => quote!(_call),
     };
-    let invoke = quote!(api.#name(#auth #(#params)* #query #body).await?);
+    let invoke = quote!(api.#name(&cx, #auth #(#params)* #query #body).await?);
     let invoke =
         if r.response.is_none() && r.success.len() <= 1 { quote!(#invoke;) } else { quote!(let out = #invoke;) };
     quote! {
         .route(#path, axum::routing::#method({
             let (state, api) = (state.clone(), api.clone());
             move |request: Request| async move {
-                handle(state, &#route_spec, request, |#call| async move {
+                handle(state, &#route_spec, request, |#call, cx| async move {
                     #invoke
                     #finish
                 })
@@ -601,5 +613,17 @@ fn router_rs(spec: &Spec) -> TokenStream {
                 tenx_server_runtime::finish(self.router, self.state.spec)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_never_take_the_name_of_a_handler_argument() {
+        let names: Vec<String> =
+            ["cx", "auth", "query", "body", "handle", "linkId"].iter().map(|n| param_ident(n).to_string()).collect();
+        assert_eq!(names, ["cx_", "auth_", "query_", "body_", "handle", "link_id"]);
     }
 }

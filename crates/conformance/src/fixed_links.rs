@@ -23,6 +23,7 @@ pub fn link(slug: &str) -> Link {
 impl LinksApi for FixedLinks {
     async fn upsert_link(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         _: String,
         slug: String,
@@ -30,23 +31,37 @@ impl LinksApi for FixedLinks {
     ) -> Result<UpsertLinkOutcome, Failure> {
         Ok(UpsertLinkOutcome::Created(link(&slug)))
     }
-    async fn list_links(&self, _: JwtContext, _: String) -> Result<LinkList, Failure> {
+    async fn list_links(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<LinkList, Failure> {
         Ok(LinkList { links: vec![] })
     }
-    async fn get_link(&self, _: JwtContext, _: String, slug: String) -> Result<Link, Failure> {
+    async fn get_link(&self, _cx: &RequestContext, _: JwtContext, _: String, slug: String) -> Result<Link, Failure> {
         Ok(link(&slug))
     }
-    async fn delete_link(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
+    async fn delete_link(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
         Ok(())
     }
-    async fn get_link_history(&self, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
+    async fn get_link_history(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        _: String,
+        _: String,
+    ) -> Result<Value, Failure> {
         Ok(json!([]))
     }
-    async fn rollback_link(&self, _: JwtContext, _: String, _: String, _: Value) -> Result<Value, Failure> {
+    async fn rollback_link(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        _: String,
+        _: String,
+        _: Value,
+    ) -> Result<Value, Failure> {
         Ok(json!({}))
     }
     async fn preview_link_route(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         _: String,
         _: String,
@@ -54,27 +69,28 @@ impl LinksApi for FixedLinks {
     ) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn export_links(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
+    async fn export_links(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<Value, Failure> {
         Ok(json!([]))
     }
-    async fn check_links_health(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
+    async fn check_links_health(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn pat_list_links(&self, _: PatContext) -> Result<LinkList, Failure> {
+    async fn pat_list_links(&self, _cx: &RequestContext, _: PatContext) -> Result<LinkList, Failure> {
         Ok(LinkList { links: vec![] })
     }
-    async fn pat_get_link(&self, _: PatContext, slug: String) -> Result<Link, Failure> {
+    async fn pat_get_link(&self, _cx: &RequestContext, _: PatContext, slug: String) -> Result<Link, Failure> {
         Ok(link(&slug))
     }
     async fn pat_upsert_link(
         &self,
+        _cx: &RequestContext,
         _: PatContext,
         slug: String,
         _: UpsertLinkRequest,
     ) -> Result<PatUpsertLinkOutcome, Failure> {
         Ok(PatUpsertLinkOutcome::Updated(link(&slug)))
     }
-    async fn pat_delete_link(&self, _: PatContext, _: String) -> Result<(), Failure> {
+    async fn pat_delete_link(&self, _cx: &RequestContext, _: PatContext, _: String) -> Result<(), Failure> {
         Ok(())
     }
 }

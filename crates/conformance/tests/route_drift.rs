@@ -10,7 +10,7 @@ fn check(spec_text: &str) -> Vec<String> {
     let table = tenx_route_check::table_from_json(&tenx_codegen::route_table(&spec));
     let attr = quote!(auth = "pat", scope = "links.read", feature = "growth_tools");
     let item = quote!(
-        async fn pat_get_link(&self, auth: PatContext, slug: String) -> Result<Link, Failure> {
+        async fn pat_get_link(&self, _cx: &RequestContext, auth: PatContext, slug: String) -> Result<Link, Failure> {
             todo!()
         }
     );

@@ -88,6 +88,7 @@ fn link(slug: &str) -> Link {
 impl LinksApi for Recorder {
     async fn upsert_link(
         &self,
+        _cx: &RequestContext,
         a: JwtContext,
         h: String,
         s: String,
@@ -96,28 +97,42 @@ impl LinksApi for Recorder {
         self.ran("upsert_link", Some(&a), None, Some(&h), Some(&s));
         Ok(UpsertLinkOutcome::Created(link(&s)))
     }
-    async fn list_links(&self, a: JwtContext, h: String) -> Result<LinkList, Failure> {
+    async fn list_links(&self, _cx: &RequestContext, a: JwtContext, h: String) -> Result<LinkList, Failure> {
         self.ran("list_links", Some(&a), None, Some(&h), None);
         Ok(LinkList { links: vec![] })
     }
-    async fn get_link(&self, a: JwtContext, h: String, s: String) -> Result<Link, Failure> {
+    async fn get_link(&self, _cx: &RequestContext, a: JwtContext, h: String, s: String) -> Result<Link, Failure> {
         self.ran("get_link", Some(&a), None, Some(&h), Some(&s));
         Ok(link(&s))
     }
-    async fn delete_link(&self, a: JwtContext, h: String, s: String) -> Result<(), Failure> {
+    async fn delete_link(&self, _cx: &RequestContext, a: JwtContext, h: String, s: String) -> Result<(), Failure> {
         self.ran("delete_link", Some(&a), None, Some(&h), Some(&s));
         Ok(())
     }
-    async fn get_link_history(&self, a: JwtContext, h: String, s: String) -> Result<Value, Failure> {
+    async fn get_link_history(
+        &self,
+        _cx: &RequestContext,
+        a: JwtContext,
+        h: String,
+        s: String,
+    ) -> Result<Value, Failure> {
         self.ran("get_link_history", Some(&a), None, Some(&h), Some(&s));
         Ok(json!({}))
     }
-    async fn rollback_link(&self, a: JwtContext, h: String, s: String, _: Value) -> Result<Value, Failure> {
+    async fn rollback_link(
+        &self,
+        _cx: &RequestContext,
+        a: JwtContext,
+        h: String,
+        s: String,
+        _: Value,
+    ) -> Result<Value, Failure> {
         self.ran("rollback_link", Some(&a), None, Some(&h), Some(&s));
         Ok(json!({}))
     }
     async fn preview_link_route(
         &self,
+        _cx: &RequestContext,
         a: JwtContext,
         h: String,
         s: String,
@@ -126,24 +141,25 @@ impl LinksApi for Recorder {
         self.ran("preview_link_route", Some(&a), None, Some(&h), Some(&s));
         Ok(json!({}))
     }
-    async fn export_links(&self, a: JwtContext, h: String) -> Result<Value, Failure> {
+    async fn export_links(&self, _cx: &RequestContext, a: JwtContext, h: String) -> Result<Value, Failure> {
         self.ran("export_links", Some(&a), None, Some(&h), None);
         Ok(json!({}))
     }
-    async fn check_links_health(&self, a: JwtContext, h: String) -> Result<Value, Failure> {
+    async fn check_links_health(&self, _cx: &RequestContext, a: JwtContext, h: String) -> Result<Value, Failure> {
         self.ran("check_links_health", Some(&a), None, Some(&h), None);
         Ok(json!({}))
     }
-    async fn pat_list_links(&self, a: PatContext) -> Result<LinkList, Failure> {
+    async fn pat_list_links(&self, _cx: &RequestContext, a: PatContext) -> Result<LinkList, Failure> {
         self.ran("pat_list_links", None, Some(&a), None, None);
         Ok(LinkList { links: vec![] })
     }
-    async fn pat_get_link(&self, a: PatContext, s: String) -> Result<Link, Failure> {
+    async fn pat_get_link(&self, _cx: &RequestContext, a: PatContext, s: String) -> Result<Link, Failure> {
         self.ran("pat_get_link", None, Some(&a), None, Some(&s));
         Ok(link(&s))
     }
     async fn pat_upsert_link(
         &self,
+        _cx: &RequestContext,
         a: PatContext,
         s: String,
         _: UpsertLinkRequest,
@@ -151,7 +167,7 @@ impl LinksApi for Recorder {
         self.ran("pat_upsert_link", None, Some(&a), None, Some(&s));
         Ok(PatUpsertLinkOutcome::Updated(link(&s)))
     }
-    async fn pat_delete_link(&self, a: PatContext, s: String) -> Result<(), Failure> {
+    async fn pat_delete_link(&self, _cx: &RequestContext, a: PatContext, s: String) -> Result<(), Failure> {
         self.ran("pat_delete_link", None, Some(&a), None, Some(&s));
         Ok(())
     }

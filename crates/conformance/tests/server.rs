@@ -21,7 +21,13 @@ struct App {
 }
 
 impl TokensApi for App {
-    async fn create_token(&self, _: JwtContext, _: String, body: CreateTokenRequest) -> Result<CreatedToken, Failure> {
+    async fn create_token(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        _: String,
+        body: CreateTokenRequest,
+    ) -> Result<CreatedToken, Failure> {
         Ok(CreatedToken {
             token_id: "t".into(),
             token: "patv1_t.s".into(),
@@ -30,22 +36,33 @@ impl TokensApi for App {
             expires_at: None,
         })
     }
-    async fn list_tokens(&self, _: JwtContext, _: String) -> Result<TokenList, Failure> {
+    async fn list_tokens(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<TokenList, Failure> {
         Ok(TokenList { tokens: vec![] })
     }
-    async fn revoke_token(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
+    async fn revoke_token(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
         Ok(())
     }
 }
 
 impl AnalyticsApi for App {
-    async fn get_analytics(&self, _: JwtContext, _: String, _: GetAnalyticsQuery) -> Result<AnalyticsReport, Failure> {
+    async fn get_analytics(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        _: String,
+        _: GetAnalyticsQuery,
+    ) -> Result<AnalyticsReport, Failure> {
         Err(Failure::not_found("analytics"))
     }
-    async fn export_analytics(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
+    async fn export_analytics(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<Value, Failure> {
         Ok(json!([]))
     }
-    async fn pat_get_analytics(&self, _: PatContext, _: PatGetAnalyticsQuery) -> Result<AnalyticsReport, Failure> {
+    async fn pat_get_analytics(
+        &self,
+        _cx: &RequestContext,
+        _: PatContext,
+        _: PatGetAnalyticsQuery,
+    ) -> Result<AnalyticsReport, Failure> {
         Err(Failure::not_found("analytics"))
     }
 }
@@ -53,74 +70,88 @@ impl AnalyticsApi for App {
 impl WebhooksApi for App {
     async fn create_webhook(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         _: String,
         _: CreateWebhookRequest,
     ) -> Result<CreatedWebhook, Failure> {
         Ok(CreatedWebhook { subscription_id: None, secret: "whsec".into() })
     }
-    async fn list_webhooks(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
+    async fn list_webhooks(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<Value, Failure> {
         Ok(json!([]))
     }
-    async fn delete_webhook(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
+    async fn delete_webhook(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
         Ok(())
     }
-    async fn test_webhook(&self, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
+    async fn test_webhook(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn pat_create_webhook(&self, _: PatContext, _: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
+    async fn pat_create_webhook(
+        &self,
+        _cx: &RequestContext,
+        _: PatContext,
+        _: CreateWebhookRequest,
+    ) -> Result<CreatedWebhook, Failure> {
         Ok(CreatedWebhook { subscription_id: Some("sub_1".into()), secret: "whsec".into() })
     }
 }
 
 impl PublicRuntimeApi for App {
-    async fn record_conversion(&self, body: ConversionRequest) -> Result<ConversionResult, Failure> {
+    async fn record_conversion(
+        &self,
+        _cx: &RequestContext,
+        body: ConversionRequest,
+    ) -> Result<ConversionResult, Failure> {
         self.conversions.fetch_add(1, Ordering::SeqCst);
         // Long enough for concurrent repeats to arrive while this one runs.
         tokio::time::sleep(Duration::from_millis(50)).await;
         let _ = body;
         Ok(ConversionResult { deduped: Some(false) })
     }
-    async fn resolve_context(&self, _: ResolveContextQuery) -> Result<Value, Failure> {
+    async fn resolve_context(&self, _cx: &RequestContext, _: ResolveContextQuery) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn submit_chain_signals(&self, _: ChainSignalsRequest) -> Result<Value, Failure> {
+    async fn submit_chain_signals(&self, _cx: &RequestContext, _: ChainSignalsRequest) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn resolve_chain(&self, _: ChainResolveRequest) -> Result<Value, Failure> {
+    async fn resolve_chain(&self, _cx: &RequestContext, _: ChainResolveRequest) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn prefetch_chain(&self, _: Value) -> Result<Value, Failure> {
+    async fn prefetch_chain(&self, _cx: &RequestContext, _: Value) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn get_sdk_config(&self) -> Result<Value, Failure> {
+    async fn get_sdk_config(&self, _cx: &RequestContext) -> Result<Value, Failure> {
         panic!("database password is hunter2")
     }
 }
 
 impl VisitorApi for App {
-    async fn request_visitor_magic_link(&self, _: MagicLinkRequest) -> Result<(), Failure> {
+    async fn request_visitor_magic_link(&self, _cx: &RequestContext, _: MagicLinkRequest) -> Result<(), Failure> {
         Ok(())
     }
-    async fn verify_visitor_magic_link(&self, _: VerifyMagicLinkRequest) -> Result<Value, Failure> {
+    async fn verify_visitor_magic_link(
+        &self,
+        _cx: &RequestContext,
+        _: VerifyMagicLinkRequest,
+    ) -> Result<Value, Failure> {
         Ok(json!({}))
     }
-    async fn visitor_logout(&self, _: VisitorContext) -> Result<(), Failure> {
+    async fn visitor_logout(&self, _cx: &RequestContext, _: VisitorContext) -> Result<(), Failure> {
         Ok(())
     }
-    async fn get_visitor_profile(&self, v: VisitorContext) -> Result<Value, Failure> {
+    async fn get_visitor_profile(&self, _cx: &RequestContext, v: VisitorContext) -> Result<Value, Failure> {
         Ok(json!({ "email": v.email }))
     }
-    async fn list_visitor_access(&self, _: VisitorContext) -> Result<Value, Failure> {
+    async fn list_visitor_access(&self, _cx: &RequestContext, _: VisitorContext) -> Result<Value, Failure> {
         Ok(json!([]))
     }
 }
 
 impl PlatformAdminApi for App {
-    async fn list_all_group_buys(&self, _: JwtContext) -> Result<Value, Failure> {
+    async fn list_all_group_buys(&self, _cx: &RequestContext, _: JwtContext) -> Result<Value, Failure> {
         Ok(json!([]))
     }
-    async fn get_creator_economy(&self, _: JwtContext) -> Result<Value, Failure> {
+    async fn get_creator_economy(&self, _cx: &RequestContext, _: JwtContext) -> Result<Value, Failure> {
         Ok(json!({}))
     }
 }

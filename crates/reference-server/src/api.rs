@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 use tenx_server::ErrorCode;
 use tenx_server::*;
-use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, add_response_header, request_cookie};
+use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord};
 use tokio::sync::Semaphore;
 
 use crate::Clock;
@@ -108,11 +108,11 @@ fn db_failure(e: RepoError) -> Failure {
     }
 }
 
-fn set_cookie(name: &str, value: &str, path: &str, max_age: Duration) {
+fn set_cookie(cx: &RequestContext, name: &str, value: &str, path: &str, max_age: Duration) {
     let cookie =
         format!("{name}={value}; HttpOnly; Secure; SameSite=Strict; Path={path}; Max-Age={}", max_age.as_secs());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
-        add_response_header(header::SET_COOKIE, v);
+        cx.add_header(header::SET_COOKIE, v);
     }
 }
 
@@ -133,10 +133,10 @@ impl<R: Repository> App<R> {
     }
 
     /// A fresh access token, and a refresh token in its HttpOnly cookie.
-    fn start_session(&self, user: &str) -> Result<LoginResponse, Failure> {
+    fn start_session(&self, cx: &RequestContext, user: &str) -> Result<LoginResponse, Failure> {
         let refresh = random_secret();
         self.db.add_refresh(&refresh, user, self.now() + REFRESH_TTL).map_err(db_failure)?;
-        set_cookie(REFRESH_COOKIE, &refresh, "/v2/auth", REFRESH_TTL);
+        set_cookie(cx, REFRESH_COOKIE, &refresh, "/v2/auth", REFRESH_TTL);
         Ok(LoginResponse { access_token: self.keys.jwt.issue(user, self.now(), ACCESS_TTL) })
     }
 
@@ -204,20 +204,20 @@ impl<R: Repository> App<R> {
 
 impl<R: Repository> AuthApi for App<R> {
     #[route(auth = "none")]
-    async fn login(&self, body: LoginRequest) -> Result<LoginResponse, Failure> {
+    async fn login(&self, cx: &RequestContext, body: LoginRequest) -> Result<LoginResponse, Failure> {
         let user = self.db.user_by_email(&body.email).map_err(db_failure)?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         // Verified whether or not the user exists (against a dummy hash if not), so the
         // time taken does not tell which emails have accounts.
         let matches = self.passwords.verify(body.password, hash).await?;
         match user {
-            Some(user) if matches => self.start_session(&user.id),
+            Some(user) if matches => self.start_session(cx, &user.id),
             _ => Err(Failure::new(ErrorCode::InvalidToken, "Email or password is wrong.")),
         }
     }
 
     #[route(auth = "none")]
-    async fn signup(&self, body: SignupRequest) -> Result<Value, Failure> {
+    async fn signup(&self, _cx: &RequestContext, body: SignupRequest) -> Result<Value, Failure> {
         // The router checked the email's format and the password's length.
         let (email, password) = (body.email, body.password);
         if self.db.user_by_email(&email).map_err(db_failure)?.is_some() {
@@ -235,24 +235,25 @@ impl<R: Repository> AuthApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn refresh_session(&self) -> Result<LoginResponse, Failure> {
-        let token = request_cookie(REFRESH_COOKIE)
+    async fn refresh_session(&self, cx: &RequestContext) -> Result<LoginResponse, Failure> {
+        let token = cx
+            .cookie(REFRESH_COOKIE)
             .ok_or_else(|| Failure::new(ErrorCode::MissingBearerToken, "No refresh cookie: log in."))?;
-        let user = self.db.take_refresh(&token, self.now()).map_err(db_failure)?.ok_or_else(|| {
+        let user = self.db.take_refresh(token, self.now()).map_err(db_failure)?.ok_or_else(|| {
             Failure::new(ErrorCode::InvalidToken, "The refresh cookie is unknown or expired: log in.")
         })?;
-        self.start_session(&user)
+        self.start_session(cx, &user)
     }
 
     #[route(auth = "jwt")]
-    async fn logout(&self, auth: JwtContext) -> Result<(), Failure> {
+    async fn logout(&self, cx: &RequestContext, auth: JwtContext) -> Result<(), Failure> {
         self.db.drop_refresh(&auth.user_id).map_err(db_failure)?;
-        set_cookie(REFRESH_COOKIE, "", "/v2/auth", Duration::ZERO);
+        set_cookie(cx, REFRESH_COOKIE, "", "/v2/auth", Duration::ZERO);
         Ok(())
     }
 
     #[route(auth = "jwt")]
-    async fn get_current_user(&self, auth: JwtContext) -> Result<Value, Failure> {
+    async fn get_current_user(&self, _cx: &RequestContext, auth: JwtContext) -> Result<Value, Failure> {
         let user = self
             .db
             .user(&auth.user_id)
@@ -269,7 +270,7 @@ impl<R: Repository> AuthApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn request_password_reset(&self, body: Value) -> Result<(), Failure> {
+    async fn request_password_reset(&self, _cx: &RequestContext, body: Value) -> Result<(), Failure> {
         // Answers the same whether or not the account exists, so it reveals nothing.
         let email = body.get("email").and_then(Value::as_str);
         let known = match email {
@@ -290,7 +291,11 @@ impl<R: Repository> AuthApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn confirm_password_reset(&self, body: PasswordResetConfirmRequest) -> Result<(), Failure> {
+    async fn confirm_password_reset(
+        &self,
+        _cx: &RequestContext,
+        body: PasswordResetConfirmRequest,
+    ) -> Result<(), Failure> {
         let (token, password) = (body.token, body.password);
         let email = self
             .db
@@ -305,7 +310,7 @@ impl<R: Repository> AuthApi for App<R> {
 
 impl<R: Repository> HandlesApi for App<R> {
     #[route(auth = "jwt")]
-    async fn list_handles(&self, auth: JwtContext) -> Result<Value, Failure> {
+    async fn list_handles(&self, _cx: &RequestContext, auth: JwtContext) -> Result<Value, Failure> {
         let handles: Vec<Value> = self
             .db
             .handles_of(&auth.user_id)
@@ -317,7 +322,12 @@ impl<R: Repository> HandlesApi for App<R> {
     }
 
     #[route(auth = "jwt")]
-    async fn create_handle(&self, auth: JwtContext, body: CreateHandleRequest) -> Result<Value, Failure> {
+    async fn create_handle(
+        &self,
+        _cx: &RequestContext,
+        auth: JwtContext,
+        body: CreateHandleRequest,
+    ) -> Result<Value, Failure> {
         // The router has checked the name against the spec's `Handle` rule.
         let handle = body.handle;
         let taken = || Failure::new(ErrorCode::Conflict, format!("Handle `{handle}` is taken."));
@@ -335,6 +345,7 @@ impl<R: Repository> HandlesApi for App<R> {
     #[route(auth = "jwt", role = "OWNER")]
     async fn rename_handle(
         &self,
+        _cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: RenameHandleRequest,
@@ -354,24 +365,30 @@ impl<R: Repository> HandlesApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn get_handle_profile(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn get_handle_profile(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         self.db.profile(&handle).map_err(db_failure)
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn update_handle_profile(&self, auth: JwtContext, handle: String, body: Value) -> Result<Value, Failure> {
+    async fn update_handle_profile(
+        &self,
+        _cx: &RequestContext,
+        auth: JwtContext,
+        handle: String,
+        body: Value,
+    ) -> Result<Value, Failure> {
         self.db.set_profile(&handle, &body).map_err(db_failure)?;
         self.db.audit(&handle, &auth.user_id, "profile.updated", self.now()).map_err(db_failure)?;
         Ok(body)
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn list_audit_events(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn list_audit_events(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         Ok(json!({ "events": self.db.audit_events(&handle).map_err(db_failure)? }))
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn get_usage_meters(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn get_usage_meters(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         Ok(
             json!({ "links": self.db.links(&handle).map_err(db_failure)?.len(), "clicks": self.db.click_count(&handle).map_err(db_failure)? }),
         )
@@ -380,7 +397,12 @@ impl<R: Repository> HandlesApi for App<R> {
 
 impl<R: Repository> CollaboratorsApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn list_collaborators(&self, _: JwtContext, handle: String) -> Result<CollaboratorList, Failure> {
+    async fn list_collaborators(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+    ) -> Result<CollaboratorList, Failure> {
         let owner = self.owner(&handle)?;
         let collaborators = self
             .db
@@ -400,6 +422,7 @@ impl<R: Repository> CollaboratorsApi for App<R> {
     #[route(auth = "jwt", role = "OWNER")]
     async fn replace_collaborators(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ReplaceCollaboratorsRequest,
@@ -428,12 +451,13 @@ impl<R: Repository> CollaboratorsApi for App<R> {
             self.db.set_role(&c.user_id, &handle, Some(role)).map_err(db_failure)?;
         }
         self.db.audit(&handle, &auth.user_id, "collaborators.replaced", self.now()).map_err(db_failure)?;
-        self.list_collaborators(auth, handle).await
+        self.list_collaborators(cx, auth, handle).await
     }
 
     #[route(auth = "jwt", role = "OWNER")]
     async fn transfer_ownership(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: TransferOwnershipRequest,
@@ -443,7 +467,7 @@ impl<R: Repository> CollaboratorsApi for App<R> {
         }
         self.db.transfer(&handle, &body.new_owner_user_id).map_err(db_failure)?;
         self.db.audit(&handle, &auth.user_id, "ownership.transferred", self.now()).map_err(db_failure)?;
-        self.list_collaborators(auth, handle).await
+        self.list_collaborators(cx, auth, handle).await
     }
 }
 
@@ -451,6 +475,7 @@ impl<R: Repository> TokensApi for App<R> {
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
     async fn create_token(
         &self,
+        _cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: CreateTokenRequest,
@@ -495,7 +520,7 @@ impl<R: Repository> TokensApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
-    async fn list_tokens(&self, _: JwtContext, handle: String) -> Result<TokenList, Failure> {
+    async fn list_tokens(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<TokenList, Failure> {
         let tokens = self
             .db
             .pats_of(&handle)
@@ -512,7 +537,13 @@ impl<R: Repository> TokensApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
-    async fn revoke_token(&self, auth: JwtContext, handle: String, token_id: String) -> Result<(), Failure> {
+    async fn revoke_token(
+        &self,
+        _cx: &RequestContext,
+        auth: JwtContext,
+        handle: String,
+        token_id: String,
+    ) -> Result<(), Failure> {
         if !self.db.revoke_pat(&handle, &token_id).map_err(db_failure)? {
             return Err(Failure::not_found(format!("Token `{token_id}`")));
         }
@@ -525,6 +556,7 @@ impl<R: Repository> LinksApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn upsert_link(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         handle: String,
         slug: String,
@@ -535,17 +567,29 @@ impl<R: Repository> LinksApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn list_links(&self, _: JwtContext, handle: String) -> Result<LinkList, Failure> {
+    async fn list_links(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<LinkList, Failure> {
         self.links(&handle)
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn get_link(&self, _: JwtContext, handle: String, slug: String) -> Result<Link, Failure> {
+    async fn get_link(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+        slug: String,
+    ) -> Result<Link, Failure> {
         self.link(&handle, &slug)
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn delete_link(&self, _: JwtContext, handle: String, slug: String) -> Result<(), Failure> {
+    async fn delete_link(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+        slug: String,
+    ) -> Result<(), Failure> {
         if self.db.delete_link(&handle, &slug).map_err(db_failure)? {
             Ok(())
         } else {
@@ -554,12 +598,25 @@ impl<R: Repository> LinksApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn get_link_history(&self, _: JwtContext, handle: String, slug: String) -> Result<Value, Failure> {
+    async fn get_link_history(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+        slug: String,
+    ) -> Result<Value, Failure> {
         Ok(json!({ "versions": self.db.history(&handle, &slug).map_err(db_failure)? }))
     }
 
     #[route(auth = "jwt", role = "CREATOR")]
-    async fn rollback_link(&self, _: JwtContext, handle: String, slug: String, _: Value) -> Result<Value, Failure> {
+    async fn rollback_link(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+        slug: String,
+        _: Value,
+    ) -> Result<Value, Failure> {
         let history = self.db.history(&handle, &slug).map_err(db_failure)?;
         let previous = history
             .get(1)
@@ -573,6 +630,7 @@ impl<R: Repository> LinksApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn preview_link_route(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         handle: String,
         slug: String,
@@ -583,28 +641,29 @@ impl<R: Repository> LinksApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "CREATOR", feature = "exports")]
-    async fn export_links(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn export_links(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         serde_json::to_value(self.links(&handle)?).map_err(Failure::internal)
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn check_links_health(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn check_links_health(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         Ok(json!({ "total": self.db.links(&handle).map_err(db_failure)?.len(), "failing": 0 }))
     }
 
     #[route(auth = "pat", scopes = ["links.read"], feature = "growth_tools")]
-    async fn pat_list_links(&self, auth: PatContext) -> Result<LinkList, Failure> {
+    async fn pat_list_links(&self, _cx: &RequestContext, auth: PatContext) -> Result<LinkList, Failure> {
         self.links(&auth.handle)
     }
 
     #[route(auth = "pat", scopes = ["links.read"], feature = "growth_tools")]
-    async fn pat_get_link(&self, auth: PatContext, slug: String) -> Result<Link, Failure> {
+    async fn pat_get_link(&self, _cx: &RequestContext, auth: PatContext, slug: String) -> Result<Link, Failure> {
         self.link(&auth.handle, &slug)
     }
 
     #[route(auth = "pat", scopes = ["links.write"], feature = "growth_tools")]
     async fn pat_upsert_link(
         &self,
+        _cx: &RequestContext,
         auth: PatContext,
         slug: String,
         body: UpsertLinkRequest,
@@ -614,7 +673,7 @@ impl<R: Repository> LinksApi for App<R> {
     }
 
     #[route(auth = "pat", scopes = ["links.write"], feature = "growth_tools")]
-    async fn pat_delete_link(&self, auth: PatContext, slug: String) -> Result<(), Failure> {
+    async fn pat_delete_link(&self, _cx: &RequestContext, auth: PatContext, slug: String) -> Result<(), Failure> {
         if self.db.delete_link(&auth.handle, &slug).map_err(db_failure)? {
             Ok(())
         } else {
@@ -627,6 +686,7 @@ impl<R: Repository> AnalyticsApi for App<R> {
     #[route(auth = "jwt", role = "CREATOR")]
     async fn get_analytics(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         handle: String,
         _: GetAnalyticsQuery,
@@ -635,19 +695,28 @@ impl<R: Repository> AnalyticsApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "CREATOR", feature = "exports")]
-    async fn export_analytics(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn export_analytics(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         serde_json::to_value(self.analytics(&handle)?).map_err(Failure::internal)
     }
 
     #[route(auth = "pat", scopes = ["analytics.*"], feature = "growth_tools")]
-    async fn pat_get_analytics(&self, auth: PatContext, _: PatGetAnalyticsQuery) -> Result<AnalyticsReport, Failure> {
+    async fn pat_get_analytics(
+        &self,
+        _cx: &RequestContext,
+        auth: PatContext,
+        _: PatGetAnalyticsQuery,
+    ) -> Result<AnalyticsReport, Failure> {
         self.analytics(&auth.handle)
     }
 }
 
 impl<R: Repository> PublicRuntimeApi for App<R> {
     #[route(auth = "none")]
-    async fn record_conversion(&self, body: ConversionRequest) -> Result<ConversionResult, Failure> {
+    async fn record_conversion(
+        &self,
+        _cx: &RequestContext,
+        body: ConversionRequest,
+    ) -> Result<ConversionResult, Failure> {
         let click = self.click(&body.ctx)?;
         let key = body.idempotency_key.as_deref();
         // The store is the truth across restarts and processes; the router's records are
@@ -663,7 +732,7 @@ impl<R: Repository> PublicRuntimeApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn resolve_context(&self, query: ResolveContextQuery) -> Result<Value, Failure> {
+    async fn resolve_context(&self, _cx: &RequestContext, query: ResolveContextQuery) -> Result<Value, Failure> {
         let click = self.click(&query.ctx)?;
         Ok(
             json!({ "handle": click.handle, "slug": click.slug, "clickedAt": crate::db::rfc3339(crate::db::at(i64::try_from(click.at).unwrap_or(i64::MAX))) }),
@@ -671,29 +740,29 @@ impl<R: Repository> PublicRuntimeApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn submit_chain_signals(&self, body: ChainSignalsRequest) -> Result<Value, Failure> {
+    async fn submit_chain_signals(&self, _cx: &RequestContext, body: ChainSignalsRequest) -> Result<Value, Failure> {
         Ok(json!({ "accepted": body.signals.len(), "sessionId": body.session_id }))
     }
 
     #[route(auth = "none")]
-    async fn resolve_chain(&self, body: ChainResolveRequest) -> Result<Value, Failure> {
+    async fn resolve_chain(&self, _cx: &RequestContext, body: ChainResolveRequest) -> Result<Value, Failure> {
         Ok(json!({ "sessionId": body.session_id, "trigger": body.trigger, "decision": null }))
     }
 
     #[route(auth = "none")]
-    async fn prefetch_chain(&self, _: Value) -> Result<Value, Failure> {
+    async fn prefetch_chain(&self, _cx: &RequestContext, _: Value) -> Result<Value, Failure> {
         Ok(json!({ "decisions": [] }))
     }
 
     #[route(auth = "none")]
-    async fn get_sdk_config(&self) -> Result<Value, Failure> {
+    async fn get_sdk_config(&self, _cx: &RequestContext) -> Result<Value, Failure> {
         Ok(json!({ "apiVersion": "2" }))
     }
 }
 
 impl<R: Repository> VisitorApi for App<R> {
     #[route(auth = "none")]
-    async fn request_visitor_magic_link(&self, body: MagicLinkRequest) -> Result<(), Failure> {
+    async fn request_visitor_magic_link(&self, _cx: &RequestContext, body: MagicLinkRequest) -> Result<(), Failure> {
         let token = random_secret();
         self.db.add_magic_link(&token, &body.email, self.now() + MAGIC_LINK_TTL).map_err(db_failure)?;
         // No email is sent; the token is logged so a local demo can use it.
@@ -702,31 +771,35 @@ impl<R: Repository> VisitorApi for App<R> {
     }
 
     #[route(auth = "none")]
-    async fn verify_visitor_magic_link(&self, body: VerifyMagicLinkRequest) -> Result<Value, Failure> {
+    async fn verify_visitor_magic_link(
+        &self,
+        cx: &RequestContext,
+        body: VerifyMagicLinkRequest,
+    ) -> Result<Value, Failure> {
         let email = self.db.use_magic_link(&body.token, self.now()).map_err(db_failure)?.map_err(|why| match why {
             "used" => Failure::new(ErrorCode::UsedMagicLink, "The magic link was already used."),
             _ => Failure::new(ErrorCode::ExpiredMagicLink, "The magic link is unknown or older than 15 minutes."),
         })?;
         let session = random_secret();
         self.db.add_visitor(&session, &email, self.now() + VISITOR_TTL).map_err(db_failure)?;
-        set_cookie(VISITOR_COOKIE, &session, "/", VISITOR_TTL);
+        set_cookie(cx, VISITOR_COOKIE, &session, "/", VISITOR_TTL);
         Ok(json!({ "email": email }))
     }
 
     #[route(auth = "visitor_cookie")]
-    async fn visitor_logout(&self, auth: VisitorContext) -> Result<(), Failure> {
+    async fn visitor_logout(&self, cx: &RequestContext, auth: VisitorContext) -> Result<(), Failure> {
         self.db.drop_visitor(&auth.visitor_id).map_err(db_failure)?;
-        set_cookie(VISITOR_COOKIE, "", "/", Duration::ZERO);
+        set_cookie(cx, VISITOR_COOKIE, "", "/", Duration::ZERO);
         Ok(())
     }
 
     #[route(auth = "visitor_cookie")]
-    async fn get_visitor_profile(&self, auth: VisitorContext) -> Result<Value, Failure> {
+    async fn get_visitor_profile(&self, _cx: &RequestContext, auth: VisitorContext) -> Result<Value, Failure> {
         Ok(json!({ "visitorId": auth.visitor_id, "email": auth.email }))
     }
 
     #[route(auth = "visitor_cookie")]
-    async fn list_visitor_access(&self, _: VisitorContext) -> Result<Value, Failure> {
+    async fn list_visitor_access(&self, _cx: &RequestContext, _: VisitorContext) -> Result<Value, Failure> {
         Ok(json!({ "access": [] }))
     }
 }
@@ -735,6 +808,7 @@ impl<R: Repository> WebhooksApi for App<R> {
     #[route(auth = "jwt", role = "OPERATOR")]
     async fn create_webhook(
         &self,
+        _cx: &RequestContext,
         _: JwtContext,
         handle: String,
         body: CreateWebhookRequest,
@@ -743,12 +817,18 @@ impl<R: Repository> WebhooksApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn list_webhooks(&self, _: JwtContext, handle: String) -> Result<Value, Failure> {
+    async fn list_webhooks(&self, _cx: &RequestContext, _: JwtContext, handle: String) -> Result<Value, Failure> {
         Ok(json!({ "subscriptions": self.db.webhooks(&handle).map_err(db_failure)? }))
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn delete_webhook(&self, _: JwtContext, handle: String, subscription_id: String) -> Result<(), Failure> {
+    async fn delete_webhook(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+        subscription_id: String,
+    ) -> Result<(), Failure> {
         if self.db.delete_webhook(&handle, &subscription_id).map_err(db_failure)? {
             Ok(())
         } else {
@@ -757,7 +837,13 @@ impl<R: Repository> WebhooksApi for App<R> {
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn test_webhook(&self, _: JwtContext, handle: String, subscription_id: String) -> Result<Value, Failure> {
+    async fn test_webhook(
+        &self,
+        _cx: &RequestContext,
+        _: JwtContext,
+        handle: String,
+        subscription_id: String,
+    ) -> Result<Value, Failure> {
         let known = self
             .db
             .webhooks(&handle)
@@ -773,6 +859,7 @@ impl<R: Repository> WebhooksApi for App<R> {
     #[route(auth = "pat", scopes = ["webhooks.write"], feature = "growth_tools")]
     async fn pat_create_webhook(
         &self,
+        _cx: &RequestContext,
         auth: PatContext,
         body: CreateWebhookRequest,
     ) -> Result<CreatedWebhook, Failure> {

@@ -1,7 +1,6 @@
 //! The glue every generated route handler goes through: request ids, the checks, query,
 //! path and body validation, idempotency, panics, and rendering.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -17,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::context::{AddedHeaders, RequestContext};
 use crate::data::{AuthData, MemoryAuthData};
 use crate::failure::{Failure, Situation};
 use crate::guard::{
@@ -207,49 +207,18 @@ pub async fn handle<F, Fut>(
     handler: F,
 ) -> Response
 where
-    F: FnOnce(Call) -> Fut,
+    F: FnOnce(Call, RequestContext) -> Fut,
     Fut: Future<Output = Result<Reply, Failure>>,
 {
     let request_id = request_id_of(request.headers());
-    let exchange = RefCell::new(Exchange { request_headers: request.headers().clone(), response_headers: Vec::new() });
-    let (response, exchange) = EXCHANGE
-        .scope(exchange, async {
-            let response = run(state, route, request, request_id.clone(), handler).await;
-            (response, EXCHANGE.with(|e| std::mem::take(&mut e.borrow_mut().response_headers)))
-        })
-        .await;
+    let added = AddedHeaders::default();
+    let response = run(state, route, request, request_id.clone(), added.clone(), handler).await;
     let mut response = finish_response(response, &request_id, route.id);
-    for (name, value) in exchange {
+    // The handler's future has ended, and with it every borrow of its context.
+    for (name, value) in std::mem::take(&mut *added.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
         response.headers_mut().append(name, value);
     }
     response
-}
-
-/// What a handler may read of the request and add to the answer beyond its typed
-/// arguments and body: cookies in and out, a `Location`.
-struct Exchange {
-    request_headers: axum::http::HeaderMap,
-    response_headers: Vec<(axum::http::HeaderName, HeaderValue)>,
-}
-
-tokio::task_local! {
-    static EXCHANGE: RefCell<Exchange>;
-}
-
-/// The value of a request cookie, from inside a handler.
-pub fn request_cookie(name: &str) -> Option<String> {
-    EXCHANGE
-        .try_with(|e| {
-            let e = e.borrow();
-            crate::guard::cookie(&e.request_headers, name).map(str::to_owned)
-        })
-        .ok()
-        .flatten()
-}
-
-/// Adds a header to the answer, from inside a handler (`Set-Cookie`, `Location`).
-pub fn add_response_header(name: axum::http::HeaderName, value: HeaderValue) {
-    let _ = EXCHANGE.try_with(|e| e.borrow_mut().response_headers.push((name, value)));
 }
 
 async fn run<F, Fut>(
@@ -257,12 +226,14 @@ async fn run<F, Fut>(
     route: &'static RouteSpec,
     request: Request,
     request_id: String,
+    added: AddedHeaders,
     handler: F,
 ) -> Response
 where
-    F: FnOnce(Call) -> Fut,
+    F: FnOnce(Call, RequestContext) -> Fut,
     Fut: Future<Output = Result<Reply, Failure>>,
 {
+    let request_headers = request.headers().clone();
     // Read before `prepare` takes the request; checked after the route's own checks.
     let header_key = match route.idempotency.map(|i| i.key) {
         Some(KeyCarrier::Header(name)) => request.headers().get(name).map(|v| v.as_bytes().to_vec()),
@@ -283,8 +254,9 @@ where
         Ok((key, call)) => {
             // One caller's key never replays another's answer.
             let key = key.map(|(spec, key, fp)| (spec, format!("{}\u{0}{key}", call.auth.principal()), key, fp));
+            let cx = RequestContext::new(request_id.clone(), route.id, call.auth.clone(), request_headers, added);
             let run = async move {
-                match AssertUnwindSafe(handler(call)).catch_unwind().await {
+                match AssertUnwindSafe(handler(call, cx)).catch_unwind().await {
                     Ok(result) => result,
                     Err(panic) => {
                         let text = panic

@@ -12,6 +12,7 @@
 //! [`IdempotencyStore`]; in-memory versions ship here.
 
 mod app;
+mod context;
 pub mod ctx;
 mod data;
 mod failure;
@@ -24,7 +25,8 @@ mod redis_store;
 pub mod schema;
 pub mod store;
 
-pub use app::{Call, Reply, ServerState, add_response_header, finish, handle, not_found, path_params, request_cookie};
+pub use app::{Call, Reply, ServerState, finish, handle, not_found, path_params};
+pub use context::RequestContext;
 pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};
 pub use failure::{Answers, Code, Failure, Situation};

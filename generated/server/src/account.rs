@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `account` family: Account-level products of the signed-in user.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait AccountApi: Send + Sync + 'static {
     /// OpenAnalyst product access of the signed-in user.
     ///
@@ -27,6 +28,7 @@ pub trait AccountApi: Send + Sync + 'static {
     /// - Source: onboarding-and-api-primer.md
     fn get_openanalyst_account(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 }
@@ -47,8 +49,10 @@ pub(crate) fn mount<T: AccountApi>(
                             state,
                             &GET_OPENANALYST_ACCOUNT,
                             request,
-                            |call| async move {
-                                let out = api.get_openanalyst_account(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api
+                                    .get_openanalyst_account(&cx, call.jwt()?)
+                                    .await?;
                                 Reply::json(200, &out)
                             },
                         )

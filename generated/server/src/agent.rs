@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `agent` family: The handle's planning agent and strategy repository.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait AgentApi: Send + Sync + 'static {
     /// Coverage and catalogue hints for the handle's agent.
     ///
@@ -26,6 +27,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: ops-lab-planner-studio.md
     fn discover_agent_work(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: AgentDiscoverRequest,
@@ -42,6 +44,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: ops-lab-planner-studio.md, uc-20-knowledge-agent-qa-governance.md
     fn list_agent_proposals(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -57,6 +60,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: ops-lab-planner-studio.md
     fn approve_agent_proposal(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         proposal_id: String,
@@ -75,6 +79,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     fn list_agent_recommendations(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -91,6 +96,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     fn get_agent_run(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         run_id: String,
@@ -109,6 +115,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: ops-lab-strategy-repository.md
     fn retrieve_agent_strategy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -127,6 +134,7 @@ pub trait AgentApi: Send + Sync + 'static {
     /// - Source: ops-lab-strategy-repository.md, uc-20-knowledge-agent-qa-governance.md
     fn get_agent_strategy_context(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         context_id: String,
@@ -149,9 +157,10 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &DISCOVER_AGENT_WORK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .discover_agent_work(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -173,9 +182,13 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &LIST_AGENT_PROPOSALS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_agent_proposals(call.jwt()?, call.param("handle"))
+                                    .list_agent_proposals(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -193,9 +206,10 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &APPROVE_AGENT_PROPOSAL,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .approve_agent_proposal(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("proposalId"),
@@ -218,9 +232,10 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &LIST_AGENT_RECOMMENDATIONS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .list_agent_recommendations(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                     )
@@ -241,9 +256,10 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &GET_AGENT_RUN,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_agent_run(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("runId"),
@@ -265,9 +281,10 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &RETRIEVE_AGENT_STRATEGY,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .retrieve_agent_strategy(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -289,9 +306,10 @@ pub(crate) fn mount<T: AgentApi>(
                             state,
                             &GET_AGENT_STRATEGY_CONTEXT,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_agent_strategy_context(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("contextId"),

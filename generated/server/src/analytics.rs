@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `analytics` family: Clicks, conversions and revenue of a handle (JWT and PAT).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait AnalyticsApi: Send + Sync + 'static {
     /// Click, conversion and revenue metrics of the handle.
     ///
@@ -26,6 +27,7 @@ pub trait AnalyticsApi: Send + Sync + 'static {
     /// - Source: analytics-exports-and-reconciliation.md, ops-lab-campaign-control.md
     fn get_analytics(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         query: GetAnalyticsQuery,
@@ -44,6 +46,7 @@ pub trait AnalyticsApi: Send + Sync + 'static {
     /// - Source: plans-quotas-and-feature-gates.md
     fn export_analytics(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -61,6 +64,7 @@ pub trait AnalyticsApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, api-tokens-and-automations.md, chatgpt-mcp-setup.md
     fn pat_get_analytics(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         query: PatGetAnalyticsQuery,
     ) -> impl Future<Output = Result<AnalyticsReport, Failure>> + Send;
@@ -82,9 +86,10 @@ pub(crate) fn mount<T: AnalyticsApi>(
                             state,
                             &GET_ANALYTICS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_analytics(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.query()?,
@@ -106,9 +111,9 @@ pub(crate) fn mount<T: AnalyticsApi>(
                             state,
                             &EXPORT_ANALYTICS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .export_analytics(call.jwt()?, call.param("handle"))
+                                    .export_analytics(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -126,9 +131,9 @@ pub(crate) fn mount<T: AnalyticsApi>(
                             state,
                             &PAT_GET_ANALYTICS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .pat_get_analytics(call.pat()?, call.query()?)
+                                    .pat_get_analytics(&cx, call.pat()?, call.query()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `auth` family: Sessions: login, refresh, logout and password reset.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait AuthApi: Send + Sync + 'static {
     /// Log in with email and password; returns an access token and sets the refresh cookie.
     ///
@@ -26,6 +27,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: onboarding-and-api-primer.md, uc-01-auth-session-lifecycle.md
     fn login(
         &self,
+        cx: &RequestContext,
         body: LoginRequest,
     ) -> impl Future<Output = Result<LoginResponse, Failure>> + Send;
 
@@ -40,6 +42,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn signup(
         &self,
+        cx: &RequestContext,
         body: SignupRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -56,6 +59,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn refresh_session(
         &self,
+        cx: &RequestContext,
     ) -> impl Future<Output = Result<LoginResponse, Failure>> + Send;
 
     /// End the session and clear the refresh cookie.
@@ -69,6 +73,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn logout(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
@@ -83,6 +88,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn get_current_user(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -97,6 +103,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn request_password_reset(
         &self,
+        cx: &RequestContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
@@ -111,6 +118,7 @@ pub trait AuthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn confirm_password_reset(
         &self,
+        cx: &RequestContext,
         body: PasswordResetConfirmRequest,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 }
@@ -131,8 +139,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &LOGIN,
                             request,
-                            |mut call| async move {
-                                let out = api.login(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api.login(&cx, call.body()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -149,8 +157,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &SIGNUP,
                             request,
-                            |mut call| async move {
-                                let out = api.signup(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api.signup(&cx, call.body()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -167,8 +175,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &REFRESH_SESSION,
                             request,
-                            |_call| async move {
-                                let out = api.refresh_session().await?;
+                            |_call, cx| async move {
+                                let out = api.refresh_session(&cx).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -185,8 +193,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &LOGOUT,
                             request,
-                            |call| async move {
-                                api.logout(call.jwt()?).await?;
+                            |call, cx| async move {
+                                api.logout(&cx, call.jwt()?).await?;
                                 Reply::empty(200)
                             },
                         )
@@ -203,8 +211,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &GET_CURRENT_USER,
                             request,
-                            |call| async move {
-                                let out = api.get_current_user(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api.get_current_user(&cx, call.jwt()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -221,8 +229,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &REQUEST_PASSWORD_RESET,
                             request,
-                            |mut call| async move {
-                                api.request_password_reset(call.body()?).await?;
+                            |mut call, cx| async move {
+                                api.request_password_reset(&cx, call.body()?).await?;
                                 Reply::empty(200)
                             },
                         )
@@ -239,8 +247,8 @@ pub(crate) fn mount<T: AuthApi>(
                             state,
                             &CONFIRM_PASSWORD_RESET,
                             request,
-                            |mut call| async move {
-                                api.confirm_password_reset(call.body()?).await?;
+                            |mut call, cx| async move {
+                                api.confirm_password_reset(&cx, call.body()?).await?;
                                 Reply::empty(200)
                             },
                         )

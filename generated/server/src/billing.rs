@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `billing` family: The account's plan and billing.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait BillingApi: Send + Sync + 'static {
     /// The account's plan and billing state.
     ///
@@ -25,6 +26,7 @@ pub trait BillingApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md, plans-quotas-and-feature-gates.md
     fn get_billing_summary(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -38,6 +40,7 @@ pub trait BillingApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, uc-13-creator-connect-earnings.md
     fn create_billing_checkout_session(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -52,6 +55,7 @@ pub trait BillingApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn create_billing_portal_session(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -68,6 +72,7 @@ pub trait BillingApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn set_manual_plan(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -89,8 +94,8 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &GET_BILLING_SUMMARY,
                             request,
-                            |call| async move {
-                                let out = api.get_billing_summary(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api.get_billing_summary(&cx, call.jwt()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -107,9 +112,13 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &CREATE_BILLING_CHECKOUT_SESSION,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .create_billing_checkout_session(call.jwt()?, call.body()?)
+                                    .create_billing_checkout_session(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.body()?,
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -127,9 +136,13 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &CREATE_BILLING_PORTAL_SESSION,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .create_billing_portal_session(call.jwt()?, call.body()?)
+                                    .create_billing_portal_session(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.body()?,
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -147,9 +160,9 @@ pub(crate) fn mount<T: BillingApi>(
                             state,
                             &SET_MANUAL_PLAN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .set_manual_plan(call.jwt()?, call.body()?)
+                                    .set_manual_plan(&cx, call.jwt()?, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },

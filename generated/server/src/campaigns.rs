@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `campaigns` family: Campaigns and their health checks.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait CampaignsApi: Send + Sync + 'static {
     /// The handle's campaigns.
     ///
@@ -26,6 +27,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, ops-lab-campaign-control.md
     fn list_campaigns(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -41,6 +43,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
     /// - Source: ops-lab-campaign-control.md, campaign-site-structure-for-marketers.md, uc-07-campaign-lifecycle-conversion-tests.md
     fn create_campaign(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -57,6 +60,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
     /// - Source: ops-lab-campaign-control.md, uc-07-campaign-lifecycle-conversion-tests.md
     fn get_campaign_health(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         campaign_id: String,
@@ -73,6 +77,7 @@ pub trait CampaignsApi: Send + Sync + 'static {
     /// - Source: ops-lab-campaign-control.md, uc-07-campaign-lifecycle-conversion-tests.md
     fn test_campaign_conversion(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         campaign_id: String,
@@ -95,9 +100,9 @@ pub(crate) fn mount<T: CampaignsApi>(
                             state,
                             &LIST_CAMPAIGNS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_campaigns(call.jwt()?, call.param("handle"))
+                                    .list_campaigns(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -115,9 +120,10 @@ pub(crate) fn mount<T: CampaignsApi>(
                             state,
                             &CREATE_CAMPAIGN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_campaign(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -139,9 +145,10 @@ pub(crate) fn mount<T: CampaignsApi>(
                             state,
                             &GET_CAMPAIGN_HEALTH,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_campaign_health(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("campaignId"),
@@ -163,9 +170,10 @@ pub(crate) fn mount<T: CampaignsApi>(
                             state,
                             &TEST_CAMPAIGN_CONVERSION,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .test_campaign_conversion(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("campaignId"),

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `chain` family: Chain signals and context origins of a handle.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait ChainApi: Send + Sync + 'static {
     /// Submit chain signals for a handle.
     ///
@@ -27,6 +28,7 @@ pub trait ChainApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn submit_handle_chain_signals(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -44,6 +46,7 @@ pub trait ChainApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn resolve_handle_chain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -61,6 +64,7 @@ pub trait ChainApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn prefetch_handle_chain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -78,6 +82,7 @@ pub trait ChainApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn get_chain_session(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         session_id: String,
@@ -95,6 +100,7 @@ pub trait ChainApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn get_context_origins(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -111,6 +117,7 @@ pub trait ChainApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn replace_context_origins(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -133,9 +140,10 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &SUBMIT_HANDLE_CHAIN_SIGNALS,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .submit_handle_chain_signals(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -157,9 +165,10 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &RESOLVE_HANDLE_CHAIN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .resolve_handle_chain(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -181,9 +190,10 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &PREFETCH_HANDLE_CHAIN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .prefetch_handle_chain(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -205,9 +215,10 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &GET_CHAIN_SESSION,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_chain_session(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("sessionId"),
@@ -229,9 +240,9 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &GET_CONTEXT_ORIGINS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_context_origins(call.jwt()?, call.param("handle"))
+                                    .get_context_origins(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -249,9 +260,10 @@ pub(crate) fn mount<T: ChainApi>(
                             state,
                             &REPLACE_CONTEXT_ORIGINS,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .replace_context_origins(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `collaborators` family: Who may act on a handle, with which role, and ownership transfer.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait CollaboratorsApi: Send + Sync + 'static {
     /// The owner and collaborators of a handle, with their roles.
     ///
@@ -26,6 +27,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
     /// - Source: collaborators-and-ownership.md, uc-03-handle-governance-collaboration.md
     fn list_collaborators(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<CollaboratorList, Failure>> + Send;
@@ -42,6 +44,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
     /// - Source: collaborators-and-ownership.md, jwt-vs-pat-when-to-use.md, uc-03-handle-governance-collaboration.md
     fn replace_collaborators(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ReplaceCollaboratorsRequest,
@@ -59,6 +62,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
     /// - Source: collaborators-and-ownership.md, uc-03-handle-governance-collaboration.md
     fn transfer_ownership(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: TransferOwnershipRequest,
@@ -81,9 +85,9 @@ pub(crate) fn mount<T: CollaboratorsApi>(
                             state,
                             &LIST_COLLABORATORS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_collaborators(call.jwt()?, call.param("handle"))
+                                    .list_collaborators(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -101,9 +105,10 @@ pub(crate) fn mount<T: CollaboratorsApi>(
                             state,
                             &REPLACE_COLLABORATORS,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .replace_collaborators(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -125,9 +130,10 @@ pub(crate) fn mount<T: CollaboratorsApi>(
                             state,
                             &TRANSFER_OWNERSHIP,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .transfer_ownership(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `connect` family: Stripe Connect onboarding and earnings of a handle.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait ConnectApi: Send + Sync + 'static {
     /// Stripe Connect status of the handle.
     ///
@@ -28,6 +29,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md, plans-quotas-and-feature-gates.md
     fn get_connect_status(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -45,6 +47,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn start_connect_onboarding(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -62,6 +65,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn create_connect_dashboard_link(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -79,6 +83,7 @@ pub trait ConnectApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn get_earnings(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -100,9 +105,9 @@ pub(crate) fn mount<T: ConnectApi>(
                             state,
                             &GET_CONNECT_STATUS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_connect_status(call.jwt()?, call.param("handle"))
+                                    .get_connect_status(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -120,9 +125,13 @@ pub(crate) fn mount<T: ConnectApi>(
                             state,
                             &START_CONNECT_ONBOARDING,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .start_connect_onboarding(call.jwt()?, call.param("handle"))
+                                    .start_connect_onboarding(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -140,9 +149,10 @@ pub(crate) fn mount<T: ConnectApi>(
                             state,
                             &CREATE_CONNECT_DASHBOARD_LINK,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .create_connect_dashboard_link(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                     )
@@ -163,9 +173,9 @@ pub(crate) fn mount<T: ConnectApi>(
                             state,
                             &GET_EARNINGS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_earnings(call.jwt()?, call.param("handle"))
+                                    .get_earnings(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `creator_pages` family: Creator pages, their publishing, buyers and refunds.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait CreatorPagesApi: Send + Sync + 'static {
     /// The handle's creator pages (PAT).
     ///
@@ -30,6 +31,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, api-tokens-and-automations.md
     fn pat_list_pages(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -46,6 +48,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, plans-quotas-and-feature-gates.md
     fn list_pages(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -63,6 +66,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md, visitor-auth-and-access.md
     fn create_page(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -81,6 +85,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn get_page(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -99,6 +104,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn update_page(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -118,6 +124,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn delete_page(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -136,6 +143,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn publish_page(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -154,6 +162,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn preview_page(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -172,6 +181,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn list_page_buyers(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -188,6 +198,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, uc-14-monetized-pages-checkout-refunds.md
     fn refund_page_purchase(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         page_slug: String,
@@ -206,6 +217,7 @@ pub trait CreatorPagesApi: Send + Sync + 'static {
     /// - Source: uc-14-monetized-pages-checkout-refunds.md
     fn record_form_interaction(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -228,8 +240,8 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &PAT_LIST_PAGES,
                             request,
-                            |call| async move {
-                                let out = api.pat_list_pages(call.pat()?).await?;
+                            |call, cx| async move {
+                                let out = api.pat_list_pages(&cx, call.pat()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -246,9 +258,9 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &LIST_PAGES,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_pages(call.jwt()?, call.param("handle"))
+                                    .list_pages(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -266,9 +278,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &CREATE_PAGE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_page(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -290,9 +303,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &GET_PAGE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_page(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -314,9 +328,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &UPDATE_PAGE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_page(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -339,8 +354,9 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &DELETE_PAGE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_page(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -362,9 +378,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &PUBLISH_PAGE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .publish_page(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -386,9 +403,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &PREVIEW_PAGE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .preview_page(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -410,9 +428,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &LIST_PAGE_BUYERS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .list_page_buyers(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -434,9 +453,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &REFUND_PAGE_PURCHASE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .refund_page_purchase(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -459,9 +479,10 @@ pub(crate) fn mount<T: CreatorPagesApi>(
                             state,
                             &RECORD_FORM_INTERACTION,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .record_form_interaction(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `destination_domains` family: Destination domains and their trust posture.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// Destination domains and their trust posture.
     ///
@@ -27,6 +28,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md
     fn list_destination_domains(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md
     fn add_destination_domain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -60,6 +63,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md
     fn verify_destination_domain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         domain: String,
@@ -76,6 +80,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Source: ops-lab-traffic-conflict-ops.md, uc-08-personalization-destination-trust.md
     fn decide_destination_domain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         domain: String,
@@ -99,9 +104,13 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
                             state,
                             &LIST_DESTINATION_DOMAINS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_destination_domains(call.jwt()?, call.param("handle"))
+                                    .list_destination_domains(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -119,9 +128,10 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
                             state,
                             &ADD_DESTINATION_DOMAIN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .add_destination_domain(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -143,9 +153,10 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
                             state,
                             &VERIFY_DESTINATION_DOMAIN,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .verify_destination_domain(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("domain"),
@@ -167,9 +178,10 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
                             state,
                             &DECIDE_DESTINATION_DOMAIN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .decide_destination_domain(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("domain"),

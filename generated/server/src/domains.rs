@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `domains` family: Bring-your-own domains of the account.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait DomainsApi: Send + Sync + 'static {
     /// Add a bring-your-own domain; save the TXT value from the answer.
     ///
@@ -27,6 +28,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md, jwt-vs-pat-when-to-use.md, error-code-reference.md
     fn create_domain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: CreateDomainRequest,
     ) -> impl Future<Output = Result<CreatedDomain, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md
     fn reconcile_domain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         domain: String,
         body: ::serde_json::Value,
@@ -60,6 +63,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md
     fn get_domain(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         domain: String,
     ) -> impl Future<Output = Result<DomainStatus, Failure>> + Send;
@@ -76,6 +80,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     /// - Source: ops-lab-domain-commerce-trust.md
     fn replace_domain_routes(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         domain: String,
         body: DomainRoutesRequest,
@@ -98,9 +103,9 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &CREATE_DOMAIN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .create_domain(call.jwt()?, call.body()?)
+                                    .create_domain(&cx, call.jwt()?, call.body()?)
                                     .await?;
                                 Reply::json(201, &out)
                             },
@@ -118,9 +123,10 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &RECONCILE_DOMAIN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .reconcile_domain(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("domain"),
                                         call.body()?,
@@ -142,9 +148,9 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &GET_DOMAIN,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_domain(call.jwt()?, call.param("domain"))
+                                    .get_domain(&cx, call.jwt()?, call.param("domain"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -162,9 +168,10 @@ pub(crate) fn mount<T: DomainsApi>(
                             state,
                             &REPLACE_DOMAIN_ROUTES,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .replace_domain_routes(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("domain"),
                                         call.body()?,

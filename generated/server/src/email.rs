@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `email` family: Email senders, templates and messages.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait EmailApi: Send + Sync + 'static {
     /// The handle's email senders.
     ///
@@ -26,6 +27,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn list_email_senders(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -41,6 +43,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn update_email_sender(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         sender_id: String,
@@ -59,6 +62,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn list_email_templates(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -75,6 +79,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn create_email_template(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -92,6 +97,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn update_email_template(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         template_id: String,
@@ -109,6 +115,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn send_email_message(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -131,9 +138,9 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &LIST_EMAIL_SENDERS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_email_senders(call.jwt()?, call.param("handle"))
+                                    .list_email_senders(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -151,9 +158,10 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &UPDATE_EMAIL_SENDER,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_email_sender(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("senderId"),
@@ -176,9 +184,13 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &LIST_EMAIL_TEMPLATES,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_email_templates(call.jwt()?, call.param("handle"))
+                                    .list_email_templates(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -196,9 +208,10 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &CREATE_EMAIL_TEMPLATE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_email_template(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -220,9 +233,10 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &UPDATE_EMAIL_TEMPLATE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_email_template(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("templateId"),
@@ -245,9 +259,10 @@ pub(crate) fn mount<T: EmailApi>(
                             state,
                             &SEND_EMAIL_MESSAGE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .send_email_message(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

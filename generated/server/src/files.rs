@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `files` family: Files and their sharing (JWT and PAT).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait FilesApi: Send + Sync + 'static {
     /// Register a file and get a 15-minute upload URL (at most 250 MB).
     ///
@@ -26,6 +27,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md
     fn create_file(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: CreateFileRequest,
@@ -42,6 +44,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md
     fn list_files(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -57,6 +60,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md
     fn delete_file(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         file_id: String,
@@ -75,6 +79,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
     fn pat_list_files(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -91,6 +96,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
     fn pat_create_file(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         body: CreateFileRequest,
     ) -> impl Future<Output = Result<CreatedFile, Failure>> + Send;
@@ -108,6 +114,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
     fn pat_delete_file(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         file_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
@@ -129,9 +136,10 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &CREATE_FILE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_file(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -153,9 +161,9 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &LIST_FILES,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_files(call.jwt()?, call.param("handle"))
+                                    .list_files(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -173,8 +181,9 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &DELETE_FILE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_file(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("fileId"),
@@ -196,8 +205,8 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &PAT_LIST_FILES,
                             request,
-                            |call| async move {
-                                let out = api.pat_list_files(call.pat()?).await?;
+                            |call, cx| async move {
+                                let out = api.pat_list_files(&cx, call.pat()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -214,9 +223,9 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &PAT_CREATE_FILE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .pat_create_file(call.pat()?, call.body()?)
+                                    .pat_create_file(&cx, call.pat()?, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -234,8 +243,8 @@ pub(crate) fn mount<T: FilesApi>(
                             state,
                             &PAT_DELETE_FILE,
                             request,
-                            |call| async move {
-                                api.pat_delete_file(call.pat()?, call.param("fileId"))
+                            |call, cx| async move {
+                                api.pat_delete_file(&cx, call.pat()?, call.param("fileId"))
                                     .await?;
                                 Reply::empty(200)
                             },

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `group_buys` family: Group buys of a handle.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait GroupBuysApi: Send + Sync + 'static {
     /// The handle's group buys.
     ///
@@ -27,6 +28,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn list_group_buys(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn create_group_buy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -60,6 +63,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn get_group_buy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         group_buy_slug: String,
@@ -77,6 +81,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn list_group_buy_interests(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         group_buy_slug: String,
@@ -94,6 +99,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn publish_group_buy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         group_buy_slug: String,
@@ -111,6 +117,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn pause_group_buy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         group_buy_slug: String,
@@ -128,6 +135,7 @@ pub trait GroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn close_group_buy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         group_buy_slug: String,
@@ -150,9 +158,9 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &LIST_GROUP_BUYS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_group_buys(call.jwt()?, call.param("handle"))
+                                    .list_group_buys(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -170,9 +178,10 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &CREATE_GROUP_BUY,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_group_buy(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -194,9 +203,10 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &GET_GROUP_BUY,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_group_buy(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),
@@ -218,9 +228,10 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &LIST_GROUP_BUY_INTERESTS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .list_group_buy_interests(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),
@@ -242,9 +253,10 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &PUBLISH_GROUP_BUY,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .publish_group_buy(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),
@@ -266,9 +278,10 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &PAUSE_GROUP_BUY,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .pause_group_buy(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),
@@ -290,9 +303,10 @@ pub(crate) fn mount<T: GroupBuysApi>(
                             state,
                             &CLOSE_GROUP_BUY,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .close_group_buy(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),

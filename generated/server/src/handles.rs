@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `handles` family: Handles the user owns or collaborates on: creation, profile, audit trail, usage.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait HandlesApi: Send + Sync + 'static {
     /// Handles the user owns or collaborates on.
     ///
@@ -25,6 +26,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: api-auth-and-error-model.md, uc-03-handle-governance-collaboration.md, platform-feature-exploration-lab.md
     fn list_handles(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -39,6 +41,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: uc-03-handle-governance-collaboration.md
     fn create_handle(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: CreateHandleRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -55,6 +58,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: uc-03-handle-governance-collaboration.md
     fn rename_handle(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: RenameHandleRequest,
@@ -72,6 +76,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: uc-03-handle-governance-collaboration.md
     fn get_handle_profile(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -88,6 +93,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: uc-03-handle-governance-collaboration.md
     fn update_handle_profile(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -105,6 +111,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: uc-03-handle-governance-collaboration.md
     fn list_audit_events(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -121,6 +128,7 @@ pub trait HandlesApi: Send + Sync + 'static {
     /// - Source: uc-04-tokens-automation-contracts.md, ops-lab-knowledge-commerce-hub.md
     fn get_usage_meters(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -142,8 +150,8 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &LIST_HANDLES,
                             request,
-                            |call| async move {
-                                let out = api.list_handles(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api.list_handles(&cx, call.jwt()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -160,9 +168,9 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &CREATE_HANDLE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .create_handle(call.jwt()?, call.body()?)
+                                    .create_handle(&cx, call.jwt()?, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -180,9 +188,10 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &RENAME_HANDLE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .rename_handle(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -204,9 +213,9 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &GET_HANDLE_PROFILE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_handle_profile(call.jwt()?, call.param("handle"))
+                                    .get_handle_profile(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -224,9 +233,10 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &UPDATE_HANDLE_PROFILE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_handle_profile(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -248,9 +258,9 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &LIST_AUDIT_EVENTS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_audit_events(call.jwt()?, call.param("handle"))
+                                    .list_audit_events(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -268,9 +278,9 @@ pub(crate) fn mount<T: HandlesApi>(
                             state,
                             &GET_USAGE_METERS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_usage_meters(call.jwt()?, call.param("handle"))
+                                    .get_usage_meters(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },

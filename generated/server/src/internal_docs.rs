@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `internal_docs` family: Access to a handle's internal docs.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait InternalDocsApi: Send + Sync + 'static {
     /// Who may read the handle's internal docs.
     ///
@@ -27,6 +28,7 @@ pub trait InternalDocsApi: Send + Sync + 'static {
     /// - Source: uc-16-files-sharing-internal-docs-access.md
     fn get_internal_docs_access(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait InternalDocsApi: Send + Sync + 'static {
     /// - Source: uc-16-files-sharing-internal-docs-access.md
     fn update_internal_docs_access(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -65,9 +68,13 @@ pub(crate) fn mount<T: InternalDocsApi>(
                             state,
                             &GET_INTERNAL_DOCS_ACCESS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_internal_docs_access(call.jwt()?, call.param("handle"))
+                                    .get_internal_docs_access(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -85,9 +92,10 @@ pub(crate) fn mount<T: InternalDocsApi>(
                             state,
                             &UPDATE_INTERNAL_DOCS_ACCESS,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_internal_docs_access(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `knowledge` family: The handle's knowledge base.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait KnowledgeApi: Send + Sync + 'static {
     /// Add a document to the handle's knowledge base.
     ///
@@ -26,6 +27,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
     /// - Source: ops-lab-knowledge-commerce-hub.md
     fn add_knowledge_document(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: KnowledgeDocumentRequest,
@@ -43,6 +45,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
     /// - Source: ops-lab-knowledge-commerce-hub.md, uc-20-knowledge-agent-qa-governance.md
     fn list_knowledge_documents(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -59,6 +62,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     fn delete_knowledge_document(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         document_id: String,
@@ -76,6 +80,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
     /// - Source: ops-lab-knowledge-commerce-hub.md
     fn rebuild_knowledge(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -93,6 +98,7 @@ pub trait KnowledgeApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     fn get_knowledge_usage(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -114,9 +120,10 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &ADD_KNOWLEDGE_DOCUMENT,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .add_knowledge_document(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -138,9 +145,13 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &LIST_KNOWLEDGE_DOCUMENTS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_knowledge_documents(call.jwt()?, call.param("handle"))
+                                    .list_knowledge_documents(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -158,8 +169,9 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &DELETE_KNOWLEDGE_DOCUMENT,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_knowledge_document(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("documentId"),
@@ -181,9 +193,10 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &REBUILD_KNOWLEDGE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .rebuild_knowledge(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -205,9 +218,9 @@ pub(crate) fn mount<T: KnowledgeApi>(
                             state,
                             &GET_KNOWLEDGE_USAGE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_knowledge_usage(call.jwt()?, call.param("handle"))
+                                    .get_knowledge_usage(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `leads` family: Lead capture from browser forms, and the captured leads.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait LeadsApi: Send + Sync + 'static {
     /// Capture a lead from a browser form.
     ///
@@ -27,6 +28,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     /// - Source: lead-capture-through-10xdotin.md
     fn capture_lead(
         &self,
+        cx: &RequestContext,
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -41,6 +43,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     /// - Source: lead-capture-through-10xdotin.md
     fn create_lead_attachment_upload(
         &self,
+        cx: &RequestContext,
         handle: String,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -55,6 +58,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     /// - Source: lead-capture-through-10xdotin.md
     fn complete_lead_attachment(
         &self,
+        cx: &RequestContext,
         handle: String,
         attachment_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -70,6 +74,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     /// - Source: lead-capture-through-10xdotin.md
     fn list_leads(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -85,6 +90,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     /// - Source: lead-capture-through-10xdotin.md
     fn export_leads(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -106,9 +112,9 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &CAPTURE_LEAD,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .capture_lead(call.param("handle"), call.body()?)
+                                    .capture_lead(&cx, call.param("handle"), call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -126,9 +132,10 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &CREATE_LEAD_ATTACHMENT_UPLOAD,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_lead_attachment_upload(
+                                        &cx,
                                         call.param("handle"),
                                         call.body()?,
                                     )
@@ -149,9 +156,10 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &COMPLETE_LEAD_ATTACHMENT,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .complete_lead_attachment(
+                                        &cx,
                                         call.param("handle"),
                                         call.param("attachmentId"),
                                     )
@@ -172,9 +180,9 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &LIST_LEADS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_leads(call.jwt()?, call.param("handle"))
+                                    .list_leads(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -192,9 +200,9 @@ pub(crate) fn mount<T: LeadsApi>(
                             state,
                             &EXPORT_LEADS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .export_leads(call.jwt()?, call.param("handle"))
+                                    .export_leads(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },

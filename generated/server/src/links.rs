@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `links` family: Short links: upsert, read, delete, history, routing preview, export (JWT and PAT).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait LinksApi: Send + Sync + 'static {
     /// Create the link if the slug is new, else update it.
     ///
@@ -27,6 +28,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: short-links.md, advanced-link-controls.md, ops-lab-attribution-link-tracking.md, ops-lab-campaign-control.md
     fn upsert_link(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         slug: String,
@@ -45,6 +47,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md
     fn list_links(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<LinkList, Failure>> + Send;
@@ -61,6 +64,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md
     fn get_link(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         slug: String,
@@ -77,6 +81,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md
     fn delete_link(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         slug: String,
@@ -94,6 +99,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md
     fn get_link_history(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         slug: String,
@@ -111,6 +117,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md
     fn rollback_link(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         slug: String,
@@ -128,6 +135,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: ops-lab-attribution-link-tracking.md, ops-lab-traffic-conflict-ops.md, smart-link-personalization.md, uc-05-link-crud-redirect-behavior.md
     fn preview_link_route(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         slug: String,
@@ -147,6 +155,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: plans-quotas-and-feature-gates.md, uc-05-link-crud-redirect-behavior.md
     fn export_links(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -162,6 +171,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: ops-lab-traffic-conflict-ops.md
     fn check_links_health(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -179,6 +189,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, api-auth-and-error-model.md, api-tokens-and-automations.md, short-links.md, uc-05-link-crud-redirect-behavior.md, platform-feature-exploration-lab.md
     fn pat_list_links(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
     ) -> impl Future<Output = Result<LinkList, Failure>> + Send;
 
@@ -195,6 +206,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
     fn pat_get_link(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         slug: String,
     ) -> impl Future<Output = Result<Link, Failure>> + Send;
@@ -212,6 +224,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, time-based-short-link-redirects.md, api-tokens-and-automations.md
     fn pat_upsert_link(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         slug: String,
         body: UpsertLinkRequest,
@@ -230,6 +243,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
     fn pat_delete_link(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         slug: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
@@ -251,9 +265,10 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &UPSERT_LINK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .upsert_link(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("slug"),
@@ -279,9 +294,9 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &LIST_LINKS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_links(call.jwt()?, call.param("handle"))
+                                    .list_links(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -299,9 +314,10 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &GET_LINK,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_link(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("slug"),
@@ -323,8 +339,9 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &DELETE_LINK,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_link(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("slug"),
@@ -346,9 +363,10 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &GET_LINK_HISTORY,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_link_history(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("slug"),
@@ -370,9 +388,10 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &ROLLBACK_LINK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .rollback_link(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("slug"),
@@ -395,9 +414,10 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &PREVIEW_LINK_ROUTE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .preview_link_route(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("slug"),
@@ -420,9 +440,9 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &EXPORT_LINKS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .export_links(call.jwt()?, call.param("handle"))
+                                    .export_links(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -440,9 +460,9 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &CHECK_LINKS_HEALTH,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .check_links_health(call.jwt()?, call.param("handle"))
+                                    .check_links_health(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -460,8 +480,8 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &PAT_LIST_LINKS,
                             request,
-                            |call| async move {
-                                let out = api.pat_list_links(call.pat()?).await?;
+                            |call, cx| async move {
+                                let out = api.pat_list_links(&cx, call.pat()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -478,9 +498,9 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &PAT_GET_LINK,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .pat_get_link(call.pat()?, call.param("slug"))
+                                    .pat_get_link(&cx, call.pat()?, call.param("slug"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -498,9 +518,10 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &PAT_UPSERT_LINK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .pat_upsert_link(
+                                        &cx,
                                         call.pat()?,
                                         call.param("slug"),
                                         call.body()?,
@@ -529,8 +550,9 @@ pub(crate) fn mount<T: LinksApi>(
                             state,
                             &PAT_DELETE_LINK,
                             request,
-                            |call| async move {
-                                api.pat_delete_link(call.pat()?, call.param("slug")).await?;
+                            |call, cx| async move {
+                                api.pat_delete_link(&cx, call.pat()?, call.param("slug"))
+                                    .await?;
                                 Reply::empty(200)
                             },
                         )

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `mobile` family: The mobile inbox (10x.in docs only).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait MobileApi: Send + Sync + 'static {
     /// The handle's mobile inbox (10x.in docs only).
     ///
@@ -27,6 +28,7 @@ pub trait MobileApi: Send + Sync + 'static {
     /// - Source: uc-17-notifications-webhooks.md
     fn get_mobile_inbox(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait MobileApi: Send + Sync + 'static {
     /// - Source: uc-17-notifications-webhooks.md
     fn get_voice_note(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         voice_note_id: String,
@@ -65,9 +68,9 @@ pub(crate) fn mount<T: MobileApi>(
                             state,
                             &GET_MOBILE_INBOX,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_mobile_inbox(call.jwt()?, call.param("handle"))
+                                    .get_mobile_inbox(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -85,9 +88,10 @@ pub(crate) fn mount<T: MobileApi>(
                             state,
                             &GET_VOICE_NOTE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_voice_note(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("voiceNoteId"),

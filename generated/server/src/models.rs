@@ -11,5 +11,5 @@ pub use tenx_route::route;
 pub use tenx_errors::ErrorCode;
 
 pub use tenx_server_runtime::{
-    AuthContext, Failure, JwtContext, PatContext, VisitorContext,
+    AuthContext, Failure, JwtContext, PatContext, RequestContext, VisitorContext,
 };

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `notifications` family: Notification catalogue, email subscriptions and settings.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait NotificationsApi: Send + Sync + 'static {
     /// Webhook and email subscriptions, the owner default email status and the event catalogue.
     ///
@@ -26,6 +27,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     fn get_notifications(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -41,6 +43,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     fn create_email_subscription(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -57,6 +60,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: uc-17-notifications-webhooks.md
     fn delete_email_subscription(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         subscription_id: String,
@@ -73,6 +77,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: uc-17-notifications-webhooks.md
     fn test_email_subscription(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         subscription_id: String,
@@ -90,6 +95,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: uc-17-notifications-webhooks.md
     fn get_notification_settings(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -105,6 +111,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     fn update_notification_settings(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -122,6 +129,7 @@ pub trait NotificationsApi: Send + Sync + 'static {
     /// - Source: uc-17-notifications-webhooks.md
     fn set_owner_default_email(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -144,9 +152,9 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &GET_NOTIFICATIONS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .get_notifications(call.jwt()?, call.param("handle"))
+                                    .get_notifications(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -164,9 +172,10 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &CREATE_EMAIL_SUBSCRIPTION,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_email_subscription(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -188,8 +197,9 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &DELETE_EMAIL_SUBSCRIPTION,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_email_subscription(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("subscriptionId"),
@@ -211,9 +221,10 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &TEST_EMAIL_SUBSCRIPTION,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .test_email_subscription(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("subscriptionId"),
@@ -235,9 +246,10 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &GET_NOTIFICATION_SETTINGS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_notification_settings(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                     )
@@ -258,9 +270,10 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &UPDATE_NOTIFICATION_SETTINGS,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_notification_settings(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -282,9 +295,10 @@ pub(crate) fn mount<T: NotificationsApi>(
                             state,
                             &SET_OWNER_DEFAULT_EMAIL,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .set_owner_default_email(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

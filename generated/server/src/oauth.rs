@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `oauth` family: OAuth authorization for MCP connectors.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait OauthApi: Send + Sync + 'static {
     /// OAuth authorization-server metadata for MCP connectors.
     ///
@@ -25,6 +26,7 @@ pub trait OauthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn get_oauth_server_metadata(
         &self,
+        cx: &RequestContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
     /// Start the OAuth authorization-code flow of an MCP connector.
@@ -38,6 +40,7 @@ pub trait OauthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
     fn authorize_oauth_client(
         &self,
+        cx: &RequestContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
     /// Approve or deny a pending OAuth authorization.
@@ -51,6 +54,7 @@ pub trait OauthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn decide_oauth_authorization(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -66,6 +70,7 @@ pub trait OauthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md
     fn register_oauth_client(
         &self,
+        cx: &RequestContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -80,6 +85,7 @@ pub trait OauthApi: Send + Sync + 'static {
     /// - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
     fn issue_oauth_token(
         &self,
+        cx: &RequestContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 }
@@ -100,8 +106,8 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &GET_OAUTH_SERVER_METADATA,
                             request,
-                            |_call| async move {
-                                let out = api.get_oauth_server_metadata().await?;
+                            |_call, cx| async move {
+                                let out = api.get_oauth_server_metadata(&cx).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -118,8 +124,8 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &AUTHORIZE_OAUTH_CLIENT,
                             request,
-                            |_call| async move {
-                                let out = api.authorize_oauth_client().await?;
+                            |_call, cx| async move {
+                                let out = api.authorize_oauth_client(&cx).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -136,9 +142,9 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &DECIDE_OAUTH_AUTHORIZATION,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .decide_oauth_authorization(call.jwt()?, call.body()?)
+                                    .decide_oauth_authorization(&cx, call.jwt()?, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -156,8 +162,10 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &REGISTER_OAUTH_CLIENT,
                             request,
-                            |mut call| async move {
-                                let out = api.register_oauth_client(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api
+                                    .register_oauth_client(&cx, call.body()?)
+                                    .await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -174,8 +182,8 @@ pub(crate) fn mount<T: OauthApi>(
                             state,
                             &ISSUE_OAUTH_TOKEN,
                             request,
-                            |mut call| async move {
-                                let out = api.issue_oauth_token(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api.issue_oauth_token(&cx, call.body()?).await?;
                                 Reply::json(200, &out)
                             },
                         )

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `paid_pages` family: Checkout and access checks of paid pages, for signed-in visitors.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait PaidPagesApi: Send + Sync + 'static {
     /// Start a Stripe checkout for a paid page.
     ///
@@ -25,6 +26,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
     fn start_page_checkout(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
         handle: String,
         page_slug: String,
@@ -42,6 +44,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
     fn check_page_access(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
         handle: String,
         page_slug: String,
@@ -64,9 +67,10 @@ pub(crate) fn mount<T: PaidPagesApi>(
                             state,
                             &START_PAGE_CHECKOUT,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .start_page_checkout(
+                                        &cx,
                                         call.visitor()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),
@@ -88,9 +92,10 @@ pub(crate) fn mount<T: PaidPagesApi>(
                             state,
                             &CHECK_PAGE_ACCESS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .check_page_access(
+                                        &cx,
                                         call.visitor()?,
                                         call.param("handle"),
                                         call.param("pageSlug"),

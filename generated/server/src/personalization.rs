@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `personalization` family: Personalization rules that pick a link variant per visitor.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait PersonalizationApi: Send + Sync + 'static {
     /// The handle's personalization rules.
     ///
@@ -27,6 +28,7 @@ pub trait PersonalizationApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md, api-tokens-and-automations.md
     fn list_personalization_rules(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait PersonalizationApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md, smart-link-personalization.md, api-tokens-and-automations.md
     fn upsert_personalization_rule(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         rule_id: String,
@@ -66,9 +69,10 @@ pub(crate) fn mount<T: PersonalizationApi>(
                             state,
                             &LIST_PERSONALIZATION_RULES,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .list_personalization_rules(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                     )
@@ -89,9 +93,10 @@ pub(crate) fn mount<T: PersonalizationApi>(
                             state,
                             &UPSERT_PERSONALIZATION_RULE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .upsert_personalization_rule(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("ruleId"),

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `platform_admin` family: Platform governance.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait PlatformAdminApi: Send + Sync + 'static {
     /// Group buys of every handle.
     ///
@@ -26,6 +27,7 @@ pub trait PlatformAdminApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn list_all_group_buys(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -40,6 +42,7 @@ pub trait PlatformAdminApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn get_creator_economy(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 }
@@ -60,8 +63,8 @@ pub(crate) fn mount<T: PlatformAdminApi>(
                             state,
                             &LIST_ALL_GROUP_BUYS,
                             request,
-                            |call| async move {
-                                let out = api.list_all_group_buys(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api.list_all_group_buys(&cx, call.jwt()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -78,8 +81,8 @@ pub(crate) fn mount<T: PlatformAdminApi>(
                             state,
                             &GET_CREATOR_ECONOMY,
                             request,
-                            |call| async move {
-                                let out = api.get_creator_economy(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api.get_creator_economy(&cx, call.jwt()?).await?;
                                 Reply::json(200, &out)
                             },
                         )

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `public_files` family: Public file downloads. No credential.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait PublicFilesApi: Send + Sync + 'static {
     /// Redirect to a time-limited download URL of a file.
     ///
@@ -25,6 +26,7 @@ pub trait PublicFilesApi: Send + Sync + 'static {
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md, troubleshooting-and-support.md
     fn download_public_file(
         &self,
+        cx: &RequestContext,
         file_id: String,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
@@ -39,6 +41,7 @@ pub trait PublicFilesApi: Send + Sync + 'static {
     /// - Source: uc-16-files-sharing-internal-docs-access.md
     fn request_file_magic_link(
         &self,
+        cx: &RequestContext,
         file_id: String,
         body: MagicLinkRequest,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
@@ -60,8 +63,8 @@ pub(crate) fn mount<T: PublicFilesApi>(
                             state,
                             &DOWNLOAD_PUBLIC_FILE,
                             request,
-                            |call| async move {
-                                api.download_public_file(call.param("fileId")).await?;
+                            |call, cx| async move {
+                                api.download_public_file(&cx, call.param("fileId")).await?;
                                 Reply::empty(302)
                             },
                         )
@@ -78,8 +81,9 @@ pub(crate) fn mount<T: PublicFilesApi>(
                             state,
                             &REQUEST_FILE_MAGIC_LINK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 api.request_file_magic_link(
+                                        &cx,
                                         call.param("fileId"),
                                         call.body()?,
                                     )

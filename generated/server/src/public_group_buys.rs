@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `public_group_buys` family: Published group buys and a visitor's interest in them.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait PublicGroupBuysApi: Send + Sync + 'static {
     /// A handle's published group buys.
     ///
@@ -26,6 +27,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn list_public_group_buys(
         &self,
+        cx: &RequestContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -40,6 +42,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md
     fn get_public_group_buy(
         &self,
+        cx: &RequestContext,
         handle: String,
         group_buy_slug: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -54,6 +57,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     fn get_my_group_buy_interest(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
         handle: String,
         group_buy_slug: String,
@@ -69,6 +73,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     fn withdraw_group_buy_interest(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
         handle: String,
         group_buy_slug: String,
@@ -91,9 +96,9 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
                             state,
                             &LIST_PUBLIC_GROUP_BUYS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_public_group_buys(call.param("handle"))
+                                    .list_public_group_buys(&cx, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -111,9 +116,10 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
                             state,
                             &GET_PUBLIC_GROUP_BUY,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_public_group_buy(
+                                        &cx,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),
                                     )
@@ -134,9 +140,10 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
                             state,
                             &GET_MY_GROUP_BUY_INTEREST,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_my_group_buy_interest(
+                                        &cx,
                                         call.visitor()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),
@@ -158,8 +165,9 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
                             state,
                             &WITHDRAW_GROUP_BUY_INTEREST,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.withdraw_group_buy_interest(
+                                        &cx,
                                         call.visitor()?,
                                         call.param("handle"),
                                         call.param("groupBuySlug"),

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `public_runtime` family: Public runtime: conversions, context resolution, chain signals, SDK config. No credential.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// Record a conversion attributed through a `ctx` token; a repeated `idempotencyKey` is deduplicated.
     ///
@@ -28,6 +29,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md
     fn record_conversion(
         &self,
+        cx: &RequestContext,
         body: ConversionRequest,
     ) -> impl Future<Output = Result<ConversionResult, Failure>> + Send;
 
@@ -41,6 +43,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Source: ops-lab-attribution-link-tracking.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
     fn resolve_context(
         &self,
+        cx: &RequestContext,
         query: ResolveContextQuery,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -54,6 +57,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Source: chain-signals-and-prefetch.md, ops-lab-lifecycle-messaging-retargeting.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
     fn submit_chain_signals(
         &self,
+        cx: &RequestContext,
         body: ChainSignalsRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -67,6 +71,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, uc-09-chain-signals-context-prefetch.md
     fn resolve_chain(
         &self,
+        cx: &RequestContext,
         body: ChainResolveRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -80,6 +85,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, chain-signals-and-prefetch.md, uc-09-chain-signals-context-prefetch.md
     fn prefetch_chain(
         &self,
+        cx: &RequestContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -94,6 +100,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Source: uc-09-chain-signals-context-prefetch.md
     fn get_sdk_config(
         &self,
+        cx: &RequestContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 }
 
@@ -113,8 +120,8 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &RECORD_CONVERSION,
                             request,
-                            |mut call| async move {
-                                let out = api.record_conversion(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api.record_conversion(&cx, call.body()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -131,8 +138,8 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &RESOLVE_CONTEXT,
                             request,
-                            |call| async move {
-                                let out = api.resolve_context(call.query()?).await?;
+                            |call, cx| async move {
+                                let out = api.resolve_context(&cx, call.query()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -149,8 +156,10 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &SUBMIT_CHAIN_SIGNALS,
                             request,
-                            |mut call| async move {
-                                let out = api.submit_chain_signals(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api
+                                    .submit_chain_signals(&cx, call.body()?)
+                                    .await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -167,8 +176,8 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &RESOLVE_CHAIN,
                             request,
-                            |mut call| async move {
-                                let out = api.resolve_chain(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api.resolve_chain(&cx, call.body()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -185,8 +194,8 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &PREFETCH_CHAIN,
                             request,
-                            |mut call| async move {
-                                let out = api.prefetch_chain(call.body()?).await?;
+                            |mut call, cx| async move {
+                                let out = api.prefetch_chain(&cx, call.body()?).await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -203,8 +212,8 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
                             state,
                             &GET_SDK_CONFIG,
                             request,
-                            |_call| async move {
-                                let out = api.get_sdk_config().await?;
+                            |_call, cx| async move {
+                                let out = api.get_sdk_config(&cx).await?;
                                 Reply::json(200, &out)
                             },
                         )

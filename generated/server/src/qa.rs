@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `qa` family: QA environments and suites.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait QaApi: Send + Sync + 'static {
     /// The handle's QA environments.
     ///
@@ -27,6 +28,7 @@ pub trait QaApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md, jwt-vs-pat-when-to-use.md
     fn list_qa_environments(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait QaApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     fn delete_qa_environment(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         environment_id: String,
@@ -60,6 +63,7 @@ pub trait QaApi: Send + Sync + 'static {
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     fn delete_qa_suite(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         suite_id: String,
@@ -82,9 +86,13 @@ pub(crate) fn mount<T: QaApi>(
                             state,
                             &LIST_QA_ENVIRONMENTS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_qa_environments(call.jwt()?, call.param("handle"))
+                                    .list_qa_environments(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -102,8 +110,9 @@ pub(crate) fn mount<T: QaApi>(
                             state,
                             &DELETE_QA_ENVIRONMENT,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_qa_environment(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("environmentId"),
@@ -125,8 +134,9 @@ pub(crate) fn mount<T: QaApi>(
                             state,
                             &DELETE_QA_SUITE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_qa_suite(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("suiteId"),

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `site` family: Site deployments, site mode, function bindings and site intel.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait SiteApi: Send + Sync + 'static {
     /// Create a site deployment; the root must hold `index.html`.
     ///
@@ -26,6 +27,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: ops-lab-site-runtime-ops.md, uc-12-site-publishing-deployment-lifecycle.md, api-tokens-and-automations.md
     fn create_site_deployment(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -43,6 +45,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md, api-tokens-and-automations.md
     fn list_site_deployments(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -58,6 +61,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: ops-lab-site-runtime-ops.md, uc-12-site-publishing-deployment-lifecycle.md
     fn get_site_deployment_preview(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         deployment_id: String,
@@ -74,6 +78,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: ops-lab-site-runtime-ops.md, uc-12-site-publishing-deployment-lifecycle.md
     fn set_site_mode(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: SiteModeRequest,
@@ -91,6 +96,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md, platform-feature-exploration-lab.md
     fn create_function_binding(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -108,6 +114,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md
     fn get_site_intel_snapshot(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         hostname: String,
@@ -125,6 +132,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md
     fn start_site_crawl_run(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         hostname: String,
@@ -142,6 +150,7 @@ pub trait SiteApi: Send + Sync + 'static {
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md
     fn start_site_replay_run(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         hostname: String,
@@ -164,9 +173,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &CREATE_SITE_DEPLOYMENT,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_site_deployment(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -188,9 +198,13 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &LIST_SITE_DEPLOYMENTS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_site_deployments(call.jwt()?, call.param("handle"))
+                                    .list_site_deployments(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -208,9 +222,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &GET_SITE_DEPLOYMENT_PREVIEW,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_site_deployment_preview(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("deploymentId"),
@@ -232,9 +247,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &SET_SITE_MODE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .set_site_mode(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -256,9 +272,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &CREATE_FUNCTION_BINDING,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_function_binding(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -280,9 +297,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &GET_SITE_INTEL_SNAPSHOT,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_site_intel_snapshot(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("hostname"),
@@ -304,9 +322,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &START_SITE_CRAWL_RUN,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .start_site_crawl_run(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("hostname"),
@@ -328,9 +347,10 @@ pub(crate) fn mount<T: SiteApi>(
                             state,
                             &START_SITE_REPLAY_RUN,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .start_site_replay_run(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("hostname"),

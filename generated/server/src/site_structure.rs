@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `site_structure` family: Versioned page structures of campaigns (JWT and PAT).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait SiteStructureApi: Send + Sync + 'static {
     /// The page structure of a campaign.
     ///
@@ -28,6 +29,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
     fn get_campaign_site_structure(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         campaign_id: String,
@@ -46,6 +48,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
     fn update_campaign_site_structure(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         campaign_id: String,
@@ -65,6 +68,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md
     fn publish_campaign_site_structure(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         campaign_id: String,
@@ -83,6 +87,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
     fn pat_get_campaign_site_structure(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         campaign_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -100,6 +105,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     fn pat_update_campaign_site_structure(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         campaign_id: String,
         body: ::serde_json::Value,
@@ -118,6 +124,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     fn pat_publish_campaign_site_structure(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         campaign_id: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -139,9 +146,10 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &GET_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_campaign_site_structure(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("campaignId"),
@@ -163,9 +171,10 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &UPDATE_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_campaign_site_structure(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("campaignId"),
@@ -188,9 +197,10 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &PUBLISH_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .publish_campaign_site_structure(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("campaignId"),
@@ -212,9 +222,10 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &PAT_GET_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .pat_get_campaign_site_structure(
+                                        &cx,
                                         call.pat()?,
                                         call.param("campaignId"),
                                     )
@@ -235,9 +246,10 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .pat_update_campaign_site_structure(
+                                        &cx,
                                         call.pat()?,
                                         call.param("campaignId"),
                                         call.body()?,
@@ -259,9 +271,10 @@ pub(crate) fn mount<T: SiteStructureApi>(
                             state,
                             &PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .pat_publish_campaign_site_structure(
+                                        &cx,
                                         call.pat()?,
                                         call.param("campaignId"),
                                     )

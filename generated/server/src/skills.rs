@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `skills` family: Hosted skills.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait SkillsApi: Send + Sync + 'static {
     /// The handle's hosted skills.
     ///
@@ -26,6 +27,7 @@ pub trait SkillsApi: Send + Sync + 'static {
     /// - Source: jwt-skill-management.md
     fn list_skills(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait SkillsApi: Send + Sync + 'static {
     /// - Source: jwt-skill-management.md
     fn upsert_skill(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         skill_key: String,
@@ -61,6 +64,7 @@ pub trait SkillsApi: Send + Sync + 'static {
     /// - Source: jwt-skill-management.md
     fn set_skill_runtime(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         skill_key: String,
@@ -79,6 +83,7 @@ pub trait SkillsApi: Send + Sync + 'static {
     /// - Source: jwt-skill-management.md
     fn publish_skill(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         skill_key: String,
@@ -95,6 +100,7 @@ pub trait SkillsApi: Send + Sync + 'static {
     /// - Source: jwt-skill-management.md
     fn delete_skill(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         skill_key: String,
@@ -117,9 +123,9 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &LIST_SKILLS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_skills(call.jwt()?, call.param("handle"))
+                                    .list_skills(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -137,9 +143,10 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &UPSERT_SKILL,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .upsert_skill(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("skillKey"),
@@ -165,9 +172,10 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &SET_SKILL_RUNTIME,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .set_skill_runtime(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("skillKey"),
@@ -190,9 +198,10 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &PUBLISH_SKILL,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .publish_skill(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("skillKey"),
@@ -214,8 +223,9 @@ pub(crate) fn mount<T: SkillsApi>(
                             state,
                             &DELETE_SKILL,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_skill(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("skillKey"),

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `stripe` family: Stripe webhooks. Signed by Stripe, no 10x credential.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait StripeApi: Send + Sync + 'static {
     /// Stripe settlement events.
     ///
@@ -26,6 +27,7 @@ pub trait StripeApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md, ops-lab-knowledge-commerce-hub.md
     fn receive_stripe_webhook(
         &self,
+        cx: &RequestContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
@@ -40,6 +42,7 @@ pub trait StripeApi: Send + Sync + 'static {
     /// - Source: uc-13-creator-connect-earnings.md
     fn receive_stripe_connect_webhook(
         &self,
+        cx: &RequestContext,
         body: ::serde_json::Value,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 }
@@ -60,8 +63,8 @@ pub(crate) fn mount<T: StripeApi>(
                             state,
                             &RECEIVE_STRIPE_WEBHOOK,
                             request,
-                            |mut call| async move {
-                                api.receive_stripe_webhook(call.body()?).await?;
+                            |mut call, cx| async move {
+                                api.receive_stripe_webhook(&cx, call.body()?).await?;
                                 Reply::empty(200)
                             },
                         )
@@ -78,8 +81,9 @@ pub(crate) fn mount<T: StripeApi>(
                             state,
                             &RECEIVE_STRIPE_CONNECT_WEBHOOK,
                             request,
-                            |mut call| async move {
-                                api.receive_stripe_connect_webhook(call.body()?).await?;
+                            |mut call, cx| async move {
+                                api.receive_stripe_connect_webhook(&cx, call.body()?)
+                                    .await?;
                                 Reply::empty(200)
                             },
                         )

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `support` family: Support escalation.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait SupportApi: Send + Sync + 'static {
     /// Escalate an incident with request and run ids.
     ///
@@ -26,6 +27,7 @@ pub trait SupportApi: Send + Sync + 'static {
     /// - Source: troubleshooting-and-support.md, operator-admin-internal-appendix.md, uc-20-knowledge-agent-qa-governance.md
     fn submit_support_report(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         body: SupportReportRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -47,9 +49,9 @@ pub(crate) fn mount<T: SupportApi>(
                             state,
                             &SUBMIT_SUPPORT_REPORT,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .submit_support_report(call.jwt()?, call.body()?)
+                                    .submit_support_report(&cx, call.jwt()?, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },

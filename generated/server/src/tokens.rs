@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `tokens` family: Personal access tokens (PATs) of a handle.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait TokensApi: Send + Sync + 'static {
     /// Mint a PAT for the handle; the secret is shown only in this answer.
     ///
@@ -28,6 +29,7 @@ pub trait TokensApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, api-auth-and-error-model.md, plans-quotas-and-feature-gates.md, onboarding-and-api-primer.md, uc-04-tokens-automation-contracts.md
     fn create_token(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: CreateTokenRequest,
@@ -46,6 +48,7 @@ pub trait TokensApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     fn list_tokens(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<TokenList, Failure>> + Send;
@@ -62,6 +65,7 @@ pub trait TokensApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     fn revoke_token(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         token_id: String,
@@ -84,9 +88,10 @@ pub(crate) fn mount<T: TokensApi>(
                             state,
                             &CREATE_TOKEN,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_token(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -108,9 +113,9 @@ pub(crate) fn mount<T: TokensApi>(
                             state,
                             &LIST_TOKENS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_tokens(call.jwt()?, call.param("handle"))
+                                    .list_tokens(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -128,8 +133,9 @@ pub(crate) fn mount<T: TokensApi>(
                             state,
                             &REVOKE_TOKEN,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.revoke_token(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("tokenId"),

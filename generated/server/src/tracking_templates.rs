@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `tracking_templates` family: Tracking templates applied to links.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait TrackingTemplatesApi: Send + Sync + 'static {
     /// The handle's tracking templates.
     ///
@@ -27,6 +28,7 @@ pub trait TrackingTemplatesApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md, api-tokens-and-automations.md
     fn list_tracking_templates(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -43,6 +45,7 @@ pub trait TrackingTemplatesApi: Send + Sync + 'static {
     /// - Source: uc-08-personalization-destination-trust.md, api-tokens-and-automations.md
     fn create_tracking_template(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: ::serde_json::Value,
@@ -65,9 +68,13 @@ pub(crate) fn mount<T: TrackingTemplatesApi>(
                             state,
                             &LIST_TRACKING_TEMPLATES,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_tracking_templates(call.jwt()?, call.param("handle"))
+                                    .list_tracking_templates(
+                                        &cx,
+                                        call.jwt()?,
+                                        call.param("handle"),
+                                    )
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -85,9 +92,10 @@ pub(crate) fn mount<T: TrackingTemplatesApi>(
                             state,
                             &CREATE_TRACKING_TEMPLATE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_tracking_template(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `visitor` family: Visitor sign-in by magic link, and the visitor's session.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait VisitorApi: Send + Sync + 'static {
     /// Email a visitor a sign-in link valid for 15 minutes.
     ///
@@ -25,6 +26,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
     fn request_visitor_magic_link(
         &self,
+        cx: &RequestContext,
         body: MagicLinkRequest,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
@@ -39,6 +41,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md, troubleshooting-and-support.md
     fn verify_visitor_magic_link(
         &self,
+        cx: &RequestContext,
         body: VerifyMagicLinkRequest,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -52,6 +55,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     /// - Source: uc-02-visitor-identity-access.md
     fn visitor_logout(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
@@ -65,6 +69,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
     fn get_visitor_profile(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 
@@ -78,6 +83,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
     fn list_visitor_access(
         &self,
+        cx: &RequestContext,
         auth: VisitorContext,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
 }
@@ -98,8 +104,8 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &REQUEST_VISITOR_MAGIC_LINK,
                             request,
-                            |mut call| async move {
-                                api.request_visitor_magic_link(call.body()?).await?;
+                            |mut call, cx| async move {
+                                api.request_visitor_magic_link(&cx, call.body()?).await?;
                                 Reply::empty(200)
                             },
                         )
@@ -116,9 +122,9 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &VERIFY_VISITOR_MAGIC_LINK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .verify_visitor_magic_link(call.body()?)
+                                    .verify_visitor_magic_link(&cx, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -136,8 +142,8 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &VISITOR_LOGOUT,
                             request,
-                            |call| async move {
-                                api.visitor_logout(call.visitor()?).await?;
+                            |call, cx| async move {
+                                api.visitor_logout(&cx, call.visitor()?).await?;
                                 Reply::empty(200)
                             },
                         )
@@ -154,8 +160,10 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &GET_VISITOR_PROFILE,
                             request,
-                            |call| async move {
-                                let out = api.get_visitor_profile(call.visitor()?).await?;
+                            |call, cx| async move {
+                                let out = api
+                                    .get_visitor_profile(&cx, call.visitor()?)
+                                    .await?;
                                 Reply::json(200, &out)
                             },
                         )
@@ -172,8 +180,10 @@ pub(crate) fn mount<T: VisitorApi>(
                             state,
                             &LIST_VISITOR_ACCESS,
                             request,
-                            |call| async move {
-                                let out = api.list_visitor_access(call.visitor()?).await?;
+                            |call, cx| async move {
+                                let out = api
+                                    .list_visitor_access(&cx, call.visitor()?)
+                                    .await?;
                                 Reply::json(200, &out)
                             },
                         )

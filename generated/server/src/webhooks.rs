@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `webhooks` family: Webhook subscriptions (JWT and PAT).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait WebhooksApi: Send + Sync + 'static {
     /// Subscribe an endpoint to events; the signing secret is shown only in this answer.
     ///
@@ -26,6 +27,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, ops-lab-lifecycle-messaging-retargeting.md, uc-17-notifications-webhooks.md
     fn create_webhook(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         body: CreateWebhookRequest,
@@ -42,6 +44,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     fn list_webhooks(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
     ) -> impl Future<Output = Result<::serde_json::Value, Failure>> + Send;
@@ -57,6 +60,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     fn delete_webhook(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         subscription_id: String,
@@ -73,6 +77,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
     /// - Source: notifications-and-alerting.md, ops-lab-lifecycle-messaging-retargeting.md, uc-17-notifications-webhooks.md
     fn test_webhook(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         handle: String,
         subscription_id: String,
@@ -93,6 +98,7 @@ pub trait WebhooksApi: Send + Sync + 'static {
     /// - Source: jwt-vs-pat-when-to-use.md, api-tokens-and-automations.md
     fn pat_create_webhook(
         &self,
+        cx: &RequestContext,
         auth: PatContext,
         body: CreateWebhookRequest,
     ) -> impl Future<Output = Result<CreatedWebhook, Failure>> + Send;
@@ -114,9 +120,10 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &CREATE_WEBHOOK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_webhook(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.body()?,
@@ -138,9 +145,9 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &LIST_WEBHOOKS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
-                                    .list_webhooks(call.jwt()?, call.param("handle"))
+                                    .list_webhooks(&cx, call.jwt()?, call.param("handle"))
                                     .await?;
                                 Reply::json(200, &out)
                             },
@@ -158,8 +165,9 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &DELETE_WEBHOOK,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_webhook(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("subscriptionId"),
@@ -181,9 +189,10 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &TEST_WEBHOOK,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .test_webhook(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("handle"),
                                         call.param("subscriptionId"),
@@ -205,9 +214,9 @@ pub(crate) fn mount<T: WebhooksApi>(
                             state,
                             &PAT_CREATE_WEBHOOK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
-                                    .pat_create_webhook(call.pat()?, call.body()?)
+                                    .pat_create_webhook(&cx, call.pat()?, call.body()?)
                                     .await?;
                                 Reply::json(200, &out)
                             },

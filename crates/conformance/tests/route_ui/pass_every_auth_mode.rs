@@ -8,71 +8,71 @@ struct App;
 
 impl TokensApi for App {
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
-    async fn create_token(&self, _: JwtContext, _: String, body: CreateTokenRequest) -> Result<CreatedToken, Failure> {
+    async fn create_token(&self, _cx: &RequestContext, _: JwtContext, _: String, body: CreateTokenRequest) -> Result<CreatedToken, Failure> {
         Ok(CreatedToken { token_id: "t".into(), token: "patv1_t.s".into(), name: body.name, scopes: body.scopes, expires_at: None })
     }
 
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
-    async fn list_tokens(&self, _: JwtContext, _: String) -> Result<TokenList, Failure> {
+    async fn list_tokens(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<TokenList, Failure> {
         Ok(TokenList { tokens: vec![] })
     }
 
     #[route(auth = "jwt", role = "OPERATOR", feature = "growth_tools")]
-    async fn revoke_token(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
+    async fn revoke_token(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
         Ok(())
     }
 }
 
 impl WebhooksApi for App {
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn create_webhook(&self, _: JwtContext, _: String, _: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
+    async fn create_webhook(&self, _cx: &RequestContext, _: JwtContext, _: String, _: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
         Ok(CreatedWebhook { subscription_id: None, secret: "s".into() })
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn list_webhooks(&self, _: JwtContext, _: String) -> Result<Value, Failure> {
+    async fn list_webhooks(&self, _cx: &RequestContext, _: JwtContext, _: String) -> Result<Value, Failure> {
         Ok(json!([]))
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn delete_webhook(&self, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
+    async fn delete_webhook(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<(), Failure> {
         Ok(())
     }
 
     #[route(auth = "jwt", role = "OPERATOR")]
-    async fn test_webhook(&self, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
+    async fn test_webhook(&self, _cx: &RequestContext, _: JwtContext, _: String, _: String) -> Result<Value, Failure> {
         Ok(json!({}))
     }
 
     #[route(auth = "pat", scopes = ["webhooks.write"], feature = "growth_tools")]
-    async fn pat_create_webhook(&self, _: PatContext, _: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
+    async fn pat_create_webhook(&self, _cx: &RequestContext, _: PatContext, _: CreateWebhookRequest) -> Result<CreatedWebhook, Failure> {
         Ok(CreatedWebhook { subscription_id: None, secret: "s".into() })
     }
 }
 
 impl VisitorApi for App {
     #[route(auth = "none")]
-    async fn request_visitor_magic_link(&self, _: MagicLinkRequest) -> Result<(), Failure> {
+    async fn request_visitor_magic_link(&self, _cx: &RequestContext, _: MagicLinkRequest) -> Result<(), Failure> {
         Ok(())
     }
 
     #[route(auth = "none")]
-    async fn verify_visitor_magic_link(&self, _: VerifyMagicLinkRequest) -> Result<Value, Failure> {
+    async fn verify_visitor_magic_link(&self, _cx: &RequestContext, _: VerifyMagicLinkRequest) -> Result<Value, Failure> {
         Ok(json!({}))
     }
 
     #[route(auth = "visitor_cookie")]
-    async fn visitor_logout(&self, _: VisitorContext) -> Result<(), Failure> {
+    async fn visitor_logout(&self, _cx: &RequestContext, _: VisitorContext) -> Result<(), Failure> {
         Ok(())
     }
 
     #[route(auth = "visitor_cookie")]
-    async fn get_visitor_profile(&self, _: VisitorContext) -> Result<Value, Failure> {
+    async fn get_visitor_profile(&self, _cx: &RequestContext, _: VisitorContext) -> Result<Value, Failure> {
         Ok(json!({}))
     }
 
     #[route(auth = "visitor_cookie")]
-    async fn list_visitor_access(&self, _: VisitorContext) -> Result<Value, Failure> {
+    async fn list_visitor_access(&self, _cx: &RequestContext, _: VisitorContext) -> Result<Value, Failure> {
         Ok(json!([]))
     }
 }

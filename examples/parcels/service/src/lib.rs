@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use parcels_server::{
     AuthContext, CreateParcel, DepotList, DepotsApi, ErrorCode, Failure, JwtContext, ListParcelsOrder,
     ListParcelsQuery, MoveKind, MoveRequest, PageLinks, Parcel, ParcelList, ParcelPatch, ParcelPriority, ParcelStatus,
-    ParcelsApi, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook, route,
+    ParcelsApi, RequestContext, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook, route,
 };
 use tenx_server_runtime::axum::Router;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
@@ -70,6 +70,7 @@ impl ParcelsApi for Parcels {
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
     async fn list_parcels(
         &self,
+        _cx: &RequestContext,
         _auth: AuthContext,
         account: String,
         query: ListParcelsQuery,
@@ -94,7 +95,13 @@ impl ParcelsApi for Parcels {
     }
 
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
-    async fn create_parcel(&self, _auth: AuthContext, account: String, body: CreateParcel) -> Result<Parcel, Failure> {
+    async fn create_parcel(
+        &self,
+        _cx: &RequestContext,
+        _auth: AuthContext,
+        account: String,
+        body: CreateParcel,
+    ) -> Result<Parcel, Failure> {
         let mut store = self.store();
         store.next += 1;
         let n = store.next;
@@ -114,13 +121,20 @@ impl ParcelsApi for Parcels {
     }
 
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
-    async fn get_parcel(&self, _auth: AuthContext, account: String, parcel_id: String) -> Result<Parcel, Failure> {
+    async fn get_parcel(
+        &self,
+        _cx: &RequestContext,
+        _auth: AuthContext,
+        account: String,
+        parcel_id: String,
+    ) -> Result<Parcel, Failure> {
         self.store().parcels.get(&(account, parcel_id.clone())).cloned().ok_or_else(|| no_such_parcel(&parcel_id))
     }
 
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn update_parcel(
         &self,
+        _cx: &RequestContext,
         _auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -144,13 +158,20 @@ impl ParcelsApi for Parcels {
     }
 
     #[route(auth = "jwt", role = "admin")]
-    async fn delete_parcel(&self, _auth: JwtContext, account: String, parcel_id: String) -> Result<(), Failure> {
+    async fn delete_parcel(
+        &self,
+        _cx: &RequestContext,
+        _auth: JwtContext,
+        account: String,
+        parcel_id: String,
+    ) -> Result<(), Failure> {
         self.store().parcels.remove(&(account, parcel_id.clone())).map(drop).ok_or_else(|| no_such_parcel(&parcel_id))
     }
 
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn r#move(
         &self,
+        _cx: &RequestContext,
         _auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -173,6 +194,7 @@ impl ParcelsApi for Parcels {
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn put_note(
         &self,
+        _cx: &RequestContext,
         _auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -188,7 +210,13 @@ impl ParcelsApi for Parcels {
     }
 
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
-    async fn get_label(&self, _auth: AuthContext, account: String, parcel_id: String) -> Result<Vec<u8>, Failure> {
+    async fn get_label(
+        &self,
+        _cx: &RequestContext,
+        _auth: AuthContext,
+        account: String,
+        parcel_id: String,
+    ) -> Result<Vec<u8>, Failure> {
         let store = self.store();
         let parcel = store.parcels.get(&(account, parcel_id.clone())).ok_or_else(|| no_such_parcel(&parcel_id))?;
         // A stand-in for a PDF: the magic number, then the tracking number and depot.
@@ -201,6 +229,7 @@ impl ParcelsApi for Parcels {
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:write"], role = "shipper")]
     async fn put_photo(
         &self,
+        _cx: &RequestContext,
         _auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -218,6 +247,7 @@ impl ParcelsApi for Parcels {
     #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
     async fn search_parcels(
         &self,
+        _cx: &RequestContext,
         _auth: AuthContext,
         account: String,
         body: SearchRequest,
@@ -237,7 +267,13 @@ impl ParcelsApi for Parcels {
     }
 
     #[route(auth = "jwt", role = "admin", feature = "webhooks")]
-    async fn register_webhook(&self, _auth: JwtContext, account: String, body: Webhook) -> Result<Webhook, Failure> {
+    async fn register_webhook(
+        &self,
+        _cx: &RequestContext,
+        _auth: JwtContext,
+        account: String,
+        body: Webhook,
+    ) -> Result<Webhook, Failure> {
         self.store().webhooks.insert(account, body.clone());
         Ok(body)
     }
@@ -245,7 +281,7 @@ impl ParcelsApi for Parcels {
 
 impl DepotsApi for Parcels {
     #[route(auth = "jwt", role = "dispatcher")]
-    async fn list_depots(&self, _auth: JwtContext) -> Result<DepotList, Failure> {
+    async fn list_depots(&self, _cx: &RequestContext, _auth: JwtContext) -> Result<DepotList, Failure> {
         let store = self.store();
         let mut depots: Vec<String> = store.parcels.values().map(|p| p.depot.clone()).collect();
         depots.sort_unstable();
@@ -256,7 +292,7 @@ impl DepotsApi for Parcels {
 
 impl TrackingApi for Parcels {
     #[route(auth = "none")]
-    async fn track(&self, tracking_number: String) -> Result<Tracking, Failure> {
+    async fn track(&self, _cx: &RequestContext, tracking_number: String) -> Result<Tracking, Failure> {
         let store = self.store();
         let parcel = store.parcels.values().find(|p| p.tracking_number == tracking_number);
         let parcel = parcel.ok_or_else(|| Failure::not_found(format!("Tracking number `{tracking_number}`")))?;

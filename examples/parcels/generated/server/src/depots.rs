@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `depots` family: The depots in use across accounts, for dispatchers.
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait DepotsApi: Send + Sync + 'static {
     /// Every depot a parcel is at (an account-level role, no subject in the path).
     ///
@@ -26,6 +27,7 @@ pub trait DepotsApi: Send + Sync + 'static {
     /// - Source: depots.md
     fn list_depots(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
     ) -> impl Future<Output = Result<DepotList, Failure>> + Send;
 }
@@ -46,8 +48,8 @@ pub(crate) fn mount<T: DepotsApi>(
                             state,
                             &LIST_DEPOTS,
                             request,
-                            |call| async move {
-                                let out = api.list_depots(call.jwt()?).await?;
+                            |call, cx| async move {
+                                let out = api.list_depots(&cx, call.jwt()?).await?;
                                 Reply::json(200, &out)
                             },
                         )

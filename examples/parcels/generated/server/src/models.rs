@@ -11,5 +11,5 @@ pub use parcels_route::route;
 pub use parcels_errors::ErrorCode;
 
 pub use tenx_server_runtime::{
-    AuthContext, Failure, JwtContext, PatContext, VisitorContext,
+    AuthContext, Failure, JwtContext, PatContext, RequestContext, VisitorContext,
 };

@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `parcels` family: An account's parcels, for its users (access token) and its automation (API key).
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait ParcelsApi: Send + Sync + 'static {
     /// The account's parcels, optionally by status and tag.
     ///
@@ -27,6 +28,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn list_parcels(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         query: ListParcelsQuery,
@@ -46,6 +48,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn create_parcel(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         body: CreateParcel,
@@ -63,6 +66,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn get_parcel(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -80,6 +84,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn update_parcel(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -97,6 +102,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn delete_parcel(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         account: String,
         parcel_id: String,
@@ -114,6 +120,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn r#move(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -132,6 +139,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn put_note(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -150,6 +158,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn get_label(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -167,6 +176,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn put_photo(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         parcel_id: String,
@@ -185,6 +195,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn search_parcels(
         &self,
+        cx: &RequestContext,
         auth: AuthContext,
         account: String,
         body: SearchRequest,
@@ -202,6 +213,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Source: parcels.md
     fn register_webhook(
         &self,
+        cx: &RequestContext,
         auth: JwtContext,
         account: String,
         body: Webhook,
@@ -224,9 +236,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &LIST_PARCELS,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .list_parcels(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.query()?,
@@ -248,9 +261,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &CREATE_PARCEL,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .create_parcel(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.body()?,
@@ -272,9 +286,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &GET_PARCEL,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_parcel(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -296,9 +311,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &UPDATE_PARCEL,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .update_parcel(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -321,8 +337,9 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &DELETE_PARCEL,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 api.delete_parcel(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -344,9 +361,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &MOVE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .r#move(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -369,9 +387,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &PUT_NOTE,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .put_note(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -394,9 +413,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &GET_LABEL,
                             request,
-                            |call| async move {
+                            |call, cx| async move {
                                 let out = api
                                     .get_label(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -418,8 +438,9 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &PUT_PHOTO,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 api.put_photo(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.param("parcelId"),
@@ -442,9 +463,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &SEARCH_PARCELS,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .search_parcels(
+                                        &cx,
                                         call.auth.clone(),
                                         call.param("account"),
                                         call.body()?,
@@ -466,9 +488,10 @@ pub(crate) fn mount<T: ParcelsApi>(
                             state,
                             &REGISTER_WEBHOOK,
                             request,
-                            |mut call| async move {
+                            |mut call, cx| async move {
                                 let out = api
                                     .register_webhook(
+                                        &cx,
                                         call.jwt()?,
                                         call.param("account"),
                                         call.body()?,

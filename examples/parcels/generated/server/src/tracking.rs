@@ -13,7 +13,8 @@ use crate::models::*;
 /// The `tracking` family: Öffentliche Sendungsverfolgung — tracking for the parcel's \*recipient\*: &lt;i&gt;no&lt;/i&gt; credential, under `/v1/track/*` \[sic\].
 ///
 /// Every method is a route; the router has already checked its credentials, scopes,
-/// role, plan, rate limit, parameters and body when the method runs.
+/// role, plan, rate limit, parameters and body when the method runs. Its `cx` is the
+/// request: id, caller, headers and cookies, and the headers to add to the answer.
 pub trait TrackingApi: Send + Sync + 'static {
     /// Where a parcel is, by its tracking number.
     ///
@@ -25,6 +26,7 @@ pub trait TrackingApi: Send + Sync + 'static {
     /// - Source: tracking.md
     fn track(
         &self,
+        cx: &RequestContext,
         tracking_number: String,
     ) -> impl Future<Output = Result<Tracking, Failure>> + Send;
 }
@@ -45,8 +47,10 @@ pub(crate) fn mount<T: TrackingApi>(
                             state,
                             &TRACK,
                             request,
-                            |call| async move {
-                                let out = api.track(call.param("trackingNumber")).await?;
+                            |call, cx| async move {
+                                let out = api
+                                    .track(&cx, call.param("trackingNumber"))
+                                    .await?;
                                 Reply::json(200, &out)
                             },
                         )
