@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyKey, Route, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, IdempotencyKey, PathSegment, Route, Spec, Transport, TypeRef};
 
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
@@ -228,7 +228,11 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     let refresh = session.and_then(|s| spec.routes().find(|r| r.id.value == s.refresh.value));
     let refresh_config = match (session, refresh) {
         (Some(s), Some(route)) => {
-            let segments = route.path.value.split('/').filter(|s| !s.is_empty()).map(str::to_owned);
+            // The refresh route has no parameters (the validator says so): literals only.
+            let segments = route.segments().into_iter().filter_map(|s| match s {
+                PathSegment::Literal(text) => Some(text),
+                PathSegment::Param(_) => None,
+            });
             let token = &s.token_field.value;
             // Refresh answers the JWT mode's expiry code; a mode without one never refreshes.
             let jwt = spec.auth_mode(AuthKind::Jwt).map(|m| &m.errors);
@@ -430,7 +434,7 @@ fn pat_client(spec: &Spec) -> (TokenStream, TokenStream) {
     let pat = spec.auth_mode(AuthKind::Pat);
     let (prefix, separator, display) = pat
         .and_then(|m| m.token_format.as_ref())
-        .map(|f| (f.prefix.clone(), f.separator.chars().next().unwrap_or('.'), f.display.clone()))
+        .map(|f| (f.prefix.clone(), f.separator, f.display.clone()))
         .unwrap_or_default();
     let bound = pat.and_then(|m| m.bound_to.clone()).unwrap_or_else(|| "handle".to_owned());
     let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
@@ -638,18 +642,16 @@ fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     // Path arguments: every placeholder but the one a PAT is bound to.
     let mut args = Vec::new();
     let segments: Vec<TokenStream> = route
-        .path
-        .value
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(param) if Some(param) == bound.as_deref() => quote!(self.bound.as_str()),
-            Some(param) => {
+        .segments()
+        .into_iter()
+        .map(|seg| match seg {
+            PathSegment::Param(param) if Some(param) == bound.as_deref() => quote!(self.bound.as_str()),
+            PathSegment::Param(param) => {
                 let arg = ident(&param.to_snake_case());
                 args.push(quote!(#arg: &str));
                 quote!(#arg)
             }
-            None => quote!(#seg),
+            PathSegment::Literal(text) => quote!(#text),
         })
         .collect();
     let query_ty = format_ident!("{}Query", models_crate::camel(route));

@@ -214,7 +214,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         }
     });
     let pat_format = spec.auth_mode(AuthKind::Pat).and_then(|m| m.token_format.as_ref()).map_or(quote!(None), |f| {
-        let (prefix, sep, display) = (&f.prefix, f.separator.chars().next().unwrap_or('.'), &f.display);
+        let (prefix, sep, display) = (&f.prefix, f.separator, &f.display);
         quote!(Some(PatFormat { prefix: #prefix, separator: #sep, display: #display }))
     });
     let rule = ident(&spec.scope_rule.as_str().to_upper_camel_case());

@@ -259,7 +259,27 @@ fn auth_mode(n: &Node, sink: &mut Sink) -> Option<AuthMode> {
         let g = fields(t, "`token_format`", &["prefix", "separator", "display"], sink)?;
         Some(TokenFormat {
             prefix: g.string("prefix", "`token_format`", sink)?,
-            separator: g.string("separator", "`token_format`", sink)?,
+            separator: g
+                .required("separator", "`token_format`", sink)
+                .and_then(|n| {
+                    let text = read::spanned_string(n, sink)?;
+                    let mut chars = text.value.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(c), None) => Some(c),
+                        _ => {
+                            sink.push(
+                                Diagnostic::new(
+                                    &text.loc,
+                                    format!("a separator is one character, not `{}`", text.value),
+                                )
+                                .help("write the one character between the token id and the secret, e.g. \".\""),
+                            );
+                            None
+                        }
+                    }
+                })
+                // Reported above; a stand-in keeps the mode from also being "without a format".
+                .unwrap_or('.'),
             display: g.string("display", "`token_format`", sink)?,
         })
     });

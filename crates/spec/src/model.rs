@@ -180,7 +180,7 @@ pub struct TokenFormat {
     /// Literal prefix (`patv1_`).
     pub prefix: String,
     /// Character between token id and secret (`.`).
-    pub separator: String,
+    pub separator: char,
     /// The documented format, for messages (`patv1_<tokenId>.<secret>`).
     pub display: String,
 }
@@ -880,23 +880,43 @@ impl Route {
     pub fn path_placeholders(&self) -> Vec<&str> {
         path_placeholders(&self.path.value)
     }
+
+    /// The path's segments, `/` not included: what clients join and servers match.
+    pub fn segments(&self) -> Vec<PathSegment<'_>> {
+        path_segments(&self.path.value)
+    }
+}
+
+/// One segment of a route's path. The validator has checked that a placeholder is a
+/// whole segment (`/{slug}`, never `/v{n}` or `/{a}{b}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathSegment<'a> {
+    /// Sent as written (`links`, `parcels:search`).
+    Literal(&'a str),
+    /// A `{name}` placeholder, by its name.
+    Param(&'a str),
+}
+
+/// The segments of `path`; the one place a path is taken apart.
+pub fn path_segments(path: &str) -> Vec<PathSegment<'_>> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => PathSegment::Param(name),
+            None => PathSegment::Literal(seg),
+        })
+        .collect()
 }
 
 /// The `{name}` placeholders of a path, in order.
 pub fn path_placeholders(path: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                out.push(&after[..close]);
-                rest = &after[close + 1..];
-            }
-            None => break,
-        }
-    }
-    out
+    path_segments(path)
+        .into_iter()
+        .filter_map(|s| match s {
+            PathSegment::Param(name) => Some(name),
+            PathSegment::Literal(_) => None,
+        })
+        .collect()
 }
 
 /// A route family (a tag): one server trait, one client module.
@@ -1151,5 +1171,9 @@ mod tests {
     fn placeholders_are_read_in_order() {
         assert_eq!(path_placeholders("/v2/handles/{handle}/links/{slug}"), ["handle", "slug"]);
         assert!(path_placeholders("/v2/handles").is_empty());
+        assert_eq!(
+            path_segments("/v1/parcels:search/{id}"),
+            [PathSegment::Literal("v1"), PathSegment::Literal("parcels:search"), PathSegment::Param("id")]
+        );
     }
 }

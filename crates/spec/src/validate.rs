@@ -168,6 +168,17 @@ impl Validator<'_> {
         let ids: Vec<&str> = spec.routes().map(|r| r.id.value.as_str()).collect();
         self.reference("route id", &session.refresh, ids.iter().copied());
         self.reference("route id", &session.login, ids.iter().copied());
+        let refresh = spec.routes().find(|r| r.id.value == session.refresh.value);
+        if let Some(param) = refresh.and_then(|r| r.path_placeholders().first().map(|p| (*p).to_owned())) {
+            // The client calls it on its own, when a token expires: it has nothing to fill in.
+            self.push(
+                Diagnostic::new(
+                    &session.refresh.loc,
+                    format!("the session's refresh route `{}` has a path parameter `{param}`", session.refresh.value),
+                )
+                .help("refresh on a path without parameters: the client calls it on its own, with nothing to fill in"),
+            );
+        }
         let login = spec.routes().find(|r| r.id.value == session.login.value);
         let fields =
             login.and_then(|r| r.response.as_ref()).and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(

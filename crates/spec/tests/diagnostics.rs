@@ -502,3 +502,49 @@ fn text_and_binary_stand_only_for_whole_bodies() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_token_separator_is_one_character() {
+    let d = diagnostics_after(r#"separator: ".""#, r#"separator: "::""#);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].0, "a separator is one character, not `::`");
+    assert_eq!((d[0].1, d[0].2), (15, 50));
+    assert!(diagnostics_after(r#"separator: ".""#, r#"separator: "~""#).is_empty());
+}
+
+/// The 10x spec with `from` replaced by `to` in one of its files: what the loader says.
+fn ten_x_diagnostics_after(file: &str, from: &str, to: &str) -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../api-spec");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for entry in ["api.yaml", "errors.yaml", "types.yaml", "families"] {
+        let from_path = root.join(entry);
+        if from_path.is_dir() {
+            std::fs::create_dir(dir.path().join(entry)).expect("mkdir");
+            for f in std::fs::read_dir(&from_path).expect("read_dir") {
+                let f = f.expect("entry").path();
+                std::fs::copy(&f, dir.path().join(entry).join(f.file_name().expect("a name"))).expect("copy");
+            }
+        } else {
+            std::fs::copy(&from_path, dir.path().join(entry)).expect("copy");
+        }
+    }
+    let target = dir.path().join(file);
+    let text = std::fs::read_to_string(&target).expect("read");
+    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once in {file}");
+    std::fs::write(&target, text.replacen(from, to, 1)).expect("write");
+    match tenx_spec::load_dir(dir.path()) {
+        Ok(_) => Vec::new(),
+        Err(tenx_spec::LoadError::Invalid(d)) => d.items.iter().map(|i| i.message.clone()).collect(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn a_session_refresh_route_takes_no_path_parameter() {
+    let d =
+        ten_x_diagnostics_after("families/01-auth.yaml", "path: /v2/auth/refresh", "path: /v2/auth/refresh/{handle}");
+    assert!(
+        d.contains(&"the session's refresh route `refresh_session` has a path parameter `handle`".to_owned()),
+        "{d:?}"
+    );
+}
