@@ -603,37 +603,9 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     }
 }
 
-pub(crate) fn method_doc(spec: &Spec, route: &Route) -> String {
-    let mut lines =
-        vec![route.summary.clone(), String::new(), format!("`{} {}`", route.method.as_str(), route.path.value)];
-    if !route.description.is_empty() {
-        lines.push(String::new());
-        lines.push(route.description.clone());
-    }
-    lines.push(String::new());
-    lines.extend(crate::facts::access_lines(spec, route));
-    let success: Vec<String> = route.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect();
-    lines.push(format!("- Success: {}", success.join(", ")));
-    if let Some(idem) = &route.idempotency {
-        lines.push(crate::facts::idempotency_line(idem));
-        lines.push(
-            "- The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt"
-                .to_owned(),
-        );
-    }
-    let errors: Vec<String> = spec.route_errors(route).iter().map(|e| format!("`{}`", e.code)).collect();
-    lines.push(format!("- Errors: {}", errors.join(", ")));
-    if !route.inferred.is_empty() {
-        let inferred: Vec<&str> = route.inferred.iter().map(|i| i.value.as_str()).collect();
-        lines.push(format!("- Inferred (not stated by the docs): {}", inferred.join(", ")));
-    }
-    lines.push(format!("- Source: {}", route.source));
-    lines.join("\n")
-}
-
 fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
     let name = ident(&route.id.value);
-    let docs = doc(&method_doc(spec, route));
+    let docs = doc(&crate::facts::route_doc(spec, route, crate::facts::Reader::Client));
     let (_, base) = client_of(kind);
     let bound = match kind {
         AuthKind::Pat => spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone()),

@@ -1,7 +1,50 @@
-//! Facts about a route written out for people, the same in rustdoc and in the OpenAPI
-//! descriptions.
+//! Facts about a route written out for people, the same in the client's and the
+//! server's rustdoc and in the OpenAPI descriptions.
 
 use tenx_spec::{Idempotency, IdempotencyKey, Route, Spec};
+
+/// Who reads a route's rustdoc: what each side does about it differs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// A client method's caller.
+    Client,
+    /// A server trait method's implementer.
+    Server,
+}
+
+/// A route's rustdoc: summary, method and path, description, access, answers, errors,
+/// what was inferred and where it comes from; the same for client and server, but for
+/// what only one side does.
+pub(crate) fn route_doc(spec: &Spec, route: &Route, reader: Reader) -> String {
+    let mut lines =
+        vec![route.summary.clone(), String::new(), format!("`{} {}`", route.method.as_str(), route.path.value)];
+    if !route.description.is_empty() {
+        lines.push(String::new());
+        lines.push(route.description.clone());
+    }
+    lines.push(String::new());
+    lines.extend(access_lines(spec, route));
+    let success: Vec<String> = route.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect();
+    lines.push(format!("- Success: {}", success.join(", ")));
+    if let Some(idem) = &route.idempotency {
+        lines.push(idempotency_line(idem));
+        lines.push(match reader {
+            Reader::Client => {
+                "- The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt"
+            }
+            Reader::Server => "- The router answers a repeat itself: the method runs once per key",
+        }
+        .to_owned());
+    }
+    let errors: Vec<String> = spec.route_errors(route).iter().map(|e| format!("`{}`", e.code)).collect();
+    lines.push(format!("- Errors: {}", errors.join(", ")));
+    if !route.inferred.is_empty() {
+        let inferred: Vec<&str> = route.inferred.iter().map(|i| i.value.as_str()).collect();
+        lines.push(format!("- Inferred (not stated by the docs): {}", inferred.join(", ")));
+    }
+    lines.push(format!("- Source: {}", route.source));
+    lines.join("\n")
+}
 
 /// One line each: auth modes, required scopes, minimum role, plan feature.
 pub(crate) fn access_lines(spec: &Spec, route: &Route) -> Vec<String> {

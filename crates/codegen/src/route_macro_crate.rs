@@ -1,11 +1,12 @@
 //! `generated/route-macro`: the `#[route]` attribute. It holds the spec's route table
 //! (`route-table.json`) and calls the checking library `tenx-route-check`.
 
+use quote::quote;
 use serde_json::json;
 use tenx_spec::Spec;
 
 use crate::templates::{CrateInfo, Dep};
-use crate::{CodegenError, GeneratedFile, Templates, sources};
+use crate::{CodegenError, GeneratedFile, Templates, rust, sources};
 
 const DIR: &str = "generated/route-macro";
 
@@ -54,31 +55,38 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
                   fails, pointing at the wrong word, when what it states differs from the spec. The \
                   server crate re-exports it as `route`. Like every proc-macro it checks faster with \
                   `[profile.dev.build-override] opt-level = 3` in the workspace using it.";
-    // Written in the exact shape rustfmt keeps: a proc-macro's functions live at the
-    // crate root, so this file cannot hide behind `#[rustfmt::skip] mod`.
-    let mut lib = String::new();
-    for line in header.lines() {
-        lib.push_str(&format!("// {line}\n"));
-    }
+    // A proc-macro's functions live at the crate root, so this file cannot hide behind
+    // `#[rustfmt::skip] mod`: prettyplease's shape of it is also rustfmt's (CI's
+    // `cargo fmt --check` would say otherwise).
+    let crate_docs = format!(
+        "{description}\n\nThe route table is `route-table.json`, written by codegen from the same spec as the\nserver traits; it is read once per compiler process."
+    );
+    let crate_docs = crate_docs.lines().map(|l| format!(" {l}").trim_end().to_owned());
     // The toolkit's own crates keep their names whatever the API is called.
-    let check = "tenx_route_check";
-    lib.push_str(&format!(
-        "\n//! {description}\n//!\n//! The route table is `route-table.json`, written by codegen from the same spec as the\n\
-         //! server traits; it is read once per compiler process.\n\n\
-         use std::sync::OnceLock;\n\n\
-         use proc_macro::TokenStream;\n\
-         use {check}::Table;\n\n\
-         fn table() -> &'static Table {{\n    \
-         static TABLE: OnceLock<Table> = OnceLock::new();\n    \
-         TABLE.get_or_init(|| {check}::table_from_json(include_str!(\"../route-table.json\")))\n\
-         }}\n\n\
-         /// Checks a handler against its route: `auth`, `scope`/`scopes`, `role`, `feature` must\n\
-         /// be exactly what the spec says for the route named by the function (or `operation`).\n\
-         #[proc_macro_attribute]\n\
-         pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {{\n    \
-         {check}::expand(table(), attr.into(), item.into()).into()\n\
-         }}\n"
-    ));
+    let lib = rust::file(
+        "route macro",
+        &header,
+        quote! {
+            #( #![doc = #crate_docs] )*
+
+            use proc_macro::TokenStream;
+            use std::sync::OnceLock;
+            use tenx_route_check::Table;
+
+            fn table() -> &'static Table {
+                static TABLE: OnceLock<Table> = OnceLock::new();
+                let json = include_str!("../route-table.json");
+                TABLE.get_or_init(|| tenx_route_check::table_from_json(json))
+            }
+
+            /// Checks a handler against its route: `auth`, `scope`/`scopes`, `role`, `feature` must
+            /// be exactly what the spec says for the route named by the function (or `operation`).
+            #[proc_macro_attribute]
+            pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+                tenx_route_check::expand(table(), attr.into(), item.into()).into()
+            }
+        },
+    )?;
     let info = CrateInfo {
         name: crate_name(spec),
         description: &description,

@@ -12,9 +12,7 @@ use tenx_spec::{
 
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
-use crate::{
-    CodegenError, GeneratedFile, Templates, client_crate, errors_crate, models_crate, route_macro_crate, sources,
-};
+use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, route_macro_crate, sources};
 
 const DIR: &str = "generated/server";
 
@@ -452,7 +450,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
     ));
     let methods = family.routes.iter().map(|r| {
         let name = ident(&r.id.value);
-        let docs = doc(&client_crate::method_doc(spec, r));
+        let docs = doc(&crate::facts::route_doc(spec, r, crate::facts::Reader::Server));
         let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
         let params = handler_params(spec, r).into_iter().map(|p| {
             let p = param_ident(&p.name);

@@ -6,14 +6,14 @@
 //! The route table is `route-table.json`, written by codegen from the same spec as the
 //! server traits; it is read once per compiler process.
 
-use std::sync::OnceLock;
-
 use proc_macro::TokenStream;
+use std::sync::OnceLock;
 use tenx_route_check::Table;
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| tenx_route_check::table_from_json(include_str!("../route-table.json")))
+    let json = include_str!("../route-table.json");
+    TABLE.get_or_init(|| tenx_route_check::table_from_json(json))
 }
 
 /// Checks a handler against its route: `auth`, `scope`/`scopes`, `role`, `feature` must

@@ -23,7 +23,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     /// - Auth: `none`
     /// - Success: 200 ok
     /// - Idempotent by the body field `idempotencyKey`: a repeat within 24 h answers 200 with `deduped: true`
-    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - The router answers a repeat itself: the method runs once per key
     /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md

@@ -43,7 +43,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Minimum role: `shipper`
     /// - Success: 201 ok
     /// - Idempotent by the `Idempotency-Key` header: a repeat within 24 h answers as the first did
-    /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
+    /// - The router answers a repeat itself: the method runs once per key
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn create_parcel(
