@@ -40,15 +40,15 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     // Routes whose query parameters are the same share one struct (the first route's);
     // the others get an alias, so every route keeps its own type name and the crate
     // derives serde once per distinct query (pagination and filters repeat a lot).
-    let mut first_with: Vec<(String, String)> = Vec::new();
+    let mut first_with: Vec<(&[Field], String)> = Vec::new();
+    let same = |a: &[Field], b: &[Field]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.declares_like(y));
     let support: Vec<TokenStream> = spec
         .routes()
         .map(|r| {
-            let shape: String = query_fields(&r.query).map(|f| f.to_string()).collect();
             let shared =
-                first_with.iter().find(|(s, _)| !r.query.is_empty() && *s == shape).map(|(_, name)| name.clone());
+                first_with.iter().find(|(q, _)| !r.query.is_empty() && same(q, &r.query)).map(|(_, name)| name.clone());
             if shared.is_none() && !r.query.is_empty() {
-                first_with.push((shape, format!("{}Query", camel(r))));
+                first_with.push((&r.query, format!("{}Query", camel(r))));
             }
             route_support(spec, r, shared.as_deref())
         })

@@ -292,30 +292,30 @@ fn spec_rs(spec: &Spec) -> TokenStream {
     }
 }
 
-/// A family's path parameters that several of its routes share, as constants:
-/// `(the parameter's checks as text, the constant's name, its item)`.
-fn shared_params(spec: &Spec, family: &Family) -> Vec<(String, proc_macro2::Ident, TokenStream)> {
-    let mut counts: Vec<(String, &Field, usize)> = Vec::new();
+/// A family's path parameters that several of its routes check alike, as constants:
+/// `(the parameter, the constant's name, its item)`.
+fn shared_params<'s>(spec: &Spec, family: &'s Family) -> Vec<(&'s Field, proc_macro2::Ident, TokenStream)> {
+    let mut counts: Vec<(&Field, usize)> = Vec::new();
     for p in family.routes.iter().flat_map(|r| &r.path_params) {
-        let text = field_tokens(spec, p).to_string();
-        match counts.iter_mut().find(|(t, _, _)| *t == text) {
-            Some(entry) => entry.2 += 1,
-            None => counts.push((text, p, 1)),
+        match counts.iter_mut().find(|(f, _)| f.checks_like(p)) {
+            Some(entry) => entry.1 += 1,
+            None => counts.push((p, 1)),
         }
     }
-    let mut out: Vec<(String, proc_macro2::Ident, TokenStream)> = Vec::new();
-    for (text, field, _) in counts.into_iter().filter(|(_, _, n)| *n > 1) {
+    let mut out: Vec<(&Field, proc_macro2::Ident, TokenStream)> = Vec::new();
+    for (field, _) in counts.into_iter().filter(|(_, n)| *n > 1) {
+        // Two `handle` parameters with different checks: `PARAM_HANDLE`, `PARAM_HANDLE_1`.
+        let taken = out.iter().filter(|(f, _, _)| f.name == field.name).count();
         let base = format!("PARAM_{}", field.name.to_shouty_snake_case());
-        let taken = out.iter().filter(|(_, id, _)| id.to_string().starts_with(&base)).count();
         let id = if taken == 0 { format_ident!("{base}") } else { format_ident!("{base}_{taken}") };
         let tokens = field_tokens(spec, field);
         let docs = doc(&format!("The checks of the `{}` path parameter, shared by the family's routes.", field.name));
-        out.push((text, id.clone(), quote! { #docs const #id: rt::schema::FieldSchema = #tokens; }));
+        out.push((field, id.clone(), quote! { #docs const #id: rt::schema::FieldSchema = #tokens; }));
     }
     out
 }
 
-fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, TokenStream)]) -> TokenStream {
+fn route_spec(spec: &Spec, r: &Route, shared: &[(&Field, proc_macro2::Ident, TokenStream)]) -> TokenStream {
     let id = route_ident(r);
     let name = &r.id.value;
     let auth = r.auth.iter().map(|a| mode_tokens(a.value));
@@ -338,13 +338,9 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(String, proc_macro2::Ident, Tok
         RateLimitKey::None => "None",
     });
     let counts = spec.counts_toward_write_quota(r);
-    let path_params = r.path_params.iter().map(|f| {
-        let tokens = field_tokens(spec, f);
-        let text = tokens.to_string();
-        match shared.iter().find(|(t, _, _)| *t == text) {
-            Some((_, id, _)) => quote!(#id),
-            None => tokens,
-        }
+    let path_params = r.path_params.iter().map(|f| match shared.iter().find(|(p, _, _)| p.checks_like(f)) {
+        Some((_, id, _)) => quote!(#id),
+        None => field_tokens(spec, f),
     });
     let query = r.query.iter().map(|f| field_tokens(spec, f));
     let response = r.response.as_ref().map_or(quote!(None), |t| {

@@ -537,6 +537,24 @@ pub struct Field {
     pub loc: Loc,
 }
 
+impl Field {
+    /// Whether a value is checked against `other` exactly as against `self`: the same
+    /// name, type, presence and checks (descriptions and places aside). Routes whose
+    /// parameters check alike share one check table.
+    pub fn checks_like(&self, other: &Field) -> bool {
+        self.name == other.name
+            && self.ty.value == other.ty.value
+            && (self.optional, self.nullable) == (other.optional, other.nullable)
+            && self.constraints == other.constraints
+    }
+
+    /// Whether `other` declares the same Rust field as `self`: it checks alike, and is as
+    /// secret and described the same. Routes whose queries are the same share one struct.
+    pub fn declares_like(&self, other: &Field) -> bool {
+        self.checks_like(other) && self.secret == other.secret && self.description == other.description
+    }
+}
+
 /// What a named type is.
 #[derive(Debug, Clone)]
 pub enum TypeKind {
