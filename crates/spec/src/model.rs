@@ -1166,6 +1166,21 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_alike_by_what_they_check_and_declare_not_where_they_are() {
+        let (a, mut b) = (field_named("slug"), field_named("slug"));
+        b.loc.line = 40;
+        b.description = "The link's slug.".to_owned();
+        assert!(a.checks_like(&b), "place and prose do not change a check");
+        assert!(!a.declares_like(&b), "prose changes the declared field's docs");
+        b.constraints.max_length = Some(64);
+        assert!(!a.checks_like(&b));
+        let mut c = field_named("slug");
+        c.optional = true;
+        assert!(!a.checks_like(&c));
+        assert!(!a.checks_like(&field_named("handle")));
+    }
+
+    #[test]
     fn rust_field_names_are_identifiers_and_unique() {
         let fields: Vec<Field> =
             ["self", "created-at", "createdAt", "next-page", "2fa", "type", "created_at"].map(field_named).into();
