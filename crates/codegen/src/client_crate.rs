@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyKey, PathSegment, Route, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, IdempotencyKey, PatMode, PathSegment, Route, Spec, Transport, TypeRef};
 
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
@@ -79,13 +79,12 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
 
 /// Which client type calls which routes, for the modes the spec has.
 fn clients_sentence(spec: &Spec) -> String {
-    let bound = spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.as_deref()).unwrap_or("subject");
     let mut parts = vec!["[`Client`] calls the routes that need no credential".to_owned()];
     if spec.auth_mode(AuthKind::Jwt).is_some() {
         parts.push("[`JwtClient`] the JWT routes".to_owned());
     }
-    if spec.auth_mode(AuthKind::Pat).is_some() {
-        parts.push(format!("[`PatClient`] the PAT routes of the one `{bound}` its token is bound to"));
+    if let Some(pat) = spec.pat_mode() {
+        parts.push(format!("[`PatClient`] the PAT routes of the one `{}` its token is bound to", pat.bound_to));
     }
     if spec.auth_mode(AuthKind::VisitorCookie).is_some() {
         parts.push("[`VisitorClient`] the visitor-cookie routes".to_owned());
@@ -244,7 +243,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
         _ => quote!(),
     };
     let jwt = spec.auth_mode(AuthKind::Jwt).map(|_| jwt_client(spec));
-    let pat = spec.auth_mode(AuthKind::Pat).map(|_| pat_client(spec));
+    let pat = spec.pat_mode().map(|pat| pat_client(spec, pat));
     let visitor = spec.auth_mode(AuthKind::VisitorCookie).map(|_| visitor_client(spec));
     let (jwt_ctor, jwt_item) = jwt.unzip();
     let (pat_ctor, pat_item) = pat.unzip();
@@ -429,14 +428,10 @@ fn jwt_client(spec: &Spec) -> (TokenStream, TokenStream) {
     (ctor, item)
 }
 
-fn pat_client(spec: &Spec) -> (TokenStream, TokenStream) {
+fn pat_client(spec: &Spec, pat: PatMode<'_>) -> (TokenStream, TokenStream) {
     let transport = transport_tokens(spec, AuthKind::Pat);
-    let pat = spec.auth_mode(AuthKind::Pat);
-    let (prefix, separator, display) = pat
-        .and_then(|m| m.token_format.as_ref())
-        .map(|f| (f.prefix.clone(), f.separator, f.display.clone()))
-        .unwrap_or_default();
-    let bound = pat.and_then(|m| m.bound_to.clone()).unwrap_or_else(|| "handle".to_owned());
+    let (prefix, separator, display) = (&pat.format.prefix, pat.format.separator, &pat.format.display);
+    let bound = pat.bound_to;
     let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
     let pat_client_doc = doc(&format!("The client for PAT routes of the one `{bound}` its token is bound to."));
     let bound_ident = ident(&bound.to_snake_case());

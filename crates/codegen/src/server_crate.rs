@@ -211,8 +211,8 @@ fn spec_rs(spec: &Spec) -> TokenStream {
             ModeSpec { mode: #mode, carriers: &[#(#carriers),*], missing: #missing, invalid: #invalid, expired: #expired, wrong_binding: #wrong, bound_to: #bound }
         }
     });
-    let pat_format = spec.auth_mode(AuthKind::Pat).and_then(|m| m.token_format.as_ref()).map_or(quote!(None), |f| {
-        let (prefix, sep, display) = (&f.prefix, f.separator, &f.display);
+    let pat_format = spec.pat_mode().map_or(quote!(None), |pat| {
+        let (prefix, sep, display) = (&pat.format.prefix, pat.format.separator, &pat.format.display);
         quote!(Some(PatFormat { prefix: #prefix, separator: #sep, display: #display }))
     });
     let rule = ident(&spec.scope_rule.as_str().to_upper_camel_case());

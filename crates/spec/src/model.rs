@@ -150,6 +150,17 @@ pub struct AuthMode {
     pub loc: Loc,
 }
 
+/// A validated spec's PAT mode: what is optional on [`AuthMode`] is there.
+#[derive(Debug, Clone, Copy)]
+pub struct PatMode<'a> {
+    /// The mode as declared.
+    pub mode: &'a AuthMode,
+    /// The token format.
+    pub format: &'a TokenFormat,
+    /// The path parameter a token is bound to (`handle`).
+    pub bound_to: &'a str,
+}
+
 /// Error codes a credential check answers with.
 #[derive(Debug, Clone, Default)]
 pub struct AuthErrors {
@@ -971,6 +982,13 @@ impl Spec {
     /// The auth mode of this kind, if declared.
     pub fn auth_mode(&self, kind: AuthKind) -> Option<&AuthMode> {
         self.auth_modes.iter().find(|m| m.kind == kind)
+    }
+
+    /// The PAT mode, with the format and binding the validator requires of it; `None`
+    /// when the API has no PATs (or, before validation, a PAT mode without them).
+    pub fn pat_mode(&self) -> Option<PatMode<'_>> {
+        let mode = self.auth_mode(AuthKind::Pat)?;
+        Some(PatMode { mode, format: mode.token_format.as_ref()?, bound_to: mode.bound_to.as_deref()? })
     }
 
     /// The catalogue entry of this code.
