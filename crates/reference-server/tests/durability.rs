@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::process::{Process, click_context};
 use tenx_reference_server::{Db, Repository};
 
@@ -84,16 +84,7 @@ async fn two_processes_share_one_plan_limit() {
     let a = Process::start(&db, &[]).await;
     let b = Process::start(&db, &[]).await;
     let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}/v2/auth/login", a.base))
-        .json(&json!({"email": "owner@demo.10x", "password": "demo-password"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("a token");
-    let token = login["accessToken"].as_str().expect("accessToken").to_owned();
+    let token = a.owner_token().await;
     // Windows are whole minutes: start with 20 s of this one left at least.
     let into_minute =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() % 60;

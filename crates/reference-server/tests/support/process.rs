@@ -87,19 +87,9 @@ pub fn free_port() -> u16 {
 /// A link of the demo owner, and a signed click context for it (as a browser gets one).
 pub async fn click_context(server: &Process) -> String {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http");
-    let login: Value = http
-        .post(format!("{}/v2/auth/login", server.base))
-        .json(&json!({"email": "owner@demo.10x", "password": "demo-password"}))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .expect("login")
-        .json()
-        .await
-        .expect("a token");
-    let token = login["accessToken"].as_str().expect("accessToken");
+    let token = server.owner_token().await;
     http.put(format!("{}/v2/handles/demo-pro/links/launch", server.base))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .json(&json!({"destinationUrl": "https://example.com/buy"}))
         .send()
         .await
