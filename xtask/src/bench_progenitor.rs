@@ -161,13 +161,15 @@ struct Case {
     routes: usize,
 }
 
-/// Writes our generated models + client crates for a spec into a throwaway workspace
+/// The generated crates a client's dependent builds.
+const OUR_CRATES: [&str; 3] = ["generated/client/", "generated/models/", "generated/errors/"];
+
+/// Writes our generated client, models and errors crates for a spec into a throwaway workspace
 /// whose runtime dependencies point at this repository's crates.
 fn our_client_workspace(root: &Path, spec: &tenx_spec::Spec, dir: &Path) -> Result<(), String> {
     let files = tenx_codegen::generate(spec).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(dir);
-    for f in files.iter().filter(|f| f.path.starts_with("generated/client/") || f.path.starts_with("generated/models/"))
-    {
+    for f in files.iter().filter(|f| OUR_CRATES.iter().any(|dir| f.path.starts_with(dir))) {
         let path = dir.join(&f.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
@@ -176,13 +178,15 @@ fn our_client_workspace(root: &Path, spec: &tenx_spec::Spec, dir: &Path) -> Resu
     }
     let name = &spec.api.name;
     let manifest = format!(
-        "[workspace]\nresolver = \"3\"\nmembers = [\"generated/client\", \"generated/models\"]\n\n\
+        "[workspace]\nresolver = \"3\"\nmembers = [\"generated/client\", \"generated/models\", \"generated/errors\"]\n\n\
          [workspace.package]\nedition = \"2024\"\nrust-version = \"1.85\"\nlicense = \"MIT OR Apache-2.0\"\npublish = false\n\n\
          [workspace.dependencies]\n\
          tenx-client-runtime = {{ path = \"{rt}\" }}\n\
+         tenx-error-model = {{ path = \"{model}\" }}\n\
          {name}-models = {{ path = \"generated/models\" }}\n\
          serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n[workspace.lints.rust]\n",
-        rt = root.join("crates/client-runtime").display()
+        rt = root.join("crates/client-runtime").display(),
+        model = root.join("crates/error-model").display()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())
 }
@@ -374,7 +378,7 @@ fn build_cost(
         }
     }
     let name = &spec.api.name;
-    let (client, models) = (format!("{name}-client"), format!("{name}-models"));
+    let (client, models, errors) = (format!("{name}-client"), format!("{name}-models"), format!("{name}-errors"));
     let clean = |dir: &Path, packages: &[&str]| -> Result<Run, String> {
         let mut args = vec!["clean"];
         for p in packages {
@@ -385,8 +389,11 @@ fn build_cost(
         check.env("CARGO_INCREMENTAL", "0");
         measure(&mut check)
     };
-    let clean_runs =
-        paired(runs, || clean(&ours_dir, &[&client, &models]), || clean(progenitor_out, &["bench-progenitor"]))?;
+    let clean_runs = paired(
+        runs,
+        || clean(&ours_dir, &[&client, &models, &errors]),
+        || clean(progenitor_out, &["bench-progenitor"]),
+    )?;
     // Back to an incremental build, then the recheck after a touch.
     for dir in [&ours_dir, progenitor_out] {
         cargo(dir, &["check"]).status().map_err(|e| e.to_string())?;
@@ -402,8 +409,7 @@ fn build_cost(
             measure(&mut cargo(progenitor_out, &["check"]))
         },
     )?;
-    let loc_ours =
-        count_lines(&ours_dir.join("generated/client/src")) + count_lines(&ours_dir.join("generated/models/src"));
+    let loc_ours = OUR_CRATES.iter().map(|dir| count_lines(&ours_dir.join(dir).join("src"))).sum::<usize>();
     let loc_theirs = count_lines(&progenitor_out.join("src"));
     let routes = case.routes.max(1) as f64;
     let secs = |v: Vec<f64>| format!("{:.2} s", median(v));
