@@ -1057,8 +1057,11 @@ impl Spec {
         if self.has_subject(route) {
             out.push(("subject_not_found", "its path names the API's subject"));
         }
+        if self.counts_toward_write_quota(route) && route.idempotency.is_none() {
+            out.push(("unavailable", "it counts toward the daily write quota, which refuses a write it cannot count"));
+        }
         if let Some(idem) = &route.idempotency {
-            out.push(("unavailable", "it deduplicates, and a full idempotency store refuses new keys"));
+            out.push(("unavailable", "it deduplicates, and an idempotency store that is full or down refuses new keys"));
             out.push(("conflict", "it deduplicates, and a key reused with another body is refused"));
             if matches!(idem.key, IdempotencyKey::Header(_)) {
                 out.push(("invalid_input", "its idempotency key header is checked"));

@@ -441,8 +441,8 @@ fn what_the_router_would_not_enforce_or_document_is_refused() {
     assert_eq!(
         messages,
         [
-            "route `upsert_link` can meet `unavailable` (it deduplicates, and a full idempotency store refuses new \
-             keys), and `answers` names no code for it",
+            "route `upsert_link` can meet `unavailable` (it deduplicates, and an idempotency store that is full or \
+             down refuses new keys), and `answers` names no code for it",
             "route `upsert_link` can meet `conflict` (it deduplicates, and a key reused with another body is \
              refused), and `answers` names no code for it",
             "a repeat of `upsert_link` is marked with `deduped`, which its answer type has no boolean field for",

@@ -56,7 +56,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-campaign-control.md, campaign-site-structure-for-marketers.md, uc-07-campaign-lifecycle-conversion-tests.md
     pub async fn create_campaign(
         &self,
@@ -126,7 +126,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-campaign-control.md, uc-07-campaign-lifecycle-conversion-tests.md
     pub async fn test_campaign_conversion(
         &self,

@@ -24,7 +24,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `knowledge_unavailable`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`, `knowledge_unavailable`
     /// - Source: ops-lab-knowledge-commerce-hub.md
     pub async fn add_knowledge_document(
         &self,
@@ -94,7 +94,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `knowledge_unavailable`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`, `knowledge_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-20-knowledge-agent-qa-governance.md
     pub async fn delete_knowledge_document(
@@ -130,7 +130,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `knowledge_unavailable`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`, `knowledge_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: ops-lab-knowledge-commerce-hub.md
     pub async fn rebuild_knowledge(

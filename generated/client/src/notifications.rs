@@ -59,7 +59,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     pub async fn create_email_subscription(
         &self,
@@ -94,7 +94,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-17-notifications-webhooks.md
     pub async fn delete_email_subscription(
         &self,
@@ -136,7 +136,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-17-notifications-webhooks.md
     pub async fn test_email_subscription(
         &self,
@@ -214,7 +214,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OWNER`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     pub async fn update_notification_settings(
         &self,
@@ -249,7 +249,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-17-notifications-webhooks.md
     pub async fn set_owner_default_email(

@@ -23,7 +23,7 @@ impl JwtClient {
     /// - Minimum role: `OPERATOR`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 201 created
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: jwt-vs-pat-when-to-use.md, api-auth-and-error-model.md, plans-quotas-and-feature-gates.md, onboarding-and-api-primer.md, uc-04-tokens-automation-contracts.md
     pub async fn create_token(
@@ -93,7 +93,7 @@ impl JwtClient {
     /// - Minimum role: `OPERATOR`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
     pub async fn revoke_token(
         &self,

@@ -24,7 +24,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, ops-lab-lifecycle-messaging-retargeting.md, uc-17-notifications-webhooks.md
     pub async fn create_webhook(
         &self,
@@ -93,7 +93,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
     pub async fn delete_webhook(
         &self,
@@ -128,7 +128,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, ops-lab-lifecycle-messaging-retargeting.md, uc-17-notifications-webhooks.md
     pub async fn test_webhook(
         &self,

@@ -22,7 +22,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_token`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_token`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, errors
     /// - Source: onboarding-and-api-primer.md, uc-01-auth-session-lifecycle.md
     fn login(
@@ -37,7 +37,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `conflict`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     fn signup(
@@ -54,7 +54,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, response, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     fn refresh_session(
@@ -68,7 +68,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
     fn logout(
@@ -98,7 +98,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
     fn request_password_reset(
@@ -113,7 +113,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
     fn confirm_password_reset(

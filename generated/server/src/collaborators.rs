@@ -39,7 +39,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OWNER`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_collaborators`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_collaborators`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): response
     /// - Source: collaborators-and-ownership.md, jwt-vs-pat-when-to-use.md, uc-03-handle-governance-collaboration.md
     fn replace_collaborators(
@@ -57,7 +57,7 @@ pub trait CollaboratorsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OWNER`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `new_owner_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `new_owner_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): response
     /// - Source: collaborators-and-ownership.md, uc-03-handle-governance-collaboration.md
     fn transfer_ownership(

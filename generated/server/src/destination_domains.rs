@@ -40,7 +40,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-08-personalization-destination-trust.md
     fn add_destination_domain(
@@ -58,7 +58,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `CREATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-08-personalization-destination-trust.md
     fn verify_destination_domain(
@@ -76,7 +76,7 @@ pub trait DestinationDomainsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-traffic-conflict-ops.md, uc-08-personalization-destination-trust.md
     fn decide_destination_domain(
         &self,

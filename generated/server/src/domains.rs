@@ -24,7 +24,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 201 created
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `domain_purchase_deprecated`, `conflict`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `domain_purchase_deprecated`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md, jwt-vs-pat-when-to-use.md, error-code-reference.md
     fn create_domain(
         &self,
@@ -41,7 +41,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md
     fn reconcile_domain(
         &self,
@@ -76,7 +76,7 @@ pub trait DomainsApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-domain-commerce-trust.md
     fn replace_domain_routes(
         &self,

@@ -39,7 +39,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn update_email_sender(
         &self,
@@ -74,7 +74,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): path
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn create_email_template(
@@ -92,7 +92,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): path
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn update_email_template(
@@ -111,7 +111,7 @@ pub trait EmailApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: campaign-email-automation-through-10xdotin.md
     fn send_email_message(
         &self,

@@ -40,7 +40,7 @@ pub trait InternalDocsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `OPERATOR`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-16-files-sharing-internal-docs-access.md
     fn update_internal_docs_access(

@@ -43,7 +43,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
     fn update_campaign_site_structure(
@@ -63,7 +63,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Minimum role: `CREATOR`
     /// - Plan feature: `creator_pages` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md
     fn publish_campaign_site_structure(

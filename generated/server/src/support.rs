@@ -22,7 +22,7 @@ pub trait SupportApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: troubleshooting-and-support.md, operator-admin-internal-appendix.md, uc-20-knowledge-agent-qa-governance.md
     fn submit_support_report(
