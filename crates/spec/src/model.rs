@@ -1061,7 +1061,10 @@ impl Spec {
             out.push(("unavailable", "it counts toward the daily write quota, which refuses a write it cannot count"));
         }
         if let Some(idem) = &route.idempotency {
-            out.push(("unavailable", "it deduplicates, and an idempotency store that is full or down refuses new keys"));
+            out.push((
+                "unavailable",
+                "it deduplicates, and an idempotency store that is full or down refuses new keys",
+            ));
             out.push(("conflict", "it deduplicates, and a key reused with another body is refused"));
             if matches!(idem.key, IdempotencyKey::Header(_)) {
                 out.push(("invalid_input", "its idempotency key header is checked"));
