@@ -422,10 +422,11 @@ pub async fn authorize(
     Ok(auth)
 }
 
-/// The answer when a store the check needs is unavailable: a 503 that says to retry.
+/// The answer when a store the check needs is unavailable: a 503 that says to retry;
+/// the cause is logged once, at the answer, with the request id.
 pub(crate) fn unavailable(cause: &StoreUnavailable, message: &str) -> Failure {
-    tracing::error!(error = %cause, "a store the router needs is unavailable");
-    Failure::of(Situation::Unavailable, message.to_owned()).retry_after(UNAVAILABLE_RETRY_AFTER)
+    let failure = Failure::of(Situation::Unavailable, message.to_owned()).retry_after(UNAVAILABLE_RETRY_AFTER);
+    Failure { cause: Some(cause.to_string()), ..failure }
 }
 
 /// Who a per-user limit counts: the user, the visitor or the token.

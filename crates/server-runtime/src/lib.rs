@@ -9,7 +9,9 @@
 //! carries `x-request-id`.
 //!
 //! The data the checks need comes through [`AuthData`], [`RateLimiter`] and
-//! [`IdempotencyStore`]; in-memory versions ship here.
+//! [`IdempotencyStore`]; in-memory versions ship here, and with the `redis` feature a
+//! store shared by many instances. What the router does when a store is down is
+//! decided in [`store`]. A handler reaches its request through [`RequestContext`].
 
 mod app;
 mod context;
