@@ -5,15 +5,17 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyKey, PatMode, PathSegment, Route, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, PatMode, PathSegment, Route, Spec, Transport, TypeRef};
 
+use crate::lower::{KeyCarrier, Model, Payload, RouteModel, Segment};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, rust_types, sources};
 
 const DIR: &str = "generated/client";
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let header = templates.header(&sources(
         spec,
         std::iter::once(&spec.api.loc)
@@ -71,7 +73,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     for family in &spec.families {
         files.push(GeneratedFile {
             path: format!("{DIR}/src/{}.rs", family.name),
-            contents: rust::file("client", &header, family_rs(spec, family))?,
+            contents: rust::file("client", &header, family_rs(model, family))?,
         });
     }
     Ok(files)
@@ -532,7 +534,7 @@ fn client_of(kind: AuthKind) -> (TokenStream, TokenStream) {
     }
 }
 
-fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
+fn family_rs(model: &Model<'_>, family: &Family) -> TokenStream {
     // The spec's prose is escaped; the table below is Markdown this generator writes.
     let count = family.routes.len();
     let mut docs = format!(
@@ -561,12 +563,12 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     }
     let docs = docs.lines().map(|l| format!(" {l}")).collect::<Vec<_>>();
     let impls = AuthKind::ALL.iter().filter_map(|&kind| {
-        let routes: Vec<&Route> = family.routes.iter().filter(|r| r.accepts(kind)).collect();
+        let routes: Vec<&RouteModel<'_>> = model.routes_of(family).iter().filter(|r| r.kinds.contains(&kind)).collect();
         if routes.is_empty() {
             return None;
         }
         let (client, _) = client_of(kind);
-        let methods = routes.iter().map(|r| method(spec, r, kind));
+        let methods = routes.iter().map(|r| method(model.spec, r, kind));
         Some(quote! {
             impl #client {
                 #(#methods)*
@@ -598,75 +600,71 @@ fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
     }
 }
 
-fn method(spec: &Spec, route: &Route, kind: AuthKind) -> TokenStream {
+fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream {
+    let route = lowered.route;
     let name = ident(&route.id.value);
-    let docs = doc(&crate::facts::route_doc(spec, route, crate::facts::Reader::Client));
+    let docs = doc(&crate::facts::route_doc(spec, lowered, crate::facts::Reader::Client));
     let (_, base) = client_of(kind);
-    let bound = match kind {
-        AuthKind::Pat => spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone()),
-        _ => None,
-    };
-    // Path arguments: every placeholder but the one a PAT is bound to.
-    let mut args = Vec::new();
-    let segments: Vec<TokenStream> = route
-        .segments()
-        .into_iter()
-        .map(|seg| match seg {
-            PathSegment::Param(param) if Some(param) == bound.as_deref() => quote!(self.bound.as_str()),
-            PathSegment::Param(param) => {
-                let arg = ident(&param.to_snake_case());
-                args.push(quote!(#arg: &str));
-                quote!(#arg)
-            }
-            PathSegment::Literal(text) => quote!(#text),
-        })
-        .collect();
-    let query_ty = format_ident!("{}Query", models_crate::camel(route));
-    let (query_arg, query_val) = if route.query.is_empty() {
-        (None, quote!(None::<&()>))
-    } else {
-        (Some(quote!(query: &#query_ty,)), quote!(Some(query)))
+    // Path arguments: every placeholder but the one a PAT client fills from its binding.
+    let args = lowered.path_args(kind).map(|param| {
+        let arg = ident(&param.to_snake_case());
+        quote!(#arg: &str)
+    });
+    let segments = lowered.segments.iter().map(|seg| match *seg {
+        Segment::Param { pat_bound: true, .. } if kind == AuthKind::Pat => quote!(self.bound.as_str()),
+        Segment::Param { name, .. } => {
+            let arg = ident(&name.to_snake_case());
+            quote!(#arg)
+        }
+        Segment::Literal(text) => quote!(#text),
+    });
+    let (query_arg, query_val) = match &lowered.query {
+        None => (None, quote!(None::<&()>)),
+        Some(q) => {
+            let ty = format_ident!("{}", q.name);
+            (Some(quote!(query: &#ty,)), quote!(Some(query)))
+        }
     };
     // JSON bodies go through `send`; text and binary ones as bytes through `send_raw`.
-    let (body_arg, body_val, send) = match route.request.as_ref().map(|t| &t.value) {
-        Some(TypeRef::Text) => {
+    let (body_arg, body_val, send) = match lowered.body {
+        Payload::Text => {
             let media = TypeRef::Text.media_type();
             (Some(quote!(body: &str,)), quote!((#media, body.as_bytes().to_vec())), quote!(send_raw))
         }
-        Some(TypeRef::Binary) => {
+        Payload::Binary => {
             let media = TypeRef::Binary.media_type();
             (Some(quote!(body: &[u8],)), quote!((#media, body.to_vec())), quote!(send_raw))
         }
-        Some(t) => {
-            let ty = models_crate::body_type(spec, Some(t));
+        payload @ Payload::Json { .. } => {
+            let ty = models_crate::body_type(payload);
             (Some(quote!(body: &#ty,)), quote!(Some(body)), quote!(send))
         }
-        None => (None, quote!(None::<&()>), quote!(send)),
+        Payload::None => (None, quote!(None::<&()>), quote!(send)),
     };
     let method = ident(route.method.as_str());
     let id = &route.id.value;
-    let idem = match route.idempotency.as_ref().map(|i| &i.key) {
-        Some(IdempotencyKey::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
-        Some(IdempotencyKey::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
+    let idem = match lowered.key {
+        Some(KeyCarrier::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
+        Some(KeyCarrier::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
         None => quote!(None),
     };
     let success = route.success.iter().map(|s| rust::int(s.status));
-    let answer = models_crate::body_type(spec, route.response.as_ref().map(|t| &t.value));
-    let plain = match route.response.as_ref().map(|t| &t.value) {
-        None => quote!(Ok(raw.empty())),
-        Some(TypeRef::Text) => quote!(raw.text()),
-        Some(TypeRef::Binary) => quote!(Ok(raw.bytes())),
-        Some(_) => quote!(raw.json()),
+    let plain = match lowered.answer {
+        Payload::None => quote!(Ok(raw.empty())),
+        Payload::Text => quote!(raw.text()),
+        Payload::Binary => quote!(Ok(raw.bytes())),
+        Payload::Json { .. } => quote!(raw.json()),
     };
-    let (ret, finish) = if route.success.len() > 1 {
-        let outcome = format_ident!("{}Outcome", models_crate::camel(route));
-        let arms = route.success.iter().map(|s| {
-            let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));
-            quote! { #status => #plain.map(|r| r.map(#outcome::#v)), }
-        });
-        (quote!(#outcome), quote! { match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })
-    } else {
-        (answer, plain)
+    let (ret, finish) = match &lowered.outcome {
+        Some(outcome) => {
+            let outcome = format_ident!("{outcome}");
+            let arms = route.success.iter().map(|s| {
+                let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));
+                quote! { #status => #plain.map(|r| r.map(#outcome::#v)), }
+            });
+            (quote!(#outcome), quote! { match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })
+        }
+        None => (models_crate::body_type(lowered.answer), plain),
     };
     quote! {
         #docs

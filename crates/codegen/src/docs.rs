@@ -59,7 +59,11 @@ fn transport_text(t: &Transport) -> String {
     }
 }
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(
+    model: &crate::lower::Model<'_>,
+    templates: &Templates,
+) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let routes: Vec<RouteView> = spec.routes().map(|r| route_view(spec, r)).collect();
     let api = minijinja::context! {

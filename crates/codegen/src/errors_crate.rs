@@ -22,7 +22,11 @@ pub(crate) fn crate_name(spec: &Spec) -> String {
     format!("{}-errors", spec.api.name)
 }
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(
+    model: &crate::lower::Model<'_>,
+    templates: &Templates,
+) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let detail_roots: Vec<&str> =
         spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| d.value.as_str())).collect();
     let detail_types = rust_types::closure(spec, &detail_roots);

@@ -3,6 +3,8 @@
 
 use tenx_spec::{Idempotency, IdempotencyKey, Route, Spec};
 
+use crate::lower::RouteModel;
+
 /// Who reads a route's rustdoc: what each side does about it differs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reader {
@@ -15,7 +17,8 @@ pub(crate) enum Reader {
 /// A route's rustdoc: summary, method and path, description, access, answers, errors,
 /// what was inferred and where it comes from; the same for client and server, but for
 /// what only one side does.
-pub(crate) fn route_doc(spec: &Spec, route: &Route, reader: Reader) -> String {
+pub(crate) fn route_doc(spec: &Spec, lowered: &RouteModel<'_>, reader: Reader) -> String {
+    let route = lowered.route;
     let mut lines =
         vec![route.summary.clone(), String::new(), format!("`{} {}`", route.method.as_str(), route.path.value)];
     if !route.description.is_empty() {
@@ -36,7 +39,7 @@ pub(crate) fn route_doc(spec: &Spec, route: &Route, reader: Reader) -> String {
         }
         .to_owned());
     }
-    let errors: Vec<String> = spec.route_errors(route).iter().map(|e| format!("`{}`", e.code)).collect();
+    let errors: Vec<String> = lowered.errors.iter().map(|e| format!("`{}`", e.code)).collect();
     lines.push(format!("- Errors: {}", errors.join(", ")));
     if !route.inferred.is_empty() {
         let inferred: Vec<&str> = route.inferred.iter().map(|i| i.value.as_str()).collect();

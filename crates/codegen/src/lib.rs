@@ -10,6 +10,7 @@ mod client_crate;
 mod docs;
 mod errors_crate;
 mod facts;
+mod lower;
 mod models_crate;
 mod openapi;
 mod route_macro_crate;
@@ -17,7 +18,9 @@ mod rust;
 mod rust_types;
 mod server_crate;
 mod templates;
+mod ts_client;
 
+use lower::Model;
 use tenx_spec::Spec;
 
 pub use route_macro_crate::route_table;
@@ -58,11 +61,12 @@ pub enum CodegenError {
 /// Generates every artifact, sorted by path.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     type Output = Result<Vec<GeneratedFile>, CodegenError>;
-    type Generator = fn(&Spec, &Templates) -> Output;
+    type Generator = fn(&Model<'_>, &Templates) -> Output;
     // The biggest first, so the threads finish together.
-    const GENERATORS: [Generator; 7] = [
+    const GENERATORS: [Generator; 8] = [
         server_crate::generate,
         client_crate::generate,
+        ts_client::generate,
         openapi::generate,
         models_crate::generate,
         errors_crate::generate,
@@ -70,6 +74,8 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         route_macro_crate::generate,
     ];
     let templates = Templates::new();
+    // Decided once, read by every generator.
+    let model = Model::new(spec);
     // Artifacts are independent: they run on every core. Each result lands in its own
     // slot and the files are sorted, so the output does not depend on scheduling.
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(GENERATORS.len());
@@ -82,7 +88,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(generator) = GENERATORS.get(i) else { break };
-                    let result = generator(spec, &templates);
+                    let result = generator(&model, &templates);
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(result);
                     }

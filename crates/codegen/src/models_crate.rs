@@ -4,8 +4,9 @@
 use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{Field, Route, Spec, TypeKind, TypeRef};
+use tenx_spec::{Field, Spec, TypeRef};
 
+use crate::lower::{Model, Payload, RouteModel};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
@@ -22,7 +23,8 @@ pub(crate) fn crate_name(spec: &Spec) -> String {
     format!("{}-models", spec.api.name)
 }
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let types = model_types(spec);
     let header =
         templates.header(&sources(spec, types.iter().map(|t| &t.loc).chain(spec.families.iter().map(|f| &f.loc))))?;
@@ -37,22 +39,10 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
 
         #items
     };
-    // Routes whose query parameters are the same share one struct (the first route's);
-    // the others get an alias, so every route keeps its own type name and the crate
-    // derives serde once per distinct query (pagination and filters repeat a lot).
-    let mut first_with: Vec<(&[Field], String)> = Vec::new();
-    let same = |a: &[Field], b: &[Field]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.declares_like(y));
-    let support: Vec<TokenStream> = spec
-        .routes()
-        .map(|r| {
-            let shared =
-                first_with.iter().find(|(q, _)| !r.query.is_empty() && same(q, &r.query)).map(|(_, name)| name.clone());
-            if shared.is_none() && !r.query.is_empty() {
-                first_with.push((&r.query, format!("{}Query", camel(r))));
-            }
-            route_support(spec, r, shared.as_deref())
-        })
-        .collect();
+    // Routes whose query parameters are the same share one struct (the first route's,
+    // decided in the lowered model); the others get an alias, so every route keeps its
+    // own type name and the crate derives serde once per distinct query.
+    let support: Vec<TokenStream> = model.routes.iter().map(route_support).collect();
     let routes_rs = quote! {
         //! Per-route query parameters and typed outcomes.
 
@@ -80,11 +70,6 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     Ok(files)
 }
 
-/// The route name in UpperCamelCase (`UpsertLink`), the stem of its query and outcome types.
-pub(crate) fn camel(route: &Route) -> String {
-    route.id.value.to_upper_camel_case()
-}
-
 /// Types the routes use (requests, responses, query enums), with what they reach.
 pub(crate) fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
     let mut roots: Vec<&str> = Vec::new();
@@ -97,11 +82,11 @@ pub(crate) fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
 }
 
 /// The query struct and the outcome enum a route needs, if any.
-fn route_support(spec: &Spec, route: &Route, same_query_as: Option<&str>) -> TokenStream {
-    let name = camel(route);
-    let query = (!route.query.is_empty()).then(|| {
-        let ty = format_ident!("{name}Query");
-        if let Some(shared) = same_query_as {
+fn route_support(lowered: &RouteModel<'_>) -> TokenStream {
+    let route = lowered.route;
+    let query = lowered.query.as_ref().map(|q| {
+        let ty = format_ident!("{}", q.name);
+        if let Some(shared) = &q.same_as {
             let shared = format_ident!("{shared}");
             let docs =
                 rust::doc_markdown(&format!("Query parameters of `{}` (the same as [`{shared}`]).", route.id.value));
@@ -117,9 +102,9 @@ fn route_support(spec: &Spec, route: &Route, same_query_as: Option<&str>) -> Tok
             }
         }
     });
-    let outcome = (route.success.len() > 1).then(|| {
-        let ty = format_ident!("{name}Outcome");
-        let body = body_type(spec, route.response.as_ref().map(|t| &t.value));
+    let outcome = lowered.outcome.as_ref().map(|name| {
+        let ty = format_ident!("{name}");
+        let body = body_type(lowered.answer);
         let variants = route.success.iter().map(|s| {
             let v = ident(&s.outcome.to_upper_camel_case());
             let docs = doc(&format!("{} {}.", s.status, s.outcome));
@@ -154,12 +139,13 @@ fn query_field(f: &Field, rust_name: &str) -> TokenStream {
     }
 }
 
-pub(crate) fn body_type(spec: &Spec, ty: Option<&TypeRef>) -> TokenStream {
-    match ty {
-        None => quote!(()),
-        Some(TypeRef::Named(n)) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Json)) => {
-            quote!(::serde_json::Value)
-        }
-        Some(t) => rust_types::rust_type(t),
+/// The Rust type of a body.
+pub(crate) fn body_type(payload: Payload<'_>) -> TokenStream {
+    match payload {
+        Payload::None => quote!(()),
+        Payload::Json { free_form: true, .. } => quote!(::serde_json::Value),
+        Payload::Json { ty, .. } => rust_types::rust_type(ty),
+        Payload::Text => quote!(::std::string::String),
+        Payload::Binary => quote!(::std::vec::Vec<u8>),
     }
 }

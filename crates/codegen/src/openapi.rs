@@ -14,7 +14,11 @@ use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 pub(crate) const PATH: &str = "generated/openapi.json";
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(
+    model: &crate::lower::Model<'_>,
+    templates: &Templates,
+) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let document = document(spec, &header);
     let mut contents = serde_json::to_string_pretty(&document).expect("a JSON value always serializes");

@@ -46,7 +46,11 @@ pub fn route_table(spec: &Spec) -> String {
     text
 }
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(
+    model: &crate::lower::Model<'_>,
+    templates: &Templates,
+) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let description =
         format!("`#[route(...)]`: checks server handlers against the {} spec at compile time.", spec.api.title);

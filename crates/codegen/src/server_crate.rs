@@ -10,13 +10,15 @@ use tenx_spec::{
     Transport, TypeKind, TypeRef,
 };
 
+use crate::lower::{Model, RouteModel};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, route_macro_crate, sources};
 
 const DIR: &str = "generated/server";
 
-pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let name = format!("{}-server", spec.api.name);
     let description = format!("Server traits and an auth-enforcing axum router for the {}.", spec.api.title);
@@ -77,7 +79,7 @@ pub(crate) fn generate(spec: &Spec, templates: &Templates) -> Result<Vec<Generat
     for family in &spec.families {
         files.push(GeneratedFile {
             path: format!("{DIR}/src/{}.rs", family.name),
-            contents: rust::file("server", &header, family_rs(spec, family))?,
+            contents: rust::file("server", &header, family_rs(model, family))?,
         });
     }
     Ok(files)
@@ -428,45 +430,48 @@ fn param_ident(name: &str) -> proc_macro2::Ident {
     }
 }
 
-fn answer_type(spec: &Spec, route: &Route) -> TokenStream {
-    if route.success.len() > 1 {
-        let o = format_ident!("{}Outcome", models_crate::camel(route));
-        quote!(#o)
-    } else {
-        models_crate::body_type(spec, route.response.as_ref().map(|t| &t.value))
+fn answer_type(route: &RouteModel<'_>) -> TokenStream {
+    match &route.outcome {
+        Some(o) => {
+            let o = format_ident!("{o}");
+            quote!(#o)
+        }
+        None => models_crate::body_type(route.answer),
     }
 }
 
-fn family_rs(spec: &Spec, family: &Family) -> TokenStream {
+fn family_rs(model: &Model<'_>, family: &Family) -> TokenStream {
+    let spec = model.spec;
     let tr = trait_ident(family);
     let docs = doc(&format!(
         "The `{}` family: {}\n\nEvery method is a route; the router has already checked its credentials, scopes,\nrole, plan, rate limit, parameters and body when the method runs. Its `cx` is the
 request: id, caller, headers and cookies, and the headers to add to the answer.",
         family.name, family.description
     ));
-    let methods = family.routes.iter().map(|r| {
+    let methods = model.routes_of(family).iter().map(|lowered| {
+        let r = lowered.route;
         let name = ident(&r.id.value);
-        let docs = doc(&crate::facts::route_doc(spec, r, crate::facts::Reader::Server));
+        let docs = doc(&crate::facts::route_doc(spec, lowered, crate::facts::Reader::Server));
         let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
         let params = handler_params(spec, r).into_iter().map(|p| {
             let p = param_ident(&p.name);
             quote!(#p: String,)
         });
-        let query = (!r.query.is_empty()).then(|| {
-            let q = format_ident!("{}Query", models_crate::camel(r));
+        let query = lowered.query.as_ref().map(|q| {
+            let q = format_ident!("{}", q.name);
             quote!(query: #q,)
         });
-        let body = r.request.as_ref().map(|t| {
-            let ty = models_crate::body_type(spec, Some(&t.value));
+        let body = r.request.as_ref().map(|_| {
+            let ty = models_crate::body_type(lowered.body);
             quote!(body: #ty,)
         });
-        let answer = answer_type(spec, r);
+        let answer = answer_type(lowered);
         quote! {
             #docs
             fn #name(&self, cx: &RequestContext, #auth #(#params)* #query #body) -> impl Future<Output = Result<#answer, Failure>> + Send;
         }
     });
-    let routes = family.routes.iter().map(|r| mount_route(spec, r));
+    let routes = model.routes_of(family).iter().map(|r| mount_route(spec, r));
     // Each route's checks live beside its glue: files stay small, and so does the
     // generator's peak memory on large specs.
     let shared = shared_params(spec, family);
@@ -500,7 +505,8 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
     }
 }
 
-fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
+fn mount_route(spec: &Spec, lowered: &RouteModel<'_>) -> TokenStream {
+    let r = lowered.route;
     let path = &r.path.value;
     let method = ident(&r.method.as_str().to_lowercase());
     let route_spec = route_ident(r);
@@ -525,8 +531,8 @@ fn mount_route(spec: &Spec, r: &Route) -> TokenStream {
             Some(_) => quote!(Reply::json(#status, &#var)),
         }
     };
-    let finish = if r.success.len() > 1 {
-        let o = format_ident!("{}Outcome", models_crate::camel(r));
+    let finish = if let Some(o) = &lowered.outcome {
+        let o = format_ident!("{o}");
         let arms = r.success.iter().map(|s| {
             let v = ident(&s.outcome.to_upper_camel_case());
             let reply = reply(s.status, quote!(body));

@@ -1,0 +1,240 @@
+//! The lowered model: what every emitter needs to know about a route, decided once from
+//! the validated spec, so that no two emitters (Rust, TypeScript, docs) can disagree on
+//! which argument fills which path segment, which query types are the same, how a body
+//! travels or where an idempotency key goes.
+
+use heck::{ToLowerCamelCase, ToUpperCamelCase};
+use tenx_spec::{AuthKind, ErrorDef, Family, Field, IdempotencyKey, PathSegment, Route, Spec, TypeKind, TypeRef};
+
+/// The spec with its routes lowered, built once by [`crate::generate`] and read by every
+/// generator.
+pub(crate) struct Model<'s> {
+    /// The validated spec, for what is not lowered (yet).
+    pub(crate) spec: &'s Spec,
+    /// Every route, in spec order.
+    pub(crate) routes: Vec<RouteModel<'s>>,
+}
+
+impl<'s> Model<'s> {
+    /// Lowers `spec`.
+    pub(crate) fn new(spec: &'s Spec) -> Self {
+        let bound = spec.pat_mode().map(|p| p.bound_to);
+        let mut query_classes: Vec<(&[Field], String)> = Vec::new();
+        let routes = spec
+            .routes()
+            .map(|route| {
+                let query = (!route.query.is_empty()).then(|| {
+                    let name = format!("{}Query", route.id.value.to_upper_camel_case());
+                    let same = |q: &[Field]| {
+                        q.len() == route.query.len() && q.iter().zip(&route.query).all(|(a, b)| a.declares_like(b))
+                    };
+                    let same_as = query_classes.iter().find(|(q, _)| same(q)).map(|(_, n)| n.clone());
+                    if same_as.is_none() {
+                        query_classes.push((&route.query, name.clone()));
+                    }
+                    QueryModel { name, same_as, all_optional: route.query.iter().all(|f| f.optional) }
+                });
+                RouteModel::new(spec, route, bound, query)
+            })
+            .collect();
+        Model { spec, routes }
+    }
+
+    /// The lowered route with this id.
+    #[cfg(test)]
+    pub(crate) fn route(&self, id: &str) -> Option<&RouteModel<'s>> {
+        self.routes.iter().find(|r| r.route.id.value == id)
+    }
+
+    /// The lowered routes of `family` (routes are lowered in family order).
+    pub(crate) fn routes_of(&self, family: &Family) -> &[RouteModel<'s>] {
+        let start: usize =
+            self.spec.families.iter().take_while(|f| !std::ptr::eq(*f, family)).map(|f| f.routes.len()).sum();
+        self.routes.get(start..start + family.routes.len()).unwrap_or_default()
+    }
+
+    /// The auth kinds the spec has a client for: always `none`, then each mode it
+    /// declares, in [`AuthKind::ALL`]'s order.
+    pub(crate) fn client_kinds(&self) -> Vec<AuthKind> {
+        AuthKind::ALL.into_iter().filter(|&k| k == AuthKind::None || self.spec.auth_mode(k).is_some()).collect()
+    }
+}
+
+/// One route, lowered.
+pub(crate) struct RouteModel<'s> {
+    /// The route as the spec declares it.
+    pub(crate) route: &'s Route,
+    /// The id in lowerCamelCase (`upsertLink`): its TypeScript method.
+    pub(crate) lower_camel: String,
+    /// The path, segment by segment.
+    pub(crate) segments: Vec<Segment<'s>>,
+    /// Its query parameters' type, when it has any.
+    pub(crate) query: Option<QueryModel>,
+    /// How the request body travels.
+    pub(crate) body: Payload<'s>,
+    /// How the success answer's body travels.
+    pub(crate) answer: Payload<'s>,
+    /// The outcome type's name (`UpsertLinkOutcome`) when several success statuses mean
+    /// different things.
+    pub(crate) outcome: Option<String>,
+    /// Where its idempotency key goes.
+    pub(crate) key: Option<KeyCarrier<'s>>,
+    /// Every error code it may answer (declared and implied), in catalogue order.
+    pub(crate) errors: Vec<&'s ErrorDef>,
+    /// The auth kinds it accepts, in [`AuthKind::ALL`]'s order: one client method each.
+    pub(crate) kinds: Vec<AuthKind>,
+}
+
+impl<'s> RouteModel<'s> {
+    fn new(spec: &'s Spec, route: &'s Route, bound: Option<&'s str>, query: Option<QueryModel>) -> Self {
+        let accepts_pat = route.accepts(AuthKind::Pat);
+        let segments = route
+            .segments()
+            .into_iter()
+            .map(|s| match s {
+                PathSegment::Literal(text) => Segment::Literal(text),
+                PathSegment::Param(name) => Segment::Param { name, pat_bound: accepts_pat && Some(name) == bound },
+            })
+            .collect();
+        RouteModel {
+            route,
+            lower_camel: route.id.value.to_lower_camel_case(),
+            segments,
+            query,
+            body: Payload::of(spec, route.request.as_ref().map(|t| &t.value)),
+            answer: Payload::of(spec, route.response.as_ref().map(|t| &t.value)),
+            outcome: (route.success.len() > 1).then(|| format!("{}Outcome", route.id.value.to_upper_camel_case())),
+            key: route.idempotency.as_ref().map(|i| match &i.key {
+                IdempotencyKey::Field(f) => KeyCarrier::Field(f),
+                IdempotencyKey::Header(h) => KeyCarrier::Header(h),
+            }),
+            errors: spec.route_errors(route),
+            kinds: AuthKind::ALL.into_iter().filter(|&k| route.accepts(k)).collect(),
+        }
+    }
+
+    /// The path parameters a caller passes when calling through the client of `kind`: all
+    /// but the one a PAT client fills from its binding.
+    pub(crate) fn path_args(&self, kind: AuthKind) -> impl Iterator<Item = &'s str> + '_ {
+        self.segments.iter().filter_map(move |s| match *s {
+            Segment::Param { name, pat_bound } if !(pat_bound && kind == AuthKind::Pat) => Some(name),
+            _ => None,
+        })
+    }
+}
+
+/// One segment of a route's path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Segment<'s> {
+    /// Literal text.
+    Literal(&'s str),
+    /// A parameter; `pat_bound` when the PAT client fills it from its binding.
+    Param {
+        /// The placeholder's name.
+        name: &'s str,
+        /// Whether the route takes a PAT and this is the parameter PATs are bound to.
+        pat_bound: bool,
+    },
+}
+
+/// A route's query type.
+pub(crate) struct QueryModel {
+    /// Its own name (`ListLinksQuery`).
+    pub(crate) name: String,
+    /// The first route's query type with the same parameters, when there is one: this
+    /// one is an alias of it.
+    pub(crate) same_as: Option<String>,
+    /// Whether every parameter may be left out (the argument may then be too).
+    pub(crate) all_optional: bool,
+}
+
+/// How a body travels.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Payload<'s> {
+    /// No body.
+    None,
+    /// JSON of this type; `free_form` when it is a named type the docs do not describe.
+    Json {
+        /// The type.
+        ty: &'s TypeRef,
+        /// Whether any JSON value is allowed.
+        free_form: bool,
+    },
+    /// `text/plain; charset=utf-8`.
+    Text,
+    /// `application/octet-stream`.
+    Binary,
+}
+
+impl<'s> Payload<'s> {
+    fn of(spec: &Spec, ty: Option<&'s TypeRef>) -> Self {
+        match ty {
+            None => Payload::None,
+            Some(TypeRef::Text) => Payload::Text,
+            Some(TypeRef::Binary) => Payload::Binary,
+            Some(ty) => {
+                let free_form = matches!(ty, TypeRef::Json)
+                    || matches!(ty, TypeRef::Named(n) if matches!(spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Json)));
+                Payload::Json { ty, free_form }
+            }
+        }
+    }
+
+    /// The name runtimes use for it: `none`, `json`, `text` or `binary`.
+    pub(crate) fn wire_kind(self) -> &'static str {
+        match self {
+            Payload::None => "none",
+            Payload::Json { .. } => "json",
+            Payload::Text => "text",
+            Payload::Binary => "binary",
+        }
+    }
+}
+
+/// Where a route's idempotency key goes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum KeyCarrier<'s> {
+    /// A body field.
+    Field(&'s str),
+    /// A header.
+    Header(&'s str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model_of(spec: &Spec) -> Model<'_> {
+        Model::new(spec)
+    }
+
+    #[test]
+    fn the_pat_bound_parameter_is_filled_only_on_the_pat_client() {
+        let spec = tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
+            .expect("the 10x spec loads");
+        let model = model_of(&spec);
+        let pat = model.route("pat_upsert_link").expect("route");
+        assert_eq!(pat.path_args(AuthKind::Pat).collect::<Vec<_>>(), ["slug"]);
+        let jwt = model.route("upsert_link").expect("route");
+        assert_eq!(jwt.path_args(AuthKind::Jwt).collect::<Vec<_>>(), ["handle", "slug"]);
+        assert!(!jwt.segments.iter().any(|s| matches!(s, Segment::Param { pat_bound: true, .. })));
+        assert_eq!(jwt.outcome.as_deref(), Some("UpsertLinkOutcome"));
+        assert_eq!(jwt.lower_camel, "upsertLink");
+    }
+
+    #[test]
+    fn routes_with_the_same_query_share_the_first_ones_type() {
+        let spec = tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
+            .expect("the 10x spec loads");
+        let model = model_of(&spec);
+        let queries: Vec<&QueryModel> = model.routes.iter().filter_map(|r| r.query.as_ref()).collect();
+        let shared = queries.iter().filter(|q| q.same_as.is_some()).count();
+        assert!(shared > 0, "the 10x spec repeats pagination");
+        for q in &queries {
+            if let Some(first) = &q.same_as {
+                let owner = queries.iter().find(|o| &o.name == first).expect("the shared type exists");
+                assert!(owner.same_as.is_none(), "{} aliases an alias", q.name);
+            }
+        }
+    }
+}
