@@ -17,6 +17,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("docs/auth.md.j2", include_str!("../../../templates/docs/auth.md.j2")),
     ("docs/plans.md.j2", include_str!("../../../templates/docs/plans.md.j2")),
     ("changelog.md.j2", include_str!("../../../templates/changelog.md.j2")),
+    ("ts/package.json.j2", include_str!("../../../templates/ts/package.json.j2")),
+    ("ts/tsconfig.json.j2", include_str!("../../../templates/ts/tsconfig.json.j2")),
+    ("ts/README.md.j2", include_str!("../../../templates/ts/README.md.j2")),
+    ("ts/src/index.ts.j2", include_str!("../../../templates/ts/src/index.ts.j2")),
+    ("ts/src/models.ts.j2", include_str!("../../../templates/ts/src/models.ts.j2")),
+    ("ts/src/errors.ts.j2", include_str!("../../../templates/ts/src/errors.ts.j2")),
+    ("ts/src/clients.ts.j2", include_str!("../../../templates/ts/src/clients.ts.j2")),
+    ("ts/src/runtime.ts.j2", include_str!("../../../templates/ts/src/runtime.ts.j2")),
 ];
 
 /// The generated crates' semver version: `api.version` filled out to three numbers
@@ -53,6 +61,8 @@ impl Templates {
         env.add_filter("upper_camel_case", |s: &str| s.to_upper_camel_case());
         env.add_filter("anchor", anchor);
         env.add_filter("cell", table_cell);
+        env.add_filter("tsdoc", tsdoc);
+        env.add_filter("tojs", |s: &str| serde_json::Value::from(s).to_string());
         for (name, source) in TEMPLATES {
             // Templates are compiled in: a syntax error is a bug of this crate, caught by
             // every test that generates anything.
@@ -183,6 +193,24 @@ fn comment(text: &str, style: &str) -> String {
     }
 }
 
+/// Text as a TSDoc block, its lines indented by `indent` spaces (the first line's
+/// indent is the template's); `*/` in the text cannot end the comment.
+fn tsdoc(text: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let text = text.trim().replace("*/", "*\\/");
+    let mut out = String::from("/**");
+    for line in text.lines() {
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(if line.is_empty() { " *" } else { " * " });
+        out.push_str(line.trim_end());
+    }
+    out.push('\n');
+    out.push_str(&pad);
+    out.push_str(" */");
+    out
+}
+
 /// A Markdown heading anchor as GitHub makes it.
 fn anchor(text: &str) -> String {
     text.trim()
@@ -226,6 +254,7 @@ mod tests {
         assert_eq!(comment("a", "html"), "<!--\na\n-->");
         assert_eq!(anchor("GET /v2/links {slug}"), "get-v2links-slug");
         assert_eq!(table_cell("a|b\nc"), "a\\|b c");
+        assert_eq!(tsdoc("One.\n\nTwo */ three", 2), "/**\n   * One.\n   *\n   * Two *\\/ three\n   */");
     }
 
     #[test]
