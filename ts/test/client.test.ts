@@ -19,7 +19,7 @@ import {
   RETRY_POLICY,
 } from "../../generated/ts-client/src/index.js";
 import type { ConversionRequest } from "../../generated/ts-client/src/index.js";
-import { ScriptedServer, VirtualClock, apiError, closedPort, json, withHeader } from "./support.js";
+import { ScriptedServer, VirtualClock, apiError, closedPort, json, rejection, withHeader } from "./support.js";
 import type { Reply } from "./support.js";
 
 const servers: ScriptedServer[] = [];
@@ -37,15 +37,6 @@ function client(server: ScriptedServer, clock: VirtualClock, autoRefresh = false
 
 function jwt(server: ScriptedServer, clock: VirtualClock) {
   return client(server, clock).withJwt("header.payload.signature");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("the call succeeded");
 }
 
 test("two 503s then a success wait one then two seconds", async () => {

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { Client, Session, isApiError } from "../../generated/ts-client/src/index.js";
 import type { CreateTokenRequest, JwtClient } from "../../generated/ts-client/src/index.js";
 import { ReferenceServer, expiredJwt, subject } from "./reference_server.js";
+import { rejection } from "./support.js";
 
 let server: ReferenceServer;
 before(async () => {
@@ -19,15 +20,6 @@ const signIn = (email: string): Promise<JwtClient> =>
   new Client(server.base).signIn({ email, password: "demo-password" });
 
 const tokenRequest = (scopes: string[]): CreateTokenRequest => ({ name: "ci-worker", scopes, expiresInDays: 30 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("the call succeeded");
-}
 
 test("a PAT minted by an operator upserts (201 then 200) and reads a link; a read-only PAT cannot write", async () => {
   const owner = await signIn("owner@demo.10x");

@@ -101,6 +101,16 @@ export class VirtualClock implements Clock {
   }
 }
 
+/** What `promise` rejects with; fails the test when it succeeds. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("the call succeeded");
+}
+
 /** A loopback port nothing listens on. */
 export async function closedPort(): Promise<number> {
   const server = createServer();
