@@ -328,6 +328,22 @@ test("transport failures are their own error and are retried", async () => {
   assert.deepEqual(clock.sleeps, [1000, 2000, 4000, 8000, 16000]);
 });
 
+test("an attempt past its timeout is a transport failure, retried; a cancelled call is not", async () => {
+  const server = await serve([{ ...json(200, "{}"), delayMs: 300 }, { ...json(200, "{}"), delayMs: 300 }, json(200, "{}")]);
+  const clock = new VirtualClock();
+  const answer = await jwt(server, clock).listHandles({ timeoutMs: 50 });
+  assert.equal(answer.attempts, 3);
+  assert.deepEqual(clock.sleeps, [1000, 2000]);
+
+  const slow = await serve([{ ...json(200, "{}"), delayMs: 300 }]);
+  const controller = new AbortController();
+  const call = jwt(slow, new VirtualClock()).listHandles({ signal: controller.signal });
+  setTimeout(() => controller.abort(), 20);
+  const error = await rejection(call);
+  assert.ok(error instanceof TransportError, String(error));
+  assert.equal(error.attempts, 1);
+});
+
 test("a session made from a token alone cannot refresh and says so by failing once", async () => {
   const server = await serve([apiError(401, "token_expired", "JWT expired")]);
   const user = new Client(server.url, { clock: new VirtualClock(), autoRefresh: true }).withSession(new Session("t"));

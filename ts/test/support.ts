@@ -11,6 +11,8 @@ export interface Reply {
   status: number;
   headers: Record<string, string | string[]>;
   body: string;
+  /** How long the server waits before it answers. */
+  delayMs?: number;
 }
 
 export function json(status: number, body: string): Reply {
@@ -68,7 +70,7 @@ export class ScriptedServer {
           res.writeHead(500).end("no reply scripted");
           return;
         }
-        res.writeHead(reply.status, reply.headers).end(reply.body);
+        setTimeout(() => res.writeHead(reply.status, reply.headers).end(reply.body), reply.delayMs ?? 0);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
