@@ -5,8 +5,9 @@
 use minijinja::Value;
 use minijinja::value::Serde;
 use serde::Serialize;
-use tenx_spec::{AuthKind, RoleLevel, Route, Spec, Transport, TypeKind};
+use tenx_spec::{AuthKind, RoleLevel, Spec, Transport, TypeKind};
 
+use crate::lower::RouteModel;
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 const DIR: &str = "generated/docs";
@@ -29,7 +30,8 @@ struct RouteView {
     source: String,
 }
 
-fn route_view(spec: &Spec, r: &Route) -> RouteView {
+fn route_view(spec: &Spec, lowered: &RouteModel<'_>) -> RouteView {
+    let r = lowered.route;
     RouteView {
         id: r.id.value.clone(),
         family: r.family.clone(),
@@ -45,7 +47,7 @@ fn route_view(spec: &Spec, r: &Route) -> RouteView {
             format!("{}, kept {hours} h", i.key.describe())
         }),
         success: r.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect(),
-        errors: spec.route_errors(r).iter().map(|e| e.code.clone()).collect(),
+        errors: lowered.errors.iter().map(|e| e.code.clone()).collect(),
         inferred: r.inferred.iter().map(|i| i.value.clone()).collect(),
         source: r.source.clone(),
     }
@@ -65,7 +67,7 @@ pub(crate) fn generate(
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
-    let routes: Vec<RouteView> = spec.routes().map(|r| route_view(spec, r)).collect();
+    let routes: Vec<RouteView> = model.routes.iter().map(|r| route_view(spec, r)).collect();
     let api = minijinja::context! {
         title => spec.api.title.clone(),
         version => spec.api.version.clone(),

@@ -10,6 +10,7 @@ use tenx_spec::{
     AuthKind, Constraints, Field, IdempotencyKey, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef,
 };
 
+use crate::lower::{Model, RouteModel};
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 pub(crate) const PATH: &str = "generated/openapi.json";
@@ -20,7 +21,7 @@ pub(crate) fn generate(
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
-    let document = document(spec, &header);
+    let document = document(model, &header);
     let mut contents = serde_json::to_string_pretty(&document).expect("a JSON value always serializes");
     contents.push('\n');
     Ok(vec![GeneratedFile { path: PATH.to_owned(), contents }])
@@ -270,7 +271,8 @@ fn error_response(spec: &Spec, status: u16, codes: &[&tenx_spec::ErrorDef]) -> V
     answer
 }
 
-fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Value {
+fn operation(spec: &Spec, lowered: &RouteModel<'_>, shared: &mut Map<String, Value>) -> Value {
+    let route = lowered.route;
     let mut parameters: Vec<Value> = route
         .path_params
         .iter()
@@ -303,7 +305,7 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
         }
         responses.insert(s.status.to_string(), answer);
     }
-    let errors = spec.route_errors(route);
+    let errors = &lowered.errors;
     let mut statuses: Vec<u16> = errors.iter().map(|e| e.status.value).collect();
     statuses.dedup();
     statuses.sort_unstable();
@@ -368,12 +370,14 @@ fn operation(spec: &Spec, route: &Route, shared: &mut Map<String, Value>) -> Val
     op
 }
 
-fn document(spec: &Spec, header: &str) -> Value {
+fn document(model: &Model<'_>, header: &str) -> Value {
+    let spec = model.spec;
     let mut paths: Map<String, Value> = Map::new();
     let mut shared_responses = Map::new();
-    for route in spec.routes() {
+    for lowered in &model.routes {
+        let route = lowered.route;
         let item = paths.entry(route.path.value.clone()).or_insert_with(|| json!({}));
-        item[route.method.as_str().to_lowercase()] = operation(spec, route, &mut shared_responses);
+        item[route.method.as_str().to_lowercase()] = operation(spec, lowered, &mut shared_responses);
     }
     let mut components = components(spec);
     components["responses"] = Value::Object(shared_responses);
