@@ -481,19 +481,23 @@ const HEADER_SAFE = /^[\x21-\x7e]*$/;
 
 /** The shared engine behind every generated client. */
 export class Core {
+  /** The base URL without its trailing slashes. */
+  readonly #base: string;
+
   constructor(
     readonly baseUrl: string,
     readonly config: Config,
     readonly catalogue: Readonly<Record<string, CatalogueEntry>>,
     readonly refresh: SessionRefresh | undefined,
-  ) {}
+  ) {
+    this.#base = baseUrl.replace(/\/+$/, "");
+  }
 
   /** The URL of `segments` (each percent-encoded) below the base URL, with `query`. */
   url(segments: readonly string[], query?: object): string {
-    const base = this.baseUrl.replace(/\/+$/, "");
     const path = segments.map((s) => encodeURIComponent(s)).join("/");
-    const search = encodeQuery(query);
-    return `${base}/${path}${search === "" ? "" : `?${search}`}`;
+    const search = query === undefined ? "" : encodeQuery(query);
+    return `${this.#base}/${path}${search === "" ? "" : `?${search}`}`;
   }
 
   /** Sends one call: attempts, retries, and at most one session refresh and replay. */
@@ -577,11 +581,12 @@ export class Core {
     const { route, policy } = request;
     for (let attempt = 1; ; attempt += 1) {
       const total = earlier + attempt;
-      const headers = new Headers();
-      if (this.config.userAgent !== undefined) headers.set("user-agent", this.config.userAgent);
+      // A plain record: `fetch` builds its own header list from it either way.
+      const headers: Record<string, string> = {};
+      if (this.config.userAgent !== undefined) headers["user-agent"] = this.config.userAgent;
       attach(headers, credentials);
-      if (request.payload !== undefined) headers.set("content-type", request.payload.type);
-      if (request.keyHeader !== undefined) headers.set(...request.keyHeader);
+      if (request.payload !== undefined) headers["content-type"] = request.payload.type;
+      if (request.keyHeader !== undefined) headers[request.keyHeader[0]] = request.keyHeader[1];
       let failure: ApiError | TransportError;
       let decision: Decision;
       try {
@@ -643,10 +648,10 @@ export class Core {
   private async refreshSession(session: Session, options: CallOptions): Promise<{ token: string; headers: Headers }> {
     const refresh = this.refresh;
     if (refresh === undefined) throw new Error("the spec declares no refresh route");
-    const headers = new Headers();
+    const headers: Record<string, string> = {};
     const cookie = session.cookieHeader();
-    if (cookie !== undefined) headers.set("cookie", cookie);
-    const response = await this.config.fetch(`${this.baseUrl.replace(/\/+$/, "")}${refresh.path}`, {
+    if (cookie !== undefined) headers["cookie"] = cookie;
+    const response = await this.config.fetch(`${this.#base}${refresh.path}`, {
       method: "POST",
       headers,
       signal: signalFor(options.timeoutMs ?? this.config.timeoutMs, options.signal),
@@ -677,12 +682,13 @@ function unwrap<T>(result: T | ApiError | TransportError | UnexpectedAnswerError
   return result;
 }
 
-function attach(headers: Headers, credentials: Credentials) {
+function attach(headers: Record<string, string>, credentials: Credentials) {
   const put = (transport: Transport, value: string) => {
     if ("header" in transport) {
-      headers.set(transport.header, transport.scheme === undefined ? value : `${transport.scheme} ${value}`);
+      headers[transport.header.toLowerCase()] = transport.scheme === undefined ? value : `${transport.scheme} ${value}`;
     } else {
-      headers.append("cookie", `${transport.cookie}=${value}`);
+      const cookie = `${transport.cookie}=${value}`;
+      headers["cookie"] = headers["cookie"] === undefined ? cookie : `${headers["cookie"]}; ${cookie}`;
     }
   };
   switch (credentials.kind) {
