@@ -484,8 +484,8 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
         use ::std::sync::Arc;
 
         use tenx_server_runtime as rt;
-        use tenx_server_runtime::axum::{self, extract::Request, Router};
-        use tenx_server_runtime::{handle, Reply, ServerState};
+        use tenx_server_runtime::axum::{self, Router};
+        use tenx_server_runtime::{Reply, ServerState};
 
         use crate::models::*;
 
@@ -508,7 +508,6 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
 fn mount_route(spec: &Spec, lowered: &RouteModel<'_>) -> TokenStream {
     let r = lowered.route;
     let path = &r.path.value;
-    let method = ident(&r.method.as_str().to_lowercase());
     let route_spec = route_ident(r);
     let name = ident(&r.id.value);
     let auth = auth_arg(r).map(|(_, get)| quote!(#get,));
@@ -552,16 +551,11 @@ fn mount_route(spec: &Spec, lowered: &RouteModel<'_>) -> TokenStream {
     let invoke = quote!(api.#name(&cx, #auth #(#params)* #query #body).await?);
     let invoke =
         if r.response.is_none() && r.success.len() <= 1 { quote!(#invoke;) } else { quote!(let out = #invoke;) };
+    let filter = ident(r.method.as_str());
     quote! {
-        .route(#path, axum::routing::#method({
-            let (state, api) = (state.clone(), api.clone());
-            move |request: Request| async move {
-                handle(state, &#route_spec, request, |#call, cx| async move {
-                    #invoke
-                    #finish
-                })
-                .await
-            }
+        .route(#path, rt::endpoint(axum::routing::MethodFilter::#filter, state, api, &#route_spec, |api, #call, cx| async move {
+            #invoke
+            #finish
         }))
     }
 }

@@ -198,6 +198,28 @@ impl Reply {
     }
 }
 
+/// The axum method router of one route: every request goes through [`handle`], and
+/// `handler` gets the API with the checked call and its context. Generic here, so each
+/// generated route is one closure and one future for rustc to check, not three.
+pub fn endpoint<A, F, Fut>(
+    method: axum::routing::MethodFilter,
+    state: &Arc<ServerState>,
+    api: &Arc<A>,
+    route: &'static RouteSpec,
+    handler: F,
+) -> axum::routing::MethodRouter
+where
+    A: Send + Sync + 'static,
+    F: Fn(Arc<A>, Call, RequestContext) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Reply, Failure>> + Send + 'static,
+{
+    let (state, api) = (state.clone(), api.clone());
+    axum::routing::on(method, move |request: Request| {
+        let (state, api, handler) = (state.clone(), api.clone(), handler.clone());
+        async move { handle(state, route, request, move |call, cx| handler(api, call, cx)).await }
+    })
+}
+
 /// Runs one route: the checks, validation, idempotency, the handler (a panic becomes a
 /// bare `internal_error`), and rendering.
 pub async fn handle<F, Fut>(

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `account` family: Account-level products of the signed-in user.
@@ -42,23 +42,16 @@ pub(crate) fn mount<T: AccountApi>(
     router
         .route(
             "/v2/account/openanalyst/me",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_OPENANALYST_ACCOUNT,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_openanalyst_account(&cx, call.jwt()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_OPENANALYST_ACCOUNT,
+                |api, call, cx| async move {
+                    let out = api.get_openanalyst_account(&cx, call.jwt()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

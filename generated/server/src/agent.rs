@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `agent` family: The handle's planning agent and strategy repository.
@@ -150,177 +150,138 @@ pub(crate) fn mount<T: AgentApi>(
     router
         .route(
             "/v2/handles/{handle}/agent/discover",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DISCOVER_AGENT_WORK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .discover_agent_work(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &DISCOVER_AGENT_WORK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .discover_agent_work(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/agent/proposals",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_AGENT_PROPOSALS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_agent_proposals(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_AGENT_PROPOSALS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_agent_proposals(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/agent/proposals/{proposalId}/approve",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &APPROVE_AGENT_PROPOSAL,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .approve_agent_proposal(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("proposalId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &APPROVE_AGENT_PROPOSAL,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .approve_agent_proposal(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("proposalId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/agent/recommendations",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_AGENT_RECOMMENDATIONS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_agent_recommendations(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_AGENT_RECOMMENDATIONS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_agent_recommendations(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/agent/runs/{runId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_AGENT_RUN,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_agent_run(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("runId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_AGENT_RUN,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_agent_run(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("runId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/agent/strategy/retrieve",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RETRIEVE_AGENT_STRATEGY,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .retrieve_agent_strategy(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RETRIEVE_AGENT_STRATEGY,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .retrieve_agent_strategy(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/agent/strategy/context/{contextId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_AGENT_STRATEGY_CONTEXT,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_agent_strategy_context(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("contextId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_AGENT_STRATEGY_CONTEXT,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_agent_strategy_context(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("contextId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

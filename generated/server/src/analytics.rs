@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `analytics` family: Clicks, conversions and revenue of a handle (JWT and PAT).
@@ -79,68 +79,53 @@ pub(crate) fn mount<T: AnalyticsApi>(
     router
         .route(
             "/v2/handles/{handle}/analytics",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_ANALYTICS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_analytics(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.query()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_ANALYTICS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_analytics(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.query()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/analytics/export",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &EXPORT_ANALYTICS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .export_analytics(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &EXPORT_ANALYTICS,
+                |api, call, cx| async move {
+                    let out = api
+                        .export_analytics(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/analytics",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_GET_ANALYTICS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .pat_get_analytics(&cx, call.pat()?, call.query()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PAT_GET_ANALYTICS,
+                |api, call, cx| async move {
+                    let out = api
+                        .pat_get_analytics(&cx, call.pat()?, call.query()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `auth` family: Sessions: login, refresh, logout and password reset.
@@ -132,129 +132,94 @@ pub(crate) fn mount<T: AuthApi>(
     router
         .route(
             "/v2/auth/login",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LOGIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api.login(&cx, call.body()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &LOGIN,
+                |api, mut call, cx| async move {
+                    let out = api.login(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/auth/signup",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SIGNUP,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api.signup(&cx, call.body()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SIGNUP,
+                |api, mut call, cx| async move {
+                    let out = api.signup(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/auth/refresh",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REFRESH_SESSION,
-                            request,
-                            |_call, cx| async move {
-                                let out = api.refresh_session(&cx).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REFRESH_SESSION,
+                |api, _call, cx| async move {
+                    let out = api.refresh_session(&cx).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/auth/logout",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LOGOUT,
-                            request,
-                            |call, cx| async move {
-                                api.logout(&cx, call.jwt()?).await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &LOGOUT,
+                |api, call, cx| async move {
+                    api.logout(&cx, call.jwt()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/auth/me",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CURRENT_USER,
-                            request,
-                            |call, cx| async move {
-                                let out = api.get_current_user(&cx, call.jwt()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CURRENT_USER,
+                |api, call, cx| async move {
+                    let out = api.get_current_user(&cx, call.jwt()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/auth/password/forgot",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REQUEST_PASSWORD_RESET,
-                            request,
-                            |mut call, cx| async move {
-                                api.request_password_reset(&cx, call.body()?).await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REQUEST_PASSWORD_RESET,
+                |api, mut call, cx| async move {
+                    api.request_password_reset(&cx, call.body()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/auth/password/forgot/confirm",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CONFIRM_PASSWORD_RESET,
-                            request,
-                            |mut call, cx| async move {
-                                api.confirm_password_reset(&cx, call.body()?).await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CONFIRM_PASSWORD_RESET,
+                |api, mut call, cx| async move {
+                    api.confirm_password_reset(&cx, call.body()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `billing` family: The account's plan and billing.
@@ -87,89 +87,59 @@ pub(crate) fn mount<T: BillingApi>(
     router
         .route(
             "/v2/billing/summary",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_BILLING_SUMMARY,
-                            request,
-                            |call, cx| async move {
-                                let out = api.get_billing_summary(&cx, call.jwt()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_BILLING_SUMMARY,
+                |api, call, cx| async move {
+                    let out = api.get_billing_summary(&cx, call.jwt()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/billing/checkout-session",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_BILLING_CHECKOUT_SESSION,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_billing_checkout_session(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_BILLING_CHECKOUT_SESSION,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_billing_checkout_session(&cx, call.jwt()?, call.body()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/billing/portal-session",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_BILLING_PORTAL_SESSION,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_billing_portal_session(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_BILLING_PORTAL_SESSION,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_billing_portal_session(&cx, call.jwt()?, call.body()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/billing/manual-plan",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SET_MANUAL_PLAN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .set_manual_plan(&cx, call.jwt()?, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SET_MANUAL_PLAN,
+                |api, mut call, cx| async move {
+                    let out = api.set_manual_plan(&cx, call.jwt()?, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `campaigns` family: Campaigns and their health checks.
@@ -93,98 +93,78 @@ pub(crate) fn mount<T: CampaignsApi>(
     router
         .route(
             "/v2/handles/{handle}/campaigns",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_CAMPAIGNS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_campaigns(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_CAMPAIGNS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_campaigns(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/campaigns",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_CAMPAIGN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_campaign(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_CAMPAIGN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_campaign(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/campaigns/{campaignId}/health",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CAMPAIGN_HEALTH,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_campaign_health(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("campaignId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CAMPAIGN_HEALTH,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_campaign_health(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("campaignId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/campaigns/{campaignId}/test-conversion",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &TEST_CAMPAIGN_CONVERSION,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .test_campaign_conversion(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("campaignId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &TEST_CAMPAIGN_CONVERSION,
+                |api, call, cx| async move {
+                    let out = api
+                        .test_campaign_conversion(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("campaignId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `chain` family: Chain signals and context origins of a handle.
@@ -133,148 +133,118 @@ pub(crate) fn mount<T: ChainApi>(
     router
         .route(
             "/v2/handles/{handle}/chain/signals",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SUBMIT_HANDLE_CHAIN_SIGNALS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .submit_handle_chain_signals(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SUBMIT_HANDLE_CHAIN_SIGNALS,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .submit_handle_chain_signals(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/chain/resolve",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RESOLVE_HANDLE_CHAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .resolve_handle_chain(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RESOLVE_HANDLE_CHAIN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .resolve_handle_chain(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/chain/prefetch",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PREFETCH_HANDLE_CHAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .prefetch_handle_chain(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PREFETCH_HANDLE_CHAIN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .prefetch_handle_chain(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/chain/{sessionId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CHAIN_SESSION,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_chain_session(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("sessionId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CHAIN_SESSION,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_chain_session(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("sessionId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/context-origins",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CONTEXT_ORIGINS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_context_origins(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CONTEXT_ORIGINS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_context_origins(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/context-origins",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REPLACE_CONTEXT_ORIGINS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .replace_context_origins(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &REPLACE_CONTEXT_ORIGINS,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .replace_context_origins(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

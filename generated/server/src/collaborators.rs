@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `collaborators` family: Who may act on a handle, with which role, and ownership transfer.
@@ -78,73 +78,58 @@ pub(crate) fn mount<T: CollaboratorsApi>(
     router
         .route(
             "/v2/handles/{handle}/collaborators",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_COLLABORATORS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_collaborators(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_COLLABORATORS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_collaborators(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/collaborators",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REPLACE_COLLABORATORS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .replace_collaborators(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &REPLACE_COLLABORATORS,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .replace_collaborators(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/transfer-ownership",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &TRANSFER_OWNERSHIP,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .transfer_ownership(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &TRANSFER_OWNERSHIP,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .transfer_ownership(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

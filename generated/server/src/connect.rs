@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `connect` family: Stripe Connect onboarding and earnings of a handle.
@@ -98,91 +98,67 @@ pub(crate) fn mount<T: ConnectApi>(
     router
         .route(
             "/v2/handles/{handle}/connect/status",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CONNECT_STATUS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_connect_status(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CONNECT_STATUS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_connect_status(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/connect/onboarding",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &START_CONNECT_ONBOARDING,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .start_connect_onboarding(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &START_CONNECT_ONBOARDING,
+                |api, call, cx| async move {
+                    let out = api
+                        .start_connect_onboarding(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/connect/dashboard-link",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_CONNECT_DASHBOARD_LINK,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .create_connect_dashboard_link(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_CONNECT_DASHBOARD_LINK,
+                |api, call, cx| async move {
+                    let out = api
+                        .create_connect_dashboard_link(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/earnings",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_EARNINGS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_earnings(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_EARNINGS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_earnings(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

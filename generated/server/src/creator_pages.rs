@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `creator_pages` family: Creator pages, their publishing, buyers and refunds.
@@ -233,267 +233,212 @@ pub(crate) fn mount<T: CreatorPagesApi>(
     router
         .route(
             "/v2/public/handles/{handle}/pages",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_LIST_PAGES,
-                            request,
-                            |call, cx| async move {
-                                let out = api.pat_list_pages(&cx, call.pat()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PAT_LIST_PAGES,
+                |api, call, cx| async move {
+                    let out = api.pat_list_pages(&cx, call.pat()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_PAGES,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_pages(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_PAGES,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_pages(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_PAGE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_page(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_PAGE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_page(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_PAGE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_page(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_PAGE,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_page(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_PAGE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_page(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPDATE_PAGE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_page(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_PAGE,
-                            request,
-                            |call, cx| async move {
-                                api.delete_page(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_PAGE,
+                |api, call, cx| async move {
+                    api.delete_page(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}/publish",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PUBLISH_PAGE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .publish_page(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PUBLISH_PAGE,
+                |api, call, cx| async move {
+                    let out = api
+                        .publish_page(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}/preview",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PREVIEW_PAGE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .preview_page(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PREVIEW_PAGE,
+                |api, call, cx| async move {
+                    let out = api
+                        .preview_page(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}/buyers",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_PAGE_BUYERS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_page_buyers(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_PAGE_BUYERS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_page_buyers(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/pages/{pageSlug}/refund",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REFUND_PAGE_PURCHASE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .refund_page_purchase(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REFUND_PAGE_PURCHASE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .refund_page_purchase(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/form-interactions",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RECORD_FORM_INTERACTION,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .record_form_interaction(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RECORD_FORM_INTERACTION,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .record_form_interaction(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

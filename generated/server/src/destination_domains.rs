@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `destination_domains` family: Destination domains and their trust posture.
@@ -97,103 +97,79 @@ pub(crate) fn mount<T: DestinationDomainsApi>(
     router
         .route(
             "/v2/handles/{handle}/destination-domains",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_DESTINATION_DOMAINS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_destination_domains(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_DESTINATION_DOMAINS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_destination_domains(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/destination-domains",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &ADD_DESTINATION_DOMAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .add_destination_domain(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &ADD_DESTINATION_DOMAIN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .add_destination_domain(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/destination-domains/{domain}/verify",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &VERIFY_DESTINATION_DOMAIN,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .verify_destination_domain(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("domain"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &VERIFY_DESTINATION_DOMAIN,
+                |api, call, cx| async move {
+                    let out = api
+                        .verify_destination_domain(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("domain"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/destination-domains/{domain}/decision",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DECIDE_DESTINATION_DOMAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .decide_destination_domain(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("domain"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &DECIDE_DESTINATION_DOMAIN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .decide_destination_domain(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("domain"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

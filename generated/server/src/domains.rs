@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `domains` family: Bring-your-own domains of the account.
@@ -96,93 +96,71 @@ pub(crate) fn mount<T: DomainsApi>(
     router
         .route(
             "/v2/account/domains",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_DOMAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_domain(&cx, call.jwt()?, call.body()?)
-                                    .await?;
-                                Reply::json(201, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_DOMAIN,
+                |api, mut call, cx| async move {
+                    let out = api.create_domain(&cx, call.jwt()?, call.body()?).await?;
+                    Reply::json(201, &out)
+                },
+            ),
         )
         .route(
             "/v2/account/domains/{domain}/reconcile",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RECONCILE_DOMAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .reconcile_domain(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("domain"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RECONCILE_DOMAIN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .reconcile_domain(
+                            &cx,
+                            call.jwt()?,
+                            call.param("domain"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/account/domains/{domain}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_DOMAIN,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_domain(&cx, call.jwt()?, call.param("domain"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_DOMAIN,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_domain(&cx, call.jwt()?, call.param("domain"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/account/domains/{domain}/routes",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REPLACE_DOMAIN_ROUTES,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .replace_domain_routes(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("domain"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &REPLACE_DOMAIN_ROUTES,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .replace_domain_routes(
+                            &cx,
+                            call.jwt()?,
+                            call.param("domain"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `email` family: Email senders, templates and messages.
@@ -131,149 +131,115 @@ pub(crate) fn mount<T: EmailApi>(
     router
         .route(
             "/v2/handles/{handle}/email/senders",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_EMAIL_SENDERS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_email_senders(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_EMAIL_SENDERS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_email_senders(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/email/senders/{senderId}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_EMAIL_SENDER,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_email_sender(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("senderId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPDATE_EMAIL_SENDER,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_email_sender(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("senderId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/email/templates",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_EMAIL_TEMPLATES,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_email_templates(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_EMAIL_TEMPLATES,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_email_templates(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/email/templates",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_EMAIL_TEMPLATE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_email_template(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_EMAIL_TEMPLATE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_email_template(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/email/templates/{templateId}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_EMAIL_TEMPLATE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_email_template(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("templateId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPDATE_EMAIL_TEMPLATE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_email_template(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("templateId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/email/messages",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SEND_EMAIL_MESSAGE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .send_email_message(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SEND_EMAIL_MESSAGE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .send_email_message(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

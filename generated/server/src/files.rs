@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `files` family: Files and their sharing (JWT and PAT).
@@ -129,129 +129,96 @@ pub(crate) fn mount<T: FilesApi>(
     router
         .route(
             "/v2/handles/{handle}/files",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_FILE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_file(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_FILE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_file(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/files",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_FILES,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_files(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_FILES,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_files(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/files/{fileId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_FILE,
-                            request,
-                            |call, cx| async move {
-                                api.delete_file(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("fileId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_FILE,
+                |api, call, cx| async move {
+                    api.delete_file(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("fileId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/files",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_LIST_FILES,
-                            request,
-                            |call, cx| async move {
-                                let out = api.pat_list_files(&cx, call.pat()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PAT_LIST_FILES,
+                |api, call, cx| async move {
+                    let out = api.pat_list_files(&cx, call.pat()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/files",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_CREATE_FILE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .pat_create_file(&cx, call.pat()?, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PAT_CREATE_FILE,
+                |api, mut call, cx| async move {
+                    let out = api.pat_create_file(&cx, call.pat()?, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/files/{fileId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_DELETE_FILE,
-                            request,
-                            |call, cx| async move {
-                                api.pat_delete_file(&cx, call.pat()?, call.param("fileId"))
-                                    .await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &PAT_DELETE_FILE,
+                |api, call, cx| async move {
+                    api.pat_delete_file(&cx, call.pat()?, call.param("fileId")).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

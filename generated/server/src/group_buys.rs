@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `group_buys` family: Group buys of a handle.
@@ -151,173 +151,138 @@ pub(crate) fn mount<T: GroupBuysApi>(
     router
         .route(
             "/v2/handles/{handle}/group-buys",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_GROUP_BUYS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_group_buys(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_GROUP_BUYS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_group_buys(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/group-buys",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_GROUP_BUY,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_group_buy(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_GROUP_BUY,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_group_buy(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/group-buys/{groupBuySlug}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_GROUP_BUY,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_group_buy(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_GROUP_BUY,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_group_buy(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/group-buys/{groupBuySlug}/interests",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_GROUP_BUY_INTERESTS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_group_buy_interests(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_GROUP_BUY_INTERESTS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_group_buy_interests(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/group-buys/{groupBuySlug}/publish",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PUBLISH_GROUP_BUY,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .publish_group_buy(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PUBLISH_GROUP_BUY,
+                |api, call, cx| async move {
+                    let out = api
+                        .publish_group_buy(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/group-buys/{groupBuySlug}/pause",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAUSE_GROUP_BUY,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .pause_group_buy(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PAUSE_GROUP_BUY,
+                |api, call, cx| async move {
+                    let out = api
+                        .pause_group_buy(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/group-buys/{groupBuySlug}/close",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CLOSE_GROUP_BUY,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .close_group_buy(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CLOSE_GROUP_BUY,
+                |api, call, cx| async move {
+                    let out = api
+                        .close_group_buy(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `internal_docs` family: Access to a handle's internal docs.
@@ -61,52 +61,38 @@ pub(crate) fn mount<T: InternalDocsApi>(
     router
         .route(
             "/v2/handles/{handle}/internal-docs/access",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_INTERNAL_DOCS_ACCESS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_internal_docs_access(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_INTERNAL_DOCS_ACCESS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_internal_docs_access(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/internal-docs/access",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_INTERNAL_DOCS_ACCESS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_internal_docs_access(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPDATE_INTERNAL_DOCS_ACCESS,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_internal_docs_access(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

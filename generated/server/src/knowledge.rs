@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `knowledge` family: The handle's knowledge base.
@@ -113,121 +113,92 @@ pub(crate) fn mount<T: KnowledgeApi>(
     router
         .route(
             "/v2/handles/{handle}/knowledge/documents",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &ADD_KNOWLEDGE_DOCUMENT,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .add_knowledge_document(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &ADD_KNOWLEDGE_DOCUMENT,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .add_knowledge_document(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/knowledge/documents",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_KNOWLEDGE_DOCUMENTS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_knowledge_documents(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_KNOWLEDGE_DOCUMENTS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_knowledge_documents(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/knowledge/documents/{documentId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_KNOWLEDGE_DOCUMENT,
-                            request,
-                            |call, cx| async move {
-                                api.delete_knowledge_document(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("documentId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_KNOWLEDGE_DOCUMENT,
+                |api, call, cx| async move {
+                    api.delete_knowledge_document(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("documentId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/knowledge/rebuild",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REBUILD_KNOWLEDGE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .rebuild_knowledge(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REBUILD_KNOWLEDGE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .rebuild_knowledge(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/knowledge/usage",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_KNOWLEDGE_USAGE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_knowledge_usage(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_KNOWLEDGE_USAGE,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_knowledge_usage(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

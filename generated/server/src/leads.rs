@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `leads` family: Lead capture from browser forms, and the captured leads.
@@ -105,111 +105,86 @@ pub(crate) fn mount<T: LeadsApi>(
     router
         .route(
             "/v2/public/handles/{handle}/leads",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CAPTURE_LEAD,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .capture_lead(&cx, call.param("handle"), call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CAPTURE_LEAD,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .capture_lead(&cx, call.param("handle"), call.body()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/lead-attachments/uploads",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_LEAD_ATTACHMENT_UPLOAD,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_lead_attachment_upload(
-                                        &cx,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_LEAD_ATTACHMENT_UPLOAD,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_lead_attachment_upload(
+                            &cx,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/lead-attachments/{attachmentId}/complete",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &COMPLETE_LEAD_ATTACHMENT,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .complete_lead_attachment(
-                                        &cx,
-                                        call.param("handle"),
-                                        call.param("attachmentId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &COMPLETE_LEAD_ATTACHMENT,
+                |api, call, cx| async move {
+                    let out = api
+                        .complete_lead_attachment(
+                            &cx,
+                            call.param("handle"),
+                            call.param("attachmentId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/leads",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_LEADS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_leads(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_LEADS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_leads(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/leads/export",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &EXPORT_LEADS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .export_leads(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &EXPORT_LEADS,
+                |api, call, cx| async move {
+                    let out = api
+                        .export_leads(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

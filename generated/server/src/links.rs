@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `links` family: Short links: upsert, read, delete, history, routing preview, export (JWT and PAT).
@@ -258,307 +258,237 @@ pub(crate) fn mount<T: LinksApi>(
     router
         .route(
             "/v2/handles/{handle}/links/{slug}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPSERT_LINK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .upsert_link(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("slug"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                match out {
-                                    UpsertLinkOutcome::Updated(body) => Reply::json(200, &body),
-                                    UpsertLinkOutcome::Created(body) => Reply::json(201, &body),
-                                }
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPSERT_LINK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .upsert_link(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("slug"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    match out {
+                        UpsertLinkOutcome::Updated(body) => Reply::json(200, &body),
+                        UpsertLinkOutcome::Created(body) => Reply::json(201, &body),
+                    }
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_LINKS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_links(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_LINKS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_links(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/{slug}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_LINK,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_link(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("slug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_LINK,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_link(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("slug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/{slug}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_LINK,
-                            request,
-                            |call, cx| async move {
-                                api.delete_link(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("slug"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_LINK,
+                |api, call, cx| async move {
+                    api.delete_link(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("slug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/{slug}/history",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_LINK_HISTORY,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_link_history(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("slug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_LINK_HISTORY,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_link_history(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("slug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/{slug}/rollback",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &ROLLBACK_LINK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .rollback_link(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("slug"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &ROLLBACK_LINK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .rollback_link(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("slug"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/{slug}/route-preview",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PREVIEW_LINK_ROUTE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .preview_link_route(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("slug"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PREVIEW_LINK_ROUTE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .preview_link_route(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("slug"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/export",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &EXPORT_LINKS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .export_links(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &EXPORT_LINKS,
+                |api, call, cx| async move {
+                    let out = api
+                        .export_links(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/links/health-check",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CHECK_LINKS_HEALTH,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .check_links_health(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &CHECK_LINKS_HEALTH,
+                |api, call, cx| async move {
+                    let out = api
+                        .check_links_health(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/links",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_LIST_LINKS,
-                            request,
-                            |call, cx| async move {
-                                let out = api.pat_list_links(&cx, call.pat()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PAT_LIST_LINKS,
+                |api, call, cx| async move {
+                    let out = api.pat_list_links(&cx, call.pat()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/links/{slug}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_GET_LINK,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .pat_get_link(&cx, call.pat()?, call.param("slug"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PAT_GET_LINK,
+                |api, call, cx| async move {
+                    let out = api
+                        .pat_get_link(&cx, call.pat()?, call.param("slug"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/links/{slug}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_UPSERT_LINK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .pat_upsert_link(
-                                        &cx,
-                                        call.pat()?,
-                                        call.param("slug"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                match out {
-                                    PatUpsertLinkOutcome::Updated(body) => {
-                                        Reply::json(200, &body)
-                                    }
-                                    PatUpsertLinkOutcome::Created(body) => {
-                                        Reply::json(201, &body)
-                                    }
-                                }
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &PAT_UPSERT_LINK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .pat_upsert_link(
+                            &cx,
+                            call.pat()?,
+                            call.param("slug"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    match out {
+                        PatUpsertLinkOutcome::Updated(body) => Reply::json(200, &body),
+                        PatUpsertLinkOutcome::Created(body) => Reply::json(201, &body),
+                    }
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/links/{slug}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_DELETE_LINK,
-                            request,
-                            |call, cx| async move {
-                                api.pat_delete_link(&cx, call.pat()?, call.param("slug"))
-                                    .await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &PAT_DELETE_LINK,
+                |api, call, cx| async move {
+                    api.pat_delete_link(&cx, call.pat()?, call.param("slug")).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `mobile` family: The mobile inbox (10x.in docs only).
@@ -61,48 +61,38 @@ pub(crate) fn mount<T: MobileApi>(
     router
         .route(
             "/v2/handles/{handle}/mobile/inbox",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_MOBILE_INBOX,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_mobile_inbox(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_MOBILE_INBOX,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_mobile_inbox(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/mobile/voice-notes/{voiceNoteId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_VOICE_NOTE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_voice_note(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("voiceNoteId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_VOICE_NOTE,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_voice_note(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("voiceNoteId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `notifications` family: Notification catalogue, email subscriptions and settings.
@@ -145,171 +145,136 @@ pub(crate) fn mount<T: NotificationsApi>(
     router
         .route(
             "/v2/handles/{handle}/notifications",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_NOTIFICATIONS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_notifications(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_NOTIFICATIONS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_notifications(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/notifications/email-subscriptions",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_EMAIL_SUBSCRIPTION,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_email_subscription(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_EMAIL_SUBSCRIPTION,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_email_subscription(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_EMAIL_SUBSCRIPTION,
-                            request,
-                            |call, cx| async move {
-                                api.delete_email_subscription(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("subscriptionId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_EMAIL_SUBSCRIPTION,
+                |api, call, cx| async move {
+                    api.delete_email_subscription(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("subscriptionId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}/test",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &TEST_EMAIL_SUBSCRIPTION,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .test_email_subscription(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("subscriptionId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &TEST_EMAIL_SUBSCRIPTION,
+                |api, call, cx| async move {
+                    let out = api
+                        .test_email_subscription(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("subscriptionId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/notification-settings",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_NOTIFICATION_SETTINGS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_notification_settings(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_NOTIFICATION_SETTINGS,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_notification_settings(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/notification-settings",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_NOTIFICATION_SETTINGS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_notification_settings(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPDATE_NOTIFICATION_SETTINGS,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_notification_settings(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/notifications/owner-default-email",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SET_OWNER_DEFAULT_EMAIL,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .set_owner_default_email(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &SET_OWNER_DEFAULT_EMAIL,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .set_owner_default_email(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

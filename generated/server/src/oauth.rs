@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `oauth` family: OAuth authorization for MCP connectors.
@@ -99,97 +99,70 @@ pub(crate) fn mount<T: OauthApi>(
     router
         .route(
             "/.well-known/oauth-authorization-server",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_OAUTH_SERVER_METADATA,
-                            request,
-                            |_call, cx| async move {
-                                let out = api.get_oauth_server_metadata(&cx).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_OAUTH_SERVER_METADATA,
+                |api, _call, cx| async move {
+                    let out = api.get_oauth_server_metadata(&cx).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/oauth/authorize",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &AUTHORIZE_OAUTH_CLIENT,
-                            request,
-                            |_call, cx| async move {
-                                let out = api.authorize_oauth_client(&cx).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &AUTHORIZE_OAUTH_CLIENT,
+                |api, _call, cx| async move {
+                    let out = api.authorize_oauth_client(&cx).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/oauth/authorize/decision",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DECIDE_OAUTH_AUTHORIZATION,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .decide_oauth_authorization(&cx, call.jwt()?, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &DECIDE_OAUTH_AUTHORIZATION,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .decide_oauth_authorization(&cx, call.jwt()?, call.body()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/oauth/register",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REGISTER_OAUTH_CLIENT,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .register_oauth_client(&cx, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REGISTER_OAUTH_CLIENT,
+                |api, mut call, cx| async move {
+                    let out = api.register_oauth_client(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/oauth/token",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &ISSUE_OAUTH_TOKEN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api.issue_oauth_token(&cx, call.body()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &ISSUE_OAUTH_TOKEN,
+                |api, mut call, cx| async move {
+                    let out = api.issue_oauth_token(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `paid_pages` family: Checkout and access checks of paid pages, for signed-in visitors.
@@ -60,53 +60,43 @@ pub(crate) fn mount<T: PaidPagesApi>(
     router
         .route(
             "/v2/public/pages/{handle}/{pageSlug}/checkout",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &START_PAGE_CHECKOUT,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .start_page_checkout(
-                                        &cx,
-                                        call.visitor()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &START_PAGE_CHECKOUT,
+                |api, call, cx| async move {
+                    let out = api
+                        .start_page_checkout(
+                            &cx,
+                            call.visitor()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/pages/{handle}/{pageSlug}/access-check",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CHECK_PAGE_ACCESS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .check_page_access(
-                                        &cx,
-                                        call.visitor()?,
-                                        call.param("handle"),
-                                        call.param("pageSlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CHECK_PAGE_ACCESS,
+                |api, call, cx| async move {
+                    let out = api
+                        .check_page_access(
+                            &cx,
+                            call.visitor()?,
+                            call.param("handle"),
+                            call.param("pageSlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `personalization` family: Personalization rules that pick a link variant per visitor.
@@ -62,60 +62,50 @@ pub(crate) fn mount<T: PersonalizationApi>(
     router
         .route(
             "/v2/handles/{handle}/personalization-rules",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_PERSONALIZATION_RULES,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_personalization_rules(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_PERSONALIZATION_RULES,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_personalization_rules(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/personalization-rules/{ruleId}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPSERT_PERSONALIZATION_RULE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .upsert_personalization_rule(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("ruleId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                match out {
-                                    UpsertPersonalizationRuleOutcome::Updated(body) => {
-                                        Reply::json(200, &body)
-                                    }
-                                    UpsertPersonalizationRuleOutcome::Created(body) => {
-                                        Reply::json(201, &body)
-                                    }
-                                }
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPSERT_PERSONALIZATION_RULE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .upsert_personalization_rule(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("ruleId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    match out {
+                        UpsertPersonalizationRuleOutcome::Updated(body) => {
+                            Reply::json(200, &body)
+                        }
+                        UpsertPersonalizationRuleOutcome::Created(body) => {
+                            Reply::json(201, &body)
+                        }
+                    }
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `platform_admin` family: Platform governance.
@@ -56,39 +56,29 @@ pub(crate) fn mount<T: PlatformAdminApi>(
     router
         .route(
             "/v2/platform-admin/group-buys",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_ALL_GROUP_BUYS,
-                            request,
-                            |call, cx| async move {
-                                let out = api.list_all_group_buys(&cx, call.jwt()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_ALL_GROUP_BUYS,
+                |api, call, cx| async move {
+                    let out = api.list_all_group_buys(&cx, call.jwt()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/platform-admin/creator-economy",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CREATOR_ECONOMY,
-                            request,
-                            |call, cx| async move {
-                                let out = api.get_creator_economy(&cx, call.jwt()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CREATOR_ECONOMY,
+                |api, call, cx| async move {
+                    let out = api.get_creator_economy(&cx, call.jwt()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

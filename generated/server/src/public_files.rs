@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `public_files` family: Public file downloads. No credential.
@@ -56,44 +56,30 @@ pub(crate) fn mount<T: PublicFilesApi>(
     router
         .route(
             "/v2/public/files/{fileId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DOWNLOAD_PUBLIC_FILE,
-                            request,
-                            |call, cx| async move {
-                                api.download_public_file(&cx, call.param("fileId")).await?;
-                                Reply::empty(302)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &DOWNLOAD_PUBLIC_FILE,
+                |api, call, cx| async move {
+                    api.download_public_file(&cx, call.param("fileId")).await?;
+                    Reply::empty(302)
+                },
+            ),
         )
         .route(
             "/v2/public/files/{fileId}/magic-link",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REQUEST_FILE_MAGIC_LINK,
-                            request,
-                            |mut call, cx| async move {
-                                api.request_file_magic_link(
-                                        &cx,
-                                        call.param("fileId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REQUEST_FILE_MAGIC_LINK,
+                |api, mut call, cx| async move {
+                    api.request_file_magic_link(&cx, call.param("fileId"), call.body()?)
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

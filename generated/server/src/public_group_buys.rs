@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `public_group_buys` family: Published group buys and a visitor's interest in them.
@@ -89,96 +89,76 @@ pub(crate) fn mount<T: PublicGroupBuysApi>(
     router
         .route(
             "/v2/public/group-buys/{handle}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_PUBLIC_GROUP_BUYS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_public_group_buys(&cx, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_PUBLIC_GROUP_BUYS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_public_group_buys(&cx, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/group-buys/{handle}/{groupBuySlug}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_PUBLIC_GROUP_BUY,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_public_group_buy(
-                                        &cx,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_PUBLIC_GROUP_BUY,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_public_group_buy(
+                            &cx,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/group-buys/{handle}/{groupBuySlug}/my-interest",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_MY_GROUP_BUY_INTEREST,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_my_group_buy_interest(
-                                        &cx,
-                                        call.visitor()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_MY_GROUP_BUY_INTEREST,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_my_group_buy_interest(
+                            &cx,
+                            call.visitor()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/group-buys/{handle}/{groupBuySlug}/my-interest",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &WITHDRAW_GROUP_BUY_INTEREST,
-                            request,
-                            |call, cx| async move {
-                                api.withdraw_group_buy_interest(
-                                        &cx,
-                                        call.visitor()?,
-                                        call.param("handle"),
-                                        call.param("groupBuySlug"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &WITHDRAW_GROUP_BUY_INTEREST,
+                |api, call, cx| async move {
+                    api.withdraw_group_buy_interest(
+                            &cx,
+                            call.visitor()?,
+                            call.param("handle"),
+                            call.param("groupBuySlug"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

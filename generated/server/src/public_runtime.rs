@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `public_runtime` family: Public runtime: conversions, context resolution, chain signals, SDK config. No credential.
@@ -113,113 +113,81 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
     router
         .route(
             "/v2/public/conversions",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RECORD_CONVERSION,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api.record_conversion(&cx, call.body()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RECORD_CONVERSION,
+                |api, mut call, cx| async move {
+                    let out = api.record_conversion(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/context",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RESOLVE_CONTEXT,
-                            request,
-                            |call, cx| async move {
-                                let out = api.resolve_context(&cx, call.query()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &RESOLVE_CONTEXT,
+                |api, call, cx| async move {
+                    let out = api.resolve_context(&cx, call.query()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/chain/signals",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SUBMIT_CHAIN_SIGNALS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .submit_chain_signals(&cx, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SUBMIT_CHAIN_SIGNALS,
+                |api, mut call, cx| async move {
+                    let out = api.submit_chain_signals(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/chain/resolve",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RESOLVE_CHAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api.resolve_chain(&cx, call.body()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RESOLVE_CHAIN,
+                |api, mut call, cx| async move {
+                    let out = api.resolve_chain(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/chain/prefetch",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PREFETCH_CHAIN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api.prefetch_chain(&cx, call.body()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PREFETCH_CHAIN,
+                |api, mut call, cx| async move {
+                    let out = api.prefetch_chain(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/sdk/config",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_SDK_CONFIG,
-                            request,
-                            |_call, cx| async move {
-                                let out = api.get_sdk_config(&cx).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_SDK_CONFIG,
+                |api, _call, cx| async move {
+                    let out = api.get_sdk_config(&cx).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `qa` family: QA environments and suites.
@@ -79,75 +79,56 @@ pub(crate) fn mount<T: QaApi>(
     router
         .route(
             "/v2/handles/{handle}/qa/environments",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_QA_ENVIRONMENTS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_qa_environments(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_QA_ENVIRONMENTS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_qa_environments(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/qa/environments/{environmentId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_QA_ENVIRONMENT,
-                            request,
-                            |call, cx| async move {
-                                api.delete_qa_environment(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("environmentId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_QA_ENVIRONMENT,
+                |api, call, cx| async move {
+                    api.delete_qa_environment(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("environmentId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/qa/suites/{suiteId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_QA_SUITE,
-                            request,
-                            |call, cx| async move {
-                                api.delete_qa_suite(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("suiteId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_QA_SUITE,
+                |api, call, cx| async move {
+                    api.delete_qa_suite(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("suiteId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `site` family: Site deployments, site mode, function bindings and site intel.
@@ -166,202 +166,158 @@ pub(crate) fn mount<T: SiteApi>(
     router
         .route(
             "/v2/handles/{handle}/site-deployments",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_SITE_DEPLOYMENT,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_site_deployment(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(201, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_SITE_DEPLOYMENT,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_site_deployment(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(201, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-deployments",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_SITE_DEPLOYMENTS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_site_deployments(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_SITE_DEPLOYMENTS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_site_deployments(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-deployments/{deploymentId}/preview",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_SITE_DEPLOYMENT_PREVIEW,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_site_deployment_preview(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("deploymentId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_SITE_DEPLOYMENT_PREVIEW,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_site_deployment_preview(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("deploymentId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-mode",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SET_SITE_MODE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .set_site_mode(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &SET_SITE_MODE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .set_site_mode(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/function-bindings",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_FUNCTION_BINDING,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_function_binding(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_FUNCTION_BINDING,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_function_binding(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-intel/{hostname}/snapshot",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_SITE_INTEL_SNAPSHOT,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_site_intel_snapshot(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("hostname"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_SITE_INTEL_SNAPSHOT,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_site_intel_snapshot(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("hostname"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-intel/{hostname}/crawl-runs",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &START_SITE_CRAWL_RUN,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .start_site_crawl_run(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("hostname"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &START_SITE_CRAWL_RUN,
+                |api, call, cx| async move {
+                    let out = api
+                        .start_site_crawl_run(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("hostname"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-intel/{hostname}/replay-runs",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &START_SITE_REPLAY_RUN,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .start_site_replay_run(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("hostname"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &START_SITE_REPLAY_RUN,
+                |api, call, cx| async move {
+                    let out = api
+                        .start_site_replay_run(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("hostname"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

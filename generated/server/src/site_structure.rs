@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `site_structure` family: Versioned page structures of campaigns (JWT and PAT).
@@ -139,152 +139,122 @@ pub(crate) fn mount<T: SiteStructureApi>(
     router
         .route(
             "/v2/handles/{handle}/site-structure/campaigns/{campaignId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_CAMPAIGN_SITE_STRUCTURE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_campaign_site_structure(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("campaignId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_CAMPAIGN_SITE_STRUCTURE,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_campaign_site_structure(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("campaignId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-structure/campaigns/{campaignId}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_CAMPAIGN_SITE_STRUCTURE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_campaign_site_structure(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("campaignId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPDATE_CAMPAIGN_SITE_STRUCTURE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_campaign_site_structure(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("campaignId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/site-structure/campaigns/{campaignId}/publish",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PUBLISH_CAMPAIGN_SITE_STRUCTURE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .publish_campaign_site_structure(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("campaignId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PUBLISH_CAMPAIGN_SITE_STRUCTURE,
+                |api, call, cx| async move {
+                    let out = api
+                        .publish_campaign_site_structure(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("campaignId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/site-structure/campaigns/{campaignId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_GET_CAMPAIGN_SITE_STRUCTURE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .pat_get_campaign_site_structure(
-                                        &cx,
-                                        call.pat()?,
-                                        call.param("campaignId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &PAT_GET_CAMPAIGN_SITE_STRUCTURE,
+                |api, call, cx| async move {
+                    let out = api
+                        .pat_get_campaign_site_structure(
+                            &cx,
+                            call.pat()?,
+                            call.param("campaignId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/site-structure/campaigns/{campaignId}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .pat_update_campaign_site_structure(
-                                        &cx,
-                                        call.pat()?,
-                                        call.param("campaignId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .pat_update_campaign_site_structure(
+                            &cx,
+                            call.pat()?,
+                            call.param("campaignId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .pat_publish_campaign_site_structure(
-                                        &cx,
-                                        call.pat()?,
-                                        call.param("campaignId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE,
+                |api, call, cx| async move {
+                    let out = api
+                        .pat_publish_campaign_site_structure(
+                            &cx,
+                            call.pat()?,
+                            call.param("campaignId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `skills` family: Hosted skills.
@@ -116,127 +116,102 @@ pub(crate) fn mount<T: SkillsApi>(
     router
         .route(
             "/v2/handles/{handle}/skills",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_SKILLS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_skills(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_SKILLS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_skills(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/skills/{skillKey}",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPSERT_SKILL,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .upsert_skill(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("skillKey"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                match out {
-                                    UpsertSkillOutcome::Updated(body) => Reply::json(200, &body),
-                                    UpsertSkillOutcome::Created(body) => Reply::json(201, &body),
-                                }
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &UPSERT_SKILL,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .upsert_skill(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("skillKey"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    match out {
+                        UpsertSkillOutcome::Updated(body) => Reply::json(200, &body),
+                        UpsertSkillOutcome::Created(body) => Reply::json(201, &body),
+                    }
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/skills/{skillKey}/runtime",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SET_SKILL_RUNTIME,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .set_skill_runtime(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("skillKey"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &SET_SKILL_RUNTIME,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .set_skill_runtime(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("skillKey"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/skills/{skillKey}/publish",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PUBLISH_SKILL,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .publish_skill(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("skillKey"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PUBLISH_SKILL,
+                |api, call, cx| async move {
+                    let out = api
+                        .publish_skill(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("skillKey"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/skills/{skillKey}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_SKILL,
-                            request,
-                            |call, cx| async move {
-                                api.delete_skill(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("skillKey"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_SKILL,
+                |api, call, cx| async move {
+                    api.delete_skill(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("skillKey"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

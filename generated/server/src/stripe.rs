@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `stripe` family: Stripe webhooks. Signed by Stripe, no 10x credential.
@@ -56,40 +56,29 @@ pub(crate) fn mount<T: StripeApi>(
     router
         .route(
             "/v2/public/stripe/webhook",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RECEIVE_STRIPE_WEBHOOK,
-                            request,
-                            |mut call, cx| async move {
-                                api.receive_stripe_webhook(&cx, call.body()?).await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RECEIVE_STRIPE_WEBHOOK,
+                |api, mut call, cx| async move {
+                    api.receive_stripe_webhook(&cx, call.body()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/public/stripe/connect-webhook",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &RECEIVE_STRIPE_CONNECT_WEBHOOK,
-                            request,
-                            |mut call, cx| async move {
-                                api.receive_stripe_connect_webhook(&cx, call.body()?)
-                                    .await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &RECEIVE_STRIPE_CONNECT_WEBHOOK,
+                |api, mut call, cx| async move {
+                    api.receive_stripe_connect_webhook(&cx, call.body()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

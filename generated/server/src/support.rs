@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `support` family: Support escalation.
@@ -42,23 +42,18 @@ pub(crate) fn mount<T: SupportApi>(
     router
         .route(
             "/v2/support/report",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SUBMIT_SUPPORT_REPORT,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .submit_support_report(&cx, call.jwt()?, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SUBMIT_SUPPORT_REPORT,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .submit_support_report(&cx, call.jwt()?, call.body()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `tokens` family: Personal access tokens (PATs) of a handle.
@@ -81,72 +81,57 @@ pub(crate) fn mount<T: TokensApi>(
     router
         .route(
             "/v2/handles/{handle}/tokens",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_TOKEN,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_token(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(201, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_TOKEN,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_token(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(201, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/tokens",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_TOKENS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_tokens(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_TOKENS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_tokens(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/tokens/{tokenId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REVOKE_TOKEN,
-                            request,
-                            |call, cx| async move {
-                                api.revoke_token(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("tokenId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &REVOKE_TOKEN,
+                |api, call, cx| async move {
+                    api.revoke_token(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("tokenId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
 }
 

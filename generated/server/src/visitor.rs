@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `visitor` family: Visitor sign-in by magic link, and the visitor's session.
@@ -97,99 +97,68 @@ pub(crate) fn mount<T: VisitorApi>(
     router
         .route(
             "/v2/visitor/auth/magic-link",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REQUEST_VISITOR_MAGIC_LINK,
-                            request,
-                            |mut call, cx| async move {
-                                api.request_visitor_magic_link(&cx, call.body()?).await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &REQUEST_VISITOR_MAGIC_LINK,
+                |api, mut call, cx| async move {
+                    api.request_visitor_magic_link(&cx, call.body()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/visitor/auth/verify",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &VERIFY_VISITOR_MAGIC_LINK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .verify_visitor_magic_link(&cx, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &VERIFY_VISITOR_MAGIC_LINK,
+                |api, mut call, cx| async move {
+                    let out = api.verify_visitor_magic_link(&cx, call.body()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/visitor/auth/logout",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &VISITOR_LOGOUT,
-                            request,
-                            |call, cx| async move {
-                                api.visitor_logout(&cx, call.visitor()?).await?;
-                                Reply::empty(200)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &VISITOR_LOGOUT,
+                |api, call, cx| async move {
+                    api.visitor_logout(&cx, call.visitor()?).await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/visitor/me",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_VISITOR_PROFILE,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_visitor_profile(&cx, call.visitor()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_VISITOR_PROFILE,
+                |api, call, cx| async move {
+                    let out = api.get_visitor_profile(&cx, call.visitor()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/visitor/access",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_VISITOR_ACCESS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_visitor_access(&cx, call.visitor()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_VISITOR_ACCESS,
+                |api, call, cx| async move {
+                    let out = api.list_visitor_access(&cx, call.visitor()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `webhooks` family: Webhook subscriptions (JWT and PAT).
@@ -113,117 +113,92 @@ pub(crate) fn mount<T: WebhooksApi>(
     router
         .route(
             "/v2/handles/{handle}/webhooks",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_WEBHOOK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_webhook(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_WEBHOOK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_webhook(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/webhooks",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_WEBHOOKS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_webhooks(&cx, call.jwt()?, call.param("handle"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_WEBHOOKS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_webhooks(&cx, call.jwt()?, call.param("handle"))
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/webhooks/{subscriptionId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_WEBHOOK,
-                            request,
-                            |call, cx| async move {
-                                api.delete_webhook(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("subscriptionId"),
-                                    )
-                                    .await?;
-                                Reply::empty(200)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_WEBHOOK,
+                |api, call, cx| async move {
+                    api.delete_webhook(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("subscriptionId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(200)
+                },
+            ),
         )
         .route(
             "/v2/handles/{handle}/webhooks/{subscriptionId}/test",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &TEST_WEBHOOK,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .test_webhook(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("handle"),
-                                        call.param("subscriptionId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &TEST_WEBHOOK,
+                |api, call, cx| async move {
+                    let out = api
+                        .test_webhook(
+                            &cx,
+                            call.jwt()?,
+                            call.param("handle"),
+                            call.param("subscriptionId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v2/public/handles/{handle}/webhooks",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PAT_CREATE_WEBHOOK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .pat_create_webhook(&cx, call.pat()?, call.body()?)
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &PAT_CREATE_WEBHOOK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .pat_create_webhook(&cx, call.pat()?, call.body()?)
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `depots` family: The depots in use across accounts, for dispatchers.
@@ -41,21 +41,16 @@ pub(crate) fn mount<T: DepotsApi>(
     router
         .route(
             "/v1/depots",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_DEPOTS,
-                            request,
-                            |call, cx| async move {
-                                let out = api.list_depots(&cx, call.jwt()?).await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_DEPOTS,
+                |api, call, cx| async move {
+                    let out = api.list_depots(&cx, call.jwt()?).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

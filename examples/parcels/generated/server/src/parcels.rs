@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `parcels` family: An account's parcels, for its users (access token) and its automation (API key).
@@ -229,280 +229,225 @@ pub(crate) fn mount<T: ParcelsApi>(
     router
         .route(
             "/v1/accounts/{account}/parcels",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &LIST_PARCELS,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .list_parcels(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.query()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &LIST_PARCELS,
+                |api, call, cx| async move {
+                    let out = api
+                        .list_parcels(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.query()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &CREATE_PARCEL,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .create_parcel(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(201, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &CREATE_PARCEL,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .create_parcel(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(201, &out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_PARCEL,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_parcel(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_PARCEL,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_parcel(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("parcelId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}",
-            axum::routing::patch({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &UPDATE_PARCEL,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .update_parcel(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PATCH,
+                state,
+                api,
+                &UPDATE_PARCEL,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .update_parcel(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("parcelId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}",
-            axum::routing::delete({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &DELETE_PARCEL,
-                            request,
-                            |call, cx| async move {
-                                api.delete_parcel(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                    )
-                                    .await?;
-                                Reply::empty(204)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::DELETE,
+                state,
+                api,
+                &DELETE_PARCEL,
+                |api, call, cx| async move {
+                    api.delete_parcel(
+                            &cx,
+                            call.jwt()?,
+                            call.param("account"),
+                            call.param("parcelId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(204)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}/move",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &MOVE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .r#move(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &MOVE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .r#move(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("parcelId"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}/note",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PUT_NOTE,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .put_note(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                        call.text()?,
-                                    )
-                                    .await?;
-                                Reply::text(200, out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &PUT_NOTE,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .put_note(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("parcelId"),
+                            call.text()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::text(200, out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}/label",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &GET_LABEL,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .get_label(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                    )
-                                    .await?;
-                                Reply::bytes(200, out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &GET_LABEL,
+                |api, call, cx| async move {
+                    let out = api
+                        .get_label(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("parcelId"),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::bytes(200, out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels/{parcelId}/photo",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &PUT_PHOTO,
-                            request,
-                            |mut call, cx| async move {
-                                api.put_photo(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.param("parcelId"),
-                                        call.bytes(),
-                                    )
-                                    .await?;
-                                Reply::empty(204)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &PUT_PHOTO,
+                |api, mut call, cx| async move {
+                    api.put_photo(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("parcelId"),
+                            call.bytes(),
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::empty(204)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/parcels:search",
-            axum::routing::post({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &SEARCH_PARCELS,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .search_parcels(
-                                        &cx,
-                                        call.auth.clone(),
-                                        call.param("account"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::POST,
+                state,
+                api,
+                &SEARCH_PARCELS,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .search_parcels(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
         .route(
             "/v1/accounts/{account}/webhook",
-            axum::routing::put({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &REGISTER_WEBHOOK,
-                            request,
-                            |mut call, cx| async move {
-                                let out = api
-                                    .register_webhook(
-                                        &cx,
-                                        call.jwt()?,
-                                        call.param("account"),
-                                        call.body()?,
-                                    )
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &REGISTER_WEBHOOK,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .register_webhook(
+                            &cx,
+                            call.jwt()?,
+                            call.param("account"),
+                            call.body()?,
                         )
-                        .await
-                }
-            }),
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 

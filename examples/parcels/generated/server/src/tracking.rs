@@ -6,8 +6,8 @@
 use ::std::future::Future;
 use ::std::sync::Arc;
 use tenx_server_runtime as rt;
-use tenx_server_runtime::axum::{self, extract::Request, Router};
-use tenx_server_runtime::{handle, Reply, ServerState};
+use tenx_server_runtime::axum::{self, Router};
+use tenx_server_runtime::{Reply, ServerState};
 use crate::models::*;
 
 /// The `tracking` family: Öffentliche Sendungsverfolgung — tracking for the parcel's \*recipient\*: &lt;i&gt;no&lt;/i&gt; credential, under `/v1/track/*` \[sic\].
@@ -40,23 +40,16 @@ pub(crate) fn mount<T: TrackingApi>(
     router
         .route(
             "/v1/track/{trackingNumber}",
-            axum::routing::get({
-                let (state, api) = (state.clone(), api.clone());
-                move |request: Request| async move {
-                    handle(
-                            state,
-                            &TRACK,
-                            request,
-                            |call, cx| async move {
-                                let out = api
-                                    .track(&cx, call.param("trackingNumber"))
-                                    .await?;
-                                Reply::json(200, &out)
-                            },
-                        )
-                        .await
-                }
-            }),
+            rt::endpoint(
+                axum::routing::MethodFilter::GET,
+                state,
+                api,
+                &TRACK,
+                |api, call, cx| async move {
+                    let out = api.track(&cx, call.param("trackingNumber")).await?;
+                    Reply::json(200, &out)
+                },
+            ),
         )
 }
 
