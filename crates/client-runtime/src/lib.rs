@@ -23,8 +23,8 @@ pub use error::{ApiFailure, Error, decode_error_body};
 pub use response::{RateLimit, RawResponse, Response};
 pub use retry::{Decision, FailedAttempt, Jitter, RetryPolicy, parse_retry_after};
 pub use runtime::{
-    AttemptEvent, AttemptInfo, CallOptions, CallOutcome, Config, Credentials, Hook, IdempotencyCarrier, RouteInfo,
-    Runtime, SessionRefresh, Transport,
+    AttemptEvent, AttemptInfo, CallFuture, CallOptions, CallOutcome, Config, Credentials, Hook, IdempotencyCarrier,
+    RouteInfo, Runtime, SessionRefresh, Transport,
 };
 pub use tenx_auth::{PatError, PatFormat, Secret};
 

@@ -12,10 +12,15 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Pat, Session, set_cookies};
 use crate::error::{ApiFailure, Error, decode_error_body};
-use crate::response::{RawResponse, request_id};
+use crate::response::{RawResponse, Response, request_id};
 use crate::retry::{Decision, FailedAttempt, RetryPolicy, parse_retry_after};
 use tenx_auth::Secret;
 use tenx_error_model::{ErrorInfo, RetryClass};
+
+/// The future of one call: boxed, the same type for every route, so generated methods
+/// are plain functions (see [`Runtime::call`]). `Send`, and borrowing only the client.
+pub type CallFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::Response<T>, Error>> + Send + 'a>>;
 
 /// What the generated code knows about a route at compile time.
 #[derive(Debug, Clone)]
@@ -358,53 +363,88 @@ impl Runtime {
         url
     }
 
-    /// Sends one call, retrying as the policy says, refreshing the session once on
-    /// `token_expired` when asked to. Success statuses come back raw for the generated
-    /// code to type; error statuses come back as [`Error::Api`].
-    pub async fn send<Q: Serialize + ?Sized, B: Serialize + ?Sized>(
-        &self,
-        route: &RouteInfo,
-        options: &CallOptions,
-        credentials: Credentials<'_>,
+    /// Starts one call: its URL, query and body are encoded now (so the future borrows
+    /// none of the arguments), then it is sent, retried as the policy says, the session
+    /// refreshed once on `token_expired` when asked to, and a success answer handed to
+    /// `decode` (error statuses come back as [`Error::Api`]). A generated method is this
+    /// one call: a plain function returning the runtime's one future type, so rustc
+    /// checks a state machine per runtime, not one per route.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call<'a, T: 'a, Q: Serialize + ?Sized, B: Serialize + ?Sized>(
+        &'a self,
+        route: &'static RouteInfo,
+        options: &'a CallOptions,
+        credentials: Credentials<'a>,
         segments: &[&str],
         query: Option<&Q>,
         body: Option<&B>,
-    ) -> Result<RawResponse, Error> {
-        let (body, body_key) = encode_body(route, body)?;
-        let body = body.map(|b| (bytes::Bytes::from(b), "application/json"));
-        self.send_encoded(route, options, credentials, segments, query, body, body_key).await
+        decode: fn(RawResponse) -> Result<Response<T>, Error>,
+    ) -> CallFuture<'a, T> {
+        let prepared = encode_body(route, body).and_then(|(body, body_key)| {
+            let body = body.map(|b| (bytes::Bytes::from(b), "application/json"));
+            Ok(Prepared { url: self.call_url(route, segments, query)?, body, body_key })
+        });
+        self.start(route, options, credentials, prepared, decode)
     }
 
-    /// [`Runtime::send`] for a `text` or `binary` body: the bytes go as they are, with
+    /// [`Runtime::call`] for a `text` or `binary` body: the bytes go as they are, with
     /// their media type.
-    pub async fn send_raw<Q: Serialize + ?Sized>(
-        &self,
-        route: &RouteInfo,
-        options: &CallOptions,
-        credentials: Credentials<'_>,
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_raw<'a, T: 'a, Q: Serialize + ?Sized>(
+        &'a self,
+        route: &'static RouteInfo,
+        options: &'a CallOptions,
+        credentials: Credentials<'a>,
         segments: &[&str],
         query: Option<&Q>,
         body: (&'static str, Vec<u8>),
-    ) -> Result<RawResponse, Error> {
+        decode: fn(RawResponse) -> Result<Response<T>, Error>,
+    ) -> CallFuture<'a, T> {
         let (media, bytes) = body;
-        self.send_encoded(route, options, credentials, segments, query, Some((bytes.into(), media)), false).await
+        let prepared = self.call_url(route, segments, query).map(|url| Prepared {
+            url,
+            body: Some((bytes.into(), media)),
+            body_key: false,
+        });
+        self.start(route, options, credentials, prepared, decode)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn send_encoded<Q: Serialize + ?Sized>(
+    fn call_url<Q: Serialize + ?Sized>(
         &self,
         route: &RouteInfo,
-        options: &CallOptions,
-        credentials: Credentials<'_>,
         segments: &[&str],
         query: Option<&Q>,
-        body: Option<(bytes::Bytes, &'static str)>,
-        body_key: bool,
-    ) -> Result<RawResponse, Error> {
+    ) -> Result<Url, Error> {
         let query = query
             .map(encode_query)
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("query of `{}`: {e}", route.id)))?;
+        Ok(self.url(segments, query.as_deref()))
+    }
+
+    fn start<'a, T: 'a>(
+        &'a self,
+        route: &'static RouteInfo,
+        options: &'a CallOptions,
+        credentials: Credentials<'a>,
+        prepared: Result<Prepared, Error>,
+        decode: fn(RawResponse) -> Result<Response<T>, Error>,
+    ) -> CallFuture<'a, T> {
+        Box::pin(async move {
+            let Prepared { url, body, body_key } = prepared?;
+            decode(self.send_encoded(route, options, credentials, url, body, body_key).await?)
+        })
+    }
+
+    async fn send_encoded(
+        &self,
+        route: &RouteInfo,
+        options: &CallOptions,
+        credentials: Credentials<'_>,
+        url: Url,
+        body: Option<(bytes::Bytes, &'static str)>,
+        body_key: bool,
+    ) -> Result<RawResponse, Error> {
         // A header key is made once per call, so every attempt carries the same one.
         let header_key = match route.idempotency {
             Some(IdempotencyCarrier::Header(name)) => {
@@ -418,7 +458,6 @@ impl Runtime {
         };
         let key_sent = body_key || header_key.is_some();
         let payload = Payload { body, key_header: header_key };
-        let url = self.url(segments, query.as_deref());
         let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
         // Without a key, only the spec's safe methods may be sent twice.
         let retry_safe = key_sent || policy.safe_methods.contains(&route.method);
@@ -656,6 +695,14 @@ fn encode_query<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
         }
     }
     Ok(out.finish())
+}
+
+/// A call encoded before it starts: the URL with its query, the body's bytes and media
+/// type, and whether the body carries an idempotency key.
+struct Prepared {
+    url: Url,
+    body: Option<(bytes::Bytes, &'static str)>,
+    body_key: bool,
 }
 
 /// What every attempt of one call sends beyond the URL: the body's bytes and a header

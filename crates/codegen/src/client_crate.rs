@@ -262,7 +262,7 @@ fn clients_rs(spec: &Spec) -> TokenStream {
 
         // What callers name, so a dependent needs this crate alone.
         pub use tenx_client_runtime::{
-            ApiFailure, AttemptEvent, AttemptInfo, CallOptions, CallOutcome, Clock, Config, Error, Hook, Jitter, Pat,
+            ApiFailure, AttemptEvent, AttemptInfo, CallFuture, CallOptions, CallOutcome, Clock, Config, Error, Hook, Jitter, Pat,
             PatError, RateLimit, Response, RetryPolicy, Secret, Session, SystemClock, VirtualClock,
         };
         pub use #errors_crate::{ErrorCategory, ErrorCode, ErrorDetails, RetryClass};
@@ -590,7 +590,7 @@ fn family_rs(model: &Model<'_>, family: &Family) -> TokenStream {
     quote! {
         #( #![doc = #docs] )*
 
-        use tenx_client_runtime::{Error, Response, RouteInfo};
+        use tenx_client_runtime::{CallFuture, RouteInfo};
         use tenx_client_runtime::reqwest::Method;
 
         use crate::clients::{#(#clients),*};
@@ -625,21 +625,21 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
             (Some(quote!(query: &#ty,)), quote!(Some(query)))
         }
     };
-    // JSON bodies go through `send`; text and binary ones as bytes through `send_raw`.
+    // JSON bodies go through `call`; text and binary ones as bytes through `call_raw`.
     let (body_arg, body_val, send) = match lowered.body {
         Payload::Text => {
             let media = TypeRef::Text.media_type();
-            (Some(quote!(body: &str,)), quote!((#media, body.as_bytes().to_vec())), quote!(send_raw))
+            (Some(quote!(body: &str,)), quote!((#media, body.as_bytes().to_vec())), quote!(call_raw))
         }
         Payload::Binary => {
             let media = TypeRef::Binary.media_type();
-            (Some(quote!(body: &[u8],)), quote!((#media, body.to_vec())), quote!(send_raw))
+            (Some(quote!(body: &[u8],)), quote!((#media, body.to_vec())), quote!(call_raw))
         }
         payload @ Payload::Json { .. } => {
             let ty = models_crate::body_type(payload);
-            (Some(quote!(body: &#ty,)), quote!(Some(body)), quote!(send))
+            (Some(quote!(body: &#ty,)), quote!(Some(body)), quote!(call))
         }
-        Payload::None => (None, quote!(None::<&()>), quote!(send)),
+        Payload::None => (None, quote!(None::<&()>), quote!(call)),
     };
     let method = ident(route.method.as_str());
     let id = &route.id.value;
@@ -649,31 +649,36 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
         None => quote!(None),
     };
     let success = route.success.iter().map(|s| rust::int(s.status));
+    // How a success answer becomes the method's type: a function, not a future per route.
     let plain = match lowered.answer {
         Payload::None => quote!(Ok(raw.empty())),
         Payload::Text => quote!(raw.text()),
         Payload::Binary => quote!(Ok(raw.bytes())),
         Payload::Json { .. } => quote!(raw.json()),
     };
-    let (ret, finish) = match &lowered.outcome {
+    let (ret, decode) = match &lowered.outcome {
         Some(outcome) => {
             let outcome = format_ident!("{outcome}");
             let arms = route.success.iter().map(|s| {
                 let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));
                 quote! { #status => #plain.map(|r| r.map(#outcome::#v)), }
             });
-            (quote!(#outcome), quote! { match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })
+            (quote!(#outcome), quote! { |raw| match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })
         }
-        None => (models_crate::body_type(lowered.answer), plain),
+        None => {
+            let decode = match lowered.answer {
+                Payload::Json { .. } => quote!(tenx_client_runtime::RawResponse::json),
+                Payload::Text => quote!(tenx_client_runtime::RawResponse::text),
+                _ => quote!(|raw| #plain),
+            };
+            (models_crate::body_type(lowered.answer), decode)
+        }
     };
     quote! {
         #docs
-        pub async fn #name(&self, #(#args,)* #query_arg #body_arg) -> Result<Response<#ret>, Error> {
-            const ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency: #idem, success: &[#(#success),*] };
-            let raw = #base.runtime
-                .#send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val)
-                .await?;
-            #finish
+        pub fn #name(&self, #(#args,)* #query_arg #body_arg) -> CallFuture<'_, #ret> {
+            static ROUTE: RouteInfo = RouteInfo { id: #id, method: Method::#method, idempotency: #idem, success: &[#(#success),*] };
+            #base.runtime.#send(&ROUTE, &#base.options, self.credentials(), &[#(#segments),*], #query_val, #body_val, #decode)
         }
     }
 }

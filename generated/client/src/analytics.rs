@@ -9,7 +9,7 @@
 //! | [`JwtClient::export_analytics`](crate::JwtClient::export_analytics) | `GET /v2/handles/{handle}/analytics/export` | jwt |
 //! | [`PatClient::pat_get_analytics`](crate::PatClient::pat_get_analytics) | `GET /v2/public/handles/{handle}/analytics` | pat |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, PatClient};
 use crate::models::*;
@@ -24,30 +24,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: analytics-exports-and-reconciliation.md, ops-lab-campaign-control.md
-    pub async fn get_analytics(
+    pub fn get_analytics(
         &self,
         handle: &str,
         query: &GetAnalyticsQuery,
-    ) -> Result<Response<AnalyticsReport>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, AnalyticsReport> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_analytics",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "analytics"],
                 Some(query),
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Export the handle's analytics.
@@ -61,29 +59,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: plans-quotas-and-feature-gates.md
-    pub async fn export_analytics(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn export_analytics(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "export_analytics",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "analytics", "export"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -99,28 +92,26 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, response
     /// - Source: jwt-vs-pat-when-to-use.md, api-tokens-and-automations.md, chatgpt-mcp-setup.md
-    pub async fn pat_get_analytics(
+    pub fn pat_get_analytics(
         &self,
         query: &PatGetAnalyticsQuery,
-    ) -> Result<Response<AnalyticsReport>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, AnalyticsReport> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_get_analytics",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "analytics"],
                 Some(query),
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -13,7 +13,7 @@
 //! | [`Client::request_password_reset`](crate::Client::request_password_reset) | `POST /v2/auth/password/forgot` | none |
 //! | [`Client::confirm_password_reset`](crate::Client::confirm_password_reset) | `POST /v2/auth/password/forgot/confirm` | none |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, Client};
 use crate::models::*;
@@ -28,26 +28,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn logout(&self) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn logout(&self) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "logout",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "auth", "logout"],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// The signed-in user.
@@ -59,28 +57,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn get_current_user(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_current_user(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_current_user",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "auth", "me"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -94,28 +88,23 @@ impl Client {
     /// - Errors: `invalid_token`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, errors
     /// - Source: onboarding-and-api-primer.md, uc-01-auth-session-lifecycle.md
-    pub async fn login(
-        &self,
-        body: &LoginRequest,
-    ) -> Result<Response<LoginResponse>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn login(&self, body: &LoginRequest) -> CallFuture<'_, LoginResponse> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "login",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "auth", "login"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Create a user account.
@@ -127,28 +116,23 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn signup(
-        &self,
-        body: &SignupRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn signup(&self, body: &SignupRequest) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "signup",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "auth", "signup"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Exchange the refresh cookie set at login for a new access token.
@@ -162,25 +146,23 @@ impl Client {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, response, errors
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn refresh_session(&self) -> Result<Response<LoginResponse>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn refresh_session(&self) -> CallFuture<'_, LoginResponse> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "refresh_session",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "auth", "refresh"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Send a password-reset email.
@@ -192,28 +174,26 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn request_password_reset(
+    pub fn request_password_reset(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "request_password_reset",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "auth", "password", "forgot"],
                 None::<&()>,
                 Some(body),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Set a new password with the token from the reset email.
@@ -225,27 +205,25 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, request, errors
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn confirm_password_reset(
+    pub fn confirm_password_reset(
         &self,
         body: &PasswordResetConfirmRequest,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "confirm_password_reset",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "auth", "password", "forgot", "confirm"],
                 None::<&()>,
                 Some(body),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

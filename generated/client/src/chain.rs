@@ -12,7 +12,7 @@
 //! | [`JwtClient::get_context_origins`](crate::JwtClient::get_context_origins) | `GET /v2/handles/{handle}/context-origins` | jwt |
 //! | [`JwtClient::replace_context_origins`](crate::JwtClient::replace_context_origins) | `PUT /v2/handles/{handle}/context-origins` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 
@@ -27,30 +27,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn submit_handle_chain_signals(
+    pub fn submit_handle_chain_signals(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "submit_handle_chain_signals",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "chain", "signals"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Resolve a chain decision for a handle.
@@ -63,30 +61,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn resolve_handle_chain(
+    pub fn resolve_handle_chain(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "resolve_handle_chain",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "chain", "resolve"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Resolve several chain triggers for a handle.
@@ -99,30 +95,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn prefetch_handle_chain(
+    pub fn prefetch_handle_chain(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "prefetch_handle_chain",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "chain", "prefetch"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Signals and state of a chain session.
@@ -135,30 +129,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn get_chain_session(
+    pub fn get_chain_session(
         &self,
         handle: &str,
         session_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_chain_session",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "chain", session_id],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Browser origins allowed to resolve context.
@@ -171,29 +163,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn get_context_origins(
+    pub fn get_context_origins(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_context_origins",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "context-origins"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Replace the allowed browser origins.
@@ -206,29 +196,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn replace_context_origins(
+    pub fn replace_context_origins(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "replace_context_origins",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "context-origins"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

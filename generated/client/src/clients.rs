@@ -9,8 +9,8 @@ use ::std::time::Duration;
 use tenx_client_runtime::{Credentials, Runtime};
 
 pub use tenx_client_runtime::{
-    ApiFailure, AttemptEvent, AttemptInfo, CallOptions, CallOutcome, Clock, Config,
-    Error, Hook, Jitter, Pat, PatError, RateLimit, Response, RetryPolicy, Secret,
+    ApiFailure, AttemptEvent, AttemptInfo, CallFuture, CallOptions, CallOutcome, Clock,
+    Config, Error, Hook, Jitter, Pat, PatError, RateLimit, Response, RetryPolicy, Secret,
     Session, SystemClock, VirtualClock,
 };
 

@@ -9,7 +9,7 @@
 //! | [`JwtClient::replace_collaborators`](crate::JwtClient::replace_collaborators) | `PUT /v2/handles/{handle}/collaborators` | jwt |
 //! | [`JwtClient::transfer_ownership`](crate::JwtClient::transfer_ownership) | `POST /v2/handles/{handle}/transfer-ownership` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -24,29 +24,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: collaborators-and-ownership.md, uc-03-handle-governance-collaboration.md
-    pub async fn list_collaborators(
-        &self,
-        handle: &str,
-    ) -> Result<Response<CollaboratorList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_collaborators(&self, handle: &str) -> CallFuture<'_, CollaboratorList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_collaborators",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "collaborators"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Replace the whole collaborator list (the owner is always kept; at most 100).
@@ -59,30 +54,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_collaborators`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): response
     /// - Source: collaborators-and-ownership.md, jwt-vs-pat-when-to-use.md, uc-03-handle-governance-collaboration.md
-    pub async fn replace_collaborators(
+    pub fn replace_collaborators(
         &self,
         handle: &str,
         body: &ReplaceCollaboratorsRequest,
-    ) -> Result<Response<CollaboratorList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CollaboratorList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "replace_collaborators",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "collaborators"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Make another user the owner; the previous owner becomes an operator.
@@ -95,29 +88,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `new_owner_required`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): response
     /// - Source: collaborators-and-ownership.md, uc-03-handle-governance-collaboration.md
-    pub async fn transfer_ownership(
+    pub fn transfer_ownership(
         &self,
         handle: &str,
         body: &TransferOwnershipRequest,
-    ) -> Result<Response<CollaboratorList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CollaboratorList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "transfer_ownership",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "transfer-ownership"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -10,7 +10,7 @@
 //! | [`JwtClient::create_connect_dashboard_link`](crate::JwtClient::create_connect_dashboard_link) | `POST /v2/handles/{handle}/connect/dashboard-link` | jwt |
 //! | [`JwtClient::get_earnings`](crate::JwtClient::get_earnings) | `GET /v2/handles/{handle}/earnings` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 
@@ -26,29 +26,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md, plans-quotas-and-feature-gates.md
-    pub async fn get_connect_status(
+    pub fn get_connect_status(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_connect_status",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "connect", "status"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Start Stripe Connect onboarding.
@@ -62,29 +60,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
-    pub async fn start_connect_onboarding(
+    pub fn start_connect_onboarding(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "start_connect_onboarding",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "connect", "onboarding"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// A link to the handle's Stripe dashboard.
@@ -98,29 +94,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
-    pub async fn create_connect_dashboard_link(
+    pub fn create_connect_dashboard_link(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_connect_dashboard_link",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "connect", "dashboard-link"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The handle's earnings.
@@ -134,28 +128,23 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
-    pub async fn get_earnings(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_earnings(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_earnings",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "earnings"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

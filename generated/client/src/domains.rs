@@ -10,7 +10,7 @@
 //! | [`JwtClient::get_domain`](crate::JwtClient::get_domain) | `GET /v2/account/domains/{domain}` | jwt |
 //! | [`JwtClient::replace_domain_routes`](crate::JwtClient::replace_domain_routes) | `PUT /v2/account/domains/{domain}/routes` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -26,29 +26,27 @@ impl JwtClient {
     /// - Success: 201 created
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `domain_purchase_deprecated`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md, jwt-vs-pat-when-to-use.md, error-code-reference.md
-    pub async fn create_domain(
+    pub fn create_domain(
         &self,
         body: &CreateDomainRequest,
-    ) -> Result<Response<CreatedDomain>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CreatedDomain> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_domain",
             method: Method::POST,
             idempotency: None,
             success: &[201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "account", "domains"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Re-check DNS for a domain after propagation.
@@ -61,30 +59,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md
-    pub async fn reconcile_domain(
+    pub fn reconcile_domain(
         &self,
         domain: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<ReconcileResult>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ReconcileResult> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "reconcile_domain",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "account", "domains", domain, "reconcile"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Status and ownership checks of a domain.
@@ -97,29 +93,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `not_found`, `rate_limited`, `internal_error`
     /// - Source: custom-domains.md, ops-lab-domain-commerce-trust.md
-    pub async fn get_domain(
-        &self,
-        domain: &str,
-    ) -> Result<Response<DomainStatus>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_domain(&self, domain: &str) -> CallFuture<'_, DomainStatus> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_domain",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "account", "domains", domain],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Replace the handle routing of a domain.
@@ -132,29 +123,27 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-domain-commerce-trust.md
-    pub async fn replace_domain_routes(
+    pub fn replace_domain_routes(
         &self,
         domain: &str,
         body: &DomainRoutesRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "replace_domain_routes",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "account", "domains", domain, "routes"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -12,7 +12,7 @@
 //! | [`PatClient::pat_create_file`](crate::PatClient::pat_create_file) | `POST /v2/public/handles/{handle}/files` | pat |
 //! | [`PatClient::pat_delete_file`](crate::PatClient::pat_delete_file) | `DELETE /v2/public/handles/{handle}/files/{fileId}` | pat |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, PatClient};
 use crate::models::*;
@@ -27,30 +27,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md
-    pub async fn create_file(
+    pub fn create_file(
         &self,
         handle: &str,
         body: &CreateFileRequest,
-    ) -> Result<Response<CreatedFile>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CreatedFile> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_file",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "files"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The handle's files, newest first (at most 500).
@@ -62,29 +60,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md
-    pub async fn list_files(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_files(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_files",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "files"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Delete a file and its storage.
@@ -96,30 +89,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md
-    pub async fn delete_file(
-        &self,
-        handle: &str,
-        file_id: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn delete_file(&self, handle: &str, file_id: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "delete_file",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "files", file_id],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }
 
@@ -135,26 +122,24 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): path, feature
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
-    pub async fn pat_list_files(&self) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn pat_list_files(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_list_files",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "files"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Register a file and get an upload URL (PAT).
@@ -168,29 +153,27 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): path, feature
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
-    pub async fn pat_create_file(
+    pub fn pat_create_file(
         &self,
         body: &CreateFileRequest,
-    ) -> Result<Response<CreatedFile>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CreatedFile> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_create_file",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "files"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Delete a file (PAT).
@@ -204,25 +187,23 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): path, feature
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
-    pub async fn pat_delete_file(&self, file_id: &str) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn pat_delete_file(&self, file_id: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_delete_file",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "files", file_id],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

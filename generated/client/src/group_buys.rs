@@ -13,7 +13,7 @@
 //! | [`JwtClient::pause_group_buy`](crate::JwtClient::pause_group_buy) | `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/pause` | jwt |
 //! | [`JwtClient::close_group_buy`](crate::JwtClient::close_group_buy) | `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/close` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 
@@ -28,29 +28,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn list_group_buys(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_group_buys(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_group_buys",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Create a group buy.
@@ -63,30 +58,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn create_group_buy(
+    pub fn create_group_buy(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_group_buy",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// One group buy.
@@ -99,30 +92,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn get_group_buy(
+    pub fn get_group_buy(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_group_buy",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys", group_buy_slug],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Visitors interested in a group buy.
@@ -135,30 +126,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn list_group_buy_interests(
+    pub fn list_group_buy_interests(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_group_buy_interests",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys", group_buy_slug, "interests"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Publish a group buy.
@@ -171,30 +160,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn publish_group_buy(
+    pub fn publish_group_buy(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "publish_group_buy",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys", group_buy_slug, "publish"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Pause a group buy.
@@ -207,30 +194,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn pause_group_buy(
+    pub fn pause_group_buy(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pause_group_buy",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys", group_buy_slug, "pause"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Close a group buy.
@@ -243,29 +228,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn close_group_buy(
+    pub fn close_group_buy(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "close_group_buy",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "group-buys", group_buy_slug, "close"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -8,7 +8,7 @@
 //! | [`JwtClient::get_internal_docs_access`](crate::JwtClient::get_internal_docs_access) | `GET /v2/handles/{handle}/internal-docs/access` | jwt |
 //! | [`JwtClient::update_internal_docs_access`](crate::JwtClient::update_internal_docs_access) | `PUT /v2/handles/{handle}/internal-docs/access` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 
@@ -23,29 +23,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-16-files-sharing-internal-docs-access.md
-    pub async fn get_internal_docs_access(
+    pub fn get_internal_docs_access(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_internal_docs_access",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "internal-docs", "access"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Replace who may read the handle's internal docs.
@@ -58,29 +56,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-16-files-sharing-internal-docs-access.md
-    pub async fn update_internal_docs_access(
+    pub fn update_internal_docs_access(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "update_internal_docs_access",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "internal-docs", "access"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

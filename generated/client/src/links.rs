@@ -19,7 +19,7 @@
 //! | [`PatClient::pat_upsert_link`](crate::PatClient::pat_upsert_link) | `PUT /v2/public/handles/{handle}/links/{slug}` | pat |
 //! | [`PatClient::pat_delete_link`](crate::PatClient::pat_delete_link) | `DELETE /v2/public/handles/{handle}/links/{slug}` | pat |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, PatClient};
 use crate::models::*;
@@ -35,35 +35,33 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): response
     /// - Source: short-links.md, advanced-link-controls.md, ops-lab-attribution-link-tracking.md, ops-lab-campaign-control.md
-    pub async fn upsert_link(
+    pub fn upsert_link(
         &self,
         handle: &str,
         slug: &str,
         body: &UpsertLinkRequest,
-    ) -> Result<Response<UpsertLinkOutcome>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, UpsertLinkOutcome> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "upsert_link",
             method: Method::PUT,
             idempotency: None,
             success: &[200, 201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", slug],
                 None::<&()>,
                 Some(body),
+                |raw| match raw.status() {
+                    200 => raw.json().map(|r| r.map(UpsertLinkOutcome::Updated)),
+                    201 => raw.json().map(|r| r.map(UpsertLinkOutcome::Created)),
+                    _ => Err(raw.unexpected()),
+                },
             )
-            .await?;
-        match raw.status() {
-            200 => raw.json().map(|r| r.map(UpsertLinkOutcome::Updated)),
-            201 => raw.json().map(|r| r.map(UpsertLinkOutcome::Created)),
-            _ => Err(raw.unexpected()),
-        }
     }
 
     /// The handle's links.
@@ -76,26 +74,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: uc-05-link-crud-redirect-behavior.md
-    pub async fn list_links(&self, handle: &str) -> Result<Response<LinkList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_links(&self, handle: &str) -> CallFuture<'_, LinkList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_links",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// One link.
@@ -108,30 +104,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: uc-05-link-crud-redirect-behavior.md
-    pub async fn get_link(
-        &self,
-        handle: &str,
-        slug: &str,
-    ) -> Result<Response<Link>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_link(&self, handle: &str, slug: &str) -> CallFuture<'_, Link> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_link",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", slug],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Delete a link for good.
@@ -143,30 +133,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-05-link-crud-redirect-behavior.md
-    pub async fn delete_link(
-        &self,
-        handle: &str,
-        slug: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn delete_link(&self, handle: &str, slug: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "delete_link",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", slug],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Earlier versions of a link.
@@ -179,30 +163,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-05-link-crud-redirect-behavior.md
-    pub async fn get_link_history(
+    pub fn get_link_history(
         &self,
         handle: &str,
         slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_link_history",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", slug, "history"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Restore an earlier version of a link.
@@ -215,31 +197,29 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role, errors
     /// - Source: uc-05-link-crud-redirect-behavior.md
-    pub async fn rollback_link(
+    pub fn rollback_link(
         &self,
         handle: &str,
         slug: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "rollback_link",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", slug, "rollback"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Dry-run the link's routing for a given visitor context.
@@ -251,31 +231,29 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-attribution-link-tracking.md, ops-lab-traffic-conflict-ops.md, smart-link-personalization.md, uc-05-link-crud-redirect-behavior.md
-    pub async fn preview_link_route(
+    pub fn preview_link_route(
         &self,
         handle: &str,
         slug: &str,
         body: &RoutePreviewRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "preview_link_route",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", slug, "route-preview"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Export the handle's links.
@@ -289,29 +267,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: plans-quotas-and-feature-gates.md, uc-05-link-crud-redirect-behavior.md
-    pub async fn export_links(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn export_links(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "export_links",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", "export"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Diagnostics and failing counts for the handle's links.
@@ -323,29 +296,27 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: ops-lab-traffic-conflict-ops.md
-    pub async fn check_links_health(
+    pub fn check_links_health(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "check_links_health",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "links", "health-check"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -361,26 +332,24 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: jwt-vs-pat-when-to-use.md, api-auth-and-error-model.md, api-tokens-and-automations.md, short-links.md, uc-05-link-crud-redirect-behavior.md, platform-feature-exploration-lab.md
-    pub async fn pat_list_links(&self) -> Result<Response<LinkList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn pat_list_links(&self) -> CallFuture<'_, LinkList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_list_links",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "links"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// One link (PAT).
@@ -394,26 +363,24 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, response
     /// - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
-    pub async fn pat_get_link(&self, slug: &str) -> Result<Response<Link>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn pat_get_link(&self, slug: &str) -> CallFuture<'_, Link> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_get_link",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "links", slug],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Create the link if the slug is new, else update it (PAT).
@@ -427,34 +394,32 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature, response
     /// - Source: jwt-vs-pat-when-to-use.md, time-based-short-link-redirects.md, api-tokens-and-automations.md
-    pub async fn pat_upsert_link(
+    pub fn pat_upsert_link(
         &self,
         slug: &str,
         body: &UpsertLinkRequest,
-    ) -> Result<Response<PatUpsertLinkOutcome>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, PatUpsertLinkOutcome> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_upsert_link",
             method: Method::PUT,
             idempotency: None,
             success: &[200, 201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "links", slug],
                 None::<&()>,
                 Some(body),
+                |raw| match raw.status() {
+                    200 => raw.json().map(|r| r.map(PatUpsertLinkOutcome::Updated)),
+                    201 => raw.json().map(|r| r.map(PatUpsertLinkOutcome::Created)),
+                    _ => Err(raw.unexpected()),
+                },
             )
-            .await?;
-        match raw.status() {
-            200 => raw.json().map(|r| r.map(PatUpsertLinkOutcome::Updated)),
-            201 => raw.json().map(|r| r.map(PatUpsertLinkOutcome::Created)),
-            _ => Err(raw.unexpected()),
-        }
     }
 
     /// Delete a link for good (PAT).
@@ -468,25 +433,23 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
-    pub async fn pat_delete_link(&self, slug: &str) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn pat_delete_link(&self, slug: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_delete_link",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "links", slug],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

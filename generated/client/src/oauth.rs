@@ -11,7 +11,7 @@
 //! | [`Client::register_oauth_client`](crate::Client::register_oauth_client) | `POST /oauth/register` | none |
 //! | [`Client::issue_oauth_token`](crate::Client::issue_oauth_token) | `POST /oauth/token` | none |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, Client};
 
@@ -25,29 +25,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn decide_oauth_authorization(
+    pub fn decide_oauth_authorization(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "decide_oauth_authorization",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["oauth", "authorize", "decision"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -60,27 +58,23 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `rate_limited`, `internal_error`
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn get_oauth_server_metadata(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_oauth_server_metadata(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_oauth_server_metadata",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &[".well-known", "oauth-authorization-server"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Start the OAuth authorization-code flow of an MCP connector.
@@ -92,27 +86,23 @@ impl Client {
     /// - Errors: `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
-    pub async fn authorize_oauth_client(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn authorize_oauth_client(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "authorize_oauth_client",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["oauth", "authorize"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Register an OAuth client (dynamic client registration).
@@ -124,28 +114,26 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
-    pub async fn register_oauth_client(
+    pub fn register_oauth_client(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "register_oauth_client",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["oauth", "register"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Issue short-lived `mcpv1_` bridge credentials for an MCP connector.
@@ -157,27 +145,25 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
-    pub async fn issue_oauth_token(
+    pub fn issue_oauth_token(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "issue_oauth_token",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["oauth", "token"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -8,7 +8,7 @@
 //! | [`VisitorClient::start_page_checkout`](crate::VisitorClient::start_page_checkout) | `POST /v2/public/pages/{handle}/{pageSlug}/checkout` | visitor_cookie |
 //! | [`VisitorClient::check_page_access`](crate::VisitorClient::check_page_access) | `POST /v2/public/pages/{handle}/{pageSlug}/access-check` | visitor_cookie |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::VisitorClient;
 
@@ -21,30 +21,28 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
-    pub async fn start_page_checkout(
+    pub fn start_page_checkout(
         &self,
         handle: &str,
         page_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "start_page_checkout",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "pages", handle, page_slug, "checkout"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Check whether the visitor may view a page.
@@ -57,29 +55,27 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
-    pub async fn check_page_access(
+    pub fn check_page_access(
         &self,
         handle: &str,
         page_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "check_page_access",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "pages", handle, page_slug, "access-check"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

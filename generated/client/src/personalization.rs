@@ -8,7 +8,7 @@
 //! | [`JwtClient::list_personalization_rules`](crate::JwtClient::list_personalization_rules) | `GET /v2/handles/{handle}/personalization-rules` | jwt |
 //! | [`JwtClient::upsert_personalization_rule`](crate::JwtClient::upsert_personalization_rule) | `PUT /v2/handles/{handle}/personalization-rules/{ruleId}` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -24,29 +24,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-08-personalization-destination-trust.md, api-tokens-and-automations.md
-    pub async fn list_personalization_rules(
+    pub fn list_personalization_rules(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_personalization_rules",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "personalization-rules"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Create or replace a personalization rule by id.
@@ -59,34 +57,38 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success, min_role
     /// - Source: uc-08-personalization-destination-trust.md, smart-link-personalization.md, api-tokens-and-automations.md
-    pub async fn upsert_personalization_rule(
+    pub fn upsert_personalization_rule(
         &self,
         handle: &str,
         rule_id: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<UpsertPersonalizationRuleOutcome>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, UpsertPersonalizationRuleOutcome> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "upsert_personalization_rule",
             method: Method::PUT,
             idempotency: None,
             success: &[200, 201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "personalization-rules", rule_id],
                 None::<&()>,
                 Some(body),
+                |raw| match raw.status() {
+                    200 => {
+                        raw.json()
+                            .map(|r| r.map(UpsertPersonalizationRuleOutcome::Updated))
+                    }
+                    201 => {
+                        raw.json()
+                            .map(|r| r.map(UpsertPersonalizationRuleOutcome::Created))
+                    }
+                    _ => Err(raw.unexpected()),
+                },
             )
-            .await?;
-        match raw.status() {
-            200 => raw.json().map(|r| r.map(UpsertPersonalizationRuleOutcome::Updated)),
-            201 => raw.json().map(|r| r.map(UpsertPersonalizationRuleOutcome::Created)),
-            _ => Err(raw.unexpected()),
-        }
     }
 }

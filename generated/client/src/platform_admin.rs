@@ -8,7 +8,7 @@
 //! | [`JwtClient::list_all_group_buys`](crate::JwtClient::list_all_group_buys) | `GET /v2/platform-admin/group-buys` | jwt |
 //! | [`JwtClient::get_creator_economy`](crate::JwtClient::get_creator_economy) | `GET /v2/platform-admin/creator-economy` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 
@@ -22,28 +22,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn list_all_group_buys(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_all_group_buys(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_all_group_buys",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "platform-admin", "group-buys"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Creator-economy overview of the platform.
@@ -55,27 +51,23 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `rate_limited`, `internal_error`
     /// - Source: uc-13-creator-connect-earnings.md
-    pub async fn get_creator_economy(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_creator_economy(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_creator_economy",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "platform-admin", "creator-economy"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

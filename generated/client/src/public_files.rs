@@ -8,7 +8,7 @@
 //! | [`Client::download_public_file`](crate::Client::download_public_file) | `GET /v2/public/files/{fileId}` | none |
 //! | [`Client::request_file_magic_link`](crate::Client::request_file_magic_link) | `POST /v2/public/files/{fileId}/magic-link` | none |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::Client;
 use crate::models::*;
@@ -22,28 +22,23 @@ impl Client {
     /// - Success: 302 found
     /// - Errors: `not_found`, `file_expired`, `rate_limited`, `internal_error`
     /// - Source: files-and-sharing.md, uc-16-files-sharing-internal-docs-access.md, troubleshooting-and-support.md
-    pub async fn download_public_file(
-        &self,
-        file_id: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn download_public_file(&self, file_id: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "download_public_file",
             method: Method::GET,
             idempotency: None,
             success: &[302],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "files", file_id],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Email a magic link that opens an allow-listed file.
@@ -55,28 +50,26 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth, request
     /// - Source: uc-16-files-sharing-internal-docs-access.md
-    pub async fn request_file_magic_link(
+    pub fn request_file_magic_link(
         &self,
         file_id: &str,
         body: &MagicLinkRequest,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "request_file_magic_link",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "files", file_id, "magic-link"],
                 None::<&()>,
                 Some(body),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

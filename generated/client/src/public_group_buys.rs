@@ -10,7 +10,7 @@
 //! | [`VisitorClient::get_my_group_buy_interest`](crate::VisitorClient::get_my_group_buy_interest) | `GET /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest` | visitor_cookie |
 //! | [`VisitorClient::withdraw_group_buy_interest`](crate::VisitorClient::withdraw_group_buy_interest) | `DELETE /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest` | visitor_cookie |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{VisitorClient, Client};
 
@@ -23,30 +23,28 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
-    pub async fn get_my_group_buy_interest(
+    pub fn get_my_group_buy_interest(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_my_group_buy_interest",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "group-buys", handle, group_buy_slug, "my-interest"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Withdraw the visitor's interest in a group buy.
@@ -57,30 +55,28 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
-    pub async fn withdraw_group_buy_interest(
+    pub fn withdraw_group_buy_interest(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "withdraw_group_buy_interest",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "group-buys", handle, group_buy_slug, "my-interest"],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }
 
@@ -94,28 +90,26 @@ impl Client {
     /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn list_public_group_buys(
+    pub fn list_public_group_buys(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_public_group_buys",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "group-buys", handle],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// One published group buy.
@@ -127,28 +121,26 @@ impl Client {
     /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-15-group-buy-lifecycle.md
-    pub async fn get_public_group_buy(
+    pub fn get_public_group_buy(
         &self,
         handle: &str,
         group_buy_slug: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_public_group_buy",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "group-buys", handle, group_buy_slug],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

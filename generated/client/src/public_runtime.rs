@@ -12,7 +12,7 @@
 //! | [`Client::prefetch_chain`](crate::Client::prefetch_chain) | `POST /v2/public/chain/prefetch` | none |
 //! | [`Client::get_sdk_config`](crate::Client::get_sdk_config) | `GET /v2/public/sdk/config` | none |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::Client;
 use crate::models::*;
@@ -29,11 +29,11 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `invalid_ctx`, `conflict`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: api-auth-and-error-model.md, context-token-lifecycle.md, ops-lab-attribution-link-tracking.md, analytics-exports-and-reconciliation.md, onboarding-and-api-primer.md, uc-07-campaign-lifecycle-conversion-tests.md
-    pub async fn record_conversion(
+    pub fn record_conversion(
         &self,
         body: &ConversionRequest,
-    ) -> Result<Response<ConversionResult>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ConversionResult> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "record_conversion",
             method: Method::POST,
             idempotency: Some(
@@ -41,18 +41,16 @@ impl Client {
             ),
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "conversions"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Resolve a `ctx` token to its attribution and variables.
@@ -63,28 +61,26 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `validation_error`, `invalid_ctx`, `rate_limited`, `internal_error`
     /// - Source: ops-lab-attribution-link-tracking.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
-    pub async fn resolve_context(
+    pub fn resolve_context(
         &self,
         query: &ResolveContextQuery,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "resolve_context",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "context"],
                 Some(query),
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Submit visitor signals of a chain session.
@@ -95,28 +91,26 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Source: chain-signals-and-prefetch.md, ops-lab-lifecycle-messaging-retargeting.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
-    pub async fn submit_chain_signals(
+    pub fn submit_chain_signals(
         &self,
         body: &ChainSignalsRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "submit_chain_signals",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "chain", "signals"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Resolve the next decision of a chain session.
@@ -127,28 +121,26 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, uc-09-chain-signals-context-prefetch.md
-    pub async fn resolve_chain(
+    pub fn resolve_chain(
         &self,
         body: &ChainResolveRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "resolve_chain",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "chain", "resolve"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Resolve several chain triggers in one call.
@@ -159,28 +151,26 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, chain-signals-and-prefetch.md, uc-09-chain-signals-context-prefetch.md
-    pub async fn prefetch_chain(
+    pub fn prefetch_chain(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "prefetch_chain",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "chain", "prefetch"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Configuration of the browser SDK.
@@ -192,24 +182,22 @@ impl Client {
     /// - Errors: `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-09-chain-signals-context-prefetch.md
-    pub async fn get_sdk_config(&self) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_sdk_config(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_sdk_config",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "sdk", "config"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -14,7 +14,7 @@
 //! | [`JwtClient::start_site_crawl_run`](crate::JwtClient::start_site_crawl_run) | `POST /v2/handles/{handle}/site-intel/{hostname}/crawl-runs` | jwt |
 //! | [`JwtClient::start_site_replay_run`](crate::JwtClient::start_site_replay_run) | `POST /v2/handles/{handle}/site-intel/{hostname}/replay-runs` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -29,30 +29,28 @@ impl JwtClient {
     /// - Success: 201 created
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `missing_entrypoint`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-site-runtime-ops.md, uc-12-site-publishing-deployment-lifecycle.md, api-tokens-and-automations.md
-    pub async fn create_site_deployment(
+    pub fn create_site_deployment(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_site_deployment",
             method: Method::POST,
             idempotency: None,
             success: &[201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-deployments"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The handle's site deployments.
@@ -65,29 +63,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md, api-tokens-and-automations.md
-    pub async fn list_site_deployments(
+    pub fn list_site_deployments(
         &self,
         handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_site_deployments",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-deployments"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// A signed preview URL of a deployment.
@@ -99,30 +95,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: ops-lab-site-runtime-ops.md, uc-12-site-publishing-deployment-lifecycle.md
-    pub async fn get_site_deployment_preview(
+    pub fn get_site_deployment_preview(
         &self,
         handle: &str,
         deployment_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_site_deployment_preview",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-deployments", deployment_id, "preview"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Set how the handle's site is served.
@@ -134,30 +128,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-site-runtime-ops.md, uc-12-site-publishing-deployment-lifecycle.md
-    pub async fn set_site_mode(
+    pub fn set_site_mode(
         &self,
         handle: &str,
         body: &SiteModeRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "set_site_mode",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-mode"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Bind an edge function to the handle.
@@ -170,30 +162,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md, platform-feature-exploration-lab.md
-    pub async fn create_function_binding(
+    pub fn create_function_binding(
         &self,
         handle: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_function_binding",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "function-bindings"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The latest crawl snapshot of a hostname.
@@ -206,30 +196,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md
-    pub async fn get_site_intel_snapshot(
+    pub fn get_site_intel_snapshot(
         &self,
         handle: &str,
         hostname: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_site_intel_snapshot",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-intel", hostname, "snapshot"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Start a crawl of a hostname.
@@ -242,30 +230,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md
-    pub async fn start_site_crawl_run(
+    pub fn start_site_crawl_run(
         &self,
         handle: &str,
         hostname: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "start_site_crawl_run",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-intel", hostname, "crawl-runs"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Start a replay of a hostname.
@@ -278,29 +264,27 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-12-site-publishing-deployment-lifecycle.md
-    pub async fn start_site_replay_run(
+    pub fn start_site_replay_run(
         &self,
         handle: &str,
         hostname: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "start_site_replay_run",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-intel", hostname, "replay-runs"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

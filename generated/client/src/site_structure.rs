@@ -12,7 +12,7 @@
 //! | [`PatClient::pat_update_campaign_site_structure`](crate::PatClient::pat_update_campaign_site_structure) | `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}` | pat |
 //! | [`PatClient::pat_publish_campaign_site_structure`](crate::PatClient::pat_publish_campaign_site_structure) | `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish` | pat |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, PatClient};
 
@@ -28,30 +28,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
-    pub async fn get_campaign_site_structure(
+    pub fn get_campaign_site_structure(
         &self,
         handle: &str,
         campaign_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_campaign_site_structure",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-structure", "campaigns", campaign_id],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Store a new version of a campaign's page structure.
@@ -65,31 +63,29 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
-    pub async fn update_campaign_site_structure(
+    pub fn update_campaign_site_structure(
         &self,
         handle: &str,
         campaign_id: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "update_campaign_site_structure",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "site-structure", "campaigns", campaign_id],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Publish a campaign's page structure.
@@ -103,21 +99,20 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature, min_role
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md
-    pub async fn publish_campaign_site_structure(
+    pub fn publish_campaign_site_structure(
         &self,
         handle: &str,
         campaign_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "publish_campaign_site_structure",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
@@ -132,9 +127,8 @@ impl JwtClient {
                 ],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -150,20 +144,19 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): scopes, feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, campaign-site-structure-for-marketers.md
-    pub async fn pat_get_campaign_site_structure(
+    pub fn pat_get_campaign_site_structure(
         &self,
         campaign_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_get_campaign_site_structure",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
@@ -178,9 +171,8 @@ impl PatClient {
                 ],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Store a new version of a campaign's page structure (PAT).
@@ -194,21 +186,20 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
-    pub async fn pat_update_campaign_site_structure(
+    pub fn pat_update_campaign_site_structure(
         &self,
         campaign_id: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_update_campaign_site_structure",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
@@ -223,9 +214,8 @@ impl PatClient {
                 ],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Publish a campaign's page structure (PAT).
@@ -239,20 +229,19 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
-    pub async fn pat_publish_campaign_site_structure(
+    pub fn pat_publish_campaign_site_structure(
         &self,
         campaign_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_publish_campaign_site_structure",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
@@ -268,8 +257,7 @@ impl PatClient {
                 ],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

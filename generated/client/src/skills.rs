@@ -11,7 +11,7 @@
 //! | [`JwtClient::publish_skill`](crate::JwtClient::publish_skill) | `POST /v2/handles/{handle}/skills/{skillKey}/publish` | jwt |
 //! | [`JwtClient::delete_skill`](crate::JwtClient::delete_skill) | `DELETE /v2/handles/{handle}/skills/{skillKey}` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -26,29 +26,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: jwt-skill-management.md
-    pub async fn list_skills(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_skills(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_skills",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "skills"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Create or update a hosted skill (the key is lower-cased).
@@ -62,35 +57,33 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: jwt-skill-management.md
-    pub async fn upsert_skill(
+    pub fn upsert_skill(
         &self,
         handle: &str,
         skill_key: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<UpsertSkillOutcome>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, UpsertSkillOutcome> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "upsert_skill",
             method: Method::PUT,
             idempotency: None,
             success: &[200, 201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "skills", skill_key],
                 None::<&()>,
                 Some(body),
+                |raw| match raw.status() {
+                    200 => raw.json().map(|r| r.map(UpsertSkillOutcome::Updated)),
+                    201 => raw.json().map(|r| r.map(UpsertSkillOutcome::Created)),
+                    _ => Err(raw.unexpected()),
+                },
             )
-            .await?;
-        match raw.status() {
-            200 => raw.json().map(|r| r.map(UpsertSkillOutcome::Updated)),
-            201 => raw.json().map(|r| r.map(UpsertSkillOutcome::Created)),
-            _ => Err(raw.unexpected()),
-        }
     }
 
     /// Set a skill's runtime image and execution limits.
@@ -103,31 +96,29 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-skill-management.md
-    pub async fn set_skill_runtime(
+    pub fn set_skill_runtime(
         &self,
         handle: &str,
         skill_key: &str,
         body: &::serde_json::Value,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "set_skill_runtime",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "skills", skill_key, "runtime"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Publish a hosted skill.
@@ -140,30 +131,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-skill-management.md
-    pub async fn publish_skill(
+    pub fn publish_skill(
         &self,
         handle: &str,
         skill_key: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "publish_skill",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "skills", skill_key, "publish"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Delete a hosted skill.
@@ -175,29 +164,23 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-skill-management.md
-    pub async fn delete_skill(
-        &self,
-        handle: &str,
-        skill_key: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn delete_skill(&self, handle: &str, skill_key: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "delete_skill",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "skills", skill_key],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

@@ -8,7 +8,7 @@
 //! | [`Client::receive_stripe_webhook`](crate::Client::receive_stripe_webhook) | `POST /v2/public/stripe/webhook` | none |
 //! | [`Client::receive_stripe_connect_webhook`](crate::Client::receive_stripe_connect_webhook) | `POST /v2/public/stripe/connect-webhook` | none |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::Client;
 
@@ -22,28 +22,26 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `internal_error`
     /// - Inferred (not stated by the docs): rate_limit
     /// - Source: uc-13-creator-connect-earnings.md, ops-lab-knowledge-commerce-hub.md
-    pub async fn receive_stripe_webhook(
+    pub fn receive_stripe_webhook(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "receive_stripe_webhook",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "stripe", "webhook"],
                 None::<&()>,
                 Some(body),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Stripe Connect events.
@@ -55,27 +53,25 @@ impl Client {
     /// - Errors: `invalid_payload`, `validation_error`, `internal_error`
     /// - Inferred (not stated by the docs): rate_limit
     /// - Source: uc-13-creator-connect-earnings.md
-    pub async fn receive_stripe_connect_webhook(
+    pub fn receive_stripe_connect_webhook(
         &self,
         body: &::serde_json::Value,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "receive_stripe_connect_webhook",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "public", "stripe", "connect-webhook"],
                 None::<&()>,
                 Some(body),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`JwtClient::submit_support_report`](crate::JwtClient::submit_support_report) | `POST /v2/support/report` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -22,28 +22,26 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: troubleshooting-and-support.md, operator-admin-internal-appendix.md, uc-20-knowledge-agent-qa-governance.md
-    pub async fn submit_support_report(
+    pub fn submit_support_report(
         &self,
         body: &SupportReportRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "submit_support_report",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "support", "report"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

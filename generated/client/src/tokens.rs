@@ -9,7 +9,7 @@
 //! | [`JwtClient::list_tokens`](crate::JwtClient::list_tokens) | `GET /v2/handles/{handle}/tokens` | jwt |
 //! | [`JwtClient::revoke_token`](crate::JwtClient::revoke_token) | `DELETE /v2/handles/{handle}/tokens/{tokenId}` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -26,30 +26,28 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): success
     /// - Source: jwt-vs-pat-when-to-use.md, api-auth-and-error-model.md, plans-quotas-and-feature-gates.md, onboarding-and-api-primer.md, uc-04-tokens-automation-contracts.md
-    pub async fn create_token(
+    pub fn create_token(
         &self,
         handle: &str,
         body: &CreateTokenRequest,
-    ) -> Result<Response<CreatedToken>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CreatedToken> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_token",
             method: Method::POST,
             idempotency: None,
             success: &[201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "tokens"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The handle's PATs, without secrets.
@@ -63,26 +61,24 @@ impl JwtClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): response
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
-    pub async fn list_tokens(&self, handle: &str) -> Result<Response<TokenList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_tokens(&self, handle: &str) -> CallFuture<'_, TokenList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_tokens",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "tokens"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Revoke a PAT.
@@ -95,29 +91,23 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-vs-pat-when-to-use.md, plans-quotas-and-feature-gates.md, uc-04-tokens-automation-contracts.md
-    pub async fn revoke_token(
-        &self,
-        handle: &str,
-        token_id: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn revoke_token(&self, handle: &str, token_id: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "revoke_token",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "tokens", token_id],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 }

@@ -11,7 +11,7 @@
 //! | [`VisitorClient::get_visitor_profile`](crate::VisitorClient::get_visitor_profile) | `GET /v2/visitor/me` | visitor_cookie |
 //! | [`VisitorClient::list_visitor_access`](crate::VisitorClient::list_visitor_access) | `GET /v2/visitor/access` | visitor_cookie |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{VisitorClient, Client};
 use crate::models::*;
@@ -25,26 +25,24 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`
     /// - Source: uc-02-visitor-identity-access.md
-    pub async fn visitor_logout(&self) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn visitor_logout(&self) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "visitor_logout",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "visitor", "auth", "logout"],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// The signed-in visitor.
@@ -55,28 +53,24 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
-    pub async fn get_visitor_profile(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_visitor_profile(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_visitor_profile",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "visitor", "me"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The visitor's entitlements.
@@ -87,28 +81,24 @@ impl VisitorClient {
     /// - Success: 200 ok
     /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
-    pub async fn list_visitor_access(
-        &self,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_visitor_access(&self) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_visitor_access",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "visitor", "access"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -121,28 +111,26 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
-    pub async fn request_visitor_magic_link(
+    pub fn request_visitor_magic_link(
         &self,
         body: &MagicLinkRequest,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "request_visitor_magic_link",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "visitor", "auth", "magic-link"],
                 None::<&()>,
                 Some(body),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Verify a magic link and set the `_10x_visitor` cookie (30 days).
@@ -154,27 +142,25 @@ impl Client {
     /// - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): request
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md, troubleshooting-and-support.md
-    pub async fn verify_visitor_magic_link(
+    pub fn verify_visitor_magic_link(
         &self,
         body: &VerifyMagicLinkRequest,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "verify_visitor_magic_link",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v2", "visitor", "auth", "verify"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -11,7 +11,7 @@
 //! | [`JwtClient::test_webhook`](crate::JwtClient::test_webhook) | `POST /v2/handles/{handle}/webhooks/{subscriptionId}/test` | jwt |
 //! | [`PatClient::pat_create_webhook`](crate::PatClient::pat_create_webhook) | `POST /v2/public/handles/{handle}/webhooks` | pat |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, PatClient};
 use crate::models::*;
@@ -26,30 +26,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, ops-lab-lifecycle-messaging-retargeting.md, uc-17-notifications-webhooks.md
-    pub async fn create_webhook(
+    pub fn create_webhook(
         &self,
         handle: &str,
         body: &CreateWebhookRequest,
-    ) -> Result<Response<CreatedWebhook>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CreatedWebhook> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_webhook",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "webhooks"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The handle's webhook subscriptions.
@@ -61,29 +59,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
-    pub async fn list_webhooks(
-        &self,
-        handle: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_webhooks(&self, handle: &str) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_webhooks",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "webhooks"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Delete a webhook subscription.
@@ -95,30 +88,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, uc-17-notifications-webhooks.md
-    pub async fn delete_webhook(
+    pub fn delete_webhook(
         &self,
         handle: &str,
         subscription_id: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "delete_webhook",
             method: Method::DELETE,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "webhooks", subscription_id],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Send a test delivery to a webhook subscription.
@@ -130,30 +121,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: notifications-and-alerting.md, ops-lab-lifecycle-messaging-retargeting.md, uc-17-notifications-webhooks.md
-    pub async fn test_webhook(
+    pub fn test_webhook(
         &self,
         handle: &str,
         subscription_id: &str,
-    ) -> Result<Response<::serde_json::Value>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::serde_json::Value> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "test_webhook",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "handles", handle, "webhooks", subscription_id, "test"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -171,28 +160,26 @@ impl PatClient {
     /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
     /// - Inferred (not stated by the docs): feature
     /// - Source: jwt-vs-pat-when-to-use.md, api-tokens-and-automations.md
-    pub async fn pat_create_webhook(
+    pub fn pat_create_webhook(
         &self,
         body: &CreateWebhookRequest,
-    ) -> Result<Response<CreatedWebhook>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, CreatedWebhook> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "pat_create_webhook",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v2", "public", "handles", self.bound.as_str(), "webhooks"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

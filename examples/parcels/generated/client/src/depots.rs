@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`JwtClient::list_depots`](crate::JwtClient::list_depots) | `GET /v1/depots` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::JwtClient;
 use crate::models::*;
@@ -22,25 +22,23 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `too_many_requests`, `server_fault`
     /// - Source: depots.md
-    pub async fn list_depots(&self) -> Result<Response<DepotList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_depots(&self) -> CallFuture<'_, DepotList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_depots",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "depots"],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -17,7 +17,7 @@
 //! | [`JwtClient::search_parcels`](crate::JwtClient::search_parcels), [`PatClient::search_parcels`](crate::PatClient::search_parcels) | `POST /v1/accounts/{account}/parcels:search` | jwt, pat |
 //! | [`JwtClient::register_webhook`](crate::JwtClient::register_webhook) | `PUT /v1/accounts/{account}/webhook` | jwt |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::{JwtClient, PatClient};
 use crate::models::*;
@@ -33,30 +33,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn list_parcels(
+    pub fn list_parcels(
         &self,
         account: &str,
         query: &ListParcelsQuery,
-    ) -> Result<Response<ParcelList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ParcelList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_parcels",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels"],
                 Some(query),
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Register a parcel.
@@ -71,12 +69,12 @@ impl JwtClient {
     /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
-    pub async fn create_parcel(
+    pub fn create_parcel(
         &self,
         account: &str,
         body: &CreateParcel,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_parcel",
             method: Method::POST,
             idempotency: Some(
@@ -84,19 +82,17 @@ impl JwtClient {
             ),
             success: &[201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// One parcel.
@@ -109,30 +105,24 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn get_parcel(
-        &self,
-        account: &str,
-        parcel_id: &str,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_parcel(&self, account: &str, parcel_id: &str) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_parcel",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Change a parcel's depot or tags.
@@ -145,31 +135,29 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn update_parcel(
+    pub fn update_parcel(
         &self,
         account: &str,
         parcel_id: &str,
         body: &ParcelPatch,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "update_parcel",
             method: Method::PATCH,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Forget a parcel for good.
@@ -181,30 +169,24 @@ impl JwtClient {
     /// - Success: 204 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn delete_parcel(
-        &self,
-        account: &str,
-        parcel_id: &str,
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn delete_parcel(&self, account: &str, parcel_id: &str) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "delete_parcel",
             method: Method::DELETE,
             idempotency: None,
             success: &[204],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Move a parcel to another depot (a route named after a Rust keyword).
@@ -217,31 +199,29 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn r#move(
+    pub fn r#move(
         &self,
         account: &str,
         parcel_id: &str,
         body: &MoveRequest,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "move",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id, "move"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The parcel's note for the courier, as plain text; answers the note kept.
@@ -254,31 +234,29 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn put_note(
+    pub fn put_note(
         &self,
         account: &str,
         parcel_id: &str,
         body: &str,
-    ) -> Result<Response<::std::string::String>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::std::string::String> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "put_note",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send_raw(
+            .call_raw(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id, "note"],
                 None::<&()>,
                 ("text/plain; charset=utf-8", body.as_bytes().to_vec()),
+                tenx_client_runtime::RawResponse::text,
             )
-            .await?;
-        raw.text()
     }
 
     /// The parcel's shipping label, as bytes.
@@ -291,30 +269,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn get_label(
+    pub fn get_label(
         &self,
         account: &str,
         parcel_id: &str,
-    ) -> Result<Response<::std::vec::Vec<u8>>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::std::vec::Vec<u8>> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_label",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id, "label"],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.bytes()),
             )
-            .await?;
-        Ok(raw.bytes())
     }
 
     /// A photo of the parcel, as bytes.
@@ -327,31 +303,29 @@ impl JwtClient {
     /// - Success: 204 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn put_photo(
+    pub fn put_photo(
         &self,
         account: &str,
         parcel_id: &str,
         body: &[u8],
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "put_photo",
             method: Method::PUT,
             idempotency: None,
             success: &[204],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send_raw(
+            .call_raw(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels", parcel_id, "photo"],
                 None::<&()>,
                 ("application/octet-stream", body.to_vec()),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Parcels whose tracking number, depot or tags contain the query (a colon in the path).
@@ -364,30 +338,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn search_parcels(
+    pub fn search_parcels(
         &self,
         account: &str,
         body: &SearchRequest,
-    ) -> Result<Response<ParcelList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ParcelList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "search_parcels",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "parcels:search"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Where parcel events are posted (the business plan).
@@ -400,30 +372,28 @@ impl JwtClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn register_webhook(
+    pub fn register_webhook(
         &self,
         account: &str,
         body: &Webhook,
-    ) -> Result<Response<Webhook>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, Webhook> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "register_webhook",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", account, "webhook"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
 
@@ -438,29 +408,24 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn list_parcels(
-        &self,
-        query: &ListParcelsQuery,
-    ) -> Result<Response<ParcelList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn list_parcels(&self, query: &ListParcelsQuery) -> CallFuture<'_, ParcelList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "list_parcels",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels"],
                 Some(query),
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Register a parcel.
@@ -475,11 +440,8 @@ impl PatClient {
     /// - The client makes the key (a UUID v4) when the call has none, and sends the same key on every attempt
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
-    pub async fn create_parcel(
-        &self,
-        body: &CreateParcel,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn create_parcel(&self, body: &CreateParcel) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "create_parcel",
             method: Method::POST,
             idempotency: Some(
@@ -487,19 +449,17 @@ impl PatClient {
             ),
             success: &[201],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// One parcel.
@@ -512,26 +472,24 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn get_parcel(&self, parcel_id: &str) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_parcel(&self, parcel_id: &str) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_parcel",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels", parcel_id],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Change a parcel's depot or tags.
@@ -544,30 +502,28 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn update_parcel(
+    pub fn update_parcel(
         &self,
         parcel_id: &str,
         body: &ParcelPatch,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "update_parcel",
             method: Method::PATCH,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels", parcel_id],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// Move a parcel to another depot (a route named after a Rust keyword).
@@ -580,30 +536,24 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn r#move(
-        &self,
-        parcel_id: &str,
-        body: &MoveRequest,
-    ) -> Result<Response<Parcel>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn r#move(&self, parcel_id: &str, body: &MoveRequest) -> CallFuture<'_, Parcel> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "move",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels", parcel_id, "move"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 
     /// The parcel's note for the courier, as plain text; answers the note kept.
@@ -616,30 +566,28 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn put_note(
+    pub fn put_note(
         &self,
         parcel_id: &str,
         body: &str,
-    ) -> Result<Response<::std::string::String>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    ) -> CallFuture<'_, ::std::string::String> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "put_note",
             method: Method::PUT,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send_raw(
+            .call_raw(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels", parcel_id, "note"],
                 None::<&()>,
                 ("text/plain; charset=utf-8", body.as_bytes().to_vec()),
+                tenx_client_runtime::RawResponse::text,
             )
-            .await?;
-        raw.text()
     }
 
     /// The parcel's shipping label, as bytes.
@@ -652,29 +600,24 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn get_label(
-        &self,
-        parcel_id: &str,
-    ) -> Result<Response<::std::vec::Vec<u8>>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn get_label(&self, parcel_id: &str) -> CallFuture<'_, ::std::vec::Vec<u8>> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "get_label",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels", parcel_id, "label"],
                 None::<&()>,
                 None::<&()>,
+                |raw| Ok(raw.bytes()),
             )
-            .await?;
-        Ok(raw.bytes())
     }
 
     /// A photo of the parcel, as bytes.
@@ -687,30 +630,24 @@ impl PatClient {
     /// - Success: 204 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn put_photo(
-        &self,
-        parcel_id: &str,
-        body: &[u8],
-    ) -> Result<Response<()>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn put_photo(&self, parcel_id: &str, body: &[u8]) -> CallFuture<'_, ()> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "put_photo",
             method: Method::PUT,
             idempotency: None,
             success: &[204],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send_raw(
+            .call_raw(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels", parcel_id, "photo"],
                 None::<&()>,
                 ("application/octet-stream", body.to_vec()),
+                |raw| Ok(raw.empty()),
             )
-            .await?;
-        Ok(raw.empty())
     }
 
     /// Parcels whose tracking number, depot or tags contain the query (a colon in the path).
@@ -723,28 +660,23 @@ impl PatClient {
     /// - Success: 200 ok
     /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: parcels.md
-    pub async fn search_parcels(
-        &self,
-        body: &SearchRequest,
-    ) -> Result<Response<ParcelList>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn search_parcels(&self, body: &SearchRequest) -> CallFuture<'_, ParcelList> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "search_parcels",
             method: Method::POST,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .base
+        self.base
             .runtime
-            .send(
+            .call(
                 &ROUTE,
                 &self.base.options,
                 self.credentials(),
                 &["v1", "accounts", self.bound.as_str(), "parcels:search"],
                 None::<&()>,
                 Some(body),
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`Client::track`](crate::Client::track) | `GET /v1/track/{trackingNumber}` | none |
 
-use tenx_client_runtime::{Error, Response, RouteInfo};
+use tenx_client_runtime::{CallFuture, RouteInfo};
 use tenx_client_runtime::reqwest::Method;
 use crate::clients::Client;
 use crate::models::*;
@@ -21,27 +21,22 @@ impl Client {
     /// - Success: 200 ok
     /// - Errors: `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
     /// - Source: tracking.md
-    pub async fn track(
-        &self,
-        tracking_number: &str,
-    ) -> Result<Response<Tracking>, Error> {
-        const ROUTE: RouteInfo = RouteInfo {
+    pub fn track(&self, tracking_number: &str) -> CallFuture<'_, Tracking> {
+        static ROUTE: RouteInfo = RouteInfo {
             id: "track",
             method: Method::GET,
             idempotency: None,
             success: &[200],
         };
-        let raw = self
-            .runtime
-            .send(
+        self.runtime
+            .call(
                 &ROUTE,
                 &self.options,
                 self.credentials(),
                 &["v1", "track", tracking_number],
                 None::<&()>,
                 None::<&()>,
+                tenx_client_runtime::RawResponse::json,
             )
-            .await?;
-        raw.json()
     }
 }
