@@ -52,11 +52,12 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         dependencies: vec![
             Dep::Workspace("tenx-client-runtime"),
             errors_crate::dep(spec),
-            models_crate::dep(spec),
+            models_crate::dep(spec, "client"),
             Dep::Workspace("serde"),
             Dep::Workspace("serde_json"),
         ],
         proc_macro: false,
+        features: Vec::new(),
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
     files.extend([
@@ -142,21 +143,28 @@ fn examples(spec: &Spec) -> String {
     if let Some(r) = simple(AuthKind::Jwt) {
         let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
         let login = session.and_then(|s| spec.routes().find(|l| l.id.value == s.login.value));
-        let fields =
-            login.and_then(|l| l.request.as_ref()).and_then(|t| t.value.named()).and_then(|n| spec.type_def(n)).map(
-                |t| match &t.kind {
-                    tenx_spec::TypeKind::Object(fields) => {
-                        fields.iter().filter(|f| !f.optional).map(|f| format!("\"{}\": \"…\"", f.name)).collect()
-                    }
-                    _ => Vec::new(),
-                },
-            );
-        let setup = match fields {
-            Some(fields) => format!(
+        // A struct literal when every required field takes a string (a client writes
+        // requests; it need not read them back from JSON).
+        let body = login.and_then(|l| l.request.as_ref()).and_then(|t| t.value.named()).and_then(|n| spec.type_def(n));
+        let literal = body.and_then(|t| match &t.kind {
+            tenx_spec::TypeKind::Object(fields) => {
+                let values: Option<Vec<String>> = fields
+                    .iter()
+                    .zip(tenx_spec::rust_field_names(fields))
+                    .map(|(f, name)| match spec.wire_type(&f.ty.value) {
+                        _ if f.optional || f.nullable => Some(format!("{name}: None")),
+                        TypeRef::String => Some(format!("{name}: \"…\".into()")),
+                        _ => None,
+                    })
+                    .collect();
+                values.map(|v| format!("{krate}::{} {{ {} }}", t.name, v.join(", ")))
+            }
+            _ => None,
+        });
+        let setup = match literal {
+            Some(literal) => format!(
                 "    // Signs in: the client keeps the access token and the refresh cookie.\n    \
-                 let login = serde_json::from_value(serde_json::json!({{ {} }}))?;\n    \
-                 let user = client.sign_in(&login).await?;\n",
-                fields.join(", ")
+                 let user = client.sign_in(&{literal}).await?;\n"
             ),
             None => "    let user = client.with_jwt(\"<access token>\");\n".to_owned(),
         };

@@ -14,7 +14,7 @@ const DIR: &str = "generated/errors";
 
 /// This crate as a dependency of the other generated crates.
 pub(crate) fn dep(spec: &Spec) -> Dep {
-    Dep::Generated { name: crate_name(spec), dir: "errors" }
+    Dep::Generated { name: crate_name(spec), dir: "errors", features: Vec::new() }
 }
 
 /// The crate's name: `<api>-errors`.
@@ -43,6 +43,7 @@ pub(crate) fn generate(
         readme,
         dependencies: vec![Dep::Workspace("tenx-error-model"), Dep::Workspace("serde"), Dep::Workspace("serde_json")],
         proc_macro: false,
+        features: Vec::new(),
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
     files.extend([
@@ -358,7 +359,7 @@ fn envelope_rs(spec: &Spec) -> TokenStream {
 }
 
 fn details_rs(detail_types: &[&tenx_spec::TypeDef]) -> TokenStream {
-    let types = rust_types::items(detail_types);
+    let types = rust_types::items(detail_types, rust_types::both_directions);
     quote! {
         //! Typed extra fields that some error codes carry beside `code` and `message`.
 

@@ -13,6 +13,11 @@ pub(crate) struct Model<'s> {
     pub(crate) spec: &'s Spec,
     /// Every route, in spec order.
     pub(crate) routes: Vec<RouteModel<'s>>,
+    /// The named types requests carry (bodies, query and path parameters), with what
+    /// they reach.
+    request_types: Vec<&'s str>,
+    /// The named types answers carry, with what they reach.
+    answer_types: Vec<&'s str>,
 }
 
 impl<'s> Model<'s> {
@@ -37,7 +42,22 @@ impl<'s> Model<'s> {
                 RouteModel::new(spec, route, bound, query)
             })
             .collect();
-        Model { spec, routes }
+        let mut request_roots: Vec<&str> = Vec::new();
+        let mut answer_roots: Vec<&str> = Vec::new();
+        for r in spec.routes() {
+            let params = r.query.iter().chain(&r.path_params).map(|f| &f.ty.value);
+            request_roots.extend(r.request.iter().map(|t| &t.value).chain(params).filter_map(TypeRef::named));
+            answer_roots.extend(r.response.iter().filter_map(|t| t.value.named()));
+        }
+        let names = |roots: &[&str]| -> Vec<&'s str> {
+            crate::rust_types::closure(spec, roots).into_iter().map(|t| t.name.as_str()).collect()
+        };
+        Model { spec, request_types: names(&request_roots), answer_types: names(&answer_roots), routes }
+    }
+
+    /// Which way a named type crosses the wire.
+    pub(crate) fn sides(&self, name: &str) -> Sides {
+        Sides { request: self.request_types.contains(&name), answer: self.answer_types.contains(&name) }
     }
 
     /// The lowered route with this id.
@@ -58,6 +78,16 @@ impl<'s> Model<'s> {
     pub(crate) fn client_kinds(&self) -> Vec<AuthKind> {
         AuthKind::ALL.into_iter().filter(|&k| k == AuthKind::None || self.spec.auth_mode(k).is_some()).collect()
     }
+}
+
+/// Which way a type crosses the wire: in a request (the client writes it, the server
+/// reads it), in an answer (the reverse), or both.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Sides {
+    /// Carried by a request.
+    pub(crate) request: bool,
+    /// Carried by an answer.
+    pub(crate) answer: bool,
 }
 
 /// One route, lowered.

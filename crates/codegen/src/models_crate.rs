@@ -6,16 +6,37 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{Field, Spec, TypeRef};
 
-use crate::lower::{Model, Payload, RouteModel};
+use crate::lower::{Model, Payload, RouteModel, Sides};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
 
 const DIR: &str = "generated/models";
 
-/// This crate as a dependency of the other generated crates.
-pub(crate) fn dep(spec: &Spec) -> Dep {
-    Dep::Generated { name: crate_name(spec), dir: "models" }
+/// This crate as a dependency of the other generated crates, with the serde directions
+/// `side` (`client` or `server`) needs.
+pub(crate) fn dep(spec: &Spec, side: &'static str) -> Dep {
+    Dep::Generated { name: crate_name(spec), dir: "models", features: vec![side] }
+}
+
+/// The serde derives of a type, each behind the features that need it: a client writes
+/// requests and reads answers, a server the reverse, so a dependent of the client alone
+/// compiles half the derives of a one-way type. With neither feature (or both) a type
+/// gets both directions.
+fn serde_derives(sides: Sides) -> TokenStream {
+    let client = quote!(any(feature = "client", not(feature = "server")));
+    let server = quote!(any(feature = "server", not(feature = "client")));
+    match (sides.request, sides.answer) {
+        (true, false) => quote! {
+            #[cfg_attr(#client, derive(::serde::Serialize))]
+            #[cfg_attr(#server, derive(::serde::Deserialize))]
+        },
+        (false, true) => quote! {
+            #[cfg_attr(#server, derive(::serde::Serialize))]
+            #[cfg_attr(#client, derive(::serde::Deserialize))]
+        },
+        _ => quote!(#[derive(::serde::Serialize, ::serde::Deserialize)]),
+    }
 }
 
 /// The crate's name: `<api>-models`.
@@ -33,7 +54,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
                   `routes` each route's query parameters and, for routes with several success \
                   statuses, the outcome enum that says which one answered.";
     let docs = format!("{description}\n\nField names are snake_case in Rust and camelCase on the wire.");
-    let items = rust_types::items(&types);
+    let items = rust_types::items(&types, |t| serde_derives(model.sides(&t.name)));
     let types_rs = quote! {
         //! The spec's named types used by routes.
 
@@ -42,7 +63,8 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     // Routes whose query parameters are the same share one struct (the first route's,
     // decided in the lowered model); the others get an alias, so every route keeps its
     // own type name and the crate derives serde once per distinct query.
-    let support: Vec<TokenStream> = model.routes.iter().map(route_support).collect();
+    let query_serde = serde_derives(Sides { request: true, answer: false });
+    let support: Vec<TokenStream> = model.routes.iter().map(|r| route_support(r, &query_serde)).collect();
     let routes_rs = quote! {
         //! Per-route query parameters and typed outcomes.
 
@@ -57,6 +79,13 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         readme,
         dependencies: vec![Dep::Workspace("serde"), Dep::Workspace("serde_json")],
         proc_macro: false,
+        features: vec![
+            (
+                "client",
+                "Serialize requests, deserialize answers (what a client does); with `server` or neither, both ways.",
+            ),
+            ("server", "Deserialize requests, serialize answers (what a server does)."),
+        ],
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
     files.extend([
@@ -82,7 +111,7 @@ pub(crate) fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
 }
 
 /// The query struct and the outcome enum a route needs, if any.
-fn route_support(lowered: &RouteModel<'_>) -> TokenStream {
+fn route_support(lowered: &RouteModel<'_>, serde: &TokenStream) -> TokenStream {
     let route = lowered.route;
     let query = lowered.query.as_ref().map(|q| {
         let ty = format_ident!("{}", q.name);
@@ -96,7 +125,8 @@ fn route_support(lowered: &RouteModel<'_>) -> TokenStream {
         let fields = query_fields(&route.query);
         quote! {
             #docs
-            #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq)]
+            #serde
             pub struct #ty {
                 #(#fields)*
             }

@@ -12,7 +12,7 @@ const DIR: &str = "generated/route-macro";
 
 /// This crate as a dependency of the other generated crates.
 pub(crate) fn dep(spec: &Spec) -> Dep {
-    Dep::Generated { name: crate_name(spec), dir: "route-macro" }
+    Dep::Generated { name: crate_name(spec), dir: "route-macro", features: Vec::new() }
 }
 
 /// The crate's name: `<api>-route`.
@@ -97,6 +97,7 @@ pub(crate) fn generate(
         readme,
         dependencies: vec![Dep::Workspace("tenx-route-check")],
         proc_macro: true,
+        features: Vec::new(),
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
     files.extend([

@@ -53,16 +53,24 @@ pub(crate) fn rust_type(ty: &TypeRef) -> TokenStream {
 }
 
 /// Items for `types`.
-pub(crate) fn items(types: &[&TypeDef]) -> TokenStream {
-    let items = types.iter().map(|t| type_item(t));
+///
+/// `serde` gives each type's serde derive attributes: both directions, or each behind the
+/// crate feature that needs it (see `models_crate::serde_derives`).
+pub(crate) fn items(types: &[&TypeDef], serde: impl Fn(&TypeDef) -> TokenStream) -> TokenStream {
+    let items = types.iter().map(|t| type_item(t, serde(t)));
     quote! { #(#items)* }
+}
+
+/// Both serde derives, unconditionally.
+pub(crate) fn both_directions(_: &TypeDef) -> TokenStream {
+    quote!(#[derive(::serde::Serialize, ::serde::Deserialize)])
 }
 
 fn describe(t: &TypeDef) -> String {
     if t.description.is_empty() { format!("The `{}` type of the spec.", t.name) } else { t.description.clone() }
 }
 
-fn type_item(t: &TypeDef) -> TokenStream {
+fn type_item(t: &TypeDef, serde: TokenStream) -> TokenStream {
     let name = ident(&t.name);
     let docs = doc(&describe(t));
     match &t.kind {
@@ -81,7 +89,8 @@ fn type_item(t: &TypeDef) -> TokenStream {
             let fields = fields.iter().zip(tenx_spec::rust_field_names(fields)).map(|(f, n)| field(f, &n));
             quote! {
                 #docs
-                #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Clone, PartialEq)]
+                #serde
                 pub struct #name {
                     #(#fields)*
                 }
@@ -97,7 +106,8 @@ fn type_item(t: &TypeDef) -> TokenStream {
             let fields = fields.iter().zip(tenx_spec::rust_field_names(fields)).map(|(f, n)| field(f, &n));
             quote! {
                 #docs
-                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #serde
                 pub struct #name {
                     #(#fields)*
                 }
@@ -113,7 +123,8 @@ fn type_item(t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #docs
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #serde
                 pub enum #name {
                     #(#variants)*
                 }

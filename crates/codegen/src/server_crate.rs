@@ -44,12 +44,13 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         dependencies: vec![
             Dep::Workspace("tenx-server-runtime"),
             errors_crate::dep(spec),
-            models_crate::dep(spec),
+            models_crate::dep(spec, "server"),
             route_macro_crate::dep(spec),
             Dep::Workspace("serde"),
             Dep::Workspace("serde_json"),
         ],
         proc_macro: false,
+        features: Vec::new(),
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
     files.extend([

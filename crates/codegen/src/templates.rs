@@ -100,6 +100,8 @@ pub(crate) enum Dep {
         name: String,
         /// The folder's name under the output directory.
         dir: &'static str,
+        /// Its features this dependent needs (its default features are off then).
+        features: Vec<&'static str>,
     },
 }
 
@@ -107,7 +109,11 @@ impl Dep {
     fn context(&self) -> minijinja::Value {
         match self {
             Dep::Workspace(name) => minijinja::context! { name => *name },
-            Dep::Generated { name, dir } => minijinja::context! { name => name.clone(), path => format!("../{dir}") },
+            Dep::Generated { name, dir, features } => minijinja::context! {
+                name => name.clone(),
+                path => format!("../{dir}"),
+                features => features.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "),
+            },
         }
     }
 }
@@ -124,6 +130,8 @@ pub(crate) struct CrateInfo<'a> {
     pub(crate) dependencies: Vec<Dep>,
     /// Whether it is a proc-macro crate.
     pub(crate) proc_macro: bool,
+    /// Its features and what each is for (`client`: …), all off by default.
+    pub(crate) features: Vec<(&'static str, &'static str)>,
 }
 
 impl Templates {
@@ -142,6 +150,7 @@ impl Templates {
             readme => info.readme,
             dependencies => info.dependencies.iter().map(Dep::context).collect::<Vec<_>>(),
             proc_macro => info.proc_macro,
+            features => info.features.iter().map(|(name, doc)| minijinja::context! { name => *name, doc => *doc }).collect::<Vec<_>>(),
         };
         let api = minijinja::context! { title => spec.api.title.clone(), version => spec.api.version.clone() };
         Ok(vec![

@@ -30,8 +30,7 @@
 //! async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //!     let client = tenx_client::Client::new(tenx_client::BASE_URL)?;
 //!     // Signs in: the client keeps the access token and the refresh cookie.
-//!     let login = serde_json::from_value(serde_json::json!({ "email": "…", "password": "…" }))?;
-//!     let user = client.sign_in(&login).await?;
+//!     let user = client.sign_in(&tenx_client::LoginRequest { email: "…".into(), password: "…".into() }).await?;
 //!     match user.get_current_user().await {
 //!         Ok(answer) => println!("{} {:?}", answer.status, answer.body),
 //!         Err(e) => eprintln!("{e} (code {:?}, request id {:?})", e.code(), e.request_id()),

@@ -4,7 +4,8 @@
 //! Typed extra fields that some error codes carry beside `code` and `message`.
 
 /// Extra fields of a `feature_locked` error.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct FeatureLockedDetails {
     /// The gate id the route needs (`growth_tools`).
     pub feature: ::std::string::String,
@@ -14,7 +15,8 @@ pub struct FeatureLockedDetails {
 }
 
 /// Extra fields of a `rate_limited` error from the daily write quota; absent for the per-minute limit.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct RateLimitedDetails {
     /// The handle's plan.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -28,7 +30,8 @@ pub struct RateLimitedDetails {
 }
 
 /// Daily write quota of a plan.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct WriteLimits {
     /// Writes allowed per day.
     #[serde(rename = "writesPerDay")]
@@ -36,7 +39,8 @@ pub struct WriteLimits {
 }
 
 /// Writes counted today.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct WriteUsage {
     /// Writes made today.
     #[serde(rename = "writesToday")]

@@ -34,7 +34,12 @@ pub enum UpsertPersonalizationRuleOutcome {
 }
 
 /// Query parameters of `get_analytics`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct GetAnalyticsQuery {
     /// How rows are grouped.
     #[serde(rename = "groupBy")]
@@ -56,7 +61,12 @@ pub struct GetAnalyticsQuery {
 pub type PatGetAnalyticsQuery = GetAnalyticsQuery;
 
 /// Query parameters of `resolve_context`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ResolveContextQuery {
     /// The context token from the redirect.
     pub ctx: ::std::string::String,

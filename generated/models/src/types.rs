@@ -10,14 +10,24 @@ pub type Handle = ::std::string::String;
 pub type ScopeName = ::std::string::String;
 
 /// The name of a new handle.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreateHandleRequest {
     /// The handle to create (name inferred).
     pub handle: Handle,
 }
 
 /// The new name of a handle.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct RenameHandleRequest {
     /// The handle's new name (name inferred).
     #[serde(rename = "newHandle")]
@@ -25,7 +35,12 @@ pub struct RenameHandleRequest {
 }
 
 /// Email and password of a user.
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct LoginRequest {
     /// The account's email.
     pub email: ::std::string::String,
@@ -43,7 +58,12 @@ impl ::std::fmt::Debug for LoginRequest {
 }
 
 /// A new user's email and password (names inferred from the login request).
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct SignupRequest {
     /// The new account's email.
     pub email: ::std::string::String,
@@ -61,7 +81,12 @@ impl ::std::fmt::Debug for SignupRequest {
 }
 
 /// The token from the reset email and the new password (names inferred).
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct PasswordResetConfirmRequest {
     /// The token the reset email carries.
     pub token: ::std::string::String,
@@ -79,7 +104,12 @@ impl ::std::fmt::Debug for PasswordResetConfirmRequest {
 }
 
 /// A fresh access token; the refresh token travels in an HttpOnly cookie.
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct LoginResponse {
     /// The JWT to send as `Authorization: Bearer …` (name inferred: the docs do not show it).
     #[serde(rename = "accessToken")]
@@ -93,18 +123,8 @@ impl ::std::fmt::Debug for LoginResponse {
 }
 
 /// A role on a handle.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub enum Role {
     /// Manages links, campaigns and analytics.
     #[serde(rename = "CREATOR")]
@@ -118,7 +138,8 @@ pub enum Role {
 }
 
 /// A user's role on a handle.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct Collaborator {
     /// The user's id.
     #[serde(rename = "userId")]
@@ -128,7 +149,12 @@ pub struct Collaborator {
 }
 
 /// The owner and collaborators of a handle.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct CollaboratorList {
     /// The owner's user id (name inferred).
     #[serde(rename = "ownerUserId")]
@@ -138,14 +164,24 @@ pub struct CollaboratorList {
 }
 
 /// The whole new collaborator list; the owner is kept whatever it says.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ReplaceCollaboratorsRequest {
     /// Every collaborator of the handle, at most 100.
     pub collaborators: ::std::vec::Vec<Collaborator>,
 }
 
 /// Who becomes the owner.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct TransferOwnershipRequest {
     /// The user id of the new owner.
     #[serde(rename = "newOwnerUserId")]
@@ -153,7 +189,12 @@ pub struct TransferOwnershipRequest {
 }
 
 /// Name, scopes and lifetime of a new PAT.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreateTokenRequest {
     /// A label for the token (`ci-worker`).
     pub name: ::std::string::String,
@@ -166,7 +207,12 @@ pub struct CreateTokenRequest {
 }
 
 /// A new PAT; `token` holds the secret and is shown only here.
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreatedToken {
     /// The token's id (name inferred).
     #[serde(rename = "tokenId")]
@@ -196,7 +242,12 @@ impl ::std::fmt::Debug for CreatedToken {
 }
 
 /// A PAT without its secret (shape inferred).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct TokenSummary {
     /// The token's id.
     #[serde(rename = "tokenId")]
@@ -212,14 +263,24 @@ pub struct TokenSummary {
 }
 
 /// A handle's PATs (shape inferred).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct TokenList {
     /// The tokens.
     pub tokens: ::std::vec::Vec<TokenSummary>,
 }
 
 /// UTM values appended to the destination.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct LinkTracking {
     /// The `utm_source` value.
     #[serde(rename = "utmSource")]
@@ -232,7 +293,12 @@ pub struct LinkTracking {
 }
 
 /// The fields of a link; the slug is in the path.
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct UpsertLinkRequest {
     /// Where visitors land; an absolute http(s) URL.
     #[serde(rename = "destinationUrl")]
@@ -301,7 +367,12 @@ impl ::std::fmt::Debug for UpsertLinkRequest {
 }
 
 /// A short link (shape inferred from the upsert body).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct Link {
     /// The path after the handle.
     pub slug: ::std::string::String,
@@ -326,14 +397,24 @@ pub struct Link {
 }
 
 /// A handle's links (shape inferred).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct LinkList {
     /// The links.
     pub links: ::std::vec::Vec<Link>,
 }
 
 /// A visitor context to dry-run a link's routing against.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct RoutePreviewRequest {
     /// Two-letter country code.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -350,17 +431,11 @@ pub struct RoutePreviewRequest {
 }
 
 /// How analytics rows are grouped.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
 )]
 pub enum AnalyticsGroupBy {
     /// `day`.
@@ -384,17 +459,11 @@ pub enum AnalyticsGroupBy {
 }
 
 /// How current the analytics are.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
 )]
 pub enum FreshnessStatus {
     /// `FRESH`.
@@ -409,7 +478,12 @@ pub enum FreshnessStatus {
 }
 
 /// Freshness of the analytics against a 60-minute SLA.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct Freshness {
     /// Fresh, stale or unknown.
     pub status: FreshnessStatus,
@@ -423,7 +497,12 @@ pub struct Freshness {
 }
 
 /// Metrics of a handle.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct AnalyticsReport {
     /// All clicks.
     pub clicks: i64,
@@ -448,7 +527,12 @@ pub struct AnalyticsReport {
 }
 
 /// A conversion attributed through a `ctx` token.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ConversionRequest {
     /// The context token minted by the redirect.
     pub ctx: ::std::string::String,
@@ -466,7 +550,12 @@ pub struct ConversionRequest {
 }
 
 /// The answer to a conversion.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct ConversionResult {
     /// `true` when the idempotency key was seen before and nothing new was recorded.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -474,7 +563,12 @@ pub struct ConversionResult {
 }
 
 /// One visitor signal.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ChainSignal {
     /// What was observed.
     #[serde(rename = "signalKey")]
@@ -493,7 +587,12 @@ pub struct ChainSignal {
 }
 
 /// Signals of one chain session.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ChainSignalsRequest {
     /// The handle.
     pub handle: Handle,
@@ -505,7 +604,12 @@ pub struct ChainSignalsRequest {
 }
 
 /// A chain decision request.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ChainResolveRequest {
     /// The handle.
     pub handle: Handle,
@@ -517,7 +621,12 @@ pub struct ChainResolveRequest {
 }
 
 /// An endpoint and the events it receives.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreateWebhookRequest {
     /// Where deliveries are posted.
     #[serde(rename = "endpointUrl")]
@@ -528,7 +637,12 @@ pub struct CreateWebhookRequest {
 }
 
 /// A new subscription; `secret` signs deliveries and is shown only here.
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreatedWebhook {
     /// The subscription's id (name inferred).
     #[serde(rename = "subscriptionId")]
@@ -548,17 +662,11 @@ impl ::std::fmt::Debug for CreatedWebhook {
 }
 
 /// Who may download a file.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
 )]
 pub enum FileAccessMode {
     /// `PUBLIC`.
@@ -570,7 +678,12 @@ pub enum FileAccessMode {
 }
 
 /// A file to upload.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreateFileRequest {
     /// The file's name.
     #[serde(rename = "fileName")]
@@ -592,7 +705,12 @@ pub struct CreateFileRequest {
 }
 
 /// Where to upload the file and where it will be served.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreatedFile {
     /// PUT the bytes here within 15 minutes.
     #[serde(rename = "uploadUrl")]
@@ -603,14 +721,24 @@ pub struct CreatedFile {
 }
 
 /// Where to send a magic link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct MagicLinkRequest {
     /// The visitor's email.
     pub email: ::std::string::String,
 }
 
 /// The token from a magic link.
-#[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct VerifyMagicLinkRequest {
     /// The token from the link (name inferred).
     pub token: ::std::string::String,
@@ -623,31 +751,35 @@ impl ::std::fmt::Debug for VerifyMagicLinkRequest {
 }
 
 /// How the handle's site is served.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct SiteModeRequest {
     /// The mode (`LINKTREE`).
     pub mode: ::std::string::String,
 }
 
 /// A trust decision for a destination domain.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct DestinationDecisionRequest {
     /// Where the decision comes from.
     pub source: ::std::string::String,
 }
 
 /// How a domain is brought in.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
 )]
 pub enum DomainSourceType {
     /// `BYOD_HOSTNAME`.
@@ -656,7 +788,12 @@ pub enum DomainSourceType {
 }
 
 /// Routes a path prefix of a domain to a handle.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct PathRule {
     /// The path prefix.
     #[serde(rename = "pathPrefix")]
@@ -668,7 +805,12 @@ pub struct PathRule {
 }
 
 /// A bring-your-own domain.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreateDomainRequest {
     /// The hostname.
     pub domain: ::std::string::String,
@@ -686,7 +828,12 @@ pub struct CreateDomainRequest {
 }
 
 /// The DNS TXT record that proves ownership.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct DomainVerification {
     /// The record's name.
     #[serde(rename = "txtName")]
@@ -697,14 +844,24 @@ pub struct DomainVerification {
 }
 
 /// A pending domain.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreatedDomain {
     /// The TXT record to create.
     pub verification: DomainVerification,
 }
 
 /// DNS facts found by a reconcile run.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct ReconcileResult {
     /// The hosted zone (first run).
     #[serde(rename = "hostedZoneId")]
@@ -716,7 +873,12 @@ pub struct ReconcileResult {
 }
 
 /// Ownership checks of a domain.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct DomainOwnership {
     /// Nameservers are delegated.
     #[serde(rename = "nsDelegated")]
@@ -727,7 +889,12 @@ pub struct DomainOwnership {
 }
 
 /// Where a domain stands.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct DomainStatus {
     /// The state (… → `ACTIVE`).
     pub status: ::std::string::String,
@@ -740,7 +907,12 @@ pub struct DomainStatus {
 }
 
 /// The whole routing of a domain.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct DomainRoutesRequest {
     /// The handle served by default.
     #[serde(rename = "defaultHandle")]
@@ -751,14 +923,24 @@ pub struct DomainRoutesRequest {
 }
 
 /// What the agent should report.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct AgentDiscoverRequest {
     /// Sections to include (`catalog`, `coverage`, `backlog`).
     pub include: ::std::vec::Vec<::std::string::String>,
 }
 
 /// An approval note.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ApproveProposalRequest {
     /// Why it is approved.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -766,7 +948,12 @@ pub struct ApproveProposalRequest {
 }
 
 /// A knowledge document.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct KnowledgeDocumentRequest {
     /// Title.
     pub title: ::std::string::String,
@@ -782,7 +969,12 @@ pub struct KnowledgeDocumentRequest {
 }
 
 /// An incident report for support.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct SupportReportRequest {
     /// The affected handle.
     pub handle: Handle,

@@ -7,7 +7,12 @@
 use crate::types::*;
 
 /// Query parameters of `list_parcels`.
-#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ListParcelsQuery {
     /// status
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,18 +10,8 @@ pub type AccountId = ::std::string::String;
 pub type ParcelId = ::std::string::String;
 
 /// Where a parcel is in its life.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub enum ParcelStatus {
     /// `created`.
     #[serde(rename = "created")]
@@ -38,17 +28,11 @@ pub enum ParcelStatus {
 }
 
 /// The `MoveKind` type of the spec.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
 )]
 pub enum MoveKind {
     /// `transfer`.
@@ -60,7 +44,12 @@ pub enum MoveKind {
 }
 
 /// A parcel of an account.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct Parcel {
     /// `id`.
     pub id: ParcelId,
@@ -87,7 +76,12 @@ pub struct Parcel {
 }
 
 /// The `ParcelList` type of the spec.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct ParcelList {
     /// `parcels`.
     pub parcels: ::std::vec::Vec<Parcel>,
@@ -96,7 +90,12 @@ pub struct ParcelList {
 }
 
 /// Where this page and the next one are (wire names that are not Rust names).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct PageLinks {
     /// `self`.
     #[serde(rename = "self")]
@@ -114,7 +113,12 @@ pub struct PageLinks {
 }
 
 /// The `CreateParcel` type of the spec.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct CreateParcel {
     /// `weightGrams`.
     #[serde(rename = "weightGrams")]
@@ -130,7 +134,12 @@ pub struct CreateParcel {
 }
 
 /// The fields to change; absent ones stay.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct ParcelPatch {
     /// `priority`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -144,7 +153,12 @@ pub struct ParcelPatch {
 }
 
 /// Move a parcel to another depot.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct MoveRequest {
     /// `to`.
     pub to: ::std::string::String,
@@ -153,28 +167,44 @@ pub struct MoveRequest {
 }
 
 /// The `DepotList` type of the spec.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct DepotList {
     /// `depots`.
     pub depots: ::std::vec::Vec<::std::string::String>,
 }
 
 /// The `SearchRequest` type of the spec.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
 pub struct SearchRequest {
     /// `query`.
     pub query: ::std::string::String,
 }
 
 /// The `Webhook` type of the spec.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct Webhook {
     /// `url`.
     pub url: ::std::string::String,
 }
 
 /// Where a parcel is — für den Empfänger. Text with &lt;b&gt;HTML&lt;/b&gt;, \*stars\* and \[brackets\] stays text in rustdoc.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "server", not(feature = "client")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "client", not(feature = "server")),
+    derive(::serde::Deserialize)
+)]
 pub struct Tracking {
     /// `trackingNumber`.
     #[serde(rename = "trackingNumber")]
@@ -184,18 +214,8 @@ pub struct Tracking {
 }
 
 /// How fast it travels (an enum written in place).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub enum ParcelPriority {
     /// `normal`.
     #[serde(rename = "normal")]
@@ -206,7 +226,8 @@ pub enum ParcelPriority {
 }
 
 /// Who receives it (an object written in place).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct ParcelRecipient {
     /// `name`.
     pub name: ::std::string::String,
@@ -215,17 +236,11 @@ pub struct ParcelRecipient {
 }
 
 /// Newest first, or oldest first (the default).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
 )]
 pub enum ListParcelsOrder {
     /// `newest`.
