@@ -5,9 +5,9 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, PatMode, PathSegment, Route, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, IdempotencyKey, PatMode, PathSegment, Route, Spec, Transport, TypeRef};
 
-use crate::lower::{KeyCarrier, Model, Payload, RouteModel, Segment};
+use crate::lower::{Model, Payload, RouteModel, Segment};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, rust_types, sources};
@@ -652,8 +652,8 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
     let method = ident(route.method.as_str());
     let id = &route.id.value;
     let idem = match lowered.key {
-        Some(KeyCarrier::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
-        Some(KeyCarrier::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
+        Some(IdempotencyKey::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
+        Some(IdempotencyKey::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
         None => quote!(None),
     };
     let success = route.success.iter().map(|s| rust::int(s.status));

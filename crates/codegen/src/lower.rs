@@ -108,7 +108,7 @@ pub(crate) struct RouteModel<'s> {
     /// different things.
     pub(crate) outcome: Option<String>,
     /// Where its idempotency key goes.
-    pub(crate) key: Option<KeyCarrier<'s>>,
+    pub(crate) key: Option<&'s IdempotencyKey>,
     /// Every error code it may answer (declared and implied), in catalogue order.
     pub(crate) errors: Vec<&'s ErrorDef>,
     /// The auth kinds it accepts, in [`AuthKind::ALL`]'s order: one client method each.
@@ -134,10 +134,7 @@ impl<'s> RouteModel<'s> {
             body: Payload::of(spec, route.request.as_ref().map(|t| &t.value)),
             answer: Payload::of(spec, route.response.as_ref().map(|t| &t.value)),
             outcome: (route.success.len() > 1).then(|| format!("{}Outcome", route.id.value.to_upper_camel_case())),
-            key: route.idempotency.as_ref().map(|i| match &i.key {
-                IdempotencyKey::Field(f) => KeyCarrier::Field(f),
-                IdempotencyKey::Header(h) => KeyCarrier::Header(h),
-            }),
+            key: route.idempotency.as_ref().map(|i| &i.key),
             errors: spec.route_errors(route),
             kinds: AuthKind::ALL.into_iter().filter(|&k| route.accepts(k)).collect(),
         }
@@ -219,15 +216,6 @@ impl<'s> Payload<'s> {
             Payload::Binary => "binary",
         }
     }
-}
-
-/// Where a route's idempotency key goes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum KeyCarrier<'s> {
-    /// A body field.
-    Field(&'s str),
-    /// A header.
-    Header(&'s str),
 }
 
 #[cfg(test)]
