@@ -5,6 +5,74 @@ use std::collections::HashMap;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
+/// Names the generated Rust and TypeScript clients and the server define or import beside
+/// the spec's types: a spec type of one of these names would be shadowed (Rust) or
+/// declared twice (TypeScript) in generated code.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    // Rust client and server crates.
+    "ApiFailure",
+    "Arc",
+    "AttemptEvent",
+    "AttemptInfo",
+    "AuthContext",
+    "CallFuture",
+    "CallOptions",
+    "CallOutcome",
+    "Client",
+    "Clock",
+    "Config",
+    "Error",
+    "ErrorCategory",
+    "ErrorCode",
+    "ErrorDetails",
+    "ErrorExt",
+    "Failure",
+    "Future",
+    "Hook",
+    "Jitter",
+    "JwtClient",
+    "JwtContext",
+    "Method",
+    "Pat",
+    "PatClient",
+    "PatContext",
+    "PatError",
+    "RateLimit",
+    "Reply",
+    "RequestContext",
+    "Response",
+    "RetryClass",
+    "RetryPolicy",
+    "RouteInfo",
+    "Router",
+    "RouterBuilder",
+    "Secret",
+    "ServerState",
+    "Session",
+    "SystemClock",
+    "VirtualClock",
+    "VisitorClient",
+    "VisitorContext",
+    // TypeScript client.
+    "Answer",
+    "ApiError",
+    "CatalogueEntry",
+    "ClientOptions",
+    "Core",
+    "Credentials",
+    "Decision",
+    "ErrorDetailsByCode",
+    "FailedAttempt",
+    "KnownApiError",
+    "PatFormat",
+    "PatFormatError",
+    "PayloadKind",
+    "SessionRefresh",
+    "Transport",
+    "TransportError",
+    "UnexpectedAnswerError",
+];
+
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::model::*;
 use crate::source::{Loc, Spanned};
@@ -592,7 +660,41 @@ impl Validator<'_> {
     fn types(&mut self) {
         let spec = self.spec;
         duplicates(&spec.types, |t| t.name.clone(), |t| &t.loc, "type", self.sink);
+        // Names codegen gives routes' own types: a spec type of the same name would be
+        // declared twice in the models crate.
+        for r in spec.routes() {
+            let stem = r.id.value.to_upper_camel_case();
+            let own = [(!r.query.is_empty(), "Query", "query parameters"), (r.success.len() > 1, "Outcome", "outcome")];
+            for (name, what) in
+                own.iter().filter(|(has, _, _)| *has).map(|(_, suffix, what)| (format!("{stem}{suffix}"), what))
+            {
+                if let Some(t) = spec.type_def(&name) {
+                    self.push(
+                        Diagnostic::new(
+                            &t.loc,
+                            format!("type `{name}` has the name codegen gives the {what} of route `{}`", r.id.value),
+                        )
+                        .help(format!(
+                            "rename the type (`{stem}{}`, say)",
+                            if *what == "outcome" { "Result" } else { "Params" }
+                        )),
+                    );
+                }
+            }
+        }
         for t in &spec.types {
+            if RESERVED_TYPE_NAMES.contains(&t.name.as_str()) {
+                self.push(
+                    Diagnostic::new(
+                        &t.loc,
+                        format!(
+                            "type name `{}` is taken by the generated clients or server, beside the spec's types",
+                            t.name
+                        ),
+                    )
+                    .help(format!("rename it (`{}Info`, say)", t.name)),
+                );
+            }
             if !is_upper_camel_case(&t.name) || TypeRef::parse(&t.name) != Some(TypeRef::Named(t.name.clone())) {
                 self.push(
                     Diagnostic::new(&t.loc, format!("type name `{}` is not UpperCamelCase", t.name))

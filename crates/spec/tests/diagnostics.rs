@@ -548,3 +548,23 @@ fn a_session_refresh_route_takes_no_path_parameter() {
         "{d:?}"
     );
 }
+
+#[test]
+fn type_names_generated_code_takes_are_refused() {
+    let found = diagnostics_after("  Link:\n", "  Session:\n");
+    assert!(
+        found.iter().any(|(m, line, _, help)| m
+            == "type name `Session` is taken by the generated clients or server, beside the spec's types"
+            && *line == 61
+            && help.as_deref() == Some("rename it (`SessionInfo`, say)")),
+        "{found:?}"
+    );
+    // A route's own outcome type: `upsert_link` answers 200 or 201.
+    let found = diagnostics_after("  Link:\n", "  UpsertLinkOutcome:\n");
+    assert!(
+        found.iter().any(|(m, line, _, _)| m
+            == "type `UpsertLinkOutcome` has the name codegen gives the outcome of route `upsert_link`"
+            && *line == 61),
+        "{found:?}"
+    );
+}
