@@ -3,6 +3,8 @@
 //! which argument fills which path segment, which query types are the same, how a body
 //! travels or where an idempotency key goes.
 
+use std::collections::HashSet;
+
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use tenx_spec::{AuthKind, ErrorDef, Family, Field, IdempotencyKey, PathSegment, Route, Spec, TypeKind, TypeRef};
 
@@ -15,9 +17,9 @@ pub(crate) struct Model<'s> {
     pub(crate) routes: Vec<RouteModel<'s>>,
     /// The named types requests carry (bodies, query and path parameters), with what
     /// they reach.
-    request_types: Vec<&'s str>,
+    request_types: HashSet<&'s str>,
     /// The named types answers carry, with what they reach.
-    answer_types: Vec<&'s str>,
+    answer_types: HashSet<&'s str>,
 }
 
 impl<'s> Model<'s> {
@@ -49,7 +51,7 @@ impl<'s> Model<'s> {
             request_roots.extend(r.request.iter().map(|t| &t.value).chain(params).filter_map(TypeRef::named));
             answer_roots.extend(r.response.iter().filter_map(|t| t.value.named()));
         }
-        let names = |roots: &[&str]| -> Vec<&'s str> {
+        let names = |roots: &[&str]| -> HashSet<&'s str> {
             crate::rust_types::closure(spec, roots).into_iter().map(|t| t.name.as_str()).collect()
         };
         Model { spec, request_types: names(&request_roots), answer_types: names(&answer_roots), routes }
@@ -57,7 +59,7 @@ impl<'s> Model<'s> {
 
     /// Which way a named type crosses the wire.
     pub(crate) fn sides(&self, name: &str) -> Sides {
-        Sides { request: self.request_types.contains(&name), answer: self.answer_types.contains(&name) }
+        Sides { request: self.request_types.contains(name), answer: self.answer_types.contains(name) }
     }
 
     /// The lowered route with this id.
