@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyKey, PatMode, PathSegment, Route, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, IdempotencyKey, PatMode, PathSegment, Spec, Transport, TypeRef};
 
 use crate::lower::{Model, Payload, RouteModel, Segment};
 use crate::rust::{self, Export, doc, ident};
@@ -33,7 +33,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
          (`retry_policy()`), overridable per client (`Config`) and per client handle (`with_options`).\n\n\
          Everything a caller names comes from this crate: the clients, the models, `Error`, \
          `ErrorCode`, `Response`, `CallOptions`, `Hook`, `Session`.\n\n{}",
-        examples(spec)
+        examples(model)
     );
     // Family modules hold only `impl` blocks and a page listing their methods; the types
     // come from the models crate.
@@ -63,7 +63,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
-            contents: rust::crate_root(&header, &crate_docs(spec, &description, &examples(spec)), &modules),
+            contents: rust::crate_root(&header, &crate_docs(spec, &description, &examples(model)), &modules),
         },
         GeneratedFile {
             path: format!("{DIR}/src/clients.rs"),
@@ -114,18 +114,21 @@ fn crate_docs(spec: &Spec, description: &str, examples: &str) -> String {
 
 /// A worked example per auth mode the spec has, on a route of that mode that takes no
 /// body or query (so it shows the client, not a request type).
-fn examples(spec: &Spec) -> String {
+fn examples(model: &Model<'_>) -> String {
+    let spec = model.spec;
     let krate = format!("{}_client", spec.api.name);
     let simple = |kind: AuthKind| {
-        let bound = spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone());
-        let fits = |r: &&Route| {
-            r.accepts(kind)
-                && r.request.is_none()
-                && r.query.is_empty()
-                && r.path_placeholders().iter().all(|p| kind == AuthKind::Pat && Some(*p) == bound.as_deref())
+        // No argument at all on the client of `kind` (the PAT client fills its binding).
+        let fits = |r: &&RouteModel<'_>| {
+            r.kinds.contains(&kind)
+                && r.route.request.is_none()
+                && r.route.query.is_empty()
+                && r.path_args(kind).next().is_none()
         };
         // A read shows the client best; any route of the mode will do.
-        spec.routes().filter(fits).find(|r| r.method == tenx_spec::Method::Get).or_else(|| spec.routes().find(fits))
+        let mut fitting = model.routes.iter().filter(fits);
+        let first = fitting.clone().next();
+        fitting.find(|r| r.route.method == tenx_spec::Method::Get).or(first).map(|r| r.route)
     };
     let block = |title: &str, setup: &str, call: &str| {
         format!(

@@ -142,6 +142,17 @@ impl<'s> RouteModel<'s> {
         }
     }
 
+    /// The path parameters a server handler receives, in declaration order: all but the
+    /// one a PAT's binding fills on a route only PATs may call (the router has checked it
+    /// against the token); a route other modes may call takes it from the path.
+    pub(crate) fn handler_params(&self) -> impl Iterator<Item = &'s Field> + '_ {
+        let pat_only = self.kinds == [AuthKind::Pat];
+        let bound = |name: &str| {
+            self.segments.iter().any(|s| matches!(*s, Segment::Param { name: n, pat_bound: true } if n == name))
+        };
+        self.route.path_params.iter().filter(move |p| !(pat_only && bound(&p.name)))
+    }
+
     /// The path parameters a caller passes when calling through the client of `kind`: all
     /// but the one a PAT client fills from its binding.
     pub(crate) fn path_args(&self, kind: AuthKind) -> impl Iterator<Item = &'s str> + '_ {

@@ -411,15 +411,6 @@ fn auth_arg(route: &Route) -> Option<(TokenStream, TokenStream)> {
     }
 }
 
-/// Path parameters a handler takes: all but the one a PAT-only route is bound to.
-fn handler_params<'r>(spec: &Spec, route: &'r Route) -> Vec<&'r Field> {
-    let bound = match route.auth.as_slice() {
-        [only] if only.value == AuthKind::Pat => spec.auth_mode(AuthKind::Pat).and_then(|m| m.bound_to.clone()),
-        _ => None,
-    };
-    route.path_params.iter().filter(|p| Some(&p.name) != bound.as_ref()).collect()
-}
-
 /// A path parameter's name in a trait method: snake case, with `_` after it where it
 /// would take the name of an argument every method may have (`cx`, `auth`, `query`,
 /// `body`), so that a spec with a `{body}` parameter still compiles.
@@ -454,7 +445,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
         let name = ident(&r.id.value);
         let docs = doc(&crate::facts::route_doc(spec, lowered, crate::facts::Reader::Server));
         let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
-        let params = handler_params(spec, r).into_iter().map(|p| {
+        let params = lowered.handler_params().map(|p| {
             let p = param_ident(&p.name);
             quote!(#p: String,)
         });
@@ -472,7 +463,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
             fn #name(&self, cx: &RequestContext, #auth #(#params)* #query #body) -> impl Future<Output = Result<#answer, Failure>> + Send;
         }
     });
-    let routes = model.routes_of(family).iter().map(|r| mount_route(spec, r));
+    let routes = model.routes_of(family).iter().map(mount_route);
     // Each route's checks live beside its glue: files stay small, and so does the
     // generator's peak memory on large specs.
     let shared = shared_params(spec, family);
@@ -506,13 +497,13 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
     }
 }
 
-fn mount_route(spec: &Spec, lowered: &RouteModel<'_>) -> TokenStream {
+fn mount_route(lowered: &RouteModel<'_>) -> TokenStream {
     let r = lowered.route;
     let path = &r.path.value;
     let route_spec = route_ident(r);
     let name = ident(&r.id.value);
     let auth = auth_arg(r).map(|(_, get)| quote!(#get,));
-    let params = handler_params(spec, r).into_iter().map(|p| {
+    let params = lowered.handler_params().map(|p| {
         let n = &p.name;
         quote!(call.param(#n),)
     });
@@ -542,8 +533,10 @@ fn mount_route(spec: &Spec, lowered: &RouteModel<'_>) -> TokenStream {
     } else {
         reply(r.success.first().map_or(200, |s| s.status), quote!(out))
     };
-    let uses_call =
-        auth_arg(r).is_some() || !handler_params(spec, r).is_empty() || !r.query.is_empty() || r.request.is_some();
+    let uses_call = auth_arg(r).is_some()
+        || lowered.handler_params().next().is_some()
+        || !r.query.is_empty()
+        || r.request.is_some();
     let call = match (uses_call, r.request.is_some()) {
         (true, true) => quote!(mut call),
         (true, false) => quote!(call),
