@@ -250,6 +250,10 @@ mod tests {
         assert_eq!(jwt.path_args(AuthKind::Jwt).collect::<Vec<_>>(), ["handle", "slug"]);
         assert!(!jwt.segments.iter().any(|s| matches!(s, Segment::Param { pat_bound: true, .. })));
         assert_eq!(jwt.outcome.as_deref(), Some("UpsertLinkOutcome"));
+        // The server's handler: the router fills the binding only where PATs alone call.
+        let names = |r: &RouteModel<'_>| r.handler_params().map(|f| f.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(pat), ["slug"]);
+        assert_eq!(names(jwt), ["handle", "slug"]);
         assert_eq!(jwt.lower_camel, "upsertLink");
     }
 
