@@ -21,7 +21,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         std::iter::once(&spec.api.loc)
             .chain(spec.auth_modes.iter().map(|m| &m.loc))
             .chain(spec.families.iter().map(|f| &f.loc))
-            .chain(models_crate::model_types(spec).iter().map(|t| &t.loc)),
+            .chain(model.types.iter().map(|t| &t.loc)),
     ))?;
     let name = format!("{}-client", spec.api.name);
     let description =

@@ -6,7 +6,9 @@
 use std::collections::HashSet;
 
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
-use tenx_spec::{AuthKind, ErrorDef, Family, Field, IdempotencyKey, PathSegment, Route, Spec, TypeKind, TypeRef};
+use tenx_spec::{
+    AuthKind, ErrorDef, Family, Field, IdempotencyKey, PathSegment, Route, Spec, TypeDef, TypeKind, TypeRef,
+};
 
 /// The spec with its routes lowered, built once by [`crate::generate`] and read by every
 /// generator.
@@ -15,6 +17,9 @@ pub(crate) struct Model<'s> {
     pub(crate) spec: &'s Spec,
     /// Every route, in spec order.
     pub(crate) routes: Vec<RouteModel<'s>>,
+    /// The named types the routes use (bodies, answers, query and path parameters), with
+    /// what they reach, in spec order: the models crate's types.
+    pub(crate) types: Vec<&'s TypeDef>,
     /// The named types requests carry (bodies, query and path parameters), with what
     /// they reach.
     request_types: HashSet<&'s str>,
@@ -54,7 +59,9 @@ impl<'s> Model<'s> {
         let names = |roots: &[&str]| -> HashSet<&'s str> {
             crate::rust_types::closure(spec, roots).into_iter().map(|t| t.name.as_str()).collect()
         };
-        Model { spec, request_types: names(&request_roots), answer_types: names(&answer_roots), routes }
+        let (request_types, answer_types) = (names(&request_roots), names(&answer_roots));
+        let all: Vec<&str> = request_roots.into_iter().chain(answer_roots).collect();
+        Model { spec, types: crate::rust_types::closure(spec, &all), request_types, answer_types, routes }
     }
 
     /// Which way a named type crosses the wire.

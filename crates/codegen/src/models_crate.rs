@@ -4,7 +4,7 @@
 use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{Field, Spec, TypeRef};
+use tenx_spec::{Field, Spec};
 
 use crate::lower::{Model, Payload, RouteModel, Sides};
 use crate::rust::{self, Export, doc, ident};
@@ -46,7 +46,7 @@ pub(crate) fn crate_name(spec: &Spec) -> String {
 
 pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
-    let types = model_types(spec);
+    let types = &model.types;
     let header =
         templates.header(&sources(spec, types.iter().map(|t| &t.loc).chain(spec.families.iter().map(|f| &f.loc))))?;
     let description = format!("Request, response and parameter types of the {} routes.", spec.api.title);
@@ -54,7 +54,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
                   `routes` each route's query parameters and, for routes with several success \
                   statuses, the outcome enum that says which one answered.";
     let docs = format!("{description}\n\nField names are snake_case in Rust and camelCase on the wire.");
-    let items = rust_types::items(&types, |t| serde_derives(model.sides(&t.name)));
+    let items = rust_types::items(types, |t| serde_derives(model.sides(&t.name)));
     let types_rs = quote! {
         //! The spec's named types used by routes.
 
@@ -97,17 +97,6 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         GeneratedFile { path: format!("{DIR}/src/routes.rs"), contents: rust::file("models", &header, routes_rs)? },
     ]);
     Ok(files)
-}
-
-/// Types the routes use (requests, responses, query enums), with what they reach.
-pub(crate) fn model_types(spec: &Spec) -> Vec<&tenx_spec::TypeDef> {
-    let mut roots: Vec<&str> = Vec::new();
-    for r in spec.routes() {
-        let tys = r.request.iter().chain(&r.response).map(|t| &t.value);
-        let params = r.query.iter().chain(&r.path_params).map(|f| &f.ty.value);
-        roots.extend(tys.chain(params).filter_map(TypeRef::named));
-    }
-    rust_types::closure(spec, &roots)
 }
 
 /// The query struct and the outcome enum a route needs, if any.

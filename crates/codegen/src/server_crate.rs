@@ -71,7 +71,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
                 },
             )?,
         },
-        GeneratedFile { path: format!("{DIR}/src/spec.rs"), contents: rust::file("server", &header, spec_rs(spec))? },
+        GeneratedFile { path: format!("{DIR}/src/spec.rs"), contents: rust::file("server", &header, spec_rs(model))? },
         GeneratedFile {
             path: format!("{DIR}/src/router.rs"),
             contents: rust::file("server", &header, router_rs(spec))?,
@@ -189,7 +189,8 @@ fn mode_tokens(kind: AuthKind) -> TokenStream {
     quote!(rt::guard::AuthKind::#v)
 }
 
-fn spec_rs(spec: &Spec) -> TokenStream {
+fn spec_rs(model: &Model<'_>) -> TokenStream {
+    let spec = model.spec;
     let opt = |s: &Option<tenx_spec::Spanned<String>>| match s {
         Some(s) => {
             let v = &s.value;
@@ -251,7 +252,7 @@ fn spec_rs(spec: &Spec) -> TokenStream {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
     });
-    let schemas = models_crate::model_types(spec).into_iter().filter_map(|t| match &t.kind {
+    let schemas = model.types.iter().filter_map(|t| match &t.kind {
         TypeKind::Object(fields) => {
             let (id, name) = (schema_ident(&t.name), &t.name);
             let fields = fields.iter().map(|f| field_tokens(spec, f));

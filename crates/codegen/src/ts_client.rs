@@ -7,7 +7,7 @@ use minijinja::{Value, context};
 use tenx_spec::{AuthKind, Field, IdempotencyKey, Spec, Transport, TypeDef, TypeKind, TypeRef};
 
 use crate::lower::{Model, Payload, RouteModel, Segment};
-use crate::{CodegenError, GeneratedFile, Templates, crate_version, models_crate, rust_types, sources};
+use crate::{CodegenError, GeneratedFile, Templates, crate_version, rust_types, sources};
 
 const DIR: &str = "generated/ts-client";
 
@@ -16,7 +16,7 @@ const RUNTIME: &str = include_str!("../../../templates/ts/src/runtime.ts");
 
 pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
-    let types = ts_types(spec);
+    let types = ts_types(model);
     let header = templates.header(&sources(
         spec,
         std::iter::once(&spec.api.loc)
@@ -81,8 +81,9 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
 
 /// The named types the client names: the routes' types and the error details', with
 /// what they reach.
-fn ts_types(spec: &Spec) -> Vec<&TypeDef> {
-    let mut roots: Vec<&str> = models_crate::model_types(spec).iter().map(|t| t.name.as_str()).collect();
+fn ts_types<'s>(model: &Model<'s>) -> Vec<&'s TypeDef> {
+    let spec = model.spec;
+    let mut roots: Vec<&str> = model.types.iter().map(|t| t.name.as_str()).collect();
     roots.extend(spec.errors.iter().filter_map(|e| e.details.as_ref()).map(|d| d.value.as_str()));
     rust_types::closure(spec, &roots)
 }
