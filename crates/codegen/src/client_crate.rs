@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyKey, PatMode, PathSegment, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, IdempotencyCarrier, PatMode, PathSegment, Spec, Transport, TypeRef};
 
 use crate::lower::{Model, Payload, RouteModel, Segment};
 use crate::rust::{self, Export, doc, ident};
@@ -655,8 +655,8 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
     let method = ident(route.method.as_str());
     let id = &route.id.value;
     let idem = match lowered.key {
-        Some(IdempotencyKey::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
-        Some(IdempotencyKey::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
+        Some(IdempotencyCarrier::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
+        Some(IdempotencyCarrier::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
         None => quote!(None),
     };
     let success = route.success.iter().map(|s| rust::int(s.status));

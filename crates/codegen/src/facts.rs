@@ -1,7 +1,7 @@
 //! Facts about a route written out for people, the same in the client's and the
 //! server's rustdoc and in the OpenAPI descriptions.
 
-use tenx_spec::{Idempotency, IdempotencyKey, Route, Spec};
+use tenx_spec::{Idempotency, IdempotencyCarrier, Route, Spec};
 
 use crate::lower::RouteModel;
 
@@ -80,8 +80,8 @@ pub(crate) fn idempotency_line(i: &Idempotency) -> String {
     };
     let hours = i.retention_seconds / 3600;
     let key = match &i.key {
-        IdempotencyKey::Field(f) => format!("the body field `{f}`"),
-        IdempotencyKey::Header(h) => format!("the `{h}` header"),
+        IdempotencyCarrier::Field(f) => format!("the body field `{f}`"),
+        IdempotencyCarrier::Header(h) => format!("the `{h}` header"),
     };
     format!("- Idempotent by {key}{required}: a repeat within {hours} h {repeat}")
 }

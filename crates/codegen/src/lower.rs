@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use tenx_spec::{
-    AuthKind, ErrorDef, Family, Field, IdempotencyKey, PathSegment, Route, Spec, TypeDef, TypeKind, TypeRef,
+    AuthKind, ErrorDef, Family, Field, IdempotencyCarrier, PathSegment, Route, Spec, TypeDef, TypeKind, TypeRef,
 };
 
 /// The spec with its routes lowered, built once by [`crate::generate`] and read by every
@@ -117,7 +117,7 @@ pub(crate) struct RouteModel<'s> {
     /// different things.
     pub(crate) outcome: Option<String>,
     /// Where its idempotency key goes.
-    pub(crate) key: Option<&'s IdempotencyKey>,
+    pub(crate) key: Option<&'s IdempotencyCarrier>,
     /// Every error code it may answer (declared and implied), in catalogue order.
     pub(crate) errors: Vec<&'s ErrorDef>,
     /// The auth kinds it accepts, in [`AuthKind::ALL`]'s order: one client method each.

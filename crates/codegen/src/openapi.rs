@@ -7,7 +7,7 @@
 use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
 use tenx_spec::{
-    AuthKind, Constraints, Field, IdempotencyKey, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef,
+    AuthKind, Constraints, Field, IdempotencyCarrier, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef,
 };
 
 use crate::lower::{Model, RouteModel};
@@ -283,7 +283,7 @@ fn operation(spec: &Spec, lowered: &RouteModel<'_>, shared: &mut Map<String, Val
             |q| json!({ "name": q.name, "in": "query", "required": !q.optional, "schema": field_schema(spec, q) }),
         ),
     );
-    if let Some(IdempotencyKey::Header(name)) = route.idempotency.as_ref().map(|i| &i.key) {
+    if let Some(IdempotencyCarrier::Header(name)) = route.idempotency.as_ref().map(|i| &i.key) {
         let required = route.idempotency.as_ref().is_some_and(|i| i.required);
         parameters.push(json!({
             "name": name,
@@ -353,8 +353,8 @@ fn operation(spec: &Spec, lowered: &RouteModel<'_>, shared: &mut Map<String, Val
     if let Some(i) = &route.idempotency {
         let mut ext = json!({ "required": i.required, "retentionSeconds": i.retention_seconds });
         match &i.key {
-            IdempotencyKey::Field(f) => ext["keyField"] = json!(f),
-            IdempotencyKey::Header(h) => ext["keyHeader"] = json!(h),
+            IdempotencyCarrier::Field(f) => ext["keyField"] = json!(f),
+            IdempotencyCarrier::Header(h) => ext["keyHeader"] = json!(h),
         }
         if let Some(status) = i.repeat_status {
             ext["repeatStatus"] = json!(status);

@@ -6,7 +6,7 @@ use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{
-    AuthKind, Constraints, Family, Field, IdempotencyKey, RateLimitKey, RoleLevel, Route, Spec, StringFormat,
+    AuthKind, Constraints, Family, Field, IdempotencyCarrier, RateLimitKey, RoleLevel, Route, Spec, StringFormat,
     Transport, TypeKind, TypeRef,
 };
 
@@ -357,10 +357,10 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(&Field, proc_macro2::Ident, Tok
     });
     let idem = r.idempotency.as_ref().map_or(quote!(None), |i| {
         let key = match &i.key {
-            IdempotencyKey::Field(f) => quote!(rt::guard::KeyCarrier::Field(#f)),
-            IdempotencyKey::Header(h) => {
+            IdempotencyCarrier::Field(f) => quote!(rt::guard::IdempotencyCarrier::Field(#f)),
+            IdempotencyCarrier::Header(h) => {
                 let h = h.to_ascii_lowercase();
-                quote!(rt::guard::KeyCarrier::Header(#h))
+                quote!(rt::guard::IdempotencyCarrier::Header(#h))
             }
         };
         let option = |v: Option<TokenStream>| v.map_or(quote!(None), |v| quote!(Some(#v)));

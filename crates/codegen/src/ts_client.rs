@@ -4,7 +4,7 @@
 //! what this module decides: types, the catalogue, and one method per route and client.
 
 use minijinja::{Value, context};
-use tenx_spec::{AuthKind, Field, IdempotencyKey, Spec, Transport, TypeDef, TypeKind, TypeRef};
+use tenx_spec::{AuthKind, Field, IdempotencyCarrier, Spec, Transport, TypeDef, TypeKind, TypeRef};
 
 use crate::lower::{Model, Payload, RouteModel, Segment};
 use crate::{CodegenError, GeneratedFile, Templates, crate_version, rust_types, sources};
@@ -285,8 +285,8 @@ fn route_info(r: &RouteModel<'_>) -> Value {
     let success: Vec<String> =
         r.route.success.iter().map(|s| format!("{}: {}", s.status, js_string(&s.outcome))).collect();
     let idempotency = r.key.map(|k| match k {
-        IdempotencyKey::Field(f) => format!("{{ field: {} }}", js_string(f)),
-        IdempotencyKey::Header(h) => format!("{{ header: {} }}", js_string(h)),
+        IdempotencyCarrier::Field(f) => format!("{{ field: {} }}", js_string(f)),
+        IdempotencyCarrier::Header(h) => format!("{{ header: {} }}", js_string(h)),
     });
     context! {
         id => r.route.id.value.clone(),

@@ -20,7 +20,7 @@ use crate::context::{AddedHeaders, RequestContext};
 use crate::data::{AuthData, MemoryAuthData};
 use crate::failure::{Failure, Situation};
 use crate::guard::{
-    AuthContext, IdempotencySpec, JwtContext, KeyCarrier, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize,
+    AuthContext, IdempotencySpec, JwtContext, IdempotencyCarrier, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize,
     unavailable,
 };
 use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint, fingerprint_bytes};
@@ -258,7 +258,7 @@ where
     let request_headers = request.headers().clone();
     // Read before `prepare` takes the request; checked after the route's own checks.
     let header_key = match route.idempotency.map(|i| i.key) {
-        Some(KeyCarrier::Header(name)) => request.headers().get(name).map(|v| v.as_bytes().to_vec()),
+        Some(IdempotencyCarrier::Header(name)) => request.headers().get(name).map(|v| v.as_bytes().to_vec()),
         _ => None,
     };
     let prepared = prepare(&state, route, request, request_id.clone())
@@ -338,8 +338,8 @@ fn idempotency_key(
         (None, None) => fingerprint(&Value::Null),
     };
     let key = match spec.key {
-        KeyCarrier::Field(field) => call.body.as_ref().and_then(|b| b.get(field)?.as_str().map(str::to_owned)),
-        KeyCarrier::Header(name) => match header {
+        IdempotencyCarrier::Field(field) => call.body.as_ref().and_then(|b| b.get(field)?.as_str().map(str::to_owned)),
+        IdempotencyCarrier::Header(name) => match header {
             None => None,
             Some(raw) => {
                 let text = std::str::from_utf8(raw).unwrap_or_default().trim();
@@ -359,7 +359,7 @@ fn idempotency_key(
         Some(key) => Ok(Some((spec, key, fp))),
         None if spec.required => {
             let name = match spec.key {
-                KeyCarrier::Field(n) | KeyCarrier::Header(n) => n,
+                IdempotencyCarrier::Field(n) | IdempotencyCarrier::Header(n) => n,
             };
             Err(Failure::of(Situation::InvalidInput, format!("This route needs an idempotency key in `{name}`.")))
         }
@@ -699,7 +699,7 @@ mod tests {
     fn a_required_header_key_is_required_and_bounded() {
         static KEYED: RouteSpec = RouteSpec {
             idempotency: Some(IdempotencySpec {
-                key: KeyCarrier::Header("idempotency-key"),
+                key: IdempotencyCarrier::Header("idempotency-key"),
                 required: true,
                 repeat_status: None,
                 deduped_field: None,

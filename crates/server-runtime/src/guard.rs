@@ -131,7 +131,7 @@ pub enum RateKey {
 
 /// Where a route's idempotency key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyCarrier {
+pub enum IdempotencyCarrier {
     /// A body field.
     Field(&'static str),
     /// A request header.
@@ -142,7 +142,7 @@ pub enum KeyCarrier {
 #[derive(Debug, Clone, Copy)]
 pub struct IdempotencySpec {
     /// Where the key travels.
-    pub key: KeyCarrier,
+    pub key: IdempotencyCarrier,
     /// Whether a request without a key is refused.
     pub required: bool,
     /// The status of a repeat (`None`: the first answer's).

@@ -834,8 +834,8 @@ fn route(n: &Node, family: &str, pool: &[Field], sink: &mut Sink) -> Option<Rout
         let known = ["key_field", "key_header", "required", "repeat_status", "deduped_field", "retention_seconds"];
         let g = fields(i, WHAT, &known, sink)?;
         let key = match (g.opt_string("key_field", sink), g.opt_string("key_header", sink)) {
-            (Some(field), None) => IdempotencyKey::Field(field),
-            (None, Some(header)) => IdempotencyKey::Header(header),
+            (Some(field), None) => IdempotencyCarrier::Field(field),
+            (None, Some(header)) => IdempotencyCarrier::Header(header),
             _ => {
                 sink.push(
                     Diagnostic::new(&i.loc, "`idempotency` needs exactly one of `key_field` and `key_header`")

@@ -808,7 +808,7 @@ pub struct SuccessStatus {
 
 /// Where a route's idempotency key travels.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdempotencyKey {
+pub enum IdempotencyCarrier {
     /// A request body field (`idempotencyKey`).
     Field(String),
     /// A request header (`Idempotency-Key`, as the IETF draft has it: a string, quoted
@@ -816,19 +816,19 @@ pub enum IdempotencyKey {
     Header(String),
 }
 
-impl IdempotencyKey {
+impl IdempotencyCarrier {
     /// The field or header name.
     pub fn name(&self) -> &str {
         match self {
-            IdempotencyKey::Field(n) | IdempotencyKey::Header(n) => n,
+            IdempotencyCarrier::Field(n) | IdempotencyCarrier::Header(n) => n,
         }
     }
 
     /// `` `idempotencyKey` `` or `` the `Idempotency-Key` header ``, for prose.
     pub fn describe(&self) -> String {
         match self {
-            IdempotencyKey::Field(n) => format!("`{n}`"),
-            IdempotencyKey::Header(n) => format!("the `{n}` header"),
+            IdempotencyCarrier::Field(n) => format!("`{n}`"),
+            IdempotencyCarrier::Header(n) => format!("the `{n}` header"),
         }
     }
 }
@@ -837,7 +837,7 @@ impl IdempotencyKey {
 #[derive(Debug, Clone)]
 pub struct Idempotency {
     /// Where the key travels.
-    pub key: IdempotencyKey,
+    pub key: IdempotencyCarrier,
     /// Whether a request without a key is refused (400); else it simply is not
     /// deduplicated.
     pub required: bool,
@@ -1066,7 +1066,7 @@ impl Spec {
                 "it deduplicates, and an idempotency store that is full or down refuses new keys",
             ));
             out.push(("conflict", "it deduplicates, and a key reused with another body is refused"));
-            if matches!(idem.key, IdempotencyKey::Header(_)) {
+            if matches!(idem.key, IdempotencyCarrier::Header(_)) {
                 out.push(("invalid_input", "its idempotency key header is checked"));
             }
         }

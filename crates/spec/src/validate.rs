@@ -1086,7 +1086,7 @@ impl Validator<'_> {
                 );
             }
             match &idem.key {
-                IdempotencyKey::Field(key_field) => {
+                IdempotencyCarrier::Field(key_field) => {
                     let body_fields = r
                         .request
                         .as_ref()
@@ -1138,7 +1138,7 @@ impl Validator<'_> {
                         );
                     }
                 }
-                IdempotencyKey::Header(name) => {
+                IdempotencyCarrier::Header(name) => {
                     let token = !name.is_empty()
                         && name.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
                     if !token {

@@ -205,7 +205,7 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     body: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_RESULT_SCHEMA)),
     idempotency: Some(rt::guard::IdempotencySpec {
-        key: rt::guard::KeyCarrier::Field("idempotencyKey"),
+        key: rt::guard::IdempotencyCarrier::Field("idempotencyKey"),
         required: false,
         repeat_status: Some(200u16),
         deduped_field: Some("deduped"),

@@ -523,7 +523,7 @@ pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_PARCEL_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
     idempotency: Some(rt::guard::IdempotencySpec {
-        key: rt::guard::KeyCarrier::Header("idempotency-key"),
+        key: rt::guard::IdempotencyCarrier::Header("idempotency-key"),
         required: false,
         repeat_status: None,
         deduped_field: None,
