@@ -17,13 +17,24 @@ fn the_code_map_names_every_crate_and_nothing_else() {
     for path in &named {
         assert!(root.join(path).exists(), "the code map names `{path}`, which is not in the tree");
     }
-    let mut expected: Vec<String> =
-        ["api-spec", "templates", "scripts", "ts", "xtask", "examples/parcels"].map(String::from).into();
-    for folder in ["crates", "generated"] {
-        for entry in std::fs::read_dir(root.join(folder)).expect(folder) {
-            let path = entry.expect("an entry").path();
-            if path.join("Cargo.toml").exists() {
-                expected.push(format!("{folder}/{}", path.file_name().expect("a name").to_string_lossy()));
+    // Every top-level folder but the build's and the hidden ones; where a folder holds
+    // crates or examples, each of them instead.
+    let mut expected: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("the workspace root") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().expect("a name").to_string_lossy().into_owned();
+        if !path.is_dir() || name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if !["crates", "generated", "examples"].contains(&name.as_str()) {
+            expected.push(name);
+            continue;
+        }
+        for child in std::fs::read_dir(&path).expect("a folder") {
+            let child = child.expect("an entry").path();
+            let is_part = if name == "examples" { child.is_dir() } else { child.join("Cargo.toml").exists() };
+            if is_part {
+                expected.push(format!("{name}/{}", child.file_name().expect("a name").to_string_lossy()));
             }
         }
     }

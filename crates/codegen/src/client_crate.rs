@@ -656,7 +656,9 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
     let id = &route.id.value;
     let idem = match lowered.key {
         Some(IdempotencyCarrier::Field(field)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Field(#field))),
-        Some(IdempotencyCarrier::Header(header)) => quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header))),
+        Some(IdempotencyCarrier::Header(header)) => {
+            quote!(Some(tenx_client_runtime::IdempotencyCarrier::Header(#header)))
+        }
         None => quote!(None),
     };
     let success = route.success.iter().map(|s| rust::int(s.status));

@@ -4,7 +4,8 @@
 //! or touches the file system: the spec comes in, `(path, contents)` pairs come out,
 //! and `xtask` decides what to write. Output is deterministic: collections are emitted in
 //! spec order, Rust is formatted by prettyplease, text comes from the minijinja templates
-//! in `templates/` (compiled in, so the output does not depend on the working directory).
+//! of this crate's `templates/` (compiled in, so the output does not depend on the
+//! working directory).
 
 mod client_crate;
 mod docs;

@@ -9,22 +9,22 @@ use crate::CodegenError;
 
 /// Templates compiled into the generator, by name.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("header.j2", include_str!("../../../templates/header.j2")),
-    ("crate/Cargo.toml.j2", include_str!("../../../templates/crate/Cargo.toml.j2")),
-    ("crate/README.md.j2", include_str!("../../../templates/crate/README.md.j2")),
-    ("docs/endpoints.md.j2", include_str!("../../../templates/docs/endpoints.md.j2")),
-    ("docs/errors.md.j2", include_str!("../../../templates/docs/errors.md.j2")),
-    ("docs/auth.md.j2", include_str!("../../../templates/docs/auth.md.j2")),
-    ("docs/plans.md.j2", include_str!("../../../templates/docs/plans.md.j2")),
-    ("changelog.md.j2", include_str!("../../../templates/changelog.md.j2")),
-    ("ts/package.json.j2", include_str!("../../../templates/ts/package.json.j2")),
-    ("ts/tsconfig.json.j2", include_str!("../../../templates/ts/tsconfig.json.j2")),
-    ("ts/README.md.j2", include_str!("../../../templates/ts/README.md.j2")),
-    ("ts/src/index.ts.j2", include_str!("../../../templates/ts/src/index.ts.j2")),
-    ("ts/src/models.ts.j2", include_str!("../../../templates/ts/src/models.ts.j2")),
-    ("ts/src/errors.ts.j2", include_str!("../../../templates/ts/src/errors.ts.j2")),
-    ("ts/src/clients.ts.j2", include_str!("../../../templates/ts/src/clients.ts.j2")),
-    ("ts/src/runtime.ts.j2", include_str!("../../../templates/ts/src/runtime.ts.j2")),
+    ("header.j2", include_str!("../templates/header.j2")),
+    ("crate/Cargo.toml.j2", include_str!("../templates/crate/Cargo.toml.j2")),
+    ("crate/README.md.j2", include_str!("../templates/crate/README.md.j2")),
+    ("docs/endpoints.md.j2", include_str!("../templates/docs/endpoints.md.j2")),
+    ("docs/errors.md.j2", include_str!("../templates/docs/errors.md.j2")),
+    ("docs/auth.md.j2", include_str!("../templates/docs/auth.md.j2")),
+    ("docs/plans.md.j2", include_str!("../templates/docs/plans.md.j2")),
+    ("changelog.md.j2", include_str!("../templates/changelog.md.j2")),
+    ("ts/package.json.j2", include_str!("../templates/ts/package.json.j2")),
+    ("ts/tsconfig.json.j2", include_str!("../templates/ts/tsconfig.json.j2")),
+    ("ts/README.md.j2", include_str!("../templates/ts/README.md.j2")),
+    ("ts/src/index.ts.j2", include_str!("../templates/ts/src/index.ts.j2")),
+    ("ts/src/models.ts.j2", include_str!("../templates/ts/src/models.ts.j2")),
+    ("ts/src/errors.ts.j2", include_str!("../templates/ts/src/errors.ts.j2")),
+    ("ts/src/clients.ts.j2", include_str!("../templates/ts/src/clients.ts.j2")),
+    ("ts/src/runtime.ts.j2", include_str!("../templates/ts/src/runtime.ts.j2")),
 ];
 
 /// The generated crates' semver version: `api.version` filled out to three numbers

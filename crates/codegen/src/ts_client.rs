@@ -1,6 +1,6 @@
 //! `generated/ts-client`: a TypeScript client with no runtime dependencies, from the
-//! lowered model and the minijinja templates of `templates/ts/`. Its request pipeline is
-//! `templates/ts/src/runtime.ts`, hand-written and copied in; the templates only lay out
+//! lowered model and this crate's minijinja templates `templates/ts/`. Its request
+//! pipeline is `templates/ts/src/runtime.ts`, hand-written and copied in; the templates only lay out
 //! what this module decides: types, the catalogue, and one method per route and client.
 
 use minijinja::{Value, context};
@@ -12,7 +12,7 @@ use crate::{CodegenError, GeneratedFile, Templates, crate_version, rust_types, s
 const DIR: &str = "generated/ts-client";
 
 /// The request pipeline, the same for every API.
-const RUNTIME: &str = include_str!("../../../templates/ts/src/runtime.ts");
+const RUNTIME: &str = include_str!("../templates/ts/src/runtime.ts");
 
 pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;

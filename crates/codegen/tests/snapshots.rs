@@ -10,7 +10,7 @@ fn minimal_spec_output() {
     let files = tenx_codegen::generate(&spec).unwrap_or_else(|e| panic!("{e}"));
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     insta::assert_snapshot!("paths", paths.join("\n"));
-    // The TypeScript runtime is copied in as written (templates/ts/src/runtime.ts).
+    // The TypeScript runtime is copied in as written (crates/codegen/templates/ts/src/runtime.ts).
     for file in files.iter().filter(|f| !f.path.ends_with("ts-client/src/runtime.ts")) {
         let name = file.path.replace('/', "__");
         insta::assert_snapshot!(name, file.contents);

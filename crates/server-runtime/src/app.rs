@@ -20,8 +20,8 @@ use crate::context::{AddedHeaders, RequestContext};
 use crate::data::{AuthData, MemoryAuthData};
 use crate::failure::{Failure, Situation};
 use crate::guard::{
-    AuthContext, IdempotencySpec, JwtContext, IdempotencyCarrier, PatContext, RouteSpec, ServerSpec, VisitorContext, authorize,
-    unavailable,
+    AuthContext, IdempotencyCarrier, IdempotencySpec, JwtContext, PatContext, RouteSpec, ServerSpec, VisitorContext,
+    authorize, unavailable,
 };
 use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Stored, fingerprint, fingerprint_bytes};
 use crate::jwt::JwtKeys;
