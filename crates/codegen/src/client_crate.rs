@@ -5,7 +5,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenx_spec::{AuthKind, Family, IdempotencyCarrier, PatMode, PathSegment, Spec, Transport, TypeRef};
+use tenx_spec::{AuthKind, Family, IdempotencyCarrier, PatMode, Spec, Transport, TypeRef};
 
 use crate::lower::{Model, Payload, RouteModel, Segment};
 use crate::rust::{self, Export, doc, ident};
@@ -67,7 +67,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         },
         GeneratedFile {
             path: format!("{DIR}/src/clients.rs"),
-            contents: rust::file("client", &header, clients_rs(spec))?,
+            contents: rust::file("client", &header, clients_rs(model))?,
         },
         GeneratedFile { path: format!("{DIR}/src/models.rs"), contents: rust::file("client", &header, models_rs)? },
     ]);
@@ -144,8 +144,7 @@ fn examples(model: &Model<'_>) -> String {
         out.push(block("A route that needs no credential:", "", &format!("client.{}()", r.id.value)));
     }
     if let Some(r) = simple(AuthKind::Jwt) {
-        let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
-        let login = session.and_then(|s| spec.routes().find(|l| l.id.value == s.login.value));
+        let login = model.session.as_ref().map(|s| model.login(s).route);
         // A struct literal when every required field takes a string (a client writes
         // requests; it need not read them back from JSON).
         let body = login.and_then(|l| l.request.as_ref()).and_then(|t| t.value.named()).and_then(|n| spec.type_def(n));
@@ -191,21 +190,21 @@ fn examples(model: &Model<'_>) -> String {
     out.join("\n")
 }
 
-fn transport_tokens(spec: &Spec, kind: AuthKind) -> TokenStream {
-    match spec.auth_mode(kind).and_then(|m| m.transports.first()) {
-        Some(Transport::Header { name, scheme }) => {
+fn transport_tokens(model: &Model<'_>, kind: AuthKind) -> TokenStream {
+    match model.transport(kind) {
+        Transport::Header { name, scheme } => {
             let scheme = match scheme {
                 Some(s) => quote!(Some(#s)),
                 None => quote!(None),
             };
             quote!(tenx_client_runtime::Transport::Header { name: #name, scheme: #scheme })
         }
-        Some(Transport::Cookie { name }) => quote!(tenx_client_runtime::Transport::Cookie { name: #name }),
-        None => quote!(tenx_client_runtime::Transport::Header { name: "Authorization", scheme: Some("Bearer") }),
+        Transport::Cookie { name } => quote!(tenx_client_runtime::Transport::Cookie { name: #name }),
     }
 }
 
-fn clients_rs(spec: &Spec) -> TokenStream {
+fn clients_rs(model: &Model<'_>) -> TokenStream {
+    let spec = model.spec;
     let r = &spec.retry;
     let statuses = |list: &[u16]| {
         let list = list.iter().map(|&s| rust::int(s));
@@ -236,28 +235,25 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     let safe = r.safe_methods.iter().map(|m| ident(m.as_str()));
     let base_url = &spec.api.base_url;
     let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
-    let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
-    let refresh = session.and_then(|s| spec.routes().find(|r| r.id.value == s.refresh.value));
-    let refresh_config = match (session, refresh) {
-        (Some(s), Some(route)) => {
+    let refresh_config = match &model.session {
+        Some(s) => {
             // The refresh route has no parameters (the validator says so): literals only.
-            let segments = route.segments().into_iter().filter_map(|s| match s {
-                PathSegment::Literal(text) => Some(text),
-                PathSegment::Param(_) => None,
+            let segments = model.refresh(s).segments.iter().filter_map(|s| match *s {
+                Segment::Literal(text) => Some(text),
+                Segment::Param { .. } => None,
             });
-            let token = &s.token_field.value;
-            // Refresh answers the JWT mode's expiry code; a mode without one never refreshes.
-            let jwt = spec.auth_mode(AuthKind::Jwt).map(|m| &m.errors);
-            let expired = jwt.and_then(|e| e.expired.as_ref()).map_or("", |c| c.value.as_str());
+            let token = s.token_field;
+            // A mode without an expiry code never refreshes.
+            let expired = s.expired_code.unwrap_or_default();
             quote! {
                 .session_refresh(tenx_client_runtime::SessionRefresh { segments: &[#(#segments),*], token_field: #token, expired_code: #expired })
             }
         }
-        _ => quote!(),
+        None => quote!(),
     };
-    let jwt = spec.auth_mode(AuthKind::Jwt).map(|_| jwt_client(spec));
-    let pat = spec.pat_mode().map(|pat| pat_client(spec, pat));
-    let visitor = spec.auth_mode(AuthKind::VisitorCookie).map(|_| visitor_client(spec));
+    let jwt = spec.auth_mode(AuthKind::Jwt).map(|_| jwt_client(model));
+    let pat = spec.pat_mode().map(|pat| pat_client(model, pat));
+    let visitor = spec.auth_mode(AuthKind::VisitorCookie).map(|_| visitor_client(model));
     let (jwt_ctor, jwt_item) = jwt.unzip();
     let (pat_ctor, pat_item) = pat.unzip();
     let (visitor_ctor, visitor_item) = visitor.unzip();
@@ -372,10 +368,9 @@ fn clients_rs(spec: &Spec) -> TokenStream {
     }
 }
 
-fn jwt_client(spec: &Spec) -> (TokenStream, TokenStream) {
-    let transport = transport_tokens(spec, AuthKind::Jwt);
-    let session = spec.auth_mode(AuthKind::Jwt).and_then(|m| m.session.as_ref());
-    let sign_in = session.and_then(|s| spec.routes().find(|r| r.id.value == s.login.value).map(|login| (s, login))).map(
+fn jwt_client(model: &Model<'_>) -> (TokenStream, TokenStream) {
+    let transport = transport_tokens(model, AuthKind::Jwt);
+    let sign_in = model.session.as_ref().map(|s| (s, model.login(s).route)).map(
         |(s, login)| {
             let method = ident(&login.id.value);
             let body = login.request.as_ref().map(|t| rust_types::rust_type(&t.value)).unwrap_or(quote!(()));
@@ -383,7 +378,7 @@ fn jwt_client(spec: &Spec) -> (TokenStream, TokenStream) {
                 Some(_) => quote!(crate::models::#body),
                 None => body,
             };
-            let token = ident(&s.token_field.value.to_snake_case());
+            let token = ident(&s.token_field.to_snake_case());
             let docs = doc(&format!(
                 "Logs in (`{} {}`) and returns a client holding the session: the access token and\nthe refresh cookie login set.",
                 login.method.as_str(),
@@ -441,8 +436,8 @@ fn jwt_client(spec: &Spec) -> (TokenStream, TokenStream) {
     (ctor, item)
 }
 
-fn pat_client(spec: &Spec, pat: PatMode<'_>) -> (TokenStream, TokenStream) {
-    let transport = transport_tokens(spec, AuthKind::Pat);
+fn pat_client(model: &Model<'_>, pat: PatMode<'_>) -> (TokenStream, TokenStream) {
+    let transport = transport_tokens(model, AuthKind::Pat);
     let (prefix, separator, display) = (&pat.format.prefix, pat.format.separator, &pat.format.display);
     let bound = pat.bound_to;
     let bound_doc = doc(&format!("The `{bound}` this client's token is bound to."));
@@ -503,8 +498,8 @@ fn pat_client(spec: &Spec, pat: PatMode<'_>) -> (TokenStream, TokenStream) {
     (ctor, item)
 }
 
-fn visitor_client(spec: &Spec) -> (TokenStream, TokenStream) {
-    let transport = transport_tokens(spec, AuthKind::VisitorCookie);
+fn visitor_client(model: &Model<'_>) -> (TokenStream, TokenStream) {
+    let transport = transport_tokens(model, AuthKind::VisitorCookie);
     let ctor = quote! {
         impl Client {
             /// A client carrying a visitor session cookie.

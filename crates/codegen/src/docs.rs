@@ -7,7 +7,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 use tenx_spec::{AuthKind, RoleLevel, Spec, Transport, TypeKind};
 
-use crate::lower::RouteModel;
+use crate::lower::{Model, RouteModel};
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 const DIR: &str = "generated/docs";
@@ -61,10 +61,7 @@ fn transport_text(t: &Transport) -> String {
     }
 }
 
-pub(crate) fn generate(
-    model: &crate::lower::Model<'_>,
-    templates: &Templates,
-) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let routes: Vec<RouteView> = model.routes.iter().map(|r| route_view(spec, r)).collect();
@@ -89,8 +86,8 @@ pub(crate) fn generate(
         minijinja::context! { header => header.clone(), api => api.clone(), families, routes => routes_value },
     )?;
     let errors = templates.render("docs/errors.md.j2", errors_context(spec, &header, api.clone()))?;
-    let auth = templates.render("docs/auth.md.j2", auth_context(spec, &header, api.clone()))?;
-    let plans = templates.render("docs/plans.md.j2", plans_context(spec, &header, api))?;
+    let auth = templates.render("docs/auth.md.j2", auth_context(model, &header, api.clone()))?;
+    let plans = templates.render("docs/plans.md.j2", plans_context(model, &header, api))?;
     Ok(vec![
         GeneratedFile { path: format!("{DIR}/endpoints.md"), contents: endpoints },
         GeneratedFile { path: format!("{DIR}/errors.md"), contents: errors },
@@ -143,8 +140,9 @@ fn errors_context(spec: &Spec, header: &str, api: Value) -> Value {
     minijinja::context! { header => header.to_owned(), api, errors, retry }
 }
 
-fn auth_context(spec: &Spec, header: &str, api: Value) -> Value {
-    let count = |kind: AuthKind| spec.routes().filter(|r| r.accepts(kind)).count();
+fn auth_context(model: &Model<'_>, header: &str, api: Value) -> Value {
+    let spec = model.spec;
+    let count = |kind: AuthKind| model.routes.iter().filter(|r| r.kinds.contains(&kind)).count();
     let modes: Vec<Value> = spec
         .auth_modes
         .iter()
@@ -228,7 +226,8 @@ fn answer(spec: &Spec, situation: &str) -> Value {
     minijinja::context! { code => code.map(|c| c.value.clone()), status }
 }
 
-fn plans_context(spec: &Spec, header: &str, api: Value) -> Value {
+fn plans_context(model: &Model<'_>, header: &str, api: Value) -> Value {
+    let spec = model.spec;
     let plans: Vec<Value> = spec
         .plans
         .iter()
@@ -269,7 +268,7 @@ fn plans_context(spec: &Spec, header: &str, api: Value) -> Value {
         }
     });
     let limit = |key: &str, limit: &Option<tenx_spec::RateLimit>| {
-        let routes = spec.routes().filter(|r| r.rate_limit.as_str() == key).count();
+        let routes = model.routes.iter().filter(|r| r.route.rate_limit.as_str() == key).count();
         limit
             .as_ref()
             .map(|l| minijinja::context! { key, rpm => l.requests_per_minute, inferred => l.inferred, routes })

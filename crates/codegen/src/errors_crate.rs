@@ -27,9 +27,7 @@ pub(crate) fn generate(
     templates: &Templates,
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
-    let detail_roots: Vec<&str> =
-        spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| d.value.as_str())).collect();
-    let detail_types = rust_types::closure(spec, &detail_roots);
+    let detail_types = &model.detail_types;
     let header = templates
         .header(&sources(spec, spec.errors.iter().map(|e| &e.loc).chain(detail_types.iter().map(|t| &t.loc))))?;
     let description = format!("Error codes of the {} and the error envelope its responses carry.", spec.api.title);
@@ -58,14 +56,14 @@ pub(crate) fn generate(
         GeneratedFile { path: format!("{DIR}/src/codes.rs"), contents: rust::file("errors", &header, codes_rs(spec))? },
         GeneratedFile {
             path: format!("{DIR}/src/envelope.rs"),
-            contents: rust::file("errors", &header, envelope_rs(spec))?,
+            contents: rust::file("errors", &header, envelope_rs(model))?,
         },
     ]);
     // A catalogue whose codes carry no details has no details module.
     if !detail_types.is_empty() {
         files.push(GeneratedFile {
             path: format!("{DIR}/src/details.rs"),
-            contents: rust::file("errors", &header, details_rs(&detail_types))?,
+            contents: rust::file("errors", &header, details_rs(detail_types))?,
         });
     }
     Ok(files)
@@ -251,9 +249,8 @@ fn codes_rs(spec: &Spec) -> TokenStream {
     }
 }
 
-fn envelope_rs(spec: &Spec) -> TokenStream {
-    let with_details: Vec<(&ErrorDef, &str)> =
-        spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| (e, d.value.as_str()))).collect();
+fn envelope_rs(model: &crate::lower::Model<'_>) -> TokenStream {
+    let with_details = &model.detailed_errors;
     let detail_variants = with_details.iter().map(|(e, ty)| {
         let (v, ty) = (variant(e), ident(ty));
         let docs = doc(&format!("The details of `{}`.", e.code));

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use tenx_spec::{
-    AuthKind, ErrorDef, Family, Field, IdempotencyCarrier, PathSegment, Route, Spec, TypeDef, TypeKind, TypeRef,
+    AuthKind, ErrorDef, Family, Field, IdempotencyCarrier, PathSegment, Route, Spec, Transport, TypeDef, TypeKind,
+    TypeRef,
 };
 
 /// The spec with its routes lowered, built once by [`crate::generate`] and read by every
@@ -25,6 +26,25 @@ pub(crate) struct Model<'s> {
     request_types: HashSet<&'s str>,
     /// The named types answers carry, with what they reach.
     answer_types: HashSet<&'s str>,
+    /// The codes with typed details, in catalogue order, and the details' type names.
+    pub(crate) detailed_errors: Vec<(&'s ErrorDef, &'s str)>,
+    /// The details' named types, with what they reach, in spec order.
+    pub(crate) detail_types: Vec<&'s TypeDef>,
+    /// The JWT mode's session, when it declares one.
+    pub(crate) session: Option<SessionModel<'s>>,
+}
+
+/// How a JWT session starts and renews: the routes are the lowered ones, by index.
+pub(crate) struct SessionModel<'s> {
+    /// The index of the login route in [`Model::routes`].
+    login: usize,
+    /// The index of the refresh route in [`Model::routes`].
+    refresh: usize,
+    /// The field of the login's and the refresh's answer holding the access token.
+    pub(crate) token_field: &'s str,
+    /// The code that says an access token expired (the JWT mode's `expired`): the one a
+    /// client refreshes on. `None`: the mode never says so, and clients never refresh.
+    pub(crate) expired_code: Option<&'s str>,
 }
 
 impl<'s> Model<'s> {
@@ -61,7 +81,53 @@ impl<'s> Model<'s> {
         };
         let (request_types, answer_types) = (names(&request_roots), names(&answer_roots));
         let all: Vec<&str> = request_roots.into_iter().chain(answer_roots).collect();
-        Model { spec, types: crate::rust_types::closure(spec, &all), request_types, answer_types, routes }
+        let detailed_errors: Vec<(&ErrorDef, &str)> =
+            spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| (e, d.value.as_str()))).collect();
+        let detail_roots: Vec<&str> = detailed_errors.iter().map(|(_, ty)| *ty).collect();
+        let jwt = spec.auth_mode(AuthKind::Jwt);
+        let index = |id: &str| spec.routes().position(|r| r.id.value == id);
+        // The validator resolves both routes; a session it let through without them would
+        // leave the clients without sign-in and refresh, not with a wrong one.
+        let session = jwt.and_then(|m| m.session.as_ref()).and_then(|s| {
+            Some(SessionModel {
+                login: index(&s.login.value)?,
+                refresh: index(&s.refresh.value)?,
+                token_field: &s.token_field.value,
+                expired_code: jwt.and_then(|m| m.errors.expired.as_ref()).map(|c| c.value.as_str()),
+            })
+        });
+        Model {
+            spec,
+            types: crate::rust_types::closure(spec, &all),
+            request_types,
+            answer_types,
+            routes,
+            detail_types: crate::rust_types::closure(spec, &detail_roots),
+            detailed_errors,
+            session,
+        }
+    }
+
+    /// The session's login route.
+    pub(crate) fn login(&self, session: &SessionModel<'s>) -> &RouteModel<'s> {
+        &self.routes[session.login]
+    }
+
+    /// The session's refresh route.
+    pub(crate) fn refresh(&self, session: &SessionModel<'s>) -> &RouteModel<'s> {
+        &self.routes[session.refresh]
+    }
+
+    /// Where a client sends the credential of `kind`: the mode's first transport.
+    ///
+    /// # Panics
+    /// When the spec declares no such mode, or the mode no transport: clients are made
+    /// only for declared modes, and the validator refuses a credential mode without one.
+    pub(crate) fn transport(&self, kind: AuthKind) -> &'s Transport {
+        self.spec
+            .auth_mode(kind)
+            .and_then(|m| m.transports.first())
+            .expect("a client is made only for a declared credential mode, and the validator gives each a transport")
     }
 
     /// Which way a named type crosses the wire.
@@ -262,6 +328,25 @@ mod tests {
         assert_eq!(names(pat), ["slug"]);
         assert_eq!(names(jwt), ["handle", "slug"]);
         assert_eq!(jwt.lower_camel, "upsertLink");
+    }
+
+    #[test]
+    fn the_session_and_the_error_details_are_resolved_once() {
+        let spec = tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
+            .expect("the 10x spec loads");
+        let model = model_of(&spec);
+        let session = model.session.as_ref().expect("the JWT mode has a session");
+        assert_eq!(model.login(session).route.id.value, "login");
+        assert_eq!(model.refresh(session).route.id.value, "refresh_session");
+        assert_eq!((session.token_field, session.expired_code), ("accessToken", Some("token_expired")));
+        let detailed: Vec<(&str, &str)> = model.detailed_errors.iter().map(|(e, ty)| (e.code.as_str(), *ty)).collect();
+        assert_eq!(detailed, [("feature_locked", "FeatureLockedDetails"), ("rate_limited", "RateLimitedDetails")]);
+        let names: Vec<&str> = model.detail_types.iter().map(|t| t.name.as_str()).collect();
+        assert!(names.contains(&"FeatureLockedDetails") && names.contains(&"RateLimitedDetails"), "{names:?}");
+        assert_eq!(
+            model.transport(AuthKind::Jwt),
+            &tenx_spec::Transport::Header { name: "Authorization".into(), scheme: Some("Bearer".into()) }
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tenx_spec::{
     AuthKind, Constraints, Field, IdempotencyCarrier, Route, Spec, StringFormat, Transport, TypeDef, TypeKind, TypeRef,
 };
 
-use crate::lower::{Model, RouteModel};
+use crate::lower::{Model, Payload, RouteModel};
 use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 pub(crate) const PATH: &str = "generated/openapi.json";
@@ -124,7 +124,8 @@ fn error_schema_name(code: &str) -> String {
     format!("{}Error", code.to_upper_camel_case())
 }
 
-fn components(spec: &Spec) -> Value {
+fn components(model: &Model<'_>) -> Value {
+    let spec = model.spec;
     let mut schemas: Map<String, Value> =
         spec.types.iter().map(|t| (t.name.clone(), type_def_schema(spec, t))).collect();
     schemas.insert(
@@ -158,8 +159,7 @@ fn components(spec: &Spec) -> Value {
             "required": ["error"],
         }),
     );
-    for e in spec.errors.iter().filter(|e| e.details.is_some()) {
-        let details = e.details.as_ref().map(|d| d.value.as_str()).unwrap_or_default();
+    for &(e, details) in &model.detailed_errors {
         schemas.insert(
             error_schema_name(&e.code),
             json!({
@@ -335,7 +335,7 @@ fn operation(spec: &Spec, lowered: &RouteModel<'_>, shared: &mut Map<String, Val
     if let Some(body) = &route.request {
         let mut content = content(&body.value);
         // A free-form request body is an object (the server refuses anything else).
-        if body.value == TypeRef::Json {
+        if let Payload::Json { free_form: true, .. } = lowered.body {
             content = json!({ "application/json": { "schema": { "type": "object" } } });
         }
         op["requestBody"] = json!({ "required": true, "content": content });
@@ -379,7 +379,7 @@ fn document(model: &Model<'_>, header: &str) -> Value {
         let item = paths.entry(route.path.value.clone()).or_insert_with(|| json!({}));
         item[route.method.as_str().to_lowercase()] = operation(spec, lowered, &mut shared_responses);
     }
-    let mut components = components(spec);
+    let mut components = components(model);
     components["responses"] = Value::Object(shared_responses);
     let tags: Vec<Value> =
         spec.families.iter().map(|f| json!({ "name": f.name, "description": f.description })).collect();

@@ -10,7 +10,7 @@ use tenx_spec::{
     Transport, TypeKind, TypeRef,
 };
 
-use crate::lower::{Model, RouteModel};
+use crate::lower::{Model, Payload, RouteModel};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, route_macro_crate, sources};
@@ -244,8 +244,8 @@ fn spec_rs(model: &Model<'_>) -> TokenStream {
     });
     let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
     let subject = spec.api.subject().map_or(quote!(None), |s| quote!(Some(#s)));
-    let routes = spec.routes().map(|r| {
-        let (method, path) = (r.method.as_str(), &r.path.value);
+    let routes = model.routes.iter().map(|r| {
+        let (method, path) = (r.route.method.as_str(), &r.route.path.value);
         quote!((#method, #path))
     });
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
@@ -454,7 +454,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
             let q = format_ident!("{}", q.name);
             quote!(query: #q,)
         });
-        let body = r.request.as_ref().map(|_| {
+        let body = (!matches!(lowered.body, Payload::None)).then(|| {
             let ty = models_crate::body_type(lowered.body);
             quote!(body: #ty,)
         });
@@ -508,19 +508,20 @@ fn mount_route(lowered: &RouteModel<'_>) -> TokenStream {
         let n = &p.name;
         quote!(call.param(#n),)
     });
-    let query = (!r.query.is_empty()).then(|| quote!(call.query()?,));
-    let body = r.request.as_ref().map(|t| match t.value {
-        TypeRef::Text => quote!(call.text()?,),
-        TypeRef::Binary => quote!(call.bytes(),),
-        _ => quote!(call.body()?,),
-    });
+    let query = lowered.query.as_ref().map(|_| quote!(call.query()?,));
+    let body = match lowered.body {
+        Payload::None => None,
+        Payload::Text => Some(quote!(call.text()?,)),
+        Payload::Binary => Some(quote!(call.bytes(),)),
+        Payload::Json { .. } => Some(quote!(call.body()?,)),
+    };
     let reply = |status: u16, var: TokenStream| -> TokenStream {
         let status = rust::int(status);
-        match r.response.as_ref().map(|t| &t.value) {
-            None => quote!(Reply::empty(#status)),
-            Some(TypeRef::Text) => quote!(Reply::text(#status, #var)),
-            Some(TypeRef::Binary) => quote!(Reply::bytes(#status, #var)),
-            Some(_) => quote!(Reply::json(#status, &#var)),
+        match lowered.answer {
+            Payload::None => quote!(Reply::empty(#status)),
+            Payload::Text => quote!(Reply::text(#status, #var)),
+            Payload::Binary => quote!(Reply::bytes(#status, #var)),
+            Payload::Json { .. } => quote!(Reply::json(#status, &#var)),
         }
     };
     let finish = if let Some(o) = &lowered.outcome {
@@ -534,18 +535,19 @@ fn mount_route(lowered: &RouteModel<'_>) -> TokenStream {
     } else {
         reply(r.success.first().map_or(200, |s| s.status), quote!(out))
     };
-    let uses_call = auth_arg(r).is_some()
-        || lowered.handler_params().next().is_some()
-        || !r.query.is_empty()
-        || r.request.is_some();
-    let call = match (uses_call, r.request.is_some()) {
+    let uses_call =
+        auth_arg(r).is_some() || lowered.handler_params().next().is_some() || lowered.query.is_some() || body.is_some();
+    let call = match (uses_call, body.is_some()) {
         (true, true) => quote!(mut call),
         (true, false) => quote!(call),
         _ => quote!(_call),
     };
     let invoke = quote!(api.#name(&cx, #auth #(#params)* #query #body).await?);
-    let invoke =
-        if r.response.is_none() && r.success.len() <= 1 { quote!(#invoke;) } else { quote!(let out = #invoke;) };
+    let invoke = if matches!(lowered.answer, Payload::None) && lowered.outcome.is_none() {
+        quote!(#invoke;)
+    } else {
+        quote!(let out = #invoke;)
+    };
     let filter = ident(r.method.as_str());
     quote! {
         .route(#path, rt::endpoint(axum::routing::MethodFilter::#filter, state, api, &#route_spec, |api, #call, cx| async move {

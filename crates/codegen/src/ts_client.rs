@@ -43,7 +43,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         queries => queries(model),
         errors => errors(spec),
         detail_types => {
-            let mut names: Vec<String> = spec.errors.iter().filter_map(|e| e.details.as_ref()).map(|d| d.value.clone()).collect();
+            let mut names: Vec<String> = model.detailed_errors.iter().map(|(_, ty)| (*ty).to_owned()).collect();
             names.sort_unstable();
             names.dedup();
             names
@@ -82,10 +82,8 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
 /// The named types the client names: the routes' types and the error details', with
 /// what they reach.
 fn ts_types<'s>(model: &Model<'s>) -> Vec<&'s TypeDef> {
-    let spec = model.spec;
-    let mut roots: Vec<&str> = model.types.iter().map(|t| t.name.as_str()).collect();
-    roots.extend(spec.errors.iter().filter_map(|e| e.details.as_ref()).map(|d| d.value.as_str()));
-    rust_types::closure(spec, &roots)
+    let roots: Vec<&str> = model.types.iter().chain(&model.detail_types).map(|t| t.name.as_str()).collect();
+    rust_types::closure(model.spec, &roots)
 }
 
 /// The TypeScript type of a type expression.
@@ -266,17 +264,14 @@ fn retry(spec: &Spec) -> Value {
 
 /// Sign-in and refresh, when the JWT mode has a session.
 fn session(model: &Model<'_>) -> Option<Value> {
-    let spec = model.spec;
-    let jwt = spec.auth_mode(AuthKind::Jwt)?;
-    let session = jwt.session.as_ref()?;
-    let login = model.routes.iter().find(|r| r.route.id.value == session.login.value)?;
-    let refresh = spec.routes().find(|r| r.id.value == session.refresh.value)?;
+    let session = model.session.as_ref()?;
+    let login = model.login(session);
     Some(context! {
         login => login.lower_camel.clone(),
         login_body => payload_type(login.body),
-        token_field => js_string(&session.token_field.value),
-        refresh_path => refresh.path.value.clone(),
-        expired_code => jwt.errors.expired.as_ref().map_or(String::new(), |c| c.value.clone()),
+        token_field => js_string(session.token_field),
+        refresh_path => model.refresh(session).route.path.value.clone(),
+        expired_code => session.expired_code.unwrap_or_default(),
     })
 }
 
@@ -299,15 +294,19 @@ fn route_info(r: &RouteModel<'_>) -> Value {
     }
 }
 
-fn transport(spec: &Spec, kind: AuthKind) -> String {
-    match spec.auth_mode(kind).and_then(|m| m.transports.first()) {
-        Some(Transport::Header { name, scheme: Some(scheme) }) => {
+/// Where the client of `kind` sends its credential, as a TypeScript object literal
+/// (`None` for the client that sends none).
+fn transport(model: &Model<'_>, kind: AuthKind) -> Option<String> {
+    if kind == AuthKind::None {
+        return None;
+    }
+    Some(match model.transport(kind) {
+        Transport::Header { name, scheme: Some(scheme) } => {
             format!("{{ header: {}, scheme: {} }}", js_string(name), js_string(scheme))
         }
-        Some(Transport::Header { name, scheme: None }) => format!("{{ header: {} }}", js_string(name)),
-        Some(Transport::Cookie { name }) => format!("{{ cookie: {} }}", js_string(name)),
-        None => "{ header: \"Authorization\", scheme: \"Bearer\" }".to_owned(),
-    }
+        Transport::Header { name, scheme: None } => format!("{{ header: {} }}", js_string(name)),
+        Transport::Cookie { name } => format!("{{ cookie: {} }}", js_string(name)),
+    })
 }
 
 /// The model types and query types the clients' signatures name, sorted.
@@ -336,7 +335,7 @@ fn clients(model: &Model<'_>) -> Vec<Value> {
                 model.routes.iter().filter(|r| r.kinds.contains(&kind)).map(|r| method(model, r, kind)).collect();
             context! {
                 kind => kind.as_str(),
-                transport => transport(model.spec, kind),
+                transport => transport(model, kind),
                 methods,
             }
         })
