@@ -2,12 +2,12 @@
 //! typed path, query, body and answer, rustdoc from the spec. The request pipeline is
 //! `tenx-client-runtime`; each method only describes its call.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{AuthKind, Family, IdempotencyCarrier, PatMode, Spec, Transport, TypeRef};
 
-use crate::lower::{Model, Payload, RouteModel, Segment};
+use crate::lower::{Model, Payload, RouteModel, Segment, rust_param_name};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, rust_types, sources};
@@ -613,13 +613,13 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
     let (_, base) = client_of(kind);
     // Path arguments: every placeholder but the one a PAT client fills from its binding.
     let args = lowered.path_args(kind).map(|param| {
-        let arg = ident(&param.to_snake_case());
+        let arg = ident(&rust_param_name(param));
         quote!(#arg: &str)
     });
     let segments = lowered.segments.iter().map(|seg| match *seg {
         Segment::Param { pat_bound: true, .. } if kind == AuthKind::Pat => quote!(self.bound.as_str()),
         Segment::Param { name, .. } => {
-            let arg = ident(&name.to_snake_case());
+            let arg = ident(&rust_param_name(name));
             quote!(#arg)
         }
         Segment::Literal(text) => quote!(#text),
@@ -666,9 +666,9 @@ fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream 
     };
     let (ret, decode) = match &lowered.outcome {
         Some(outcome) => {
-            let outcome = format_ident!("{outcome}");
-            let arms = route.success.iter().map(|s| {
-                let (status, v) = (rust::int(s.status), ident(&s.outcome.to_upper_camel_case()));
+            let arms = outcome.variants.iter().map(|v| (rust::int(v.status), ident(&v.rust)));
+            let outcome = format_ident!("{}", outcome.name);
+            let arms = arms.map(|(status, v)| {
                 quote! { #status => #plain.map(|r| r.map(#outcome::#v)), }
             });
             (quote!(#outcome), quote! { |raw| match raw.status() { #(#arms)* _ => Err(raw.unexpected()) } })

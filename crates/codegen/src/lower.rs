@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use heck::{ToLowerCamelCase, ToUpperCamelCase};
+use heck::{ToLowerCamelCase, ToSnakeCase, ToUpperCamelCase};
 use tenx_spec::{
     AuthKind, ErrorDef, Family, Field, IdempotencyCarrier, PathSegment, Route, Spec, Transport, TypeDef, TypeKind,
     TypeRef,
@@ -179,9 +179,8 @@ pub(crate) struct RouteModel<'s> {
     pub(crate) body: Payload<'s>,
     /// How the success answer's body travels.
     pub(crate) answer: Payload<'s>,
-    /// The outcome type's name (`UpsertLinkOutcome`) when several success statuses mean
-    /// different things.
-    pub(crate) outcome: Option<String>,
+    /// The outcome type when several success statuses mean different things.
+    pub(crate) outcome: Option<OutcomeModel<'s>>,
     /// Where its idempotency key goes.
     pub(crate) key: Option<&'s IdempotencyCarrier>,
     /// Every error code it may answer (declared and implied), in catalogue order.
@@ -208,7 +207,18 @@ impl<'s> RouteModel<'s> {
             query,
             body: Payload::of(spec, route.request.as_ref().map(|t| &t.value)),
             answer: Payload::of(spec, route.response.as_ref().map(|t| &t.value)),
-            outcome: (route.success.len() > 1).then(|| format!("{}Outcome", route.id.value.to_upper_camel_case())),
+            outcome: (route.success.len() > 1).then(|| OutcomeModel {
+                name: format!("{}Outcome", route.id.value.to_upper_camel_case()),
+                variants: route
+                    .success
+                    .iter()
+                    .map(|s| OutcomeVariant {
+                        status: s.status,
+                        wire: &s.outcome,
+                        rust: s.outcome.to_upper_camel_case(),
+                    })
+                    .collect(),
+            }),
             key: route.idempotency.as_ref().map(|i| &i.key),
             errors: spec.route_errors(route),
             kinds: AuthKind::ALL.into_iter().filter(|&k| route.accepts(k)).collect(),
@@ -233,6 +243,36 @@ impl<'s> RouteModel<'s> {
             Segment::Param { name, pat_bound } if !(pat_bound && kind == AuthKind::Pat) => Some(name),
             _ => None,
         })
+    }
+}
+
+/// A route's typed outcome: one variant per success status.
+pub(crate) struct OutcomeModel<'s> {
+    /// The type's name (`UpsertLinkOutcome`).
+    pub(crate) name: String,
+    /// Its variants, in the spec's order of the statuses.
+    pub(crate) variants: Vec<OutcomeVariant<'s>>,
+}
+
+/// One success status of a route with a typed outcome.
+pub(crate) struct OutcomeVariant<'s> {
+    /// The status.
+    pub(crate) status: u16,
+    /// The spec's name for what it means (`created`), as TypeScript's literal.
+    pub(crate) wire: &'s str,
+    /// The Rust variant (`Created`).
+    pub(crate) rust: String,
+}
+
+/// A path parameter's argument name in generated Rust methods (client and server alike):
+/// snake case, with `_` after it where it would take the name of an argument a method
+/// may have beside its path parameters (`cx`, `auth`, `query`, `body`), so that a spec
+/// with a `{body}` parameter still compiles. Keywords become raw identifiers later.
+pub(crate) fn rust_param_name(name: &str) -> String {
+    let snake = name.to_snake_case();
+    match snake.as_str() {
+        "cx" | "auth" | "query" | "body" => format!("{snake}_"),
+        _ => snake,
     }
 }
 
@@ -322,12 +362,23 @@ mod tests {
         let jwt = model.route("upsert_link").expect("route");
         assert_eq!(jwt.path_args(AuthKind::Jwt).collect::<Vec<_>>(), ["handle", "slug"]);
         assert!(!jwt.segments.iter().any(|s| matches!(s, Segment::Param { pat_bound: true, .. })));
-        assert_eq!(jwt.outcome.as_deref(), Some("UpsertLinkOutcome"));
+        let outcome = jwt.outcome.as_ref().expect("upsert answers created or updated");
+        assert_eq!(outcome.name, "UpsertLinkOutcome");
+        let variants: Vec<(u16, &str, &str)> =
+            outcome.variants.iter().map(|v| (v.status, v.wire, v.rust.as_str())).collect();
+        assert_eq!(variants, [(200, "updated", "Updated"), (201, "created", "Created")]);
         // The server's handler: the router fills the binding only where PATs alone call.
         let names = |r: &RouteModel<'_>| r.handler_params().map(|f| f.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(pat), ["slug"]);
         assert_eq!(names(jwt), ["handle", "slug"]);
         assert_eq!(jwt.lower_camel, "upsertLink");
+    }
+
+    #[test]
+    fn path_parameters_never_take_another_arguments_name() {
+        let names: Vec<String> =
+            ["cx", "auth", "query", "body", "handle", "linkId", "type"].map(rust_param_name).into();
+        assert_eq!(names, ["cx_", "auth_", "query_", "body_", "handle", "link_id", "type"]);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! `generated/models`: the request, response and parameter types of the routes, shared by
 //! the generated client and server so both ends agree on the wire by construction.
 
-use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{Field, Spec};
@@ -121,12 +120,12 @@ fn route_support(lowered: &RouteModel<'_>, serde: &TokenStream) -> TokenStream {
             }
         }
     });
-    let outcome = lowered.outcome.as_ref().map(|name| {
-        let ty = format_ident!("{name}");
+    let outcome = lowered.outcome.as_ref().map(|outcome| {
+        let ty = format_ident!("{}", outcome.name);
         let body = body_type(lowered.answer);
-        let variants = route.success.iter().map(|s| {
-            let v = ident(&s.outcome.to_upper_camel_case());
-            let docs = doc(&format!("{} {}.", s.status, s.outcome));
+        let variants = outcome.variants.iter().map(|s| {
+            let v = ident(&s.rust);
+            let docs = doc(&format!("{} {}.", s.status, s.wire));
             quote! { #docs #v(#body), }
         });
         let docs = doc(&format!("What `{}` did, by its success status.", route.id.value));

@@ -2,7 +2,7 @@
 //! error), a router builder that mounts the families an app implements, and the spec's
 //! facts as static data for `tenx-server-runtime`, which does every check.
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use tenx_spec::{
@@ -10,7 +10,7 @@ use tenx_spec::{
     Transport, TypeKind, TypeRef,
 };
 
-use crate::lower::{Model, Payload, RouteModel};
+use crate::lower::{Model, Payload, RouteModel, rust_param_name};
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, route_macro_crate, sources};
@@ -412,21 +412,10 @@ fn auth_arg(route: &Route) -> Option<(TokenStream, TokenStream)> {
     }
 }
 
-/// A path parameter's name in a trait method: snake case, with `_` after it where it
-/// would take the name of an argument every method may have (`cx`, `auth`, `query`,
-/// `body`), so that a spec with a `{body}` parameter still compiles.
-fn param_ident(name: &str) -> proc_macro2::Ident {
-    let snake = name.to_snake_case();
-    match snake.as_str() {
-        "cx" | "auth" | "query" | "body" => format_ident!("{snake}_"),
-        _ => ident(&snake),
-    }
-}
-
 fn answer_type(route: &RouteModel<'_>) -> TokenStream {
     match &route.outcome {
         Some(o) => {
-            let o = format_ident!("{o}");
+            let o = format_ident!("{}", o.name);
             quote!(#o)
         }
         None => models_crate::body_type(route.answer),
@@ -447,7 +436,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
         let docs = doc(&crate::facts::route_doc(spec, lowered, crate::facts::Reader::Server));
         let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
         let params = lowered.handler_params().map(|p| {
-            let p = param_ident(&p.name);
+            let p = ident(&rust_param_name(&p.name));
             quote!(#p: String,)
         });
         let query = lowered.query.as_ref().map(|q| {
@@ -524,11 +513,10 @@ fn mount_route(lowered: &RouteModel<'_>) -> TokenStream {
             Payload::Json { .. } => quote!(Reply::json(#status, &#var)),
         }
     };
-    let finish = if let Some(o) = &lowered.outcome {
-        let o = format_ident!("{o}");
-        let arms = r.success.iter().map(|s| {
-            let v = ident(&s.outcome.to_upper_camel_case());
-            let reply = reply(s.status, quote!(body));
+    let finish = if let Some(outcome) = &lowered.outcome {
+        let o = format_ident!("{}", outcome.name);
+        let arms = outcome.variants.iter().map(|v| {
+            let (reply, v) = (reply(v.status, quote!(body)), ident(&v.rust));
             quote!(#o::#v(body) => #reply,)
         });
         quote!(match out { #(#arms)* })
@@ -604,17 +592,5 @@ fn router_rs(spec: &Spec) -> TokenStream {
                 tenx_server_runtime::finish(self.router, self.state.spec)
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_parameters_never_take_the_name_of_a_handler_argument() {
-        let names: Vec<String> =
-            ["cx", "auth", "query", "body", "handle", "linkId"].iter().map(|n| param_ident(n).to_string()).collect();
-        assert_eq!(names, ["cx_", "auth_", "query_", "body_", "handle", "link_id"]);
     }
 }
