@@ -100,44 +100,144 @@ fn comment_header(header: &str) -> String {
 
 /// Formats a generated module: the header as `//` comments, then the code.
 pub(crate) fn file(artifact: &'static str, header: &str, tokens: TokenStream) -> Result<String, CodegenError> {
-    let parsed: syn::File =
+    let mut parsed: syn::File =
         syn::parse2(tokens).map_err(|e| CodegenError::InvalidRust { artifact, message: e.to_string() })?;
+    let after_inner = !parsed.attrs.is_empty();
+    mark_items(&mut parsed.items, after_inner);
     let mut out = comment_header(header);
-    out.push_str(&separate_items(&prettyplease::unparse(&parsed)));
+    for line in prettyplease::unparse(&parsed).lines() {
+        if line.trim_start().strip_prefix("///") != Some(BLANK_LINE) {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
     Ok(out)
 }
 
-/// prettyplease puts items back to back; a blank line after each item that ends (a
-/// closing brace or a semicolon) at module or impl level makes the file readable.
-fn separate_items(code: &str) -> String {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let mut out = String::with_capacity(code.len() + code.len() / 20);
-    let mut previous: Option<&str> = None;
-    for line in code.lines() {
-        if let Some(prev) = previous.filter(|_| !line.is_empty()) {
-            let level = indent(line);
-            let item_level = level <= 4 && level == indent(prev);
-            let closes = line.trim_start().starts_with(['}', ')', ']']);
-            let prev_ended = prev.ends_with('}') || prev.ends_with(';');
-            let imports = prev.starts_with("use ") && line.starts_with("use ");
-            // A `;` ends a field or a statement, except after a multi-line signature.
-            let signature = prev.trim_start().starts_with(')') || prev.trim_start().starts_with("fn ");
-            let fields = level > 0 && prev.ends_with(';') && !signature && !prev.trim_start().starts_with("type ");
-            let after_crate_docs = prev.starts_with("//!") && !line.starts_with("//!");
-            if (item_level && prev_ended && !closes && !imports && !fields) || after_crate_docs {
-                out.push('\n');
+/// prettyplease prints items back to back. A blank line goes before every item of a
+/// module, impl or trait but the first, except inside a run of undocumented `use`s of
+/// one visibility, as rustfmt's users write them. The syntax tree says where items
+/// start: each such item gets a first doc line of this text, which `file` prints empty.
+const BLANK_LINE: &str = "\u{1}blank";
+
+fn mark(attrs: Option<&mut Vec<syn::Attribute>>) {
+    let Some(attrs) = attrs else { return };
+    // Built, not parsed: a big spec has tens of thousands of items.
+    let text = syn::LitStr::new(BLANK_LINE, Span::call_site());
+    let value = syn::Expr::Lit(syn::ExprLit { attrs: Vec::new(), lit: syn::Lit::Str(text) });
+    let meta =
+        syn::MetaNameValue { path: Ident::new("doc", Span::call_site()).into(), eq_token: Default::default(), value };
+    let attr = syn::Attribute {
+        pound_token: Default::default(),
+        style: syn::AttrStyle::Outer,
+        bracket_token: Default::default(),
+        meta: syn::Meta::NameValue(meta),
+    };
+    attrs.insert(0, attr);
+}
+
+/// Marks `items` (and, inside them, the members of impls, traits and inline modules).
+fn mark_items(items: &mut [syn::Item], mut blank_before_first: bool) {
+    // A run of `use`s: whether they are public.
+    let mut previous_use: Option<bool> = None;
+    for item in items {
+        let this_use = match item {
+            syn::Item::Use(u) if u.attrs.is_empty() => Some(!matches!(u.vis, syn::Visibility::Inherited)),
+            _ => None,
+        };
+        let attrs = match item {
+            syn::Item::Const(i) => Some(&mut i.attrs),
+            syn::Item::Enum(i) => Some(&mut i.attrs),
+            syn::Item::ExternCrate(i) => Some(&mut i.attrs),
+            syn::Item::Fn(i) => Some(&mut i.attrs),
+            syn::Item::ForeignMod(i) => Some(&mut i.attrs),
+            syn::Item::Impl(i) => {
+                mark_members(i.items.iter_mut().map(|m| match m {
+                    syn::ImplItem::Const(m) => Some(&mut m.attrs),
+                    syn::ImplItem::Fn(m) => Some(&mut m.attrs),
+                    syn::ImplItem::Type(m) => Some(&mut m.attrs),
+                    syn::ImplItem::Macro(m) => Some(&mut m.attrs),
+                    _ => None,
+                }));
+                Some(&mut i.attrs)
             }
+            syn::Item::Macro(i) => Some(&mut i.attrs),
+            syn::Item::Mod(i) => {
+                if let Some((_, content)) = &mut i.content {
+                    mark_items(content, false);
+                }
+                Some(&mut i.attrs)
+            }
+            syn::Item::Static(i) => Some(&mut i.attrs),
+            syn::Item::Struct(i) => Some(&mut i.attrs),
+            syn::Item::Trait(i) => {
+                mark_members(i.items.iter_mut().map(|m| match m {
+                    syn::TraitItem::Const(m) => Some(&mut m.attrs),
+                    syn::TraitItem::Fn(m) => Some(&mut m.attrs),
+                    syn::TraitItem::Type(m) => Some(&mut m.attrs),
+                    syn::TraitItem::Macro(m) => Some(&mut m.attrs),
+                    _ => None,
+                }));
+                Some(&mut i.attrs)
+            }
+            syn::Item::TraitAlias(i) => Some(&mut i.attrs),
+            syn::Item::Type(i) => Some(&mut i.attrs),
+            syn::Item::Union(i) => Some(&mut i.attrs),
+            syn::Item::Use(i) => Some(&mut i.attrs),
+            _ => None,
+        };
+        if blank_before_first && (this_use.is_none() || this_use != previous_use) {
+            mark(attrs);
         }
-        previous = Some(line);
-        out.push_str(line);
-        out.push('\n');
+        blank_before_first = true;
+        previous_use = this_use;
     }
-    out
+}
+
+/// Marks every member of an impl or trait but the first.
+fn mark_members<'a>(members: impl Iterator<Item = Option<&'a mut Vec<syn::Attribute>>>) {
+    for attrs in members.skip(1) {
+        mark(attrs);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_are_separated_by_one_blank_line_members_too() {
+        let tokens = quote! {
+            //! Docs.
+            use a::b;
+            use c::d;
+            pub use e::f;
+            pub use g::h;
+            /// Documented.
+            pub use i::j;
+            /// A trait.
+            pub trait T {
+                /// One.
+                fn one(&self);
+                fn two(&self) -> u8;
+            }
+            impl T for S {
+                fn one(&self) {}
+                /// Two.
+                fn two(&self) -> u8 {
+                    let x = 1;
+                    x
+                }
+            }
+            pub struct S {
+                a: u8,
+                b: u8,
+            }
+        };
+        let text = file("test", "header", tokens).expect("valid Rust");
+        let expected = "// header\n\n//! Docs.\n\nuse a::b;\nuse c::d;\n\npub use e::f;\npub use g::h;\n\n/// Documented.\npub use i::j;\n\n/// A trait.\npub trait T {\n    /// One.\n    fn one(&self);\n\n    fn two(&self) -> u8;\n}\n\nimpl T for S {\n    fn one(&self) {}\n\n    /// Two.\n    fn two(&self) -> u8 {\n        let x = 1;\n        x\n    }\n}\n\npub struct S {\n    a: u8,\n    b: u8,\n}\n";
+        assert_eq!(text, expected, "{text}");
+    }
 
     #[test]
     fn spec_prose_is_escaped_outside_code_spans() {

@@ -13,7 +13,6 @@ pub use tenx_client_runtime::{
     Config, Error, Hook, Jitter, Pat, PatError, RateLimit, Response, RetryPolicy, Secret,
     Session, SystemClock, VirtualClock,
 };
-
 pub use tenx_errors::{ErrorCategory, ErrorCode, ErrorDetails, RetryClass};
 
 /// The HTTP client the runtime uses (for [`Hook::before_attempt`] and [`Config::http_client`]).

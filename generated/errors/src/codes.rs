@@ -370,6 +370,7 @@ impl ErrorCode {
         ErrorCode::KnowledgeUnavailable,
         ErrorCode::GatewayTimeout,
     ];
+
     /// The code for a wire string; unknown strings become [`ErrorCode::Unknown`].
     pub fn from_wire(code: &str) -> Self {
         match code {

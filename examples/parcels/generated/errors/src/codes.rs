@@ -139,6 +139,7 @@ impl ErrorCode {
         ErrorCode::ServerFault,
         ErrorCode::TryLater,
     ];
+
     /// The code for a wire string; unknown strings become [`ErrorCode::Unknown`].
     pub fn from_wire(code: &str) -> Self {
         match code {
