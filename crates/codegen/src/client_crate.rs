@@ -63,7 +63,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
-            contents: rust::crate_root(&header, &crate_docs(spec, &description, &examples(model)), &modules),
+            contents: rust::crate_root(&header, &crate_docs(spec, &description, &examples(model)), &modules)?,
         },
         GeneratedFile {
             path: format!("{DIR}/src/clients.rs"),

@@ -51,7 +51,7 @@ pub(crate) fn generate(
                 &header,
                 &crate_docs(spec, &description),
                 if detail_types.is_empty() { &MODULES[..2] } else { MODULES },
-            ),
+            )?,
         },
         GeneratedFile { path: format!("{DIR}/src/codes.rs"), contents: rust::file("errors", &header, codes_rs(spec))? },
         GeneratedFile {

@@ -90,7 +90,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     files.extend([
         GeneratedFile {
             path: format!("{DIR}/src/lib.rs"),
-            contents: rust::crate_root(&header, &docs, &[("types", Export::Glob), ("routes", Export::Glob)]),
+            contents: rust::crate_root(&header, &docs, &[("types", Export::Glob), ("routes", Export::Glob)])?,
         },
         GeneratedFile { path: format!("{DIR}/src/types.rs"), contents: rust::file("models", &header, types_rs)? },
         GeneratedFile { path: format!("{DIR}/src/routes.rs"), contents: rust::file("models", &header, routes_rs)? },

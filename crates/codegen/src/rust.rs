@@ -69,22 +69,18 @@ pub(crate) enum Export {
 ///
 /// Modules are declared `#[rustfmt::skip]`: they are formatted by prettyplease, and
 /// `cargo fmt` must neither rewrite them nor fight `cargo xtask codegen --check`. The
-/// root itself is written in the shape rustfmt leaves unchanged.
-pub(crate) fn crate_root(header: &str, docs: &str, modules: &[(&str, Export)]) -> String {
-    let mut out = comment_header(header);
-    for line in docs.trim().lines() {
-        out.push_str(if line.is_empty() { "//!" } else { "//! " });
-        out.push_str(line);
-        out.push('\n');
-    }
-    for (module, export) in modules {
-        let vis = if *export == Export::Module { "pub " } else { "" };
-        out.push_str(&format!("\n#[rustfmt::skip]\n{vis}mod {module};\n"));
-        if *export == Export::Glob {
-            out.push_str(&format!("pub use {module}::*;\n"));
+/// root is printed like every module; its shape (blank lines between the declarations)
+/// is also the one rustfmt keeps.
+pub(crate) fn crate_root(header: &str, docs: &str, modules: &[(&str, Export)]) -> Result<String, CodegenError> {
+    let docs = docs.trim().lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") });
+    let modules = modules.iter().map(|&(module, export)| {
+        let name = ident(module);
+        match export {
+            Export::Module => quote! { #[rustfmt::skip] pub mod #name; },
+            Export::Glob => quote! { #[rustfmt::skip] mod #name; pub use #name::*; },
         }
-    }
-    out
+    });
+    file("crate root", header, quote! { #( #![doc = #docs] )* #(#modules)* })
 }
 
 fn comment_header(header: &str) -> String {
@@ -116,7 +112,8 @@ pub(crate) fn file(artifact: &'static str, header: &str, tokens: TokenStream) ->
 
 /// prettyplease prints items back to back. A blank line goes before every item of a
 /// module, impl or trait but the first, except inside a run of undocumented `use`s of
-/// one visibility, as rustfmt's users write them. The syntax tree says where items
+/// one visibility (`mod x;` and the `use` right after it count as such a run), as
+/// rustfmt's users write them. The syntax tree says where items
 /// start: each such item gets a first doc line of this text, which `file` prints empty.
 const BLANK_LINE: &str = "\u{1}blank";
 
@@ -136,15 +133,29 @@ fn mark(attrs: Option<&mut Vec<syn::Attribute>>) {
     attrs.insert(0, attr);
 }
 
+/// What an item is to the blank-line rule.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// An undocumented `use`.
+    Use { public: bool },
+    /// `mod x;`: a `use` right after it stays with it.
+    ModDeclaration,
+    /// Anything else.
+    Other,
+}
+
 /// Marks `items` (and, inside them, the members of impls, traits and inline modules).
 fn mark_items(items: &mut [syn::Item], mut blank_before_first: bool) {
-    // A run of `use`s: whether they are public.
-    let mut previous_use: Option<bool> = None;
+    let mut previous = Run::Other;
     for item in items {
-        let this_use = match item {
-            syn::Item::Use(u) if u.attrs.is_empty() => Some(!matches!(u.vis, syn::Visibility::Inherited)),
-            _ => None,
+        let this = match item {
+            syn::Item::Use(u) if u.attrs.is_empty() => {
+                Run::Use { public: !matches!(u.vis, syn::Visibility::Inherited) }
+            }
+            syn::Item::Mod(m) if m.content.is_none() => Run::ModDeclaration,
+            _ => Run::Other,
         };
+        let joins = matches!(this, Run::Use { .. }) && (this == previous || previous == Run::ModDeclaration);
         let attrs = match item {
             syn::Item::Const(i) => Some(&mut i.attrs),
             syn::Item::Enum(i) => Some(&mut i.attrs),
@@ -186,11 +197,11 @@ fn mark_items(items: &mut [syn::Item], mut blank_before_first: bool) {
             syn::Item::Use(i) => Some(&mut i.attrs),
             _ => None,
         };
-        if blank_before_first && (this_use.is_none() || this_use != previous_use) {
+        if blank_before_first && !joins {
             mark(attrs);
         }
         blank_before_first = true;
-        previous_use = this_use;
+        previous = this;
     }
 }
 

@@ -54,7 +54,7 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     };
     let mut files = templates.crate_files(spec, DIR, &header, &info)?;
     files.extend([
-        GeneratedFile { path: format!("{DIR}/src/lib.rs"), contents: rust::crate_root(&header, &docs, &modules) },
+        GeneratedFile { path: format!("{DIR}/src/lib.rs"), contents: rust::crate_root(&header, &docs, &modules)? },
         GeneratedFile {
             path: format!("{DIR}/src/models.rs"),
             contents: rust::file(
