@@ -200,7 +200,7 @@ fn spec_rs(model: &Model<'_>) -> TokenStream {
     };
     let modes = spec.auth_modes.iter().map(|m| {
         let mode = mode_tokens(m.kind);
-        let carriers = m.transports.iter().map(|t| match t {
+        let transports = m.transports.iter().map(|t| match t {
             Transport::Header { name, scheme } => {
                 let scheme = scheme.as_ref().map_or(quote!(None), |s| quote!(Some(#s)));
                 let name = name.to_lowercase();
@@ -212,7 +212,7 @@ fn spec_rs(model: &Model<'_>) -> TokenStream {
         let (missing, invalid, expired, wrong) = (opt(&e.missing), opt(&e.invalid), opt(&e.expired), opt(&e.wrong_binding));
         let bound = m.bound_to.as_ref().map_or(quote!(None), |b| quote!(Some(#b)));
         quote! {
-            ModeSpec { mode: #mode, carriers: &[#(#carriers),*], missing: #missing, invalid: #invalid, expired: #expired, wrong_binding: #wrong, bound_to: #bound }
+            AuthModeSpec { kind: #mode, transports: &[#(#transports),*], missing: #missing, invalid: #invalid, expired: #expired, wrong_binding: #wrong, bound_to: #bound }
         }
     });
     let pat_format = spec.pat_mode().map_or(quote!(None), |pat| {
@@ -272,7 +272,7 @@ fn spec_rs(model: &Model<'_>) -> TokenStream {
         //! and the rules of every body type.
 
         use tenx_server_runtime as rt;
-        use tenx_server_runtime::guard::{ModeSpec, PlanSpec, ServerSpec, Transport};
+        use tenx_server_runtime::guard::{AuthModeSpec, PlanSpec, ServerSpec, Transport};
         use tenx_server_runtime::schema::ObjectSchema;
         use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
 

@@ -46,11 +46,11 @@ pub enum Transport {
 
 /// One auth mode of the spec.
 #[derive(Debug, Clone, Copy)]
-pub struct ModeSpec {
+pub struct AuthModeSpec {
     /// Which mode.
-    pub mode: AuthKind,
-    /// How it is passed; the first is canonical.
-    pub carriers: &'static [Transport],
+    pub kind: AuthKind,
+    /// Where the credential travels; the first is canonical.
+    pub transports: &'static [Transport],
     /// Code for no credential.
     pub missing: Option<&'static str>,
     /// Code for a malformed, unknown or revoked credential.
@@ -84,7 +84,7 @@ pub struct ServerSpec {
     /// The PAT format, if the API has PATs.
     pub pat_format: Option<PatFormat>,
     /// The auth modes.
-    pub modes: &'static [ModeSpec],
+    pub modes: &'static [AuthModeSpec],
     /// Roles on the subject, least powerful first.
     pub subject_roles: &'static [&'static str],
     /// The path parameter naming the API's subject (`handle`): roles, plans,
@@ -243,8 +243,8 @@ fn code_or(spec: &ServerSpec, code: Option<&'static str>, fallback: Situation) -
 }
 
 /// The credential the request carries for a mode, if any.
-pub fn credential<'h>(headers: &'h HeaderMap, carrier: &Transport) -> Option<Result<&'h str, ()>> {
-    match carrier {
+pub fn credential<'h>(headers: &'h HeaderMap, transport: &Transport) -> Option<Result<&'h str, ()>> {
+    match transport {
         Transport::Header { name, scheme } => {
             let value = headers.get(*name)?;
             let Ok(text) = value.to_str() else { return Some(Err(())) };
@@ -290,7 +290,7 @@ pub async fn authorize(
 
     // 2. A PAT works only on the handle it is bound to.
     if let AuthContext::Pat(pat) = &auth {
-        let mode = spec.modes.iter().find(|m| m.mode == AuthKind::Pat);
+        let mode = spec.modes.iter().find(|m| m.kind == AuthKind::Pat);
         let bound = mode.and_then(|m| m.bound_to).and_then(param);
         if let Some(asked) = bound.filter(|asked| *asked != pat.handle) {
             let code = code_or(spec, mode.and_then(|m| m.wrong_binding), Situation::InsufficientScope);
@@ -479,11 +479,12 @@ fn authenticate(
     if route.auth.contains(&AuthKind::None) {
         return Ok(AuthContext::None);
     }
-    let modes: Vec<&ModeSpec> = route.auth.iter().filter_map(|m| spec.modes.iter().find(|s| s.mode == *m)).collect();
+    let modes: Vec<&AuthModeSpec> =
+        route.auth.iter().filter_map(|m| spec.modes.iter().find(|s| s.kind == *m)).collect();
     let mut first_missing = None;
     for mode in &modes {
-        for carrier in mode.carriers {
-            match credential(headers, carrier) {
+        for transport in mode.transports {
+            match credential(headers, transport) {
                 None => continue,
                 Some(Err(())) => {
                     return Err(Failure::new(
@@ -498,10 +499,10 @@ fn authenticate(
     }
     let mode = first_missing.or(modes.first().copied());
     let code = code_or(spec, mode.and_then(|m| m.missing), Situation::Internal);
-    // Said in the terms of each mode's canonical carrier, whatever the API calls it.
+    // Said in the terms of each mode's canonical transport, whatever the API calls it.
     let mut ways: Vec<String> = Vec::new();
-    for carrier in modes.iter().filter_map(|m| m.carriers.first()) {
-        let way = match carrier {
+    for transport in modes.iter().filter_map(|m| m.transports.first()) {
+        let way = match transport {
             Transport::Cookie { name } => format!("sign in for the `{name}` cookie"),
             Transport::Header { name, scheme: Some(scheme) } => format!("send `{name}: {scheme} <token>`"),
             Transport::Header { name, scheme: None } => format!("send `{name}: <token>`"),
@@ -520,7 +521,7 @@ fn authenticate(
 fn verify(
     state: &ServerState,
     route: &RouteSpec,
-    mode: &ModeSpec,
+    mode: &AuthModeSpec,
     token: &str,
     now: SystemTime,
 ) -> Result<AuthContext, Failure> {
@@ -531,7 +532,7 @@ fn verify(
         Failure::new(code_or(spec, mode.expired.or(mode.invalid), Situation::Internal), message.to_owned())
     };
     let is_pat = spec.pat_format.is_some_and(|f| f.looks_like(token));
-    match mode.mode {
+    match mode.kind {
         AuthKind::Jwt | AuthKind::Pat if is_pat => {
             if !route.auth.contains(&AuthKind::Pat) {
                 return Err(invalid("This route takes a JWT; a PAT opens only its handle's automation routes."));
@@ -582,10 +583,10 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn a_missing_credential_is_explained_in_the_terms_of_its_carrier() {
-        static KEY_MODE: [ModeSpec; 1] = [ModeSpec {
-            mode: AuthKind::Pat,
-            carriers: &[Transport::Header { name: "x-api-key", scheme: None }],
+    fn a_missing_credential_is_explained_in_the_terms_of_its_transport() {
+        static KEY_MODE: [AuthModeSpec; 1] = [AuthModeSpec {
+            kind: AuthKind::Pat,
+            transports: &[Transport::Header { name: "x-api-key", scheme: None }],
             missing: Some("missing_api_key"),
             invalid: None,
             expired: None,

@@ -5,7 +5,7 @@
 //! and the rules of every body type.
 
 use tenx_server_runtime as rt;
-use tenx_server_runtime::guard::{ModeSpec, PlanSpec, ServerSpec, Transport};
+use tenx_server_runtime::guard::{AuthModeSpec, PlanSpec, ServerSpec, Transport};
 use tenx_server_runtime::schema::ObjectSchema;
 use tenx_server_runtime::tenx_auth::{PatFormat, ScopeRule};
 
@@ -18,9 +18,9 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
         display: "pk_<keyId>_<secret>",
     }),
     modes: &[
-        ModeSpec {
-            mode: rt::guard::AuthKind::Jwt,
-            carriers: &[
+        AuthModeSpec {
+            kind: rt::guard::AuthKind::Jwt,
+            transports: &[
                 Transport::Header {
                     name: "authorization",
                     scheme: Some("Bearer"),
@@ -32,9 +32,9 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             wrong_binding: None,
             bound_to: None,
         },
-        ModeSpec {
-            mode: rt::guard::AuthKind::Pat,
-            carriers: &[
+        AuthModeSpec {
+            kind: rt::guard::AuthKind::Pat,
+            transports: &[
                 Transport::Header {
                     name: "x-api-key",
                     scheme: None,
@@ -46,9 +46,9 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             wrong_binding: Some("forbidden"),
             bound_to: Some("account"),
         },
-        ModeSpec {
-            mode: rt::guard::AuthKind::None,
-            carriers: &[],
+        AuthModeSpec {
+            kind: rt::guard::AuthKind::None,
+            transports: &[],
             missing: None,
             invalid: None,
             expired: None,
