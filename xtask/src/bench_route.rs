@@ -23,14 +23,14 @@ fn attribute(route: &tenx_spec::Route) -> String {
     if let Some(feature) = &route.feature {
         parts.push(format!("feature = \"{}\"", feature.value));
     }
-    format!("#[tenx_route::route({})]", parts.join(", "))
+    format!("#[tenx_route_macro::route({})]", parts.join(", "))
 }
 
 fn write_crate(dir: &Path, root: &Path, annotated: bool, spec: &tenx_spec::Spec) -> Result<(), String> {
     let io = |e: std::io::Error| format!("error: cannot write `{}`: {e}", dir.display());
     std::fs::create_dir_all(dir.join("src")).map_err(io)?;
     let manifest = format!(
-        "[package]\nname = \"bench-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ntenx-route = {{ path = \"{}\" }}\n\n[workspace]\n\n# Proc-macros run optimised, as sqlx and others recommend; both crates get the same profile.\n[profile.dev.build-override]\nopt-level = 3\n",
+        "[package]\nname = \"bench-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ntenx-route-macro = {{ path = \"{}\" }}\n\n[workspace]\n\n# Proc-macros run optimised, as sqlx and others recommend; both crates get the same profile.\n[profile.dev.build-override]\nopt-level = 3\n",
         if annotated { "annotated" } else { "plain" },
         root.join("generated/route-macro").display()
     );

@@ -15,9 +15,9 @@ pub(crate) fn dep(spec: &Spec) -> Dep {
     Dep::Generated { name: crate_name(spec), dir: "route-macro", features: Vec::new() }
 }
 
-/// The crate's name: `<api>-route`.
+/// The crate's name: `<api>-route-macro`, like its folder.
 pub(crate) fn crate_name(spec: &Spec) -> String {
-    format!("{}-route", spec.api.name)
+    format!("{}-route-macro", spec.api.name)
 }
 
 /// The route table the macro checks against, as JSON.

@@ -5,7 +5,7 @@
 //! runtime types handlers use, and the API's error codes they answer with.
 
 pub use tenx_models::*;
-pub use tenx_route::route;
+pub use tenx_route_macro::route;
 pub use tenx_errors::ErrorCode;
 pub use tenx_server_runtime::{
     AuthContext, Failure, JwtContext, PatContext, RequestContext, VisitorContext,

@@ -5,7 +5,7 @@
 //! runtime types handlers use, and the API's error codes they answer with.
 
 pub use parcels_models::*;
-pub use parcels_route::route;
+pub use parcels_route_macro::route;
 pub use parcels_errors::ErrorCode;
 pub use tenx_server_runtime::{
     AuthContext, Failure, JwtContext, PatContext, RequestContext, VisitorContext,
