@@ -574,7 +574,7 @@ fn family_rs(model: &Model<'_>, family: &Family) -> TokenStream {
             return None;
         }
         let (client, _) = client_of(kind);
-        let methods = routes.iter().map(|r| method(model.spec, r, kind));
+        let methods = routes.iter().map(|r| method(r, kind));
         Some(quote! {
             impl #client {
                 #(#methods)*
@@ -606,10 +606,10 @@ fn family_rs(model: &Model<'_>, family: &Family) -> TokenStream {
     }
 }
 
-fn method(spec: &Spec, lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream {
+fn method(lowered: &RouteModel<'_>, kind: AuthKind) -> TokenStream {
     let route = lowered.route;
     let name = ident(&route.id.value);
-    let docs = doc(&crate::facts::route_doc(spec, lowered, crate::facts::Reader::Client));
+    let docs = doc(&crate::facts::route_doc(lowered, crate::facts::Reader::Client));
     let (_, base) = client_of(kind);
     // Path arguments: every placeholder but the one a PAT client fills from its binding.
     let args = lowered.path_args(kind).map(|param| {

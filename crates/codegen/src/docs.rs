@@ -30,7 +30,7 @@ struct RouteView {
     source: String,
 }
 
-fn route_view(spec: &Spec, lowered: &RouteModel<'_>) -> RouteView {
+fn route_view(lowered: &RouteModel<'_>) -> RouteView {
     let r = lowered.route;
     RouteView {
         id: r.id.value.clone(),
@@ -40,8 +40,8 @@ fn route_view(spec: &Spec, lowered: &RouteModel<'_>) -> RouteView {
         auth: r.auth.iter().map(|a| a.value.as_str()).collect(),
         scopes: r.scopes.iter().map(|s| s.value.clone()).collect(),
         min_role: r.min_role.as_ref().map(|m| m.value.clone()),
-        feature: r.feature.as_ref().map(|f| f.value.clone()),
-        required_plan: r.feature.as_ref().and_then(|f| spec.required_plan(&f.value)).map(|p| p.name.clone()),
+        feature: lowered.gate.map(|g| g.feature.to_owned()),
+        required_plan: lowered.gate.map(|g| g.plan.to_owned()),
         idempotency: r.idempotency.as_ref().map(|i| {
             let hours = i.retention_seconds / 3600;
             format!("{}, kept {hours} h", i.key.describe())
@@ -64,7 +64,7 @@ fn transport_text(t: &Transport) -> String {
 pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
-    let routes: Vec<RouteView> = model.routes.iter().map(|r| route_view(spec, r)).collect();
+    let routes: Vec<RouteView> = model.routes.iter().map(route_view).collect();
     let api = minijinja::context! {
         title => spec.api.title.clone(),
         version => spec.api.version.clone(),

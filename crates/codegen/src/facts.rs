@@ -1,7 +1,7 @@
 //! Facts about a route written out for people, the same in the client's and the
 //! server's rustdoc and in the OpenAPI descriptions.
 
-use tenx_spec::{Idempotency, IdempotencyCarrier, Route, Spec};
+use tenx_spec::{Idempotency, IdempotencyCarrier};
 
 use crate::lower::RouteModel;
 
@@ -17,7 +17,7 @@ pub(crate) enum Reader {
 /// A route's rustdoc: summary, method and path, description, access, answers, errors,
 /// what was inferred and where it comes from; the same for client and server, but for
 /// what only one side does.
-pub(crate) fn route_doc(spec: &Spec, lowered: &RouteModel<'_>, reader: Reader) -> String {
+pub(crate) fn route_doc(lowered: &RouteModel<'_>, reader: Reader) -> String {
     let route = lowered.route;
     let mut lines =
         vec![route.summary.clone(), String::new(), format!("`{} {}`", route.method.as_str(), route.path.value)];
@@ -26,7 +26,7 @@ pub(crate) fn route_doc(spec: &Spec, lowered: &RouteModel<'_>, reader: Reader) -
         lines.push(route.description.clone());
     }
     lines.push(String::new());
-    lines.extend(access_lines(spec, route));
+    lines.extend(access_lines(lowered));
     let success: Vec<String> = route.success.iter().map(|s| format!("{} {}", s.status, s.outcome)).collect();
     lines.push(format!("- Success: {}", success.join(", ")));
     if let Some(idem) = &route.idempotency {
@@ -50,7 +50,8 @@ pub(crate) fn route_doc(spec: &Spec, lowered: &RouteModel<'_>, reader: Reader) -
 }
 
 /// One line each: auth modes, required scopes, minimum role, plan feature.
-pub(crate) fn access_lines(spec: &Spec, route: &Route) -> Vec<String> {
+pub(crate) fn access_lines(lowered: &RouteModel<'_>) -> Vec<String> {
+    let route = lowered.route;
     let mut lines = Vec::new();
     let auth: Vec<&str> = route.auth.iter().map(|a| a.value.as_str()).collect();
     lines.push(format!("- Auth: `{}`", auth.join("` or `")));
@@ -61,9 +62,8 @@ pub(crate) fn access_lines(spec: &Spec, route: &Route) -> Vec<String> {
     if let Some(role) = &route.min_role {
         lines.push(format!("- Minimum role: `{}`", role.value));
     }
-    if let Some(feature) = &route.feature {
-        let plan = spec.required_plan(&feature.value).map_or("?", |p| p.name.as_str());
-        lines.push(format!("- Plan feature: `{}` (from `{plan}`)", feature.value));
+    if let Some(gate) = lowered.gate {
+        lines.push(format!("- Plan feature: `{}` (from `{}`)", gate.feature, gate.plan));
     }
     lines
 }

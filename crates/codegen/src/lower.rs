@@ -187,6 +187,17 @@ pub(crate) struct RouteModel<'s> {
     pub(crate) errors: Vec<&'s ErrorDef>,
     /// The auth kinds it accepts, in [`AuthKind::ALL`]'s order: one client method each.
     pub(crate) kinds: Vec<AuthKind>,
+    /// The plan feature it needs, with the cheapest plan that unlocks it.
+    pub(crate) gate: Option<Gate<'s>>,
+}
+
+/// A route's plan feature and the plan a caller needs for it.
+#[derive(Clone, Copy)]
+pub(crate) struct Gate<'s> {
+    /// The feature.
+    pub(crate) feature: &'s str,
+    /// The first plan, in the spec's order, that unlocks it.
+    pub(crate) plan: &'s str,
 }
 
 impl<'s> RouteModel<'s> {
@@ -222,6 +233,10 @@ impl<'s> RouteModel<'s> {
             key: route.idempotency.as_ref().map(|i| &i.key),
             errors: spec.route_errors(route),
             kinds: AuthKind::ALL.into_iter().filter(|&k| route.accepts(k)).collect(),
+            gate: route.feature.as_ref().map(|f| Gate {
+                feature: &f.value,
+                plan: &spec.required_plan(&f.value).expect("the validator refuses a feature that no plan unlocks").name,
+            }),
         }
     }
 
@@ -372,6 +387,9 @@ mod tests {
         assert_eq!(names(pat), ["slug"]);
         assert_eq!(names(jwt), ["handle", "slug"]);
         assert_eq!(jwt.lower_camel, "upsertLink");
+        assert!(jwt.gate.is_none());
+        let gate = model.route("pat_list_pages").and_then(|r| r.gate).expect("a plan-gated route");
+        assert_eq!((gate.feature, gate.plan), ("growth_tools", "PRO"));
     }
 
     #[test]

@@ -229,13 +229,14 @@ fn security(spec: &Spec, route: &Route) -> Value {
     Value::Array(options)
 }
 
-fn description(spec: &Spec, route: &Route) -> String {
+fn description(lowered: &RouteModel<'_>) -> String {
+    let route = lowered.route;
     let mut lines = Vec::new();
     if !route.description.is_empty() {
         lines.push(route.description.clone());
         lines.push(String::new());
     }
-    lines.extend(crate::facts::access_lines(spec, route));
+    lines.extend(crate::facts::access_lines(lowered));
     if let Some(i) = &route.idempotency {
         lines.push(crate::facts::idempotency_line(i));
     }
@@ -322,7 +323,7 @@ fn operation(spec: &Spec, lowered: &RouteModel<'_>, shared: &mut Map<String, Val
         "operationId": route.id.value,
         "tags": [route.family],
         "summary": route.summary,
-        "description": description(spec, route),
+        "description": description(lowered),
         "security": security(spec, route),
         "responses": responses,
         "x-10x-auth": route.auth.iter().map(|a| a.value.as_str()).collect::<Vec<_>>(),
@@ -346,9 +347,9 @@ fn operation(spec: &Spec, lowered: &RouteModel<'_>, shared: &mut Map<String, Val
     if let Some(role) = &route.min_role {
         op["x-10x-min-role"] = json!(role.value);
     }
-    if let Some(f) = &route.feature {
-        op["x-10x-feature"] = json!(f.value);
-        op["x-10x-required-plan"] = json!(spec.required_plan(&f.value).map(|p| &p.name));
+    if let Some(gate) = lowered.gate {
+        op["x-10x-feature"] = json!(gate.feature);
+        op["x-10x-required-plan"] = json!(gate.plan);
     }
     if let Some(i) = &route.idempotency {
         let mut ext = json!({ "required": i.required, "retentionSeconds": i.retention_seconds });

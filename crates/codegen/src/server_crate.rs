@@ -319,7 +319,12 @@ fn shared_params<'s>(spec: &Spec, family: &'s Family) -> Vec<(&'s Field, proc_ma
     out
 }
 
-fn route_spec(spec: &Spec, r: &Route, shared: &[(&Field, proc_macro2::Ident, TokenStream)]) -> TokenStream {
+fn route_spec(
+    spec: &Spec,
+    lowered: &RouteModel<'_>,
+    shared: &[(&Field, proc_macro2::Ident, TokenStream)],
+) -> TokenStream {
+    let r = lowered.route;
     let id = route_ident(r);
     let name = &r.id.value;
     let auth = r.auth.iter().map(|a| mode_tokens(a.value));
@@ -331,8 +336,8 @@ fn route_spec(spec: &Spec, r: &Route, shared: &[(&Field, proc_macro2::Ident, Tok
             _ => quote!(Some(rt::guard::RoleReq::Subject(#n))),
         }
     });
-    let feature = r.feature.as_ref().map_or(quote!(None), |f| {
-        let (f, plan) = (&f.value, spec.required_plan(&f.value).map(|p| p.name.clone()).unwrap_or_default());
+    let feature = lowered.gate.map_or(quote!(None), |gate| {
+        let (f, plan) = (gate.feature, gate.plan);
         quote!(Some((#f, #plan)))
     });
     let rate = ident(match r.rate_limit {
@@ -433,7 +438,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
     let methods = model.routes_of(family).iter().map(|lowered| {
         let r = lowered.route;
         let name = ident(&r.id.value);
-        let docs = doc(&crate::facts::route_doc(spec, lowered, crate::facts::Reader::Server));
+        let docs = doc(&crate::facts::route_doc(lowered, crate::facts::Reader::Server));
         let auth = auth_arg(r).map(|(ty, _)| quote!(auth: #ty,));
         let params = lowered.handler_params().map(|p| {
             let p = ident(&rust_param_name(&p.name));
@@ -457,7 +462,7 @@ request: id, caller, headers and cookies, and the headers to add to the answer."
     // Each route's checks live beside its glue: files stay small, and so does the
     // generator's peak memory on large specs.
     let shared = shared_params(spec, family);
-    let checks = family.routes.iter().map(|r| route_spec(spec, r, &shared));
+    let checks = model.routes_of(family).iter().map(|r| route_spec(spec, r, &shared));
     let consts = shared.iter().map(|(_, _, item)| item);
     quote! {
         //! Routes of the family, as a trait, how the router mounts them, and what it checks.

@@ -332,7 +332,7 @@ fn clients(model: &Model<'_>) -> Vec<Value> {
         .into_iter()
         .map(|kind| {
             let methods: Vec<Value> =
-                model.routes.iter().filter(|r| r.kinds.contains(&kind)).map(|r| method(model, r, kind)).collect();
+                model.routes.iter().filter(|r| r.kinds.contains(&kind)).map(|r| method(r, kind)).collect();
             context! {
                 kind => kind.as_str(),
                 transport => transport(model, kind),
@@ -342,7 +342,7 @@ fn clients(model: &Model<'_>) -> Vec<Value> {
         .collect()
 }
 
-fn method(model: &Model<'_>, r: &RouteModel<'_>, kind: AuthKind) -> Value {
+fn method(r: &RouteModel<'_>, kind: AuthKind) -> Value {
     let mut params: Vec<String> = r.path_args(kind).map(|p| format!("{}: string", ts_ident(p))).collect();
     let segments: Vec<String> = r
         .segments
@@ -365,7 +365,7 @@ fn method(model: &Model<'_>, r: &RouteModel<'_>, kind: AuthKind) -> Value {
         r.route.success.iter().map(|s| format!("Answer<{}, {}, {body}>", s.status, js_string(&s.outcome))).collect();
     context! {
         name => r.lower_camel.clone(),
-        doc => crate::facts::route_doc(model.spec, r, crate::facts::Reader::Client),
+        doc => crate::facts::route_doc(r, crate::facts::Reader::Client),
         params => params.join(", "),
         answer => answers.join(" | "),
         route => ts_key(&r.route.id.value),
