@@ -27,7 +27,7 @@ use crate::idempotency::{IdempotencyStore, MemoryIdempotency, Reservation, Store
 use crate::jwt::JwtKeys;
 use crate::limits::{MemoryLimiter, RateLimiter};
 use crate::schema::{self, FieldSchema, Ty};
-use crate::store::bounded;
+use crate::store::StoreHealth;
 
 /// Largest request body read, in bytes.
 const MAX_BODY: usize = 1 << 20;
@@ -49,6 +49,10 @@ pub struct ServerState {
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// The wall clock (tests share a virtual one with the client).
     pub now: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    /// Whether `limiter` failed recently (see [`store`](crate::store)).
+    pub(crate) limiter_health: StoreHealth,
+    /// Whether `idempotency` failed recently.
+    pub(crate) idempotency_health: StoreHealth,
 }
 
 impl ServerState {
@@ -62,6 +66,8 @@ impl ServerState {
             local_limiter: MemoryLimiter::new(),
             idempotency: Arc::new(MemoryIdempotency::new()),
             now: Arc::new(SystemTime::now),
+            limiter_health: StoreHealth::default(),
+            idempotency_health: StoreHealth::default(),
         }
     }
 
@@ -382,7 +388,8 @@ where
     let mut run = Some(run);
     loop {
         let now = (state.now)();
-        let reserved = bounded("idempotency", state.idempotency.reserve(scope, scoped_key, fp, now)).await;
+        let reserved =
+            state.idempotency_health.call("idempotency", state.idempotency.reserve(scope, scoped_key, fp, now)).await;
         let reserved = reserved.map_err(|e| {
             unavailable(&e, "Idempotency keys cannot be checked right now, so nothing was done; try again shortly.")
         })?;
@@ -397,7 +404,7 @@ where
                 });
                 let keep_until = now + std::time::Duration::from_secs(spec.retention_seconds);
                 let recorded = state.idempotency.complete(scope, scoped_key, stored, keep_until);
-                if let Err(e) = bounded("idempotency", recorded).await {
+                if let Err(e) = state.idempotency_health.call("idempotency", recorded).await {
                     // The effect happened: its answer goes out. See `store` for what a retry finds.
                     tracing::error!(error = %e, route = scope, "the idempotency record was not written");
                 }

@@ -12,7 +12,7 @@ use crate::failure::{Failure, Situation};
 use crate::jwt::JwtError;
 use crate::limits::retry_after_seconds;
 use crate::schema::{FieldSchema, Ty};
-use crate::store::{StoreUnavailable, UNAVAILABLE_RETRY_AFTER, bounded};
+use crate::store::{StoreUnavailable, UNAVAILABLE_RETRY_AFTER};
 
 /// An auth mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,13 +380,10 @@ pub async fn authorize(
     };
     if let Some((key, limit, whom)) = per_minute {
         let minute = Duration::from_secs(60);
-        let hit = match bounded("rate-limit", state.limiter.hit(&key, limit, minute, now)).await {
+        let hit = match state.limiter_health.call("rate-limit", state.limiter.hit(&key, limit, minute, now)).await {
             Ok(hit) => hit,
             // Degraded, not open: counted in this process until the store is back (see `store`).
-            Err(e) => {
-                tracing::warn!(error = %e, "rate-limit store unavailable; counting in this process");
-                state.local_limiter.count(&key, limit, minute, now)
-            }
+            Err(_) => state.local_limiter.count(&key, limit, minute, now),
         };
         if let Err(wait) = hit {
             return Err(Failure::new(
@@ -402,8 +399,11 @@ pub async fn authorize(
             // Before the epoch counts as day 0: such a clock is broken, not an attack.
             let day_key = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
             let day = Duration::from_secs(86_400);
-            let hit =
-                bounded("quota", state.limiter.hit(&format!("writes:{h}"), limit, day, now)).await.map_err(|e| {
+            let hit = state
+                .limiter_health
+                .call("rate-limit", state.limiter.hit(&format!("writes:{h}"), limit, day, now))
+                .await
+                .map_err(|e| {
                     unavailable(&e, "The daily write quota cannot be counted right now; try again shortly.")
                 })?;
             if let Err(wait) = hit {
