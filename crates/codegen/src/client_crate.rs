@@ -378,7 +378,7 @@ fn jwt_client(model: &Model<'_>) -> (TokenStream, TokenStream) {
                 Some(_) => quote!(crate::models::#body),
                 None => body,
             };
-            let token = ident(&s.token_field.to_snake_case());
+            let token = ident(&s.token_rust);
             let docs = doc(&format!(
                 "Logs in (`{} {}`) and returns a client holding the session: the access token and\nthe refresh cookie login set.",
                 login.method.as_str(),

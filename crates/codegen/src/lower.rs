@@ -42,6 +42,8 @@ pub(crate) struct SessionModel<'s> {
     refresh: usize,
     /// The field of the login's and the refresh's answer holding the access token.
     pub(crate) token_field: &'s str,
+    /// That field's name in the login answer's Rust struct.
+    pub(crate) token_rust: String,
     /// The code that says an access token expired (the JWT mode's `expired`): the one a
     /// client refreshes on. `None`: the mode never says so, and clients never refresh.
     pub(crate) expired_code: Option<&'s str>,
@@ -52,7 +54,7 @@ impl<'s> Model<'s> {
     pub(crate) fn new(spec: &'s Spec) -> Self {
         let bound = spec.pat_mode().map(|p| p.bound_to);
         let mut query_classes: Vec<(&[Field], String)> = Vec::new();
-        let routes = spec
+        let routes: Vec<RouteModel<'s>> = spec
             .routes()
             .map(|route| {
                 let query = (!route.query.is_empty()).then(|| {
@@ -85,16 +87,28 @@ impl<'s> Model<'s> {
             spec.errors.iter().filter_map(|e| e.details.as_ref().map(|d| (e, d.value.as_str()))).collect();
         let detail_roots: Vec<&str> = detailed_errors.iter().map(|(_, ty)| *ty).collect();
         let jwt = spec.auth_mode(AuthKind::Jwt);
-        let index = |id: &str| spec.routes().position(|r| r.id.value == id);
-        // The validator resolves both routes; a session it let through without them would
-        // leave the clients without sign-in and refresh, not with a wrong one.
-        let session = jwt.and_then(|m| m.session.as_ref()).and_then(|s| {
-            Some(SessionModel {
-                login: index(&s.login.value)?,
-                refresh: index(&s.refresh.value)?,
+        let index = |id: &str| {
+            spec.routes().position(|r| r.id.value == id).expect("the validator resolves the session's routes")
+        };
+        let session = jwt.and_then(|m| m.session.as_ref()).map(|s| {
+            let login = index(&s.login.value);
+            let answer =
+                routes[login].route.response.as_ref().and_then(|t| t.value.named()).and_then(|n| spec.type_def(n));
+            let Some(TypeKind::Object(fields)) = answer.map(|t| &t.kind) else {
+                panic!("the validator holds the login's answer to an object type");
+            };
+            let token_rust = fields
+                .iter()
+                .zip(tenx_spec::rust_field_names(fields))
+                .find_map(|(f, rust)| (f.name == s.token_field.value).then_some(rust))
+                .expect("the validator holds the login's answer to a field named like the token field");
+            SessionModel {
+                login,
+                refresh: index(&s.refresh.value),
                 token_field: &s.token_field.value,
+                token_rust,
                 expired_code: jwt.and_then(|m| m.errors.expired.as_ref()).map(|c| c.value.as_str()),
-            })
+            }
         });
         Model {
             spec,
@@ -187,7 +201,7 @@ pub(crate) struct RouteModel<'s> {
     pub(crate) errors: Vec<&'s ErrorDef>,
     /// The auth kinds it accepts, in [`AuthKind::ALL`]'s order: one client method each.
     pub(crate) kinds: Vec<AuthKind>,
-    /// The plan feature it needs, with the cheapest plan that unlocks it.
+    /// The plan feature it needs, with the plan that unlocks it.
     pub(crate) gate: Option<Gate<'s>>,
 }
 
@@ -196,7 +210,8 @@ pub(crate) struct RouteModel<'s> {
 pub(crate) struct Gate<'s> {
     /// The feature.
     pub(crate) feature: &'s str,
-    /// The first plan, in the spec's order, that unlocks it.
+    /// The first plan, in the spec's order (cheapest first), that unlocks it: the one a
+    /// `feature_locked` answer names.
     pub(crate) plan: &'s str,
 }
 
@@ -363,15 +378,15 @@ impl<'s> Payload<'s> {
 mod tests {
     use super::*;
 
-    fn model_of(spec: &Spec) -> Model<'_> {
-        Model::new(spec)
+    fn ten_x() -> Spec {
+        tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
+            .expect("the 10x spec loads")
     }
 
     #[test]
     fn the_pat_bound_parameter_is_filled_only_on_the_pat_client() {
-        let spec = tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
-            .expect("the 10x spec loads");
-        let model = model_of(&spec);
+        let spec = ten_x();
+        let model = Model::new(&spec);
         let pat = model.route("pat_upsert_link").expect("route");
         assert_eq!(pat.path_args(AuthKind::Pat).collect::<Vec<_>>(), ["slug"]);
         let jwt = model.route("upsert_link").expect("route");
@@ -401,13 +416,13 @@ mod tests {
 
     #[test]
     fn the_session_and_the_error_details_are_resolved_once() {
-        let spec = tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
-            .expect("the 10x spec loads");
-        let model = model_of(&spec);
+        let spec = ten_x();
+        let model = Model::new(&spec);
         let session = model.session.as_ref().expect("the JWT mode has a session");
         assert_eq!(model.login(session).route.id.value, "login");
         assert_eq!(model.refresh(session).route.id.value, "refresh_session");
         assert_eq!((session.token_field, session.expired_code), ("accessToken", Some("token_expired")));
+        assert_eq!(session.token_rust, "access_token");
         let detailed: Vec<(&str, &str)> = model.detailed_errors.iter().map(|(e, ty)| (e.code.as_str(), *ty)).collect();
         assert_eq!(detailed, [("feature_locked", "FeatureLockedDetails"), ("rate_limited", "RateLimitedDetails")]);
         let names: Vec<&str> = model.detail_types.iter().map(|t| t.name.as_str()).collect();
@@ -420,9 +435,8 @@ mod tests {
 
     #[test]
     fn routes_with_the_same_query_share_the_first_ones_type() {
-        let spec = tenx_spec::load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec")))
-            .expect("the 10x spec loads");
-        let model = model_of(&spec);
+        let spec = ten_x();
+        let model = Model::new(&spec);
         let queries: Vec<&QueryModel> = model.routes.iter().filter_map(|r| r.query.as_ref()).collect();
         let shared = queries.iter().filter(|q| q.same_as.is_some()).count();
         assert!(shared > 0, "the 10x spec repeats pagination");
