@@ -6,6 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use tenx_spec::{ErrorCategory, ErrorDef, RetryClass, Spec};
 
+use crate::lower::Model;
 use crate::rust::{self, Export, doc, ident};
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, rust_types, sources};
@@ -22,10 +23,7 @@ pub(crate) fn crate_name(spec: &Spec) -> String {
     format!("{}-errors", spec.api.name)
 }
 
-pub(crate) fn generate(
-    model: &crate::lower::Model<'_>,
-    templates: &Templates,
-) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let detail_types = &model.detail_types;
     let header = templates
@@ -249,7 +247,7 @@ fn codes_rs(spec: &Spec) -> TokenStream {
     }
 }
 
-fn envelope_rs(model: &crate::lower::Model<'_>) -> TokenStream {
+fn envelope_rs(model: &Model<'_>) -> TokenStream {
     let with_details = &model.detailed_errors;
     let detail_variants = with_details.iter().map(|(e, ty)| {
         let (v, ty) = (variant(e), ident(ty));

@@ -15,10 +15,7 @@ use crate::{CodegenError, GeneratedFile, Templates, sources};
 
 pub(crate) const PATH: &str = "generated/openapi.json";
 
-pub(crate) fn generate(
-    model: &crate::lower::Model<'_>,
-    templates: &Templates,
-) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let document = document(model, &header);

@@ -5,6 +5,7 @@ use quote::quote;
 use serde_json::json;
 use tenx_spec::Spec;
 
+use crate::lower::Model;
 use crate::templates::{CrateInfo, Dep};
 use crate::{CodegenError, GeneratedFile, Templates, rust, sources};
 
@@ -46,10 +47,7 @@ pub fn route_table(spec: &Spec) -> String {
     text
 }
 
-pub(crate) fn generate(
-    model: &crate::lower::Model<'_>,
-    templates: &Templates,
-) -> Result<Vec<GeneratedFile>, CodegenError> {
+pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let description =
