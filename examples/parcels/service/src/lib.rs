@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use parcels_server::{
     AuthContext, CreateParcel, DepotList, DepotsApi, ErrorCode, Failure, JwtContext, ListParcelsOrder,
     ListParcelsQuery, MoveKind, MoveRequest, PageLinks, Parcel, ParcelList, ParcelPatch, ParcelPriority, ParcelStatus,
-    ParcelsApi, RequestContext, RouterBuilder, SearchRequest, Tracking, TrackingApi, Webhook, route,
+    ParcelsApi, RequestContext, RouterBuilder, SaveSearchQuery, SearchRequest, Tracking, TrackingApi, Webhook, route,
 };
 use tenx_server_runtime::axum::Router;
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, ServerState};
@@ -30,6 +30,8 @@ struct Store {
     notes: BTreeMap<(String, String), String>,
     photos: BTreeMap<(String, String), Vec<u8>>,
     webhooks: BTreeMap<String, Webhook>,
+    /// `(account, name)` → saved search, and whether it is pinned.
+    searches: BTreeMap<(String, String), (SearchRequest, bool)>,
     next: u32,
 }
 
@@ -264,6 +266,20 @@ impl ParcelsApi for Parcels {
             .map(|(_, p)| p.clone())
             .collect();
         Ok(one_page(&account, "parcels:search", parcels))
+    }
+
+    #[route(auth = ["jwt", "pat"], scopes = ["parcels:read"], role = "viewer")]
+    async fn save_search(
+        &self,
+        _cx: &RequestContext,
+        _auth: AuthContext,
+        account: String,
+        query_: String,
+        query: SaveSearchQuery,
+        body: SearchRequest,
+    ) -> Result<SearchRequest, Failure> {
+        self.store().searches.insert((account, query_), (body.clone(), query.pinned.unwrap_or(false)));
+        Ok(body)
     }
 
     #[route(auth = "jwt", role = "admin", feature = "webhooks")]

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use parcels_client::{
     CallOptions, Client, CreateParcel, ErrorCode, ErrorExt, JwtClient, ListParcelsOrder, ListParcelsQuery, MoveKind,
-    MoveRequest, ParcelPatch, ParcelPriority, ParcelRecipient, ParcelStatus, RetryPolicy, SearchRequest, VirtualClock,
-    Webhook,
+    MoveRequest, ParcelPatch, ParcelPriority, ParcelRecipient, ParcelStatus, RetryPolicy, SaveSearchQuery,
+    SearchRequest, VirtualClock, Webhook,
 };
 use tenx_server_runtime::{JwtKeys, MemoryAuthData, PatRecord};
 
@@ -120,6 +120,11 @@ async fn a_parcels_life_through_the_generated_client() {
     // A colon in the path reaches its route.
     let found = ada.search_parcels(ACCOUNT, &SearchRequest { query: "heavy".into() }).await.expect("search");
     assert_eq!(found.into_body().parcels.len(), 1);
+    // A path parameter named like the method's own `query` argument takes `query_`.
+    let pinned = SaveSearchQuery { pinned: Some(true) };
+    let search = SearchRequest { query: "heavy".into() };
+    let saved = ada.save_search(ACCOUNT, "heavy ones", &pinned, &search).await.expect("save");
+    assert_eq!(saved.into_body().query, "heavy");
 
     // Public tracking needs no credential.
     let tracked = server.client().track(&parcel.tracking_number).await.expect("track").into_body();

@@ -24,3 +24,16 @@ pub struct ListParcelsQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<ListParcelsOrder>,
 }
+
+/// Query parameters of `save_search`.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
+#[cfg_attr(
+    any(feature = "server", not(feature = "client")),
+    derive(::serde::Deserialize)
+)]
+pub struct SaveSearchQuery {
+    /// Keep it at the top of the account's searches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+}

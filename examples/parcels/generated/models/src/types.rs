@@ -180,11 +180,7 @@ pub struct DepotList {
 
 /// The `SearchRequest` type of the spec.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(any(feature = "client", not(feature = "server")), derive(::serde::Serialize))]
-#[cfg_attr(
-    any(feature = "server", not(feature = "client")),
-    derive(::serde::Deserialize)
-)]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchRequest {
     /// `query`.
     pub query: ::std::string::String,

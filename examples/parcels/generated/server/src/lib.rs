@@ -3,7 +3,7 @@
 
 //! Server traits and an auth-enforcing axum router for the Parcels API.
 //!
-//! One trait per family (3 families, 13 routes); `RouterBuilder` mounts them. Routes of
+//! One trait per family (3 families, 14 routes); `RouterBuilder` mounts them. Routes of
 //! unmounted families, unknown paths and wrong methods answer `not_found` in the error model.
 
 #[rustfmt::skip]

@@ -201,6 +201,26 @@ pub trait ParcelsApi: Send + Sync + 'static {
         body: SearchRequest,
     ) -> impl Future<Output = Result<ParcelList, Failure>> + Send;
 
+    /// Keep a search under a name, for the account's users and keys (a path parameter named like the methods' own query argument, beside a query).
+    ///
+    /// `PUT /v1/accounts/{account}/searches/{query}`
+    ///
+    /// - Auth: `jwt` or `pat`
+    /// - Required PAT scopes: `parcels:read`
+    /// - Minimum role: `viewer`
+    /// - Success: 200 ok
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Source: parcels.md
+    fn save_search(
+        &self,
+        cx: &RequestContext,
+        auth: AuthContext,
+        account: String,
+        query_: String,
+        query: SaveSearchQuery,
+        body: SearchRequest,
+    ) -> impl Future<Output = Result<SearchRequest, Failure>> + Send;
+
     /// Where parcel events are posted (the business plan).
     ///
     /// `PUT /v1/accounts/{account}/webhook`
@@ -422,6 +442,28 @@ pub(crate) fn mount<T: ParcelsApi>(
                             &cx,
                             call.auth.clone(),
                             call.param("account"),
+                            call.body()?,
+                        )
+                        .await?;
+                    Reply::json(200, &out)
+                },
+            ),
+        )
+        .route(
+            "/v1/accounts/{account}/searches/{query}",
+            rt::endpoint(
+                axum::routing::MethodFilter::PUT,
+                state,
+                api,
+                &SAVE_SEARCH,
+                |api, mut call, cx| async move {
+                    let out = api
+                        .save_search(
+                            &cx,
+                            call.auth.clone(),
+                            call.param("account"),
+                            call.param("query"),
+                            call.query()?,
                             call.body()?,
                         )
                         .await?;
@@ -656,6 +698,42 @@ pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_LIST_SCHEMA)),
+    idempotency: None,
+};
+
+/// `save_search`: `PUT /v1/accounts/{account}/searches/{query}`.
+pub(crate) static SAVE_SEARCH: rt::guard::RouteSpec = rt::guard::RouteSpec {
+    id: "save_search",
+    auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
+    scopes: &["parcels:read"],
+    min_role: Some(rt::guard::RoleReq::Subject("viewer")),
+    feature: None,
+    rate_limit: rt::guard::RateKey::Subject,
+    counts_write: false,
+    path_params: &[
+        PARAM_ACCOUNT,
+        rt::schema::FieldSchema {
+            name: "query",
+            ty: rt::schema::Ty::String,
+            optional: false,
+            nullable: false,
+            rules: rt::schema::Rules {
+                max_length: Some(64),
+                ..rt::schema::Rules::NONE
+            },
+        },
+    ],
+    query: &[
+        rt::schema::FieldSchema {
+            name: "pinned",
+            ty: rt::schema::Ty::Boolean,
+            optional: true,
+            nullable: false,
+            rules: rt::schema::Rules::NONE,
+        },
+    ],
+    body: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
+    response: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
     idempotency: None,
 };
 

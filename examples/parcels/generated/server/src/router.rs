@@ -27,7 +27,7 @@ impl RouterBuilder {
         &self.state
     }
 
-    /// Mounts the `parcels` family (11 routes).
+    /// Mounts the `parcels` family (12 routes).
     pub fn parcels<T: crate::parcels::ParcelsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::parcels::mount(self.router, &self.state, &api);
         self

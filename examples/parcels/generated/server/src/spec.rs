@@ -69,6 +69,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
         ("GET", "/v1/accounts/{account}/parcels/{parcelId}/label"),
         ("PUT", "/v1/accounts/{account}/parcels/{parcelId}/photo"),
         ("POST", "/v1/accounts/{account}/parcels:search"),
+        ("PUT", "/v1/accounts/{account}/searches/{query}"),
         ("PUT", "/v1/accounts/{account}/webhook"),
         ("GET", "/v1/depots"),
         ("GET", "/v1/track/{trackingNumber}"),

@@ -24,6 +24,7 @@ import type {
   Parcel,
   ParcelList,
   ParcelPatch,
+  SaveSearchQuery,
   SearchRequest,
   Tracking,
   Webhook,
@@ -129,6 +130,13 @@ export const ROUTES = {
   search_parcels: {
     id: "search_parcels",
     method: "POST",
+    success: { 200: "ok" },
+    body: "json",
+    answer: "json",
+  },
+  save_search: {
+    id: "save_search",
+    method: "PUT",
     success: { 200: "ok" },
     body: "json",
     answer: "json",
@@ -389,6 +397,22 @@ export class JwtClient {
   }
 
   /**
+   * Keep a search under a name, for the account's users and keys (a path parameter named like the methods' own query argument, beside a query).
+   *
+   * `PUT /v1/accounts/{account}/searches/{query}`
+   *
+   * - Auth: `jwt` or `pat`
+   * - Required PAT scopes: `parcels:read`
+   * - Minimum role: `viewer`
+   * - Success: 200 ok
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Source: parcels.md
+   */
+  saveSearch(account: string, query_: string, body: SearchRequest, query?: SaveSearchQuery, options?: CallOptions): Promise<Answer<200, "ok", SearchRequest>> {
+    return this.#send(ROUTES.save_search, ["v1", "accounts", account, "searches", query_], query, body, options);
+  }
+
+  /**
    * Where parcel events are posted (the business plan).
    *
    * `PUT /v1/accounts/{account}/webhook`
@@ -605,6 +629,22 @@ export class PatClient {
    */
   searchParcels(body: SearchRequest, options?: CallOptions): Promise<Answer<200, "ok", ParcelList>> {
     return this.#send(ROUTES.search_parcels, ["v1", "accounts", this.#bound, "parcels:search"], undefined, body, options);
+  }
+
+  /**
+   * Keep a search under a name, for the account's users and keys (a path parameter named like the methods' own query argument, beside a query).
+   *
+   * `PUT /v1/accounts/{account}/searches/{query}`
+   *
+   * - Auth: `jwt` or `pat`
+   * - Required PAT scopes: `parcels:read`
+   * - Minimum role: `viewer`
+   * - Success: 200 ok
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Source: parcels.md
+   */
+  saveSearch(query_: string, body: SearchRequest, query?: SaveSearchQuery, options?: CallOptions): Promise<Answer<200, "ok", SearchRequest>> {
+    return this.#send(ROUTES.save_search, ["v1", "accounts", this.#bound, "searches", query_], query, body, options);
   }
 }
 

@@ -151,3 +151,11 @@ export interface ListParcelsQuery {
    */
   order?: ListParcelsOrder;
 }
+
+/** Query parameters of `save_search`. */
+export interface SaveSearchQuery {
+  /**
+   * Keep it at the top of the account's searches.
+   */
+  pinned?: boolean;
+}
