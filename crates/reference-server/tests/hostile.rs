@@ -339,7 +339,9 @@ async fn concurrent_sign_ups_of_one_email_make_one_account_and_409s() {
 
 /// A login for an email without an account costs what one with an account does: both
 /// verify a password hash. The margin is wide (a hash takes tens of milliseconds, a
-/// lookup well under one), so a loaded machine does not make this flaky.
+/// lookup well under one) and the fastest of seven tries is compared: load only ever
+/// adds time, so the minimum is each path's own cost, where a median moves with the
+/// machine's other work.
 #[tokio::test]
 async fn a_login_takes_as_long_whether_or_not_the_email_has_an_account() {
     let server = start().await;
@@ -359,8 +361,7 @@ async fn a_login_takes_as_long_whether_or_not_the_email_has_an_account() {
         known.push(time("owner@demo.10x").await);
         unknown.push(time("nobody@demo.10x").await);
     }
-    known.sort_unstable();
-    unknown.sort_unstable();
-    let (known, unknown) = (known[3], unknown[3]);
+    let (known, unknown) = (known.iter().min().copied(), unknown.iter().min().copied());
+    let (known, unknown) = (known.expect("seven tries"), unknown.expect("seven tries"));
     assert!(unknown * 3 >= known, "unknown email {unknown:?} vs known {known:?}: the answer tells them apart");
 }
