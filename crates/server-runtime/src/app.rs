@@ -390,8 +390,8 @@ where
         let now = (state.now)();
         let reserved =
             state.idempotency_health.call("idempotency", state.idempotency.reserve(scope, scoped_key, fp, now)).await;
-        let reserved = reserved.map_err(|e| {
-            unavailable(&e, "Idempotency keys cannot be checked right now, so nothing was done; try again shortly.")
+        let reserved = reserved.map_err(|_| {
+            unavailable("Idempotency keys cannot be checked right now, so nothing was done; try again shortly.")
         })?;
         match reserved {
             Reservation::New => {

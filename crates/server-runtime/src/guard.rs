@@ -12,7 +12,7 @@ use crate::failure::{Failure, Situation};
 use crate::jwt::JwtError;
 use crate::limits::retry_after_seconds;
 use crate::schema::{FieldSchema, Ty};
-use crate::store::{StoreUnavailable, UNAVAILABLE_RETRY_AFTER};
+use crate::store::UNAVAILABLE_RETRY_AFTER;
 
 /// An auth mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,9 +403,7 @@ pub async fn authorize(
                 .limiter_health
                 .call("rate-limit", state.limiter.hit(&format!("writes:{h}"), limit, day, now))
                 .await
-                .map_err(|e| {
-                    unavailable(&e, "The daily write quota cannot be counted right now; try again shortly.")
-                })?;
+                .map_err(|_| unavailable("The daily write quota cannot be counted right now; try again shortly."))?;
             if let Err(wait) = hit {
                 let day = day_string(day_key);
                 return Err(Failure::new(
@@ -422,11 +420,11 @@ pub async fn authorize(
     Ok(auth)
 }
 
-/// The answer when a store the check needs is unavailable: a 503 that says to retry;
-/// the cause is logged once, at the answer, with the request id.
-pub(crate) fn unavailable(cause: &StoreUnavailable, message: &str) -> Failure {
-    let failure = Failure::of(Situation::Unavailable, message.to_owned()).retry_after(UNAVAILABLE_RETRY_AFTER);
-    Failure { cause: Some(cause.to_string()), ..failure }
+/// The answer when a store the check needs is unavailable: a 503 that says to retry.
+/// It carries no cause to log: the store's health logs the outage when it starts and
+/// when it ends (`store::StoreHealth`), not once per refused request.
+pub(crate) fn unavailable(message: &str) -> Failure {
+    Failure::of(Situation::Unavailable, message.to_owned()).retry_after(UNAVAILABLE_RETRY_AFTER)
 }
 
 /// Who a per-user limit counts: the user, the visitor or the token.
