@@ -171,6 +171,9 @@ impl Db {
     fn watch(&self, scope: &str, key: &str) -> watch::Receiver<Option<Stored>> {
         let (tx, rx) = watch::channel(None);
         let (db, scope, key) = (self.clone(), scope.to_owned(), key.to_owned());
+        // A claim nobody answers (its process died) is taken over after
+        // `ABANDONED_AFTER_MS`: the channel then closes, and the waiter claims it again.
+        let give_up = tokio::time::Instant::now() + Duration::from_millis(ABANDONED_AFTER_MS.unsigned_abs());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(POLL).await;
@@ -180,8 +183,9 @@ impl Db {
                         let _ = tx.send(r.stored());
                         return;
                     }
-                    // Still running: keep waiting, unless nobody waits any more.
-                    Ok(Some(_)) if !tx.is_closed() => {}
+                    // Still running: keep waiting, unless nobody waits any more or
+                    // the claim is old enough to be taken over.
+                    Ok(Some(_)) if !tx.is_closed() && tokio::time::Instant::now() < give_up => {}
                     // Given up (or the store failed): the waiter tries to claim it again.
                     _ => return,
                 }

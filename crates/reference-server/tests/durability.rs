@@ -106,3 +106,37 @@ async fn two_processes_share_one_plan_limit() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 60, "{statuses:?}");
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
 }
+
+/// A keyed write refused while another process holds the database's write lock leaves
+/// nothing behind: once the lock is gone, a retry with the same key is recorded (it
+/// used to find a claim the refused request had made anyway, and wait on it forever).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyed_write_refused_while_the_database_is_locked_is_recorded_on_retry() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = dir.path().join("tenx.db");
+    let server = Process::start(&db, &[]).await;
+    let ctx = click_context(&server).await;
+    let lock = rusqlite::Connection::open(&db).expect("a second connection");
+    lock.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+    let (status, body) = server.convert(&ctx, "order-while-locked").await;
+    assert_eq!((status, &body["error"]["code"]), (503, &json!("service_unavailable")), "{body}");
+    lock.execute_batch("ROLLBACK").expect("the lock let go");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        // Each try bounded, so a retry that waits on a claim nobody answers fails here.
+        let (status, body) = tokio::time::timeout(Duration::from_secs(5), server.convert(&ctx, "order-while-locked"))
+            .await
+            .expect("a retry is answered within 5 s");
+        if status == 200 {
+            assert_eq!(body, json!({"deduped": false}));
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(std::time::Instant::now() < deadline, "still {status} {body} 15 s after the lock went");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(server.convert(&ctx, "order-while-locked").await.1, json!({"deduped": true}));
+    drop(server);
+    assert_eq!(rows(&db, "order-while-locked"), 1);
+}

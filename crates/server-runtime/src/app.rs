@@ -388,8 +388,10 @@ where
     let mut run = Some(run);
     loop {
         let now = (state.now)();
-        let reserved =
-            state.idempotency_health.call("idempotency", state.idempotency.reserve(scope, scoped_key, fp, now)).await;
+        let reserved = state
+            .idempotency_health
+            .call("idempotency", || state.idempotency.reserve(scope, scoped_key, fp, now))
+            .await;
         let reserved = reserved.map_err(|_| {
             unavailable("Idempotency keys cannot be checked right now, so nothing was done; try again shortly.")
         })?;
@@ -404,7 +406,9 @@ where
                 });
                 let keep_until = now + std::time::Duration::from_secs(spec.retention_seconds);
                 let recorded = state.idempotency.complete(scope, scoped_key, stored, keep_until);
-                if let Err(e) = state.idempotency_health.call("idempotency", recorded).await {
+                // Asked even while the store is paused: the effect ran, and without its
+                // record the key stays claimed until it is abandoned.
+                if let Err(e) = state.idempotency_health.ask("idempotency", recorded).await {
                     // The effect happened: its answer goes out. See `store` for what a retry finds.
                     tracing::error!(error = %e, route = scope, "the idempotency record was not written");
                 }

@@ -380,7 +380,7 @@ pub async fn authorize(
     };
     if let Some((key, limit, whom)) = per_minute {
         let minute = Duration::from_secs(60);
-        let hit = match state.limiter_health.call("rate-limit", state.limiter.hit(&key, limit, minute, now)).await {
+        let hit = match state.limiter_health.call("rate-limit", || state.limiter.hit(&key, limit, minute, now)).await {
             Ok(hit) => hit,
             // Degraded, not open: counted in this process until the store is back (see `store`).
             Err(_) => state.local_limiter.count(&key, limit, minute, now),
@@ -399,9 +399,10 @@ pub async fn authorize(
             // Before the epoch counts as day 0: such a clock is broken, not an attack.
             let day_key = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
             let day = Duration::from_secs(86_400);
+            let writes_key = format!("writes:{h}");
             let hit = state
                 .limiter_health
-                .call("rate-limit", state.limiter.hit(&format!("writes:{h}"), limit, day, now))
+                .call("rate-limit", || state.limiter.hit(&writes_key, limit, day, now))
                 .await
                 .map_err(|_| unavailable("The daily write quota cannot be counted right now; try again shortly."))?;
             if let Err(wait) = hit {

@@ -68,10 +68,16 @@ pub struct StoreHealth {
 }
 
 impl StoreHealth {
-    /// `call` through this store's health: failed at once while the store is paused,
-    /// else bounded by [`STORE_TIMEOUT`]; a failure pauses the store, an answer ends
-    /// the pause.
-    pub(crate) async fn call<T>(&self, what: &str, call: StoreFuture<'_, T>) -> Result<T, StoreUnavailable> {
+    /// The store call `ask` makes, through this store's health: failed at once while
+    /// the store is paused, without asking it (`ask` is not called: a store that does
+    /// its work when asked, as a synchronous one does, would otherwise act on a request
+    /// the router then refuses), else bounded by [`STORE_TIMEOUT`]; a failure pauses
+    /// the store, an answer ends the pause.
+    pub(crate) async fn call<'a, T>(
+        &self,
+        what: &str,
+        ask: impl FnOnce() -> StoreFuture<'a, T>,
+    ) -> Result<T, StoreUnavailable> {
         if let Some(until) = *self.lock() {
             if Instant::now() < until {
                 return Err(StoreUnavailable(format!(
@@ -79,6 +85,12 @@ impl StoreHealth {
                 )));
             }
         }
+        self.ask(what, ask()).await
+    }
+
+    /// `call` asked whether or not the store is paused, bounded by [`STORE_TIMEOUT`];
+    /// its outcome pauses the store or ends the pause as in [`StoreHealth::call`].
+    pub(crate) async fn ask<T>(&self, what: &str, call: StoreFuture<'_, T>) -> Result<T, StoreUnavailable> {
         let result = bounded(what, call).await;
         let mut paused = self.lock();
         match &result {
@@ -108,33 +120,33 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A store call that fails (or answers) and counts how often the store was asked.
+    /// It counts when made, not when polled, as a synchronous store (SQLite) does its
+    /// work when asked: a paused store must not be asked at all.
     fn store<'a>(asked: &'a AtomicUsize, answer: Result<(), &'static str>) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            asked.fetch_add(1, Ordering::SeqCst);
-            answer.map_err(|e| StoreUnavailable(e.to_owned()))
-        })
+        asked.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(answer.map_err(|e| StoreUnavailable(e.to_owned()))))
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_store_is_not_asked_again_until_its_pause_ends() {
         let (health, asked) = (StoreHealth::default(), AtomicUsize::new(0));
-        assert!(health.call("test", store(&asked, Err("refused"))).await.is_err());
+        assert!(health.call("test", || store(&asked, Err("refused"))).await.is_err());
         assert_eq!(asked.load(Ordering::SeqCst), 1);
         // Within the pause: refused at once, the store not asked.
         let started = Instant::now();
         for _ in 0..10 {
-            let err = health.call("test", store(&asked, Ok(()))).await.expect_err("paused");
+            let err = health.call("test", || store(&asked, Ok(()))).await.expect_err("paused");
             assert!(err.0.contains("asked again after"), "{err}");
         }
         assert_eq!((asked.load(Ordering::SeqCst), started.elapsed()), (1, Duration::ZERO));
         // After it: asked again; a failure pauses it again, an answer ends the pause.
         tokio::time::advance(STORE_PAUSE).await;
-        assert!(health.call("test", store(&asked, Err("still down"))).await.is_err());
+        assert!(health.call("test", || store(&asked, Err("still down"))).await.is_err());
         assert_eq!(asked.load(Ordering::SeqCst), 2);
-        assert!(health.call("test", store(&asked, Ok(()))).await.is_err(), "paused again");
+        assert!(health.call("test", || store(&asked, Ok(()))).await.is_err(), "paused again");
         tokio::time::advance(STORE_PAUSE).await;
-        health.call("test", store(&asked, Ok(()))).await.expect("back");
-        health.call("test", store(&asked, Ok(()))).await.expect("no pause once it answers");
+        health.call("test", || store(&asked, Ok(()))).await.expect("back");
+        health.call("test", || store(&asked, Ok(()))).await.expect("no pause once it answers");
         assert_eq!(asked.load(Ordering::SeqCst), 4);
     }
 
@@ -143,7 +155,7 @@ mod tests {
         let health = StoreHealth::default();
         let started = Instant::now();
         for _ in 0..5 {
-            let hang: StoreFuture<'_, ()> = Box::pin(std::future::pending());
+            let hang = || -> StoreFuture<'_, ()> { Box::pin(std::future::pending()) };
             assert!(health.call("test", hang).await.is_err());
         }
         assert_eq!(started.elapsed(), STORE_TIMEOUT, "the first waits the timeout, the next four not at all");
