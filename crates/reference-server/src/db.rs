@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::credentials::sha256;
 use crate::repo::{PatListing, Recorded, RepoError, Repository};
-use tenx_server_runtime::{Click, PatRecord};
+use tenx_server_runtime::store::STORE_TIMEOUT;
+use tenx_server_runtime::{Click, PatRecord, StoreFuture, StoreUnavailable};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,10 +67,26 @@ pub fn at(seconds: i64) -> SystemTime {
 
 pub use tenx_server_runtime::guard::rfc3339;
 
+/// How long a store operation may wait for another process's lock: below the router's
+/// store timeout, so the operation gives up on its own and never claims a key after the
+/// router answered without it (a cut-off operation would run on in the blocking pool).
+const STORE_BUSY_TIMEOUT: Duration = STORE_TIMEOUT.saturating_sub(Duration::from_millis(500));
+
+/// Whether `e` says another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 /// The database.
 #[derive(Clone)]
 pub struct Db {
+    /// The handlers' connection.
     conn: Arc<Mutex<Connection>>,
+    /// The router's stores' connection (rate limits, idempotency records; see
+    /// [`Db::store_op`]): a store operation waiting on another process's lock then holds
+    /// neither the handlers' connection nor an async worker. The same connection for an
+    /// in-memory database, where a second one would be another database.
+    store: Arc<Mutex<Connection>>,
 }
 
 /// A stored user.
@@ -86,22 +103,30 @@ pub struct User {
 impl Db {
     /// Opens (and creates) a database file.
     pub fn open(path: &std::path::Path) -> rusqlite::Result<Db> {
-        Self::init(Connection::open(path)?)
+        let conn = Self::init(Connection::open(path)?)?;
+        let store = Connection::open(path)?;
+        // A store operation waits for a lock only where `store_op` says so.
+        Self::configure(&store, Duration::ZERO)?;
+        Ok(Db { conn: Arc::new(Mutex::new(conn)), store: Arc::new(Mutex::new(store)) })
     }
 
     /// A fresh in-memory database.
     pub fn in_memory() -> rusqlite::Result<Db> {
-        Self::init(Connection::open_in_memory()?)
+        let conn = Arc::new(Mutex::new(Self::init(Connection::open_in_memory()?)?));
+        Ok(Db { store: conn.clone(), conn })
     }
 
-    fn init(conn: Connection) -> rusqlite::Result<Db> {
+    fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
         // Several processes may share the file: a writer waits for another's lock
         // (bounded) instead of failing at once.
         // In WAL mode, NORMAL syncs at checkpoints: a process crash loses nothing
         // committed, and each counted request costs no fsync.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        conn.busy_timeout(busy_timeout)
+    }
+
+    fn init(conn: Connection) -> rusqlite::Result<Connection> {
+        Self::configure(&conn, Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         // Databases made before conversions were attributed by a signed ctx lack the
         // click's columns.
@@ -115,7 +140,7 @@ impl Db {
                  ALTER TABLE conversions ADD COLUMN clicked_at INTEGER;",
             )?;
         }
-        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+        Ok(conn)
     }
 
     /// The row `sql` selects, if any.
@@ -141,10 +166,59 @@ impl Db {
         Ok(rows)
     }
 
-    /// The connection. A poisoned lock means a statement panicked mid-call; SQLite
-    /// rolled back whatever it had not committed, so the connection is still sound.
+    /// The handlers' connection. A poisoned lock means a statement panicked mid-call;
+    /// SQLite rolled back whatever it had not committed, so the connection is still sound.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The stores' connection (poisoning as above).
+    pub(crate) fn store_conn(&self) -> MutexGuard<'_, Connection> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A store operation on the stores' connection, as a store's answer (an error: the
+    /// store is unavailable). Uncontended, the common case, it runs here and now and
+    /// waits on no lock: no hand-off to another thread. When another process holds the
+    /// write lock (or this process's stores' connection is taken), it runs again on
+    /// tokio's blocking pool, where it may wait for the lock until [`STORE_BUSY_TIMEOUT`]
+    /// after it was asked, so no async worker waits. Each operation is one transaction,
+    /// rolled back when it meets the lock, so running it again is safe.
+    pub(crate) fn store_op<T: Send + 'static>(
+        &self,
+        op: impl Fn(&Db, &mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreFuture<'static, T> {
+        let unavailable = |e: rusqlite::Error| StoreUnavailable(format!("SQLite: {e}"));
+        if let Ok(mut conn) = self.store.try_lock() {
+            match op(self, &mut conn) {
+                Err(e) if is_busy(&e) => {}
+                answer => return Box::pin(std::future::ready(answer.map_err(unavailable))),
+            }
+        }
+        let (db, asked) = (self.clone(), std::time::Instant::now());
+        Box::pin(async move {
+            let waited = tokio::task::spawn_blocking(move || {
+                let mut conn = db.store_conn();
+                // The whole wait, queueing for this connection included, stays within the
+                // bound: an operation never starts after the router gave up on it.
+                let left = STORE_BUSY_TIMEOUT.saturating_sub(asked.elapsed());
+                if left.is_zero() {
+                    let busy = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY);
+                    return Err(rusqlite::Error::SqliteFailure(
+                        busy,
+                        Some("the stores' connection stayed taken".into()),
+                    ));
+                }
+                conn.busy_timeout(left)?;
+                let answer = op(&db, &mut conn);
+                conn.busy_timeout(Duration::ZERO)?;
+                answer
+            });
+            match waited.await {
+                Ok(answer) => answer.map_err(unavailable),
+                Err(e) => Err(StoreUnavailable(format!("SQLite: the store's task failed: {e}"))),
+            }
+        })
     }
 }
 

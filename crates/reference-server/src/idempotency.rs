@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{OptionalExtension, params};
-use tenx_server_runtime::{IdempotencyStore, Reservation, StoreFuture, StoreUnavailable, Stored};
+use rusqlite::{Connection, OptionalExtension, params};
+use tenx_server_runtime::{IdempotencyStore, Reservation, StoreFuture, Stored};
 use tokio::sync::watch;
 
 use crate::Db;
@@ -21,10 +21,6 @@ fn millis(t: SystemTime) -> i64 {
     i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX)
 }
 
-fn unavailable(e: &rusqlite::Error) -> StoreUnavailable {
-    StoreUnavailable(format!("SQLite: {e}"))
-}
-
 impl IdempotencyStore for Db {
     fn reserve<'a>(
         &'a self,
@@ -33,7 +29,8 @@ impl IdempotencyStore for Db {
         fingerprint: [u8; 32],
         now: SystemTime,
     ) -> StoreFuture<'a, Reservation> {
-        Box::pin(std::future::ready(self.reserve_now(scope, key, fingerprint, now).map_err(|e| unavailable(&e))))
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.store_op(move |db, conn| db.reserve_on(conn, &scope, &key, fingerprint, now))
     }
 
     fn complete<'a>(
@@ -43,7 +40,8 @@ impl IdempotencyStore for Db {
         answer: Option<Stored>,
         keep_until: SystemTime,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(std::future::ready(self.complete_now(scope, key, answer, keep_until).map_err(|e| unavailable(&e))))
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.store_op(move |_, conn| complete_on(conn, &scope, &key, answer.as_ref(), keep_until))
     }
 }
 
@@ -56,7 +54,19 @@ impl Db {
         fingerprint: [u8; 32],
         now: SystemTime,
     ) -> rusqlite::Result<Reservation> {
-        Ok(match self.claim(scope, key, &fingerprint, millis(now))? {
+        self.reserve_on(&mut self.store_conn(), scope, key, fingerprint, now)
+    }
+
+    /// [`IdempotencyStore::reserve`] on `conn`.
+    fn reserve_on(
+        &self,
+        conn: &mut Connection,
+        scope: &str,
+        key: &str,
+        fingerprint: [u8; 32],
+        now: SystemTime,
+    ) -> rusqlite::Result<Reservation> {
+        Ok(match claim(conn, scope, key, &fingerprint, millis(now))? {
             Claim::New => Reservation::New,
             Claim::Done(stored) => Reservation::Done(stored),
             Claim::Conflict => Reservation::Conflict,
@@ -72,17 +82,27 @@ impl Db {
         answer: Option<Stored>,
         keep_until: SystemTime,
     ) -> rusqlite::Result<()> {
-        let conn = self.conn();
-        match &answer {
-            Some(stored) => conn.execute(
-                "UPDATE idempotency SET state = 'done', status = ?3, body = ?4, keep_until = ?5 WHERE scope = ?1 AND key = ?2",
-                params![scope, key, stored.status, stored.body.to_string(), millis(keep_until)],
-            ),
-            // The handler failed: release the key, so a retry runs again.
-            None => conn.execute("DELETE FROM idempotency WHERE scope = ?1 AND key = ?2", params![scope, key]),
-        }?;
-        Ok(())
+        complete_on(&self.store_conn(), scope, key, answer.as_ref(), keep_until)
     }
+}
+
+/// [`IdempotencyStore::complete`] on `conn`.
+fn complete_on(
+    conn: &Connection,
+    scope: &str,
+    key: &str,
+    answer: Option<&Stored>,
+    keep_until: SystemTime,
+) -> rusqlite::Result<()> {
+    match answer {
+        Some(stored) => conn.execute(
+            "UPDATE idempotency SET state = 'done', status = ?3, body = ?4, keep_until = ?5 WHERE scope = ?1 AND key = ?2",
+            params![scope, key, stored.status, stored.body.to_string(), millis(keep_until)],
+        ),
+        // The handler failed: release the key, so a retry runs again.
+        None => conn.execute("DELETE FROM idempotency WHERE scope = ?1 AND key = ?2", params![scope, key]),
+    }?;
+    Ok(())
 }
 
 /// A key's row.
@@ -130,42 +150,41 @@ enum Claim {
     Running,
 }
 
-impl Db {
-    /// Claims `key` for this request in one IMMEDIATE transaction, or says what holds it.
-    fn claim(&self, scope: &str, key: &str, fingerprint: &[u8; 32], now: i64) -> rusqlite::Result<Claim> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let claim = match record(&tx, scope, key)? {
-            Some(r) => {
-                let expired = r.state == "done" && r.keep_until.is_some_and(|k| k <= now);
-                let abandoned = r.state == "running" && now - r.claimed_at >= ABANDONED_AFTER_MS;
-                if expired || abandoned {
-                    None
-                } else if r.fingerprint != fingerprint.as_slice() {
-                    Some(Claim::Conflict)
-                } else if let Some(stored) = r.stored() {
-                    Some(Claim::Done(stored))
-                } else {
-                    Some(Claim::Running)
-                }
+/// Claims `key` for this request in one IMMEDIATE transaction, or says what holds it.
+fn claim(conn: &mut Connection, scope: &str, key: &str, fingerprint: &[u8; 32], now: i64) -> rusqlite::Result<Claim> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let claim = match record(&tx, scope, key)? {
+        Some(r) => {
+            let expired = r.state == "done" && r.keep_until.is_some_and(|k| k <= now);
+            let abandoned = r.state == "running" && now - r.claimed_at >= ABANDONED_AFTER_MS;
+            if expired || abandoned {
+                None
+            } else if r.fingerprint != fingerprint.as_slice() {
+                Some(Claim::Conflict)
+            } else if let Some(stored) = r.stored() {
+                Some(Claim::Done(stored))
+            } else {
+                Some(Claim::Running)
             }
-            None => None,
-        };
-        if let Some(claim) = claim {
-            return Ok(claim);
         }
-        tx.execute(
-            "INSERT INTO idempotency (scope, key, fingerprint, state, claimed_at) VALUES (?1, ?2, ?3, 'running', ?4)
+        None => None,
+    };
+    if let Some(claim) = claim {
+        return Ok(claim);
+    }
+    tx.execute(
+        "INSERT INTO idempotency (scope, key, fingerprint, state, claimed_at) VALUES (?1, ?2, ?3, 'running', ?4)
              ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, state = 'running',
                status = NULL, body = NULL, claimed_at = excluded.claimed_at, keep_until = NULL",
-            params![scope, key, fingerprint.as_slice(), now],
-        )?;
-        // Answered keys past their retention go, so the table holds live keys only.
-        tx.execute("DELETE FROM idempotency WHERE state = 'done' AND keep_until <= ?1", [now])?;
-        tx.commit()?;
-        Ok(Claim::New)
-    }
+        params![scope, key, fingerprint.as_slice(), now],
+    )?;
+    // Answered keys past their retention go, so the table holds live keys only.
+    tx.execute("DELETE FROM idempotency WHERE state = 'done' AND keep_until <= ?1", [now])?;
+    tx.commit()?;
+    Ok(Claim::New)
+}
 
+impl Db {
     /// A channel that gets the answer of a key another request (here or in another
     /// process) is running, or closes when that request gave the key up.
     fn watch(&self, scope: &str, key: &str) -> watch::Receiver<Option<Stored>> {
@@ -177,7 +196,8 @@ impl Db {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(POLL).await;
-                let found = record(&db.conn(), &scope, &key);
+                let (s, k) = (scope.clone(), key.clone());
+                let found = db.store_op(move |_, conn| record(conn, &s, &k)).await;
                 match found {
                     Ok(Some(r)) if r.state == "done" => {
                         let _ = tx.send(r.stored());

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{OptionalExtension, params};
-use tenx_server_runtime::{Hit, RateLimiter, StoreFuture, StoreUnavailable};
+use rusqlite::{Connection, OptionalExtension, params};
+use tenx_server_runtime::{Hit, RateLimiter, StoreFuture};
 
 use crate::Db;
 
@@ -15,52 +15,56 @@ const SWEEP_EVERY_MS: i64 = 60_000;
 impl RateLimiter for Db {
     fn hit<'a>(&'a self, key: &'a str, limit: u32, window: Duration, now: SystemTime) -> StoreFuture<'a, Hit> {
         // A store that cannot count says so; the router decides what that means.
-        let hit = self.hit_now(key, limit, window, now).map_err(|e| StoreUnavailable(format!("SQLite: {e}")));
-        Box::pin(std::future::ready(hit))
+        let key = key.to_owned();
+        self.store_op(move |_, conn| hit_on(conn, &key, limit, window, now))
     }
 }
 
 impl Db {
     /// [`RateLimiter::hit`] on this database, here and now.
     pub fn hit_now(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> rusqlite::Result<Hit> {
-        let now_ms = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX);
-        let len = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
-        let start = now_ms - now_ms.rem_euclid(len);
-        let wait = Duration::from_millis(u64::try_from(start + len - now_ms).unwrap_or(0));
-        let count = self.count(key, start, len, now_ms)?;
-        Ok(if count <= i64::from(limit) { Ok(u32::try_from(count).unwrap_or(u32::MAX)) } else { Err(wait) })
+        hit_on(&mut self.store_conn(), key, limit, window, now)
     }
+}
 
-    /// Counts one request in the window starting at `start`, in one IMMEDIATE
-    /// transaction (another process waits for it); a window that ended starts over.
-    fn count(&self, key: &str, start: i64, len: i64, now_ms: i64) -> rusqlite::Result<i64> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let count: i64 = tx.query_row(
-            "INSERT INTO rate_windows (key, start, len, count) VALUES (?1, ?2, ?3, 1)
+/// [`RateLimiter::hit`] on `conn`.
+fn hit_on(conn: &mut Connection, key: &str, limit: u32, window: Duration, now: SystemTime) -> rusqlite::Result<Hit> {
+    let now_ms = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX);
+    let len = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
+    let start = now_ms - now_ms.rem_euclid(len);
+    let wait = Duration::from_millis(u64::try_from(start + len - now_ms).unwrap_or(0));
+    let count = count(conn, key, start, len, now_ms)?;
+    Ok(if count <= i64::from(limit) { Ok(u32::try_from(count).unwrap_or(u32::MAX)) } else { Err(wait) })
+}
+
+/// Counts one request in the window starting at `start`, in one IMMEDIATE transaction
+/// (another process waits for it); a window that ended starts over.
+fn count(conn: &mut Connection, key: &str, start: i64, len: i64, now_ms: i64) -> rusqlite::Result<i64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let count: i64 = tx.query_row(
+        "INSERT INTO rate_windows (key, start, len, count) VALUES (?1, ?2, ?3, 1)
              ON CONFLICT (key) DO UPDATE SET
                count = CASE WHEN start = excluded.start AND len = excluded.len THEN count + 1 ELSE 1 END,
                start = excluded.start, len = excluded.len
              RETURNING count",
-            params![key, start, len],
-            |r| r.get(0),
-        )?;
-        // Keys of windows that ended are swept out once a minute: the table holds the
-        // keys of live windows, not every client ever seen.
-        let swept: Option<i64> = tx
-            .query_row("SELECT value FROM settings WHERE key = 'rate_swept_at'", [], |r| r.get::<_, String>(0))
-            .optional()?
-            .and_then(|v| v.parse().ok());
-        if swept.is_none_or(|at| now_ms - at >= SWEEP_EVERY_MS) {
-            tx.execute("DELETE FROM rate_windows WHERE start + len <= ?1", [now_ms])?;
-            tx.execute(
+        params![key, start, len],
+        |r| r.get(0),
+    )?;
+    // Keys of windows that ended are swept out once a minute: the table holds the
+    // keys of live windows, not every client ever seen.
+    let swept: Option<i64> = tx
+        .query_row("SELECT value FROM settings WHERE key = 'rate_swept_at'", [], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok());
+    if swept.is_none_or(|at| now_ms - at >= SWEEP_EVERY_MS) {
+        tx.execute("DELETE FROM rate_windows WHERE start + len <= ?1", [now_ms])?;
+        tx.execute(
                 "INSERT INTO settings (key, value) VALUES ('rate_swept_at', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [now_ms.to_string()],
             )?;
-        }
-        tx.commit()?;
-        Ok(count)
     }
+    tx.commit()?;
+    Ok(count)
 }
 
 #[cfg(test)]

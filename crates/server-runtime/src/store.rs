@@ -4,9 +4,9 @@
 //! A store may live in another process (SQLite on disk, Redis on the network), so every
 //! call is asynchronous, may fail with [`StoreUnavailable`], and is cut off after
 //! [`STORE_TIMEOUT`] by the router whatever the backend does: no request waits on a
-//! store's future longer than that. (A backend that blocks inside its future, as a
-//! synchronous SQLite call does, cannot be cut off: its own bound, such as SQLite's
-//! busy timeout, applies instead.) What each check does then is decided once, here:
+//! store's future longer than that. (A backend that blocks while making or polling its
+//! future cannot be cut off: it must bound its own waits below the timeout, as the
+//! reference server's SQLite stores do.) What each check does then is decided once, here:
 //!
 //! | check                         | store unavailable                                   |
 //! |-------------------------------|-----------------------------------------------------|
