@@ -67,6 +67,12 @@ pub fn at(seconds: i64) -> SystemTime {
 
 pub use tenx_server_runtime::guard::rfc3339;
 
+/// `t` in milliseconds since the epoch, as the stores keep times (before the epoch
+/// reads as the epoch; past `i64` as its largest value).
+pub(crate) fn millis(t: SystemTime) -> i64 {
+    i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX)
+}
+
 /// How long a store operation may wait for another process's lock: below the router's
 /// store timeout, so the operation gives up on its own and never claims a key after the
 /// router answered without it (a cut-off operation would run on in the blocking pool).
@@ -211,6 +217,8 @@ impl Db {
                 }
                 conn.busy_timeout(left)?;
                 let answer = op(&db, &mut conn);
+                // Back to not waiting (an in-memory database shares this connection with
+                // the handlers, but has no other connection whose lock it could wait on).
                 conn.busy_timeout(Duration::ZERO)?;
                 answer
             });

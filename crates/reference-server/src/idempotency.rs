@@ -2,13 +2,14 @@
 //! restarts and by every process on the database, and a key another process is still
 //! answering is waited on.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tenx_server_runtime::{IdempotencyStore, Reservation, StoreFuture, Stored};
 use tokio::sync::watch;
 
 use crate::Db;
+use crate::db::millis;
 
 /// A claim older than this is taken over: the process that made it stopped answering
 /// (a crash between the effect and the record; the effect's own transaction decides
@@ -16,10 +17,6 @@ use crate::Db;
 const ABANDONED_AFTER_MS: i64 = 30_000;
 /// How often a waiter looks at another process's claim.
 const POLL: Duration = Duration::from_millis(25);
-
-fn millis(t: SystemTime) -> i64 {
-    i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX)
-}
 
 impl IdempotencyStore for Db {
     fn reserve<'a>(
@@ -218,6 +215,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn stored(n: i64) -> Stored {
         Stored { status: 201, body: serde_json::json!({ "n": n }) }

@@ -2,12 +2,13 @@
 //! database counts together, and a restart keeps the counts (the daily write quota
 //! especially).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tenx_server_runtime::{Hit, RateLimiter, StoreFuture};
 
 use crate::Db;
+use crate::db::millis;
 
 /// How often windows that ended are deleted, at most.
 const SWEEP_EVERY_MS: i64 = 60_000;
@@ -29,7 +30,7 @@ impl Db {
 
 /// [`RateLimiter::hit`] on `conn`.
 fn hit_on(conn: &mut Connection, key: &str, limit: u32, window: Duration, now: SystemTime) -> rusqlite::Result<Hit> {
-    let now_ms = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(i64::MAX);
+    let now_ms = millis(now);
     let len = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
     let start = now_ms - now_ms.rem_euclid(len);
     let wait = Duration::from_millis(u64::try_from(start + len - now_ms).unwrap_or(0));
@@ -70,6 +71,7 @@ fn count(conn: &mut Connection, key: &str, start: i64, len: i64, now_ms: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn counts_per_window_and_start_over_in_the_next() {

@@ -88,8 +88,9 @@ impl StoreHealth {
         self.ask(what, ask()).await
     }
 
-    /// `call` asked whether or not the store is paused, bounded by [`STORE_TIMEOUT`];
-    /// its outcome pauses the store or ends the pause as in [`StoreHealth::call`].
+    /// Asks the store with `call` even while it is paused (for a record worth trying
+    /// whatever the store's last answer was), bounded by [`STORE_TIMEOUT`]; the outcome
+    /// pauses the store or ends the pause as in [`StoreHealth::call`].
     pub(crate) async fn ask<T>(&self, what: &str, call: StoreFuture<'_, T>) -> Result<T, StoreUnavailable> {
         let result = bounded(what, call).await;
         let mut paused = self.lock();
