@@ -18,6 +18,7 @@ mod route_macro_crate;
 mod rust;
 mod rust_types;
 mod server_crate;
+mod stub_crate;
 mod templates;
 mod ts_client;
 
@@ -64,7 +65,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     type Output = Result<Vec<GeneratedFile>, CodegenError>;
     type Generator = fn(&Model<'_>, &Templates) -> Output;
     // The biggest first, so the threads finish together.
-    const GENERATORS: [Generator; 8] = [
+    const GENERATORS: [Generator; 9] = [
         server_crate::generate,
         client_crate::generate,
         ts_client::generate,
@@ -73,6 +74,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         errors_crate::generate,
         docs::generate,
         route_macro_crate::generate,
+        stub_crate::generate,
     ];
     let templates = Templates::new();
     // Decided once, read by every generator.

@@ -17,10 +17,20 @@ use crate::{CodegenError, GeneratedFile, Templates, errors_crate, models_crate, 
 
 const DIR: &str = "generated/server";
 
+/// The crate's name: `<api>-server`, like its folder.
+pub(crate) fn crate_name(spec: &Spec) -> String {
+    format!("{}-server", spec.api.name)
+}
+
+/// The crate, as a dependency of another generated crate.
+pub(crate) fn dep(spec: &Spec) -> Dep {
+    Dep::Generated { name: crate_name(spec), dir: "server", features: Vec::new() }
+}
+
 pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
-    let name = format!("{}-server", spec.api.name);
+    let name = crate_name(spec);
     let description = format!("Server traits and an auth-enforcing axum router for the {}.", spec.api.title);
     let readme = "Implement one trait per route family (`LinksApi`, `TokensApi`, …) and mount the \
                   families with `RouterBuilder`. Before a handler runs, the router checks credentials, \
@@ -33,7 +43,8 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     modules.extend(spec.families.iter().map(|f| (f.name.as_str(), Export::Glob)));
     let docs = format!(
         "{description}\n\nOne trait per family ({} families, {} routes); `RouterBuilder` mounts them. Routes of\n\
-         unmounted families, unknown paths and wrong methods answer `not_found` in the error model.",
+         unmounted families run their checks, then answer `not_implemented` (or a stub's answer:\n\
+         `RouterBuilder::unmounted`); unknown paths and wrong methods answer in the error model.",
         spec.families.len(),
         spec.routes().count()
     );
@@ -245,14 +256,21 @@ fn spec_rs(model: &Model<'_>) -> TokenStream {
     let errors_crate = ident(&errors_crate::crate_name(spec).replace('-', "_"));
     let subject = spec.api.subject().map_or(quote!(None), |s| quote!(Some(#s)));
     let routes = model.routes.iter().map(|r| {
-        let (method, path) = (r.route.method.as_str(), &r.route.path.value);
-        quote!((#method, #path))
+        let (family, id) = (ident(family_of(spec, r.route)), route_ident(r.route));
+        quote!(&crate::#family::#id)
+    });
+    let scopes = spec.scopes.iter().map(|s| &s.name);
+    let error_details = model.detailed_errors.iter().map(|(e, ty)| {
+        let (code, ty) = (&e.code, ty_tokens(spec, &TypeRef::Named((*ty).to_owned())));
+        quote!((#code, #ty))
     });
     let context_token = spec.context_token.as_ref().map_or(quote!(None), |c| {
         let (ttl, param, error) = (c.ttl_seconds, &c.param, &c.error.value);
         quote!(Some(rt::ctx::ContextTokenSpec { ttl_seconds: #ttl, param: #param, error: #error }))
     });
-    let schemas = model.types.iter().filter_map(|t| match &t.kind {
+    // The details' types, for a stub's error answers, after the routes' own.
+    let detail_only = model.detail_types.iter().filter(|t| !model.types.iter().any(|r| r.name == t.name));
+    let schemas = model.types.iter().chain(detail_only).filter_map(|t| match &t.kind {
         TypeKind::Object(fields) => {
             let (id, name) = (schema_ident(&t.name), &t.name);
             let fields = fields.iter().map(|f| field_tokens(spec, f));
@@ -284,6 +302,8 @@ fn spec_rs(model: &Model<'_>) -> TokenStream {
             subject_roles: &[#(#roles),*],
             subject: #subject,
             routes: &[#(#routes),*],
+            scopes: &[#(#scopes),*],
+            error_details: &[#(#error_details),*],
             plans: &[#(#plans),*],
             quota_error: #quota_error,
             user_requests_per_minute: #user_rpm,
@@ -380,11 +400,17 @@ fn route_spec(
             retention_seconds: #keep,
         }))
     });
+    let (family, method, path) = (family_of(spec, r), r.method.as_str(), &r.path.value);
+    let success = r.success.iter().map(|s| rust::int(s.status));
+    let errors = lowered.errors.iter().map(|e| &e.code);
     let docs = doc(&format!("`{}`: `{} {}`.", name, r.method.as_str(), r.path.value));
     quote! {
         #docs
         pub(crate) static #id: rt::guard::RouteSpec = rt::guard::RouteSpec {
             id: #name,
+            family: #family,
+            method: #method,
+            path: #path,
             auth: &[#(#auth),*],
             scopes: &[#(#scopes),*],
             min_role: #min_role,
@@ -395,9 +421,17 @@ fn route_spec(
             query: &[#(#query),*],
             body: #body,
             response: #response,
+            success: &[#(#success),*],
+            errors: &[#(#errors),*],
             idempotency: #idem,
         };
     }
+}
+
+/// The name of the family `route` belongs to.
+fn family_of<'s>(spec: &'s Spec, route: &Route) -> &'s str {
+    let family = spec.families.iter().find(|f| f.routes.iter().any(|r| r.id.value == route.id.value));
+    &family.expect("every route is in a family").name
 }
 
 fn trait_ident(family: &Family) -> proc_macro2::Ident {
@@ -556,10 +590,12 @@ fn router_rs(spec: &Spec) -> TokenStream {
         let count = f.routes.len();
         let docs =
             doc(&format!("Mounts the `{}` family ({count} route{}).", f.name, if count == 1 { "" } else { "s" }));
+        let name = &f.name;
         quote! {
             #docs
             pub fn #method<T: crate::#module::#tr>(mut self, api: Arc<T>) -> Self {
                 self.router = crate::#module::mount(self.router, &self.state, &api);
+                self.mounted.push(#name);
                 self
             }
         }
@@ -570,18 +606,25 @@ fn router_rs(spec: &Spec) -> TokenStream {
         use ::std::sync::Arc;
 
         use tenx_server_runtime::axum::Router;
-        use tenx_server_runtime::ServerState;
+        use tenx_server_runtime::{ServerState, Unmounted};
 
         /// Builds an axum router from the families an app implements.
         pub struct RouterBuilder {
             state: Arc<ServerState>,
             router: Router,
+            mounted: Vec<&'static str>,
+            unmounted: Arc<dyn Unmounted>,
         }
 
         impl RouterBuilder {
             /// A router with no family mounted yet.
             pub fn new(state: ServerState) -> Self {
-                RouterBuilder { state: Arc::new(state), router: Router::new() }
+                RouterBuilder {
+                    state: Arc::new(state),
+                    router: Router::new(),
+                    mounted: Vec::new(),
+                    unmounted: Arc::new(tenx_server_runtime::NotImplemented),
+                }
             }
 
             /// The state the checks use.
@@ -589,12 +632,25 @@ fn router_rs(spec: &Spec) -> TokenStream {
                 &self.state
             }
 
+            /// The families mounted so far.
+            pub fn mounted(&self) -> &[&'static str] {
+                &self.mounted
+            }
+
             #(#mounts)*
 
-            /// The finished router: error-model answers for unknown paths, unmounted
-            /// families and wrong methods; a request id on every response.
+            /// Answers the routes of every family not mounted with `fill` (a stub, say),
+            /// after their checks; by default they answer "not implemented".
+            pub fn unmounted(mut self, fill: Arc<dyn Unmounted>) -> Self {
+                self.unmounted = fill;
+                self
+            }
+
+            /// The finished router: the routes of unmounted families answered as
+            /// [`unmounted`](Self::unmounted) says once their checks pass, error-model
+            /// answers for unknown paths and wrong methods; a request id on every response.
             pub fn build(self) -> Router {
-                tenx_server_runtime::finish(self.router, self.state.spec)
+                tenx_server_runtime::finish(self.router, &self.state, &self.mounted, &self.unmounted)
             }
         }
     }

@@ -23,6 +23,7 @@ pub use repo::{PatListing, Recorded, RepoError, Repository};
 
 use tenx_server::{RouterBuilder, spec};
 use tenx_server_runtime::{ContextKey, JwtKeys, RedisStore, ServerState};
+use tenx_stub_runtime::Stub;
 
 /// The clock handlers and checks read (tests share a virtual one with the client).
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -49,7 +50,8 @@ pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) 
     })
 }
 
-/// The whole server: every implemented family mounted, plus the short-link host
+/// The whole server: every implemented family mounted, the stub answering the others
+/// once their checks pass, plus the short-link host
 /// stand-in `GET /go/{handle}/{slug}` (the real one lives on `{handle}.10x.in`).
 ///
 /// Serve it with [`axum::Router::into_make_service_with_connect_info`] over
@@ -94,13 +96,30 @@ pub fn router_with<R: Repository>(db: R, keys: Keys, now: Clock, stores: Stores)
         .public_runtime(app.clone())
         .visitor(app.clone())
         .webhooks(app.clone())
+        // Every other family: the stub, behind the same checks.
+        .unmounted(Arc::new(Stub::new(&spec::SERVER_SPEC, 0)))
         .build()
         .route("/go/{handle}/{slug}", axum::routing::get(api::redirect::<R>).with_state(app))
 }
 
-/// The families this server implements, by spec name.
+/// The families this server implements, by spec name. The others are answered by the
+/// stub ([`tenx_stub_runtime::Stub`]): their checks run, then their declared success with a body
+/// built from its type.
 pub const FAMILIES: &[&str] =
     &["auth", "handles", "collaborators", "tokens", "links", "analytics", "public_runtime", "visitor", "webhooks"];
+
+/// Every family of the spec, in spec order, with its number of routes and whether this
+/// server implements it (`false`: the stub answers it).
+pub fn families() -> Vec<(&'static str, usize, bool)> {
+    let mut out: Vec<(&'static str, usize, bool)> = Vec::new();
+    for route in spec::SERVER_SPEC.routes {
+        match out.iter_mut().find(|(f, _, _)| *f == route.family) {
+            Some(entry) => entry.1 += 1,
+            None => out.push((route.family, 1, FAMILIES.contains(&route.family))),
+        }
+    }
+    out
+}
 
 /// Seeds the demo (once): a user owning a Pro and a Free handle, and a creator on the
 /// Pro one. Returns what to print.

@@ -14,7 +14,10 @@ use tenx_reference_server::{Db, Stores, router_with, seed_demo, server_keys};
 use tenx_server_runtime::RedisStore;
 
 #[derive(Parser)]
-#[command(about = "The reference 10x API server")]
+#[command(
+    about = "The reference 10x API server",
+    long_about = "The reference 10x API server. It implements nine families of the spec on SQLite; every other route is answered by the spec-driven stub after the same checks (credentials, scopes, role, plan, limits, parameters, body, idempotency): its declared success with a body built from its type, or, asked with `Prefer: code=<status or error code>`, any other declared outcome. `--families` lists which is which."
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "TENX_LISTEN")]
@@ -37,8 +40,9 @@ struct Args {
     /// Seed demo users and handles, and print how to log in.
     #[arg(long)]
     demo: bool,
-    /// Print the spec families this server implements, one per line, and exit (tools
-    /// that check it, such as schemathesis, select their operations by these tags).
+    /// Print every family of the spec, whether this server implements it (`real`) or
+    /// the stub answers it (`stub`: its checks run, then its declared success with a
+    /// body built from its type), and its number of routes; then exit.
     #[arg(long)]
     families: bool,
 }
@@ -53,8 +57,12 @@ async fn main() -> std::process::ExitCode {
         .init();
     let args = Args::parse();
     if args.families {
-        for family in tenx_reference_server::FAMILIES {
-            println!("{family}");
+        for (family, routes, real) in tenx_reference_server::families() {
+            println!(
+                "{family:<20} {:<4} {routes:>3} route{}",
+                if real { "real" } else { "stub" },
+                if routes == 1 { "" } else { "s" }
+            );
         }
         return std::process::ExitCode::SUCCESS;
     }

@@ -215,7 +215,7 @@ pub fn endpoint<A, F, Fut>(
     handler: F,
 ) -> axum::routing::MethodRouter
 where
-    A: Send + Sync + 'static,
+    A: Send + Sync + 'static + ?Sized,
     F: Fn(Arc<A>, Call, RequestContext) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Reply, Failure>> + Send + 'static,
 {
@@ -614,19 +614,19 @@ fn new_request_id() -> String {
     format!("{prefix:016x}-{:012x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The answer for a request no mounted route takes: a route of the spec whose family
-/// the app did not mount (not implemented: a conformance check tells it from a missing
-/// route), a path of the spec asked with a method it does not have (405, with `Allow`),
-/// or no such path.
+/// The answer for a request no route takes: a path of the spec asked with a method it
+/// does not have (405, with `Allow`), or no such path. (A router [`finish`] made mounts
+/// every route of the spec; on one that did not, a route of the spec answers "not
+/// implemented" here, without its checks.)
 pub fn not_found(spec: &ServerSpec, request: &Request) -> Response {
     let request_id = request_id_of(request.headers());
     let (method, path) = (request.method().as_str(), request.uri().path());
     // As the router does, a literal segment wins over a parameter: `/links/export` is
     // the export route, not `/links/{slug}`.
-    let matching: Vec<&(&str, &str)> = spec.routes.iter().filter(|(_, t)| template_matches(t, path)).collect();
-    let best = matching.iter().map(|(_, t)| literal_segments(t)).max();
+    let matching: Vec<&RouteSpec> = spec.routes.iter().copied().filter(|r| template_matches(r.path, path)).collect();
+    let best = matching.iter().map(|r| literal_segments(r.path)).max();
     let mut allowed: Vec<&str> =
-        matching.iter().filter(|(_, t)| Some(literal_segments(t)) == best).map(|(m, _)| *m).collect();
+        matching.iter().filter(|r| Some(literal_segments(r.path)) == best).map(|r| r.method).collect();
     allowed.sort_unstable();
     allowed.dedup();
     let failure = if allowed.contains(&method) {
@@ -668,9 +668,55 @@ fn template_matches(template: &str, path: &str) -> bool {
     }
 }
 
-/// Finishes a router: error-model answers, with the spec's codes, for unknown paths,
-/// unmounted families and wrong methods.
-pub fn finish(router: axum::Router, spec: &'static ServerSpec) -> axum::Router {
+/// What answers a route of a family the app did not mount, once the route's checks
+/// passed: credentials, scopes, role, plan, limits, parameters, body and idempotency
+/// run for it as for a mounted one.
+pub trait Unmounted: Send + Sync + 'static {
+    /// The answer to a checked `call` of `route`.
+    fn answer(
+        &self,
+        route: &'static RouteSpec,
+        call: Call,
+        cx: RequestContext,
+    ) -> futures_util::future::BoxFuture<'static, Result<Reply, Failure>>;
+}
+
+/// Answers every route it is given "not implemented" (`not_implemented`, 501, where the
+/// spec names it), after the route's checks: a call without its credential is still a
+/// 401, a call of a locked feature still a 403.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotImplemented;
+
+impl Unmounted for NotImplemented {
+    fn answer(
+        &self,
+        route: &'static RouteSpec,
+        _call: Call,
+        _cx: RequestContext,
+    ) -> futures_util::future::BoxFuture<'static, Result<Reply, Failure>> {
+        let message = format!("{} {} is in the spec, but this server does not implement it.", route.method, route.path);
+        Box::pin(std::future::ready(Err(Failure::of(Situation::NotImplemented, message))))
+    }
+}
+
+/// Finishes a router: every route of a family not in `mounted` is answered by
+/// `unmounted` after its checks, and unknown paths and wrong methods get error-model
+/// answers with the spec's codes.
+pub fn finish(
+    mut router: axum::Router,
+    state: &Arc<ServerState>,
+    mounted: &[&str],
+    unmounted: &Arc<dyn Unmounted>,
+) -> axum::Router {
+    let spec = state.spec;
+    for &route in spec.routes.iter().filter(|r| !mounted.contains(&r.family)) {
+        let method = axum::http::Method::from_bytes(route.method.as_bytes())
+            .ok()
+            .and_then(|m| axum::routing::MethodFilter::try_from(m).ok())
+            .expect("the spec's methods are HTTP methods axum routes");
+        let answer = endpoint(method, state, unmounted, route, move |fill, call, cx| fill.answer(route, call, cx));
+        router = router.route(route.path, answer);
+    }
     let fallback = move |request: Request| async move { not_found(spec, &request) };
     router.fallback(fallback).method_not_allowed_fallback(fallback)
 }
@@ -693,6 +739,9 @@ mod tests {
     };
     static ROUTE: RouteSpec = RouteSpec {
         id: "get_link",
+        family: "links",
+        method: "GET",
+        path: "/v2/links/{slug}",
         auth: &[AuthKind::None],
         scopes: &[],
         min_role: None,
@@ -703,6 +752,8 @@ mod tests {
         query: &[],
         body: None,
         response: Some(Ty::Object(&LINK)),
+        success: &[200],
+        errors: &[],
         idempotency: None,
     };
 

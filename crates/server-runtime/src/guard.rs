@@ -90,9 +90,13 @@ pub struct ServerSpec {
     /// The path parameter naming the API's subject (`handle`): roles, plans,
     /// per-subject limits and PAT bindings apply to it.
     pub subject: Option<&'static str>,
-    /// Every route of the spec, `(method, path template)`: a request for one the app
-    /// did not mount answers "not implemented", not "no such route".
-    pub routes: &'static [(&'static str, &'static str)],
+    /// Every route of the spec: the router runs the checks of one whose family the app
+    /// did not mount before it answers (not implemented, or a stub's answer).
+    pub routes: &'static [&'static RouteSpec],
+    /// Every scope of the spec's catalogue, wildcards included.
+    pub scopes: &'static [&'static str],
+    /// The codes whose error body carries typed details, and the details' type.
+    pub error_details: &'static [(&'static str, Ty)],
     /// Plans, cheapest first.
     pub plans: &'static [PlanSpec],
     /// The code a spent daily quota answers with.
@@ -171,6 +175,12 @@ impl AuthContext {
 pub struct RouteSpec {
     /// The route id.
     pub id: &'static str,
+    /// The family the route belongs to (what an app mounts).
+    pub family: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template (`/v2/handles/{handle}/links/{slug}`).
+    pub path: &'static str,
     /// Accepted auth modes.
     pub auth: &'static [AuthKind],
     /// Scopes a PAT must hold.
@@ -191,6 +201,10 @@ pub struct RouteSpec {
     pub body: Option<Ty>,
     /// The success answer's type, which debug builds hold every answer to.
     pub response: Option<Ty>,
+    /// The success statuses, in the spec's order (the first is the usual one).
+    pub success: &'static [u16],
+    /// Every error code the route may answer (declared and implied by its checks).
+    pub errors: &'static [&'static str],
     /// Idempotency.
     pub idempotency: Option<IdempotencySpec>,
 }
@@ -599,6 +613,8 @@ mod tests {
             subject_roles: &[],
             subject: Some("handle"),
             routes: &[],
+            scopes: &[],
+            error_details: &[],
             plans: &[],
             quota_error: None,
             user_requests_per_minute: None,
@@ -608,6 +624,9 @@ mod tests {
         };
         static ROUTE: RouteSpec = RouteSpec {
             id: "list_parcels",
+            family: "parcels",
+            method: "GET",
+            path: "/v1/accounts/{account}/parcels",
             auth: &[AuthKind::Pat],
             scopes: &[],
             min_role: None,
@@ -618,6 +637,8 @@ mod tests {
             query: &[],
             body: None,
             response: None,
+            success: &[200],
+            errors: &["missing_api_key"],
             idempotency: None,
         };
         let state =

@@ -27,7 +27,7 @@ mod redis_store;
 pub mod schema;
 pub mod store;
 
-pub use app::{Call, Reply, ServerState, endpoint, finish, handle, not_found, path_params};
+pub use app::{Call, NotImplemented, Reply, ServerState, Unmounted, endpoint, finish, handle, not_found, path_params};
 pub use context::RequestContext;
 pub use ctx::{Click, ContextKey, ContextTokenSpec};
 pub use data::{AuthData, MemoryAuthData, PatRecord, VisitorRecord};

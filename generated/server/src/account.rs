@@ -58,6 +58,9 @@ pub(crate) fn mount<T: AccountApi>(
 /// `get_openanalyst_account`: `GET /v2/account/openanalyst/me`.
 pub(crate) static GET_OPENANALYST_ACCOUNT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_openanalyst_account",
+    family: "account",
+    method: "GET",
+    path: "/v2/account/openanalyst/me",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -68,5 +71,13 @@ pub(crate) static GET_OPENANALYST_ACCOUNT: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

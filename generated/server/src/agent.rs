@@ -297,6 +297,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `discover_agent_work`: `POST /v2/handles/{handle}/agent/discover`.
 pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "discover_agent_work",
+    family: "agent",
+    method: "POST",
+    path: "/v2/handles/{handle}/agent/discover",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -307,12 +310,29 @@ pub(crate) static DISCOVER_AGENT_WORK: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::AGENT_DISCOVER_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_agent_proposals`: `GET /v2/handles/{handle}/agent/proposals`.
 pub(crate) static LIST_AGENT_PROPOSALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_agent_proposals",
+    family: "agent",
+    method: "GET",
+    path: "/v2/handles/{handle}/agent/proposals",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -323,12 +343,27 @@ pub(crate) static LIST_AGENT_PROPOSALS: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `approve_agent_proposal`: `POST /v2/handles/{handle}/agent/proposals/{proposalId}/approve`.
 pub(crate) static APPROVE_AGENT_PROPOSAL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "approve_agent_proposal",
+    family: "agent",
+    method: "POST",
+    path: "/v2/handles/{handle}/agent/proposals/{proposalId}/approve",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -348,12 +383,29 @@ pub(crate) static APPROVE_AGENT_PROPOSAL: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::APPROVE_PROPOSAL_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_agent_recommendations`: `GET /v2/handles/{handle}/agent/recommendations`.
 pub(crate) static LIST_AGENT_RECOMMENDATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_agent_recommendations",
+    family: "agent",
+    method: "GET",
+    path: "/v2/handles/{handle}/agent/recommendations",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -364,12 +416,27 @@ pub(crate) static LIST_AGENT_RECOMMENDATIONS: rt::guard::RouteSpec = rt::guard::
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_agent_run`: `GET /v2/handles/{handle}/agent/runs/{runId}`.
 pub(crate) static GET_AGENT_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_agent_run",
+    family: "agent",
+    method: "GET",
+    path: "/v2/handles/{handle}/agent/runs/{runId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -389,12 +456,27 @@ pub(crate) static GET_AGENT_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `retrieve_agent_strategy`: `POST /v2/handles/{handle}/agent/strategy/retrieve`.
 pub(crate) static RETRIEVE_AGENT_STRATEGY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "retrieve_agent_strategy",
+    family: "agent",
+    method: "POST",
+    path: "/v2/handles/{handle}/agent/strategy/retrieve",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -405,12 +487,29 @@ pub(crate) static RETRIEVE_AGENT_STRATEGY: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_agent_strategy_context`: `GET /v2/handles/{handle}/agent/strategy/context/{contextId}`.
 pub(crate) static GET_AGENT_STRATEGY_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_agent_strategy_context",
+    family: "agent",
+    method: "GET",
+    path: "/v2/handles/{handle}/agent/strategy/context/{contextId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -430,5 +529,17 @@ pub(crate) static GET_AGENT_STRATEGY_CONTEXT: rt::guard::RouteSpec = rt::guard::
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -141,6 +141,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_analytics`: `GET /v2/handles/{handle}/analytics`.
 pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_analytics",
+    family: "analytics",
+    method: "GET",
+    path: "/v2/handles/{handle}/analytics",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -182,12 +185,27 @@ pub(crate) static GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::ANALYTICS_REPORT_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `export_analytics`: `GET /v2/handles/{handle}/analytics/export`.
 pub(crate) static EXPORT_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "export_analytics",
+    family: "analytics",
+    method: "GET",
+    path: "/v2/handles/{handle}/analytics/export",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -198,12 +216,28 @@ pub(crate) static EXPORT_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_get_analytics`: `GET /v2/public/handles/{handle}/analytics`.
 pub(crate) static PAT_GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_get_analytics",
+    family: "analytics",
+    method: "GET",
+    path: "/v2/public/handles/{handle}/analytics",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["analytics.*"],
     min_role: None,
@@ -245,5 +279,18 @@ pub(crate) static PAT_GET_ANALYTICS: rt::guard::RouteSpec = rt::guard::RouteSpec
     ],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::ANALYTICS_REPORT_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

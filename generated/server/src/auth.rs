@@ -226,6 +226,9 @@ pub(crate) fn mount<T: AuthApi>(
 /// `login`: `POST /v2/auth/login`.
 pub(crate) static LOGIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "login",
+    family: "auth",
+    method: "POST",
+    path: "/v2/auth/login",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -236,12 +239,24 @@ pub(crate) static LOGIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::LOGIN_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::LOGIN_RESPONSE_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "invalid_token",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `signup`: `POST /v2/auth/signup`.
 pub(crate) static SIGNUP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "signup",
+    family: "auth",
+    method: "POST",
+    path: "/v2/auth/signup",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -252,12 +267,24 @@ pub(crate) static SIGNUP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SIGNUP_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "conflict",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `refresh_session`: `POST /v2/auth/refresh`.
 pub(crate) static REFRESH_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "refresh_session",
+    family: "auth",
+    method: "POST",
+    path: "/v2/auth/refresh",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -268,12 +295,24 @@ pub(crate) static REFRESH_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::LOGIN_RESPONSE_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `logout`: `POST /v2/auth/logout`.
 pub(crate) static LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "logout",
+    family: "auth",
+    method: "POST",
+    path: "/v2/auth/logout",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -284,12 +323,24 @@ pub(crate) static LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_current_user`: `GET /v2/auth/me`.
 pub(crate) static GET_CURRENT_USER: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_current_user",
+    family: "auth",
+    method: "GET",
+    path: "/v2/auth/me",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -300,12 +351,23 @@ pub(crate) static GET_CURRENT_USER: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `request_password_reset`: `POST /v2/auth/password/forgot`.
 pub(crate) static REQUEST_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "request_password_reset",
+    family: "auth",
+    method: "POST",
+    path: "/v2/auth/password/forgot",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -316,12 +378,23 @@ pub(crate) static REQUEST_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: None,
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `confirm_password_reset`: `POST /v2/auth/password/forgot/confirm`.
 pub(crate) static CONFIRM_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "confirm_password_reset",
+    family: "auth",
+    method: "POST",
+    path: "/v2/auth/password/forgot/confirm",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -334,5 +407,14 @@ pub(crate) static CONFIRM_PASSWORD_RESET: rt::guard::RouteSpec = rt::guard::Rout
         rt::schema::Ty::Object(&crate::spec::PASSWORD_RESET_CONFIRM_REQUEST_SCHEMA),
     ),
     response: None,
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

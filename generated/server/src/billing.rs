@@ -146,6 +146,9 @@ pub(crate) fn mount<T: BillingApi>(
 /// `get_billing_summary`: `GET /v2/billing/summary`.
 pub(crate) static GET_BILLING_SUMMARY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_billing_summary",
+    family: "billing",
+    method: "GET",
+    path: "/v2/billing/summary",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -156,12 +159,23 @@ pub(crate) static GET_BILLING_SUMMARY: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_billing_checkout_session`: `POST /v2/billing/checkout-session`.
 pub(crate) static CREATE_BILLING_CHECKOUT_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_billing_checkout_session",
+    family: "billing",
+    method: "POST",
+    path: "/v2/billing/checkout-session",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -172,12 +186,25 @@ pub(crate) static CREATE_BILLING_CHECKOUT_SESSION: rt::guard::RouteSpec = rt::gu
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_billing_portal_session`: `POST /v2/billing/portal-session`.
 pub(crate) static CREATE_BILLING_PORTAL_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_billing_portal_session",
+    family: "billing",
+    method: "POST",
+    path: "/v2/billing/portal-session",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -188,12 +215,25 @@ pub(crate) static CREATE_BILLING_PORTAL_SESSION: rt::guard::RouteSpec = rt::guar
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `set_manual_plan`: `POST /v2/billing/manual-plan`.
 pub(crate) static SET_MANUAL_PLAN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_manual_plan",
+    family: "billing",
+    method: "POST",
+    path: "/v2/billing/manual-plan",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("PLATFORM_ADMIN")),
@@ -204,5 +244,16 @@ pub(crate) static SET_MANUAL_PLAN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -189,6 +189,9 @@ const PARAM_CAMPAIGN_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_campaigns`: `GET /v2/handles/{handle}/campaigns`.
 pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_campaigns",
+    family: "campaigns",
+    method: "GET",
+    path: "/v2/handles/{handle}/campaigns",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -199,12 +202,27 @@ pub(crate) static LIST_CAMPAIGNS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_campaign`: `POST /v2/handles/{handle}/campaigns`.
 pub(crate) static CREATE_CAMPAIGN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_campaign",
+    family: "campaigns",
+    method: "POST",
+    path: "/v2/handles/{handle}/campaigns",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -215,12 +233,29 @@ pub(crate) static CREATE_CAMPAIGN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_campaign_health`: `GET /v2/handles/{handle}/campaigns/{campaignId}/health`.
 pub(crate) static GET_CAMPAIGN_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_campaign_health",
+    family: "campaigns",
+    method: "GET",
+    path: "/v2/handles/{handle}/campaigns/{campaignId}/health",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -231,12 +266,27 @@ pub(crate) static GET_CAMPAIGN_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `test_campaign_conversion`: `POST /v2/handles/{handle}/campaigns/{campaignId}/test-conversion`.
 pub(crate) static TEST_CAMPAIGN_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "test_campaign_conversion",
+    family: "campaigns",
+    method: "POST",
+    path: "/v2/handles/{handle}/campaigns/{campaignId}/test-conversion",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -247,5 +297,18 @@ pub(crate) static TEST_CAMPAIGN_CONVERSION: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -260,6 +260,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `submit_handle_chain_signals`: `POST /v2/handles/{handle}/chain/signals`.
 pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_handle_chain_signals",
+    family: "chain",
+    method: "POST",
+    path: "/v2/handles/{handle}/chain/signals",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -270,12 +273,29 @@ pub(crate) static SUBMIT_HANDLE_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard:
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `resolve_handle_chain`: `POST /v2/handles/{handle}/chain/resolve`.
 pub(crate) static RESOLVE_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "resolve_handle_chain",
+    family: "chain",
+    method: "POST",
+    path: "/v2/handles/{handle}/chain/resolve",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -286,12 +306,29 @@ pub(crate) static RESOLVE_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `prefetch_handle_chain`: `POST /v2/handles/{handle}/chain/prefetch`.
 pub(crate) static PREFETCH_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "prefetch_handle_chain",
+    family: "chain",
+    method: "POST",
+    path: "/v2/handles/{handle}/chain/prefetch",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -302,12 +339,29 @@ pub(crate) static PREFETCH_HANDLE_CHAIN: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_chain_session`: `GET /v2/handles/{handle}/chain/{sessionId}`.
 pub(crate) static GET_CHAIN_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_chain_session",
+    family: "chain",
+    method: "GET",
+    path: "/v2/handles/{handle}/chain/{sessionId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -327,12 +381,27 @@ pub(crate) static GET_CHAIN_SESSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_context_origins`: `GET /v2/handles/{handle}/context-origins`.
 pub(crate) static GET_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_context_origins",
+    family: "chain",
+    method: "GET",
+    path: "/v2/handles/{handle}/context-origins",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -343,12 +412,27 @@ pub(crate) static GET_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `replace_context_origins`: `PUT /v2/handles/{handle}/context-origins`.
 pub(crate) static REPLACE_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "replace_context_origins",
+    family: "chain",
+    method: "PUT",
+    path: "/v2/handles/{handle}/context-origins",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -359,5 +443,19 @@ pub(crate) static REPLACE_CONTEXT_ORIGINS: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

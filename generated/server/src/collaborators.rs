@@ -145,6 +145,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_collaborators`: `GET /v2/handles/{handle}/collaborators`.
 pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_collaborators",
+    family: "collaborators",
+    method: "GET",
+    path: "/v2/handles/{handle}/collaborators",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -155,12 +158,27 @@ pub(crate) static LIST_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::COLLABORATOR_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `replace_collaborators`: `PUT /v2/handles/{handle}/collaborators`.
 pub(crate) static REPLACE_COLLABORATORS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "replace_collaborators",
+    family: "collaborators",
+    method: "PUT",
+    path: "/v2/handles/{handle}/collaborators",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -173,12 +191,30 @@ pub(crate) static REPLACE_COLLABORATORS: rt::guard::RouteSpec = rt::guard::Route
         rt::schema::Ty::Object(&crate::spec::REPLACE_COLLABORATORS_REQUEST_SCHEMA),
     ),
     response: Some(rt::schema::Ty::Object(&crate::spec::COLLABORATOR_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "invalid_collaborators",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `transfer_ownership`: `POST /v2/handles/{handle}/transfer-ownership`.
 pub(crate) static TRANSFER_OWNERSHIP: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "transfer_ownership",
+    family: "collaborators",
+    method: "POST",
+    path: "/v2/handles/{handle}/transfer-ownership",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -189,5 +225,20 @@ pub(crate) static TRANSFER_OWNERSHIP: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::TRANSFER_OWNERSHIP_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::COLLABORATOR_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "new_owner_required",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

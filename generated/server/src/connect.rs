@@ -174,6 +174,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_connect_status`: `GET /v2/handles/{handle}/connect/status`.
 pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_connect_status",
+    family: "connect",
+    method: "GET",
+    path: "/v2/handles/{handle}/connect/status",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -184,12 +187,28 @@ pub(crate) static GET_CONNECT_STATUS: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `start_connect_onboarding`: `POST /v2/handles/{handle}/connect/onboarding`.
 pub(crate) static START_CONNECT_ONBOARDING: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_connect_onboarding",
+    family: "connect",
+    method: "POST",
+    path: "/v2/handles/{handle}/connect/onboarding",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -200,12 +219,29 @@ pub(crate) static START_CONNECT_ONBOARDING: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `create_connect_dashboard_link`: `POST /v2/handles/{handle}/connect/dashboard-link`.
 pub(crate) static CREATE_CONNECT_DASHBOARD_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_connect_dashboard_link",
+    family: "connect",
+    method: "POST",
+    path: "/v2/handles/{handle}/connect/dashboard-link",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -216,12 +252,29 @@ pub(crate) static CREATE_CONNECT_DASHBOARD_LINK: rt::guard::RouteSpec = rt::guar
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_earnings`: `GET /v2/handles/{handle}/earnings`.
 pub(crate) static GET_EARNINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_earnings",
+    family: "connect",
+    method: "GET",
+    path: "/v2/handles/{handle}/earnings",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -232,5 +285,18 @@ pub(crate) static GET_EARNINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -463,6 +463,9 @@ const PARAM_PAGE_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `pat_list_pages`: `GET /v2/public/handles/{handle}/pages`.
 pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_pages",
+    family: "creator_pages",
+    method: "GET",
+    path: "/v2/public/handles/{handle}/pages",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.read"],
     min_role: None,
@@ -473,12 +476,28 @@ pub(crate) static PAT_LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `list_pages`: `GET /v2/handles/{handle}/pages`.
 pub(crate) static LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_pages",
+    family: "creator_pages",
+    method: "GET",
+    path: "/v2/handles/{handle}/pages",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -489,12 +508,28 @@ pub(crate) static LIST_PAGES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_page`: `POST /v2/handles/{handle}/pages`.
 pub(crate) static CREATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_page",
+    family: "creator_pages",
+    method: "POST",
+    path: "/v2/handles/{handle}/pages",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -505,12 +540,30 @@ pub(crate) static CREATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_page`: `GET /v2/handles/{handle}/pages/{pageSlug}`.
 pub(crate) static GET_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_page",
+    family: "creator_pages",
+    method: "GET",
+    path: "/v2/handles/{handle}/pages/{pageSlug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -521,12 +574,28 @@ pub(crate) static GET_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `update_page`: `PUT /v2/handles/{handle}/pages/{pageSlug}`.
 pub(crate) static UPDATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_page",
+    family: "creator_pages",
+    method: "PUT",
+    path: "/v2/handles/{handle}/pages/{pageSlug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -537,12 +606,30 @@ pub(crate) static UPDATE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `delete_page`: `DELETE /v2/handles/{handle}/pages/{pageSlug}`.
 pub(crate) static DELETE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_page",
+    family: "creator_pages",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/pages/{pageSlug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -553,12 +640,29 @@ pub(crate) static DELETE_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `publish_page`: `POST /v2/handles/{handle}/pages/{pageSlug}/publish`.
 pub(crate) static PUBLISH_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_page",
+    family: "creator_pages",
+    method: "POST",
+    path: "/v2/handles/{handle}/pages/{pageSlug}/publish",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -569,12 +673,29 @@ pub(crate) static PUBLISH_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `preview_page`: `GET /v2/handles/{handle}/pages/{pageSlug}/preview`.
 pub(crate) static PREVIEW_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "preview_page",
+    family: "creator_pages",
+    method: "GET",
+    path: "/v2/handles/{handle}/pages/{pageSlug}/preview",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -585,12 +706,28 @@ pub(crate) static PREVIEW_PAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `list_page_buyers`: `GET /v2/handles/{handle}/pages/{pageSlug}/buyers`.
 pub(crate) static LIST_PAGE_BUYERS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_page_buyers",
+    family: "creator_pages",
+    method: "GET",
+    path: "/v2/handles/{handle}/pages/{pageSlug}/buyers",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -601,12 +738,28 @@ pub(crate) static LIST_PAGE_BUYERS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `refund_page_purchase`: `POST /v2/handles/{handle}/pages/{pageSlug}/refund`.
 pub(crate) static REFUND_PAGE_PURCHASE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "refund_page_purchase",
+    family: "creator_pages",
+    method: "POST",
+    path: "/v2/handles/{handle}/pages/{pageSlug}/refund",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -617,12 +770,29 @@ pub(crate) static REFUND_PAGE_PURCHASE: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `record_form_interaction`: `POST /v2/handles/{handle}/form-interactions`.
 pub(crate) static RECORD_FORM_INTERACTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "record_form_interaction",
+    family: "creator_pages",
+    method: "POST",
+    path: "/v2/handles/{handle}/form-interactions",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -633,5 +803,19 @@ pub(crate) static RECORD_FORM_INTERACTION: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

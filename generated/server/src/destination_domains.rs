@@ -194,6 +194,9 @@ const PARAM_DOMAIN: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_destination_domains`: `GET /v2/handles/{handle}/destination-domains`.
 pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_destination_domains",
+    family: "destination_domains",
+    method: "GET",
+    path: "/v2/handles/{handle}/destination-domains",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -204,12 +207,27 @@ pub(crate) static LIST_DESTINATION_DOMAINS: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `add_destination_domain`: `POST /v2/handles/{handle}/destination-domains`.
 pub(crate) static ADD_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "add_destination_domain",
+    family: "destination_domains",
+    method: "POST",
+    path: "/v2/handles/{handle}/destination-domains",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -220,12 +238,29 @@ pub(crate) static ADD_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `verify_destination_domain`: `POST /v2/handles/{handle}/destination-domains/{domain}/verify`.
 pub(crate) static VERIFY_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "verify_destination_domain",
+    family: "destination_domains",
+    method: "POST",
+    path: "/v2/handles/{handle}/destination-domains/{domain}/verify",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -236,12 +271,28 @@ pub(crate) static VERIFY_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `decide_destination_domain`: `POST /v2/handles/{handle}/destination-domains/{domain}/decision`.
 pub(crate) static DECIDE_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "decide_destination_domain",
+    family: "destination_domains",
+    method: "POST",
+    path: "/v2/handles/{handle}/destination-domains/{domain}/decision",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -254,5 +305,19 @@ pub(crate) static DECIDE_DESTINATION_DOMAIN: rt::guard::RouteSpec = rt::guard::R
         rt::schema::Ty::Object(&crate::spec::DESTINATION_DECISION_REQUEST_SCHEMA),
     ),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

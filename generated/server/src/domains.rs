@@ -176,6 +176,9 @@ const PARAM_DOMAIN: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_domain`: `POST /v2/account/domains`.
 pub(crate) static CREATE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_domain",
+    family: "domains",
+    method: "POST",
+    path: "/v2/account/domains",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -186,12 +189,28 @@ pub(crate) static CREATE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_DOMAIN_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_DOMAIN_SCHEMA)),
+    success: &[201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "domain_purchase_deprecated",
+        "conflict",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `reconcile_domain`: `POST /v2/account/domains/{domain}/reconcile`.
 pub(crate) static RECONCILE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "reconcile_domain",
+    family: "domains",
+    method: "POST",
+    path: "/v2/account/domains/{domain}/reconcile",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -202,12 +221,27 @@ pub(crate) static RECONCILE_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Object(&crate::spec::RECONCILE_RESULT_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_domain`: `GET /v2/account/domains/{domain}`.
 pub(crate) static GET_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_domain",
+    family: "domains",
+    method: "GET",
+    path: "/v2/account/domains/{domain}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -218,12 +252,24 @@ pub(crate) static GET_DOMAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::DOMAIN_STATUS_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `replace_domain_routes`: `PUT /v2/account/domains/{domain}/routes`.
 pub(crate) static REPLACE_DOMAIN_ROUTES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "replace_domain_routes",
+    family: "domains",
+    method: "PUT",
+    path: "/v2/account/domains/{domain}/routes",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -234,5 +280,17 @@ pub(crate) static REPLACE_DOMAIN_ROUTES: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::DOMAIN_ROUTES_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

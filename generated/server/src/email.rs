@@ -255,6 +255,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_email_senders`: `GET /v2/handles/{handle}/email/senders`.
 pub(crate) static LIST_EMAIL_SENDERS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_email_senders",
+    family: "email",
+    method: "GET",
+    path: "/v2/handles/{handle}/email/senders",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -265,12 +268,27 @@ pub(crate) static LIST_EMAIL_SENDERS: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `update_email_sender`: `PUT /v2/handles/{handle}/email/senders/{senderId}`.
 pub(crate) static UPDATE_EMAIL_SENDER: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_email_sender",
+    family: "email",
+    method: "PUT",
+    path: "/v2/handles/{handle}/email/senders/{senderId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -290,12 +308,29 @@ pub(crate) static UPDATE_EMAIL_SENDER: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_email_templates`: `GET /v2/handles/{handle}/email/templates`.
 pub(crate) static LIST_EMAIL_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_email_templates",
+    family: "email",
+    method: "GET",
+    path: "/v2/handles/{handle}/email/templates",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -306,12 +341,27 @@ pub(crate) static LIST_EMAIL_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_email_template`: `POST /v2/handles/{handle}/email/templates`.
 pub(crate) static CREATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_email_template",
+    family: "email",
+    method: "POST",
+    path: "/v2/handles/{handle}/email/templates",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -322,12 +372,29 @@ pub(crate) static CREATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `update_email_template`: `PUT /v2/handles/{handle}/email/templates/{templateId}`.
 pub(crate) static UPDATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_email_template",
+    family: "email",
+    method: "PUT",
+    path: "/v2/handles/{handle}/email/templates/{templateId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -347,12 +414,29 @@ pub(crate) static UPDATE_EMAIL_TEMPLATE: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `send_email_message`: `POST /v2/handles/{handle}/email/messages`.
 pub(crate) static SEND_EMAIL_MESSAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "send_email_message",
+    family: "email",
+    method: "POST",
+    path: "/v2/handles/{handle}/email/messages",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -363,5 +447,19 @@ pub(crate) static SEND_EMAIL_MESSAGE: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

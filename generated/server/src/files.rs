@@ -243,6 +243,9 @@ const PARAM_FILE_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_file`: `POST /v2/handles/{handle}/files`.
 pub(crate) static CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_file",
+    family: "files",
+    method: "POST",
+    path: "/v2/handles/{handle}/files",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -253,12 +256,29 @@ pub(crate) static CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_FILE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_FILE_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_files`: `GET /v2/handles/{handle}/files`.
 pub(crate) static LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_files",
+    family: "files",
+    method: "GET",
+    path: "/v2/handles/{handle}/files",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -269,12 +289,27 @@ pub(crate) static LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `delete_file`: `DELETE /v2/handles/{handle}/files/{fileId}`.
 pub(crate) static DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_file",
+    family: "files",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/files/{fileId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -285,12 +320,28 @@ pub(crate) static DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `pat_list_files`: `GET /v2/public/handles/{handle}/files`.
 pub(crate) static PAT_LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_files",
+    family: "files",
+    method: "GET",
+    path: "/v2/public/handles/{handle}/files",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["files.read"],
     min_role: None,
@@ -301,12 +352,28 @@ pub(crate) static PAT_LIST_FILES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_create_file`: `POST /v2/public/handles/{handle}/files`.
 pub(crate) static PAT_CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_create_file",
+    family: "files",
+    method: "POST",
+    path: "/v2/public/handles/{handle}/files",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["files.write"],
     min_role: None,
@@ -317,12 +384,29 @@ pub(crate) static PAT_CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_FILE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_FILE_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_delete_file`: `DELETE /v2/public/handles/{handle}/files/{fileId}`.
 pub(crate) static PAT_DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_delete_file",
+    family: "files",
+    method: "DELETE",
+    path: "/v2/public/handles/{handle}/files/{fileId}",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["files.write"],
     min_role: None,
@@ -333,5 +417,18 @@ pub(crate) static PAT_DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

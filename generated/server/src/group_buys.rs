@@ -307,6 +307,9 @@ const PARAM_GROUP_BUY_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_group_buys`: `GET /v2/handles/{handle}/group-buys`.
 pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_group_buys",
+    family: "group_buys",
+    method: "GET",
+    path: "/v2/handles/{handle}/group-buys",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -317,12 +320,27 @@ pub(crate) static LIST_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_group_buy`: `POST /v2/handles/{handle}/group-buys`.
 pub(crate) static CREATE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_group_buy",
+    family: "group_buys",
+    method: "POST",
+    path: "/v2/handles/{handle}/group-buys",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -333,12 +351,29 @@ pub(crate) static CREATE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_group_buy`: `GET /v2/handles/{handle}/group-buys/{groupBuySlug}`.
 pub(crate) static GET_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_group_buy",
+    family: "group_buys",
+    method: "GET",
+    path: "/v2/handles/{handle}/group-buys/{groupBuySlug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -349,12 +384,27 @@ pub(crate) static GET_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `list_group_buy_interests`: `GET /v2/handles/{handle}/group-buys/{groupBuySlug}/interests`.
 pub(crate) static LIST_GROUP_BUY_INTERESTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_group_buy_interests",
+    family: "group_buys",
+    method: "GET",
+    path: "/v2/handles/{handle}/group-buys/{groupBuySlug}/interests",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -365,12 +415,27 @@ pub(crate) static LIST_GROUP_BUY_INTERESTS: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `publish_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/publish`.
 pub(crate) static PUBLISH_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_group_buy",
+    family: "group_buys",
+    method: "POST",
+    path: "/v2/handles/{handle}/group-buys/{groupBuySlug}/publish",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -381,12 +446,28 @@ pub(crate) static PUBLISH_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `pause_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/pause`.
 pub(crate) static PAUSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pause_group_buy",
+    family: "group_buys",
+    method: "POST",
+    path: "/v2/handles/{handle}/group-buys/{groupBuySlug}/pause",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -397,12 +478,28 @@ pub(crate) static PAUSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `close_group_buy`: `POST /v2/handles/{handle}/group-buys/{groupBuySlug}/close`.
 pub(crate) static CLOSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "close_group_buy",
+    family: "group_buys",
+    method: "POST",
+    path: "/v2/handles/{handle}/group-buys/{groupBuySlug}/close",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -413,5 +510,18 @@ pub(crate) static CLOSE_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

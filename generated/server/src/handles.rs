@@ -266,6 +266,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_handles`: `GET /v2/handles`.
 pub(crate) static LIST_HANDLES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_handles",
+    family: "handles",
+    method: "GET",
+    path: "/v2/handles",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -276,12 +279,23 @@ pub(crate) static LIST_HANDLES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_handle`: `POST /v2/handles`.
 pub(crate) static CREATE_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_handle",
+    family: "handles",
+    method: "POST",
+    path: "/v2/handles",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -292,12 +306,27 @@ pub(crate) static CREATE_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_HANDLE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "conflict",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `rename_handle`: `POST /v2/handles/{handle}/rename`.
 pub(crate) static RENAME_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "rename_handle",
+    family: "handles",
+    method: "POST",
+    path: "/v2/handles/{handle}/rename",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -308,12 +337,30 @@ pub(crate) static RENAME_HANDLE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::RENAME_HANDLE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "conflict",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_handle_profile`: `GET /v2/handles/{handle}/profile`.
 pub(crate) static GET_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_handle_profile",
+    family: "handles",
+    method: "GET",
+    path: "/v2/handles/{handle}/profile",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -324,12 +371,27 @@ pub(crate) static GET_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `update_handle_profile`: `PUT /v2/handles/{handle}/profile`.
 pub(crate) static UPDATE_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_handle_profile",
+    family: "handles",
+    method: "PUT",
+    path: "/v2/handles/{handle}/profile",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -340,12 +402,29 @@ pub(crate) static UPDATE_HANDLE_PROFILE: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_audit_events`: `GET /v2/handles/{handle}/audit-events`.
 pub(crate) static LIST_AUDIT_EVENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_audit_events",
+    family: "handles",
+    method: "GET",
+    path: "/v2/handles/{handle}/audit-events",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -356,12 +435,27 @@ pub(crate) static LIST_AUDIT_EVENTS: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_usage_meters`: `GET /v2/handles/{handle}/usage-meters`.
 pub(crate) static GET_USAGE_METERS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_usage_meters",
+    family: "handles",
+    method: "GET",
+    path: "/v2/handles/{handle}/usage-meters",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -372,5 +466,17 @@ pub(crate) static GET_USAGE_METERS: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -108,6 +108,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_internal_docs_access`: `GET /v2/handles/{handle}/internal-docs/access`.
 pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_internal_docs_access",
+    family: "internal_docs",
+    method: "GET",
+    path: "/v2/handles/{handle}/internal-docs/access",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -118,12 +121,27 @@ pub(crate) static GET_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `update_internal_docs_access`: `PUT /v2/handles/{handle}/internal-docs/access`.
 pub(crate) static UPDATE_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_internal_docs_access",
+    family: "internal_docs",
+    method: "PUT",
+    path: "/v2/handles/{handle}/internal-docs/access",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -134,5 +152,19 @@ pub(crate) static UPDATE_INTERNAL_DOCS_ACCESS: rt::guard::RouteSpec = rt::guard:
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -214,6 +214,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `add_knowledge_document`: `POST /v2/handles/{handle}/knowledge/documents`.
 pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "add_knowledge_document",
+    family: "knowledge",
+    method: "POST",
+    path: "/v2/handles/{handle}/knowledge/documents",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -224,12 +227,30 @@ pub(crate) static ADD_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::KNOWLEDGE_DOCUMENT_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+        "knowledge_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_knowledge_documents`: `GET /v2/handles/{handle}/knowledge/documents`.
 pub(crate) static LIST_KNOWLEDGE_DOCUMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_knowledge_documents",
+    family: "knowledge",
+    method: "GET",
+    path: "/v2/handles/{handle}/knowledge/documents",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -240,12 +261,28 @@ pub(crate) static LIST_KNOWLEDGE_DOCUMENTS: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "knowledge_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `delete_knowledge_document`: `DELETE /v2/handles/{handle}/knowledge/documents/{documentId}`.
 pub(crate) static DELETE_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_knowledge_document",
+    family: "knowledge",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/knowledge/documents/{documentId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -265,12 +302,29 @@ pub(crate) static DELETE_KNOWLEDGE_DOCUMENT: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+        "knowledge_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `rebuild_knowledge`: `POST /v2/handles/{handle}/knowledge/rebuild`.
 pub(crate) static REBUILD_KNOWLEDGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "rebuild_knowledge",
+    family: "knowledge",
+    method: "POST",
+    path: "/v2/handles/{handle}/knowledge/rebuild",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -281,12 +335,30 @@ pub(crate) static REBUILD_KNOWLEDGE: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+        "knowledge_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_knowledge_usage`: `GET /v2/handles/{handle}/knowledge/usage`.
 pub(crate) static GET_KNOWLEDGE_USAGE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_knowledge_usage",
+    family: "knowledge",
+    method: "GET",
+    path: "/v2/handles/{handle}/knowledge/usage",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -297,5 +369,17 @@ pub(crate) static GET_KNOWLEDGE_USAGE: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -200,6 +200,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `capture_lead`: `POST /v2/public/handles/{handle}/leads`.
 pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "capture_lead",
+    family: "leads",
+    method: "POST",
+    path: "/v2/public/handles/{handle}/leads",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -210,12 +213,24 @@ pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_lead_attachment_upload`: `POST /v2/public/handles/{handle}/lead-attachments/uploads`.
 pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_lead_attachment_upload",
+    family: "leads",
+    method: "POST",
+    path: "/v2/public/handles/{handle}/lead-attachments/uploads",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -226,12 +241,24 @@ pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guar
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `complete_lead_attachment`: `POST /v2/public/handles/{handle}/lead-attachments/{attachmentId}/complete`.
 pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "complete_lead_attachment",
+    family: "leads",
+    method: "POST",
+    path: "/v2/public/handles/{handle}/lead-attachments/{attachmentId}/complete",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -251,12 +278,23 @@ pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `list_leads`: `GET /v2/handles/{handle}/leads`.
 pub(crate) static LIST_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_leads",
+    family: "leads",
+    method: "GET",
+    path: "/v2/handles/{handle}/leads",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -267,12 +305,27 @@ pub(crate) static LIST_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `export_leads`: `GET /v2/handles/{handle}/leads/export`.
 pub(crate) static EXPORT_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "export_leads",
+    family: "leads",
+    method: "GET",
+    path: "/v2/handles/{handle}/leads/export",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -283,5 +336,17 @@ pub(crate) static EXPORT_LEADS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

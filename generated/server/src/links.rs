@@ -517,6 +517,9 @@ const PARAM_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `upsert_link`: `PUT /v2/handles/{handle}/links/{slug}`.
 pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_link",
+    family: "links",
+    method: "PUT",
+    path: "/v2/handles/{handle}/links/{slug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -527,12 +530,31 @@ pub(crate) static UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::UPSERT_LINK_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
+    success: &[200, 201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "invalid_slug",
+        "invalid_destination_url",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_links`: `GET /v2/handles/{handle}/links`.
 pub(crate) static LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_links",
+    family: "links",
+    method: "GET",
+    path: "/v2/handles/{handle}/links",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -543,12 +565,27 @@ pub(crate) static LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::LINK_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_link`: `GET /v2/handles/{handle}/links/{slug}`.
 pub(crate) static GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_link",
+    family: "links",
+    method: "GET",
+    path: "/v2/handles/{handle}/links/{slug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -559,12 +596,28 @@ pub(crate) static GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `delete_link`: `DELETE /v2/handles/{handle}/links/{slug}`.
 pub(crate) static DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_link",
+    family: "links",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/links/{slug}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -575,12 +628,29 @@ pub(crate) static DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_link_history`: `GET /v2/handles/{handle}/links/{slug}/history`.
 pub(crate) static GET_LINK_HISTORY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_link_history",
+    family: "links",
+    method: "GET",
+    path: "/v2/handles/{handle}/links/{slug}/history",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -591,12 +661,28 @@ pub(crate) static GET_LINK_HISTORY: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `rollback_link`: `POST /v2/handles/{handle}/links/{slug}/rollback`.
 pub(crate) static ROLLBACK_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "rollback_link",
+    family: "links",
+    method: "POST",
+    path: "/v2/handles/{handle}/links/{slug}/rollback",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -607,12 +693,31 @@ pub(crate) static ROLLBACK_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "conflict",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `preview_link_route`: `POST /v2/handles/{handle}/links/{slug}/route-preview`.
 pub(crate) static PREVIEW_LINK_ROUTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "preview_link_route",
+    family: "links",
+    method: "POST",
+    path: "/v2/handles/{handle}/links/{slug}/route-preview",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -623,12 +728,30 @@ pub(crate) static PREVIEW_LINK_ROUTE: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::ROUTE_PREVIEW_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `export_links`: `GET /v2/handles/{handle}/links/export`.
 pub(crate) static EXPORT_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "export_links",
+    family: "links",
+    method: "GET",
+    path: "/v2/handles/{handle}/links/export",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -639,12 +762,28 @@ pub(crate) static EXPORT_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `check_links_health`: `GET /v2/handles/{handle}/links/health-check`.
 pub(crate) static CHECK_LINKS_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "check_links_health",
+    family: "links",
+    method: "GET",
+    path: "/v2/handles/{handle}/links/health-check",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -655,12 +794,27 @@ pub(crate) static CHECK_LINKS_HEALTH: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_list_links`: `GET /v2/public/handles/{handle}/links`.
 pub(crate) static PAT_LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_list_links",
+    family: "links",
+    method: "GET",
+    path: "/v2/public/handles/{handle}/links",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.read"],
     min_role: None,
@@ -671,12 +825,28 @@ pub(crate) static PAT_LIST_LINKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::LINK_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_get_link`: `GET /v2/public/handles/{handle}/links/{slug}`.
 pub(crate) static PAT_GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_get_link",
+    family: "links",
+    method: "GET",
+    path: "/v2/public/handles/{handle}/links/{slug}",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.read"],
     min_role: None,
@@ -687,12 +857,29 @@ pub(crate) static PAT_GET_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_upsert_link`: `PUT /v2/public/handles/{handle}/links/{slug}`.
 pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_upsert_link",
+    family: "links",
+    method: "PUT",
+    path: "/v2/public/handles/{handle}/links/{slug}",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.write"],
     min_role: None,
@@ -703,12 +890,31 @@ pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::UPSERT_LINK_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::LINK_SCHEMA)),
+    success: &[200, 201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "invalid_slug",
+        "invalid_destination_url",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_delete_link`: `DELETE /v2/public/handles/{handle}/links/{slug}`.
 pub(crate) static PAT_DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_delete_link",
+    family: "links",
+    method: "DELETE",
+    path: "/v2/public/handles/{handle}/links/{slug}",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["links.write"],
     min_role: None,
@@ -719,5 +925,19 @@ pub(crate) static PAT_DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "invalid_slug",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -108,6 +108,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_mobile_inbox`: `GET /v2/handles/{handle}/mobile/inbox`.
 pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_mobile_inbox",
+    family: "mobile",
+    method: "GET",
+    path: "/v2/handles/{handle}/mobile/inbox",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -118,12 +121,27 @@ pub(crate) static GET_MOBILE_INBOX: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_voice_note`: `GET /v2/handles/{handle}/mobile/voice-notes/{voiceNoteId}`.
 pub(crate) static GET_VOICE_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_voice_note",
+    family: "mobile",
+    method: "GET",
+    path: "/v2/handles/{handle}/mobile/voice-notes/{voiceNoteId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -143,5 +161,17 @@ pub(crate) static GET_VOICE_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

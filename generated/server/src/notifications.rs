@@ -299,6 +299,9 @@ const PARAM_SUBSCRIPTION_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_notifications`: `GET /v2/handles/{handle}/notifications`.
 pub(crate) static GET_NOTIFICATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_notifications",
+    family: "notifications",
+    method: "GET",
+    path: "/v2/handles/{handle}/notifications",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -309,12 +312,27 @@ pub(crate) static GET_NOTIFICATIONS: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_email_subscription`: `POST /v2/handles/{handle}/notifications/email-subscriptions`.
 pub(crate) static CREATE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_email_subscription",
+    family: "notifications",
+    method: "POST",
+    path: "/v2/handles/{handle}/notifications/email-subscriptions",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -325,12 +343,29 @@ pub(crate) static CREATE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `delete_email_subscription`: `DELETE /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}`.
 pub(crate) static DELETE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_email_subscription",
+    family: "notifications",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -341,12 +376,28 @@ pub(crate) static DELETE_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `test_email_subscription`: `POST /v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}/test`.
 pub(crate) static TEST_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "test_email_subscription",
+    family: "notifications",
+    method: "POST",
+    path: "/v2/handles/{handle}/notifications/email-subscriptions/{subscriptionId}/test",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -357,12 +408,28 @@ pub(crate) static TEST_EMAIL_SUBSCRIPTION: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_notification_settings`: `GET /v2/handles/{handle}/notification-settings`.
 pub(crate) static GET_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_notification_settings",
+    family: "notifications",
+    method: "GET",
+    path: "/v2/handles/{handle}/notification-settings",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -373,12 +440,27 @@ pub(crate) static GET_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `update_notification_settings`: `PUT /v2/handles/{handle}/notification-settings`.
 pub(crate) static UPDATE_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_notification_settings",
+    family: "notifications",
+    method: "PUT",
+    path: "/v2/handles/{handle}/notification-settings",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -389,12 +471,29 @@ pub(crate) static UPDATE_NOTIFICATION_SETTINGS: rt::guard::RouteSpec = rt::guard
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `set_owner_default_email`: `PUT /v2/handles/{handle}/notifications/owner-default-email`.
 pub(crate) static SET_OWNER_DEFAULT_EMAIL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_owner_default_email",
+    family: "notifications",
+    method: "PUT",
+    path: "/v2/handles/{handle}/notifications/owner-default-email",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -405,5 +504,19 @@ pub(crate) static SET_OWNER_DEFAULT_EMAIL: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

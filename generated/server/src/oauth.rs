@@ -169,6 +169,9 @@ pub(crate) fn mount<T: OauthApi>(
 /// `get_oauth_server_metadata`: `GET /.well-known/oauth-authorization-server`.
 pub(crate) static GET_OAUTH_SERVER_METADATA: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_oauth_server_metadata",
+    family: "oauth",
+    method: "GET",
+    path: "/.well-known/oauth-authorization-server",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -179,12 +182,17 @@ pub(crate) static GET_OAUTH_SERVER_METADATA: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `authorize_oauth_client`: `GET /oauth/authorize`.
 pub(crate) static AUTHORIZE_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "authorize_oauth_client",
+    family: "oauth",
+    method: "GET",
+    path: "/oauth/authorize",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -195,12 +203,17 @@ pub(crate) static AUTHORIZE_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `decide_oauth_authorization`: `POST /oauth/authorize/decision`.
 pub(crate) static DECIDE_OAUTH_AUTHORIZATION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "decide_oauth_authorization",
+    family: "oauth",
+    method: "POST",
+    path: "/oauth/authorize/decision",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -211,12 +224,25 @@ pub(crate) static DECIDE_OAUTH_AUTHORIZATION: rt::guard::RouteSpec = rt::guard::
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `register_oauth_client`: `POST /oauth/register`.
 pub(crate) static REGISTER_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "register_oauth_client",
+    family: "oauth",
+    method: "POST",
+    path: "/oauth/register",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -227,12 +253,17 @@ pub(crate) static REGISTER_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `issue_oauth_token`: `POST /oauth/token`.
 pub(crate) static ISSUE_OAUTH_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "issue_oauth_token",
+    family: "oauth",
+    method: "POST",
+    path: "/oauth/token",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -243,5 +274,7 @@ pub(crate) static ISSUE_OAUTH_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
     idempotency: None,
 };

@@ -121,6 +121,9 @@ const PARAM_PAGE_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `start_page_checkout`: `POST /v2/public/pages/{handle}/{pageSlug}/checkout`.
 pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_page_checkout",
+    family: "paid_pages",
+    method: "POST",
+    path: "/v2/public/pages/{handle}/{pageSlug}/checkout",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -131,12 +134,25 @@ pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "visitor_session_required",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "connect_not_configured",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `check_page_access`: `POST /v2/public/pages/{handle}/{pageSlug}/access-check`.
 pub(crate) static CHECK_PAGE_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "check_page_access",
+    family: "paid_pages",
+    method: "POST",
+    path: "/v2/public/pages/{handle}/{pageSlug}/access-check",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -147,5 +163,14 @@ pub(crate) static CHECK_PAGE_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "visitor_session_required",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

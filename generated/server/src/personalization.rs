@@ -121,6 +121,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_personalization_rules`: `GET /v2/handles/{handle}/personalization-rules`.
 pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_personalization_rules",
+    family: "personalization",
+    method: "GET",
+    path: "/v2/handles/{handle}/personalization-rules",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -131,12 +134,27 @@ pub(crate) static LIST_PERSONALIZATION_RULES: rt::guard::RouteSpec = rt::guard::
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `upsert_personalization_rule`: `PUT /v2/handles/{handle}/personalization-rules/{ruleId}`.
 pub(crate) static UPSERT_PERSONALIZATION_RULE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_personalization_rule",
+    family: "personalization",
+    method: "PUT",
+    path: "/v2/handles/{handle}/personalization-rules/{ruleId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -156,5 +174,19 @@ pub(crate) static UPSERT_PERSONALIZATION_RULE: rt::guard::RouteSpec = rt::guard:
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200, 201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -85,6 +85,9 @@ pub(crate) fn mount<T: PlatformAdminApi>(
 /// `list_all_group_buys`: `GET /v2/platform-admin/group-buys`.
 pub(crate) static LIST_ALL_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_all_group_buys",
+    family: "platform_admin",
+    method: "GET",
+    path: "/v2/platform-admin/group-buys",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("PLATFORM_ADMIN")),
@@ -95,12 +98,24 @@ pub(crate) static LIST_ALL_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_creator_economy`: `GET /v2/platform-admin/creator-economy`.
 pub(crate) static GET_CREATOR_ECONOMY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_creator_economy",
+    family: "platform_admin",
+    method: "GET",
+    path: "/v2/platform-admin/creator-economy",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("PLATFORM_ADMIN")),
@@ -111,5 +126,14 @@ pub(crate) static GET_CREATOR_ECONOMY: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

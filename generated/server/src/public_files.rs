@@ -95,6 +95,9 @@ const PARAM_FILE_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `download_public_file`: `GET /v2/public/files/{fileId}`.
 pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "download_public_file",
+    family: "public_files",
+    method: "GET",
+    path: "/v2/public/files/{fileId}",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -105,12 +108,17 @@ pub(crate) static DOWNLOAD_PUBLIC_FILE: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: None,
     response: None,
+    success: &[302],
+    errors: &["not_found", "file_expired", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `request_file_magic_link`: `POST /v2/public/files/{fileId}/magic-link`.
 pub(crate) static REQUEST_FILE_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "request_file_magic_link",
+    family: "public_files",
+    method: "POST",
+    path: "/v2/public/files/{fileId}/magic-link",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -121,5 +129,13 @@ pub(crate) static REQUEST_FILE_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MAGIC_LINK_REQUEST_SCHEMA)),
     response: None,
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -183,6 +183,9 @@ const PARAM_GROUP_BUY_SLUG: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_public_group_buys`: `GET /v2/public/group-buys/{handle}`.
 pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_public_group_buys",
+    family: "public_group_buys",
+    method: "GET",
+    path: "/v2/public/group-buys/{handle}",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -193,12 +196,23 @@ pub(crate) static LIST_PUBLIC_GROUP_BUYS: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_public_group_buy`: `GET /v2/public/group-buys/{handle}/{groupBuySlug}`.
 pub(crate) static GET_PUBLIC_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_public_group_buy",
+    family: "public_group_buys",
+    method: "GET",
+    path: "/v2/public/group-buys/{handle}/{groupBuySlug}",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -209,12 +223,23 @@ pub(crate) static GET_PUBLIC_GROUP_BUY: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_my_group_buy_interest`: `GET /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`.
 pub(crate) static GET_MY_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_my_group_buy_interest",
+    family: "public_group_buys",
+    method: "GET",
+    path: "/v2/public/group-buys/{handle}/{groupBuySlug}/my-interest",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -225,12 +250,24 @@ pub(crate) static GET_MY_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "visitor_session_required",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `withdraw_group_buy_interest`: `DELETE /v2/public/group-buys/{handle}/{groupBuySlug}/my-interest`.
 pub(crate) static WITHDRAW_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "withdraw_group_buy_interest",
+    family: "public_group_buys",
+    method: "DELETE",
+    path: "/v2/public/group-buys/{handle}/{groupBuySlug}/my-interest",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -241,5 +278,14 @@ pub(crate) static WITHDRAW_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard:
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "visitor_session_required",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

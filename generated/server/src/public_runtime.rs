@@ -194,6 +194,9 @@ pub(crate) fn mount<T: PublicRuntimeApi>(
 /// `record_conversion`: `POST /v2/public/conversions`.
 pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "record_conversion",
+    family: "public_runtime",
+    method: "POST",
+    path: "/v2/public/conversions",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -204,6 +207,16 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CONVERSION_RESULT_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "invalid_ctx",
+        "conflict",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: Some(rt::guard::IdempotencySpec {
         key: rt::guard::IdempotencyCarrier::Field("idempotencyKey"),
         required: false,
@@ -216,6 +229,9 @@ pub(crate) static RECORD_CONVERSION: rt::guard::RouteSpec = rt::guard::RouteSpec
 /// `resolve_context`: `GET /v2/public/context`.
 pub(crate) static RESOLVE_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "resolve_context",
+    family: "public_runtime",
+    method: "GET",
+    path: "/v2/public/context",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -238,12 +254,17 @@ pub(crate) static RESOLVE_CONTEXT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["validation_error", "invalid_ctx", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `submit_chain_signals`: `POST /v2/public/chain/signals`.
 pub(crate) static SUBMIT_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_chain_signals",
+    family: "public_runtime",
+    method: "POST",
+    path: "/v2/public/chain/signals",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -254,12 +275,17 @@ pub(crate) static SUBMIT_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CHAIN_SIGNALS_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `resolve_chain`: `POST /v2/public/chain/resolve`.
 pub(crate) static RESOLVE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "resolve_chain",
+    family: "public_runtime",
+    method: "POST",
+    path: "/v2/public/chain/resolve",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -270,12 +296,17 @@ pub(crate) static RESOLVE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CHAIN_RESOLVE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `prefetch_chain`: `POST /v2/public/chain/prefetch`.
 pub(crate) static PREFETCH_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "prefetch_chain",
+    family: "public_runtime",
+    method: "POST",
+    path: "/v2/public/chain/prefetch",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -286,12 +317,17 @@ pub(crate) static PREFETCH_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `get_sdk_config`: `GET /v2/public/sdk/config`.
 pub(crate) static GET_SDK_CONFIG: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_sdk_config",
+    family: "public_runtime",
+    method: "GET",
+    path: "/v2/public/sdk/config",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -302,5 +338,7 @@ pub(crate) static GET_SDK_CONFIG: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["rate_limited", "internal_error"],
     idempotency: None,
 };

@@ -144,6 +144,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_qa_environments`: `GET /v2/handles/{handle}/qa/environments`.
 pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_qa_environments",
+    family: "qa",
+    method: "GET",
+    path: "/v2/handles/{handle}/qa/environments",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -154,12 +157,27 @@ pub(crate) static LIST_QA_ENVIRONMENTS: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `delete_qa_environment`: `DELETE /v2/handles/{handle}/qa/environments/{environmentId}`.
 pub(crate) static DELETE_QA_ENVIRONMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_qa_environment",
+    family: "qa",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/qa/environments/{environmentId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -179,12 +197,28 @@ pub(crate) static DELETE_QA_ENVIRONMENT: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `delete_qa_suite`: `DELETE /v2/handles/{handle}/qa/suites/{suiteId}`.
 pub(crate) static DELETE_QA_SUITE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_qa_suite",
+    family: "qa",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/qa/suites/{suiteId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -204,5 +238,18 @@ pub(crate) static DELETE_QA_SUITE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

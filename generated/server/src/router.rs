@@ -5,12 +5,14 @@
 
 use ::std::sync::Arc;
 use tenx_server_runtime::axum::Router;
-use tenx_server_runtime::ServerState;
+use tenx_server_runtime::{ServerState, Unmounted};
 
 /// Builds an axum router from the families an app implements.
 pub struct RouterBuilder {
     state: Arc<ServerState>,
     router: Router,
+    mounted: Vec<&'static str>,
+    unmounted: Arc<dyn Unmounted>,
 }
 
 impl RouterBuilder {
@@ -19,6 +21,8 @@ impl RouterBuilder {
         RouterBuilder {
             state: Arc::new(state),
             router: Router::new(),
+            mounted: Vec::new(),
+            unmounted: Arc::new(tenx_server_runtime::NotImplemented),
         }
     }
 
@@ -27,27 +31,36 @@ impl RouterBuilder {
         &self.state
     }
 
+    /// The families mounted so far.
+    pub fn mounted(&self) -> &[&'static str] {
+        &self.mounted
+    }
+
     /// Mounts the `auth` family (7 routes).
     pub fn auth<T: crate::auth::AuthApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::auth::mount(self.router, &self.state, &api);
+        self.mounted.push("auth");
         self
     }
 
     /// Mounts the `oauth` family (5 routes).
     pub fn oauth<T: crate::oauth::OauthApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::oauth::mount(self.router, &self.state, &api);
+        self.mounted.push("oauth");
         self
     }
 
     /// Mounts the `account` family (1 route).
     pub fn account<T: crate::account::AccountApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::account::mount(self.router, &self.state, &api);
+        self.mounted.push("account");
         self
     }
 
     /// Mounts the `handles` family (7 routes).
     pub fn handles<T: crate::handles::HandlesApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::handles::mount(self.router, &self.state, &api);
+        self.mounted.push("handles");
         self
     }
 
@@ -57,18 +70,21 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::collaborators::mount(self.router, &self.state, &api);
+        self.mounted.push("collaborators");
         self
     }
 
     /// Mounts the `tokens` family (3 routes).
     pub fn tokens<T: crate::tokens::TokensApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::tokens::mount(self.router, &self.state, &api);
+        self.mounted.push("tokens");
         self
     }
 
     /// Mounts the `links` family (13 routes).
     pub fn links<T: crate::links::LinksApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::links::mount(self.router, &self.state, &api);
+        self.mounted.push("links");
         self
     }
 
@@ -78,6 +94,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::personalization::mount(self.router, &self.state, &api);
+        self.mounted.push("personalization");
         self
     }
 
@@ -87,6 +104,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::tracking_templates::mount(self.router, &self.state, &api);
+        self.mounted.push("tracking_templates");
         self
     }
 
@@ -96,18 +114,21 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::destination_domains::mount(self.router, &self.state, &api);
+        self.mounted.push("destination_domains");
         self
     }
 
     /// Mounts the `analytics` family (3 routes).
     pub fn analytics<T: crate::analytics::AnalyticsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::analytics::mount(self.router, &self.state, &api);
+        self.mounted.push("analytics");
         self
     }
 
     /// Mounts the `campaigns` family (4 routes).
     pub fn campaigns<T: crate::campaigns::CampaignsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::campaigns::mount(self.router, &self.state, &api);
+        self.mounted.push("campaigns");
         self
     }
 
@@ -117,6 +138,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::site_structure::mount(self.router, &self.state, &api);
+        self.mounted.push("site_structure");
         self
     }
 
@@ -126,18 +148,21 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::public_runtime::mount(self.router, &self.state, &api);
+        self.mounted.push("public_runtime");
         self
     }
 
     /// Mounts the `chain` family (6 routes).
     pub fn chain<T: crate::chain::ChainApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::chain::mount(self.router, &self.state, &api);
+        self.mounted.push("chain");
         self
     }
 
     /// Mounts the `webhooks` family (5 routes).
     pub fn webhooks<T: crate::webhooks::WebhooksApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::webhooks::mount(self.router, &self.state, &api);
+        self.mounted.push("webhooks");
         self
     }
 
@@ -147,24 +172,28 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::notifications::mount(self.router, &self.state, &api);
+        self.mounted.push("notifications");
         self
     }
 
     /// Mounts the `mobile` family (2 routes).
     pub fn mobile<T: crate::mobile::MobileApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::mobile::mount(self.router, &self.state, &api);
+        self.mounted.push("mobile");
         self
     }
 
     /// Mounts the `site` family (8 routes).
     pub fn site<T: crate::site::SiteApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::site::mount(self.router, &self.state, &api);
+        self.mounted.push("site");
         self
     }
 
     /// Mounts the `files` family (6 routes).
     pub fn files<T: crate::files::FilesApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::files::mount(self.router, &self.state, &api);
+        self.mounted.push("files");
         self
     }
 
@@ -174,6 +203,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::public_files::mount(self.router, &self.state, &api);
+        self.mounted.push("public_files");
         self
     }
 
@@ -183,12 +213,14 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::internal_docs::mount(self.router, &self.state, &api);
+        self.mounted.push("internal_docs");
         self
     }
 
     /// Mounts the `visitor` family (5 routes).
     pub fn visitor<T: crate::visitor::VisitorApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::visitor::mount(self.router, &self.state, &api);
+        self.mounted.push("visitor");
         self
     }
 
@@ -198,6 +230,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::paid_pages::mount(self.router, &self.state, &api);
+        self.mounted.push("paid_pages");
         self
     }
 
@@ -207,6 +240,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::creator_pages::mount(self.router, &self.state, &api);
+        self.mounted.push("creator_pages");
         self
     }
 
@@ -216,6 +250,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::group_buys::mount(self.router, &self.state, &api);
+        self.mounted.push("group_buys");
         self
     }
 
@@ -225,6 +260,7 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::public_group_buys::mount(self.router, &self.state, &api);
+        self.mounted.push("public_group_buys");
         self
     }
 
@@ -234,78 +270,103 @@ impl RouterBuilder {
         api: Arc<T>,
     ) -> Self {
         self.router = crate::platform_admin::mount(self.router, &self.state, &api);
+        self.mounted.push("platform_admin");
         self
     }
 
     /// Mounts the `billing` family (4 routes).
     pub fn billing<T: crate::billing::BillingApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::billing::mount(self.router, &self.state, &api);
+        self.mounted.push("billing");
         self
     }
 
     /// Mounts the `connect` family (4 routes).
     pub fn connect<T: crate::connect::ConnectApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::connect::mount(self.router, &self.state, &api);
+        self.mounted.push("connect");
         self
     }
 
     /// Mounts the `stripe` family (2 routes).
     pub fn stripe<T: crate::stripe::StripeApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::stripe::mount(self.router, &self.state, &api);
+        self.mounted.push("stripe");
         self
     }
 
     /// Mounts the `domains` family (4 routes).
     pub fn domains<T: crate::domains::DomainsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::domains::mount(self.router, &self.state, &api);
+        self.mounted.push("domains");
         self
     }
 
     /// Mounts the `agent` family (7 routes).
     pub fn agent<T: crate::agent::AgentApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::agent::mount(self.router, &self.state, &api);
+        self.mounted.push("agent");
         self
     }
 
     /// Mounts the `knowledge` family (5 routes).
     pub fn knowledge<T: crate::knowledge::KnowledgeApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::knowledge::mount(self.router, &self.state, &api);
+        self.mounted.push("knowledge");
         self
     }
 
     /// Mounts the `qa` family (3 routes).
     pub fn qa<T: crate::qa::QaApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::qa::mount(self.router, &self.state, &api);
+        self.mounted.push("qa");
         self
     }
 
     /// Mounts the `skills` family (5 routes).
     pub fn skills<T: crate::skills::SkillsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::skills::mount(self.router, &self.state, &api);
+        self.mounted.push("skills");
         self
     }
 
     /// Mounts the `email` family (6 routes).
     pub fn email<T: crate::email::EmailApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::email::mount(self.router, &self.state, &api);
+        self.mounted.push("email");
         self
     }
 
     /// Mounts the `leads` family (5 routes).
     pub fn leads<T: crate::leads::LeadsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::leads::mount(self.router, &self.state, &api);
+        self.mounted.push("leads");
         self
     }
 
     /// Mounts the `support` family (1 route).
     pub fn support<T: crate::support::SupportApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::support::mount(self.router, &self.state, &api);
+        self.mounted.push("support");
         self
     }
 
-    /// The finished router: error-model answers for unknown paths, unmounted
-    /// families and wrong methods; a request id on every response.
+    /// Answers the routes of every family not mounted with `fill` (a stub, say),
+    /// after their checks; by default they answer "not implemented".
+    pub fn unmounted(mut self, fill: Arc<dyn Unmounted>) -> Self {
+        self.unmounted = fill;
+        self
+    }
+
+    /// The finished router: the routes of unmounted families answered as
+    /// [`unmounted`](Self::unmounted) says once their checks pass, error-model
+    /// answers for unknown paths and wrong methods; a request id on every response.
     pub fn build(self) -> Router {
-        tenx_server_runtime::finish(self.router, self.state.spec)
+        tenx_server_runtime::finish(
+            self.router,
+            &self.state,
+            &self.mounted,
+            &self.unmounted,
+        )
     }
 }

@@ -342,6 +342,9 @@ const PARAM_HOSTNAME: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_site_deployment`: `POST /v2/handles/{handle}/site-deployments`.
 pub(crate) static CREATE_SITE_DEPLOYMENT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_site_deployment",
+    family: "site",
+    method: "POST",
+    path: "/v2/handles/{handle}/site-deployments",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -352,12 +355,30 @@ pub(crate) static CREATE_SITE_DEPLOYMENT: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "missing_entrypoint",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_site_deployments`: `GET /v2/handles/{handle}/site-deployments`.
 pub(crate) static LIST_SITE_DEPLOYMENTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_site_deployments",
+    family: "site",
+    method: "GET",
+    path: "/v2/handles/{handle}/site-deployments",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -368,12 +389,27 @@ pub(crate) static LIST_SITE_DEPLOYMENTS: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `get_site_deployment_preview`: `GET /v2/handles/{handle}/site-deployments/{deploymentId}/preview`.
 pub(crate) static GET_SITE_DEPLOYMENT_PREVIEW: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_site_deployment_preview",
+    family: "site",
+    method: "GET",
+    path: "/v2/handles/{handle}/site-deployments/{deploymentId}/preview",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -393,12 +429,27 @@ pub(crate) static GET_SITE_DEPLOYMENT_PREVIEW: rt::guard::RouteSpec = rt::guard:
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `set_site_mode`: `PUT /v2/handles/{handle}/site-mode`.
 pub(crate) static SET_SITE_MODE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_site_mode",
+    family: "site",
+    method: "PUT",
+    path: "/v2/handles/{handle}/site-mode",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OWNER")),
@@ -409,12 +460,29 @@ pub(crate) static SET_SITE_MODE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SITE_MODE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `create_function_binding`: `POST /v2/handles/{handle}/function-bindings`.
 pub(crate) static CREATE_FUNCTION_BINDING: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_function_binding",
+    family: "site",
+    method: "POST",
+    path: "/v2/handles/{handle}/function-bindings",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -425,12 +493,29 @@ pub(crate) static CREATE_FUNCTION_BINDING: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `get_site_intel_snapshot`: `GET /v2/handles/{handle}/site-intel/{hostname}/snapshot`.
 pub(crate) static GET_SITE_INTEL_SNAPSHOT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_site_intel_snapshot",
+    family: "site",
+    method: "GET",
+    path: "/v2/handles/{handle}/site-intel/{hostname}/snapshot",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -441,12 +526,27 @@ pub(crate) static GET_SITE_INTEL_SNAPSHOT: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `start_site_crawl_run`: `POST /v2/handles/{handle}/site-intel/{hostname}/crawl-runs`.
 pub(crate) static START_SITE_CRAWL_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_site_crawl_run",
+    family: "site",
+    method: "POST",
+    path: "/v2/handles/{handle}/site-intel/{hostname}/crawl-runs",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -457,12 +557,28 @@ pub(crate) static START_SITE_CRAWL_RUN: rt::guard::RouteSpec = rt::guard::RouteS
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `start_site_replay_run`: `POST /v2/handles/{handle}/site-intel/{hostname}/replay-runs`.
 pub(crate) static START_SITE_REPLAY_RUN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "start_site_replay_run",
+    family: "site",
+    method: "POST",
+    path: "/v2/handles/{handle}/site-intel/{hostname}/replay-runs",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -473,5 +589,18 @@ pub(crate) static START_SITE_REPLAY_RUN: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

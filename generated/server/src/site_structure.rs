@@ -279,6 +279,9 @@ const PARAM_CAMPAIGN_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `get_campaign_site_structure`: `GET /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_campaign_site_structure",
+    family: "site_structure",
+    method: "GET",
+    path: "/v2/handles/{handle}/site-structure/campaigns/{campaignId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -289,12 +292,28 @@ pub(crate) static GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard:
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `update_campaign_site_structure`: `PUT /v2/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_campaign_site_structure",
+    family: "site_structure",
+    method: "PUT",
+    path: "/v2/handles/{handle}/site-structure/campaigns/{campaignId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -305,12 +324,30 @@ pub(crate) static UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gua
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `publish_campaign_site_structure`: `POST /v2/handles/{handle}/site-structure/campaigns/{campaignId}/publish`.
 pub(crate) static PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_campaign_site_structure",
+    family: "site_structure",
+    method: "POST",
+    path: "/v2/handles/{handle}/site-structure/campaigns/{campaignId}/publish",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -321,12 +358,29 @@ pub(crate) static PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `pat_get_campaign_site_structure`: `GET /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static PAT_GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_get_campaign_site_structure",
+    family: "site_structure",
+    method: "GET",
+    path: "/v2/public/handles/{handle}/site-structure/campaigns/{campaignId}",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.read"],
     min_role: None,
@@ -337,12 +391,28 @@ pub(crate) static PAT_GET_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::gu
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_update_campaign_site_structure`: `PUT /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}`.
 pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_update_campaign_site_structure",
+    family: "site_structure",
+    method: "PUT",
+    path: "/v2/public/handles/{handle}/site-structure/campaigns/{campaignId}",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.write"],
     min_role: None,
@@ -353,12 +423,29 @@ pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt:
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `pat_publish_campaign_site_structure`: `POST /v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish`.
 pub(crate) static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_publish_campaign_site_structure",
+    family: "site_structure",
+    method: "POST",
+    path: "/v2/public/handles/{handle}/site-structure/campaigns/{campaignId}/publish",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["pages.write"],
     min_role: None,
@@ -369,5 +456,18 @@ pub(crate) static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -236,6 +236,9 @@ const PARAM_SKILL_KEY: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_skills`: `GET /v2/handles/{handle}/skills`.
 pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_skills",
+    family: "skills",
+    method: "GET",
+    path: "/v2/handles/{handle}/skills",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -246,12 +249,27 @@ pub(crate) static LIST_SKILLS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `upsert_skill`: `PUT /v2/handles/{handle}/skills/{skillKey}`.
 pub(crate) static UPSERT_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "upsert_skill",
+    family: "skills",
+    method: "PUT",
+    path: "/v2/handles/{handle}/skills/{skillKey}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -262,12 +280,30 @@ pub(crate) static UPSERT_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200, 201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `set_skill_runtime`: `PUT /v2/handles/{handle}/skills/{skillKey}/runtime`.
 pub(crate) static SET_SKILL_RUNTIME: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "set_skill_runtime",
+    family: "skills",
+    method: "PUT",
+    path: "/v2/handles/{handle}/skills/{skillKey}/runtime",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -278,12 +314,30 @@ pub(crate) static SET_SKILL_RUNTIME: rt::guard::RouteSpec = rt::guard::RouteSpec
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `publish_skill`: `POST /v2/handles/{handle}/skills/{skillKey}/publish`.
 pub(crate) static PUBLISH_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "publish_skill",
+    family: "skills",
+    method: "POST",
+    path: "/v2/handles/{handle}/skills/{skillKey}/publish",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -294,12 +348,29 @@ pub(crate) static PUBLISH_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `delete_skill`: `DELETE /v2/handles/{handle}/skills/{skillKey}`.
 pub(crate) static DELETE_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_skill",
+    family: "skills",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/skills/{skillKey}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -310,5 +381,18 @@ pub(crate) static DELETE_SKILL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

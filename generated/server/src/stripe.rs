@@ -85,6 +85,9 @@ pub(crate) fn mount<T: StripeApi>(
 /// `receive_stripe_webhook`: `POST /v2/public/stripe/webhook`.
 pub(crate) static RECEIVE_STRIPE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "receive_stripe_webhook",
+    family: "stripe",
+    method: "POST",
+    path: "/v2/public/stripe/webhook",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -95,12 +98,17 @@ pub(crate) static RECEIVE_STRIPE_WEBHOOK: rt::guard::RouteSpec = rt::guard::Rout
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: None,
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "internal_error"],
     idempotency: None,
 };
 
 /// `receive_stripe_connect_webhook`: `POST /v2/public/stripe/connect-webhook`.
 pub(crate) static RECEIVE_STRIPE_CONNECT_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "receive_stripe_connect_webhook",
+    family: "stripe",
+    method: "POST",
+    path: "/v2/public/stripe/connect-webhook",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -111,5 +119,7 @@ pub(crate) static RECEIVE_STRIPE_CONNECT_WEBHOOK: rt::guard::RouteSpec = rt::gua
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: None,
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "internal_error"],
     idempotency: None,
 };

@@ -60,6 +60,9 @@ pub(crate) fn mount<T: SupportApi>(
 /// `submit_support_report`: `POST /v2/support/report`.
 pub(crate) static SUBMIT_SUPPORT_REPORT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "submit_support_report",
+    family: "support",
+    method: "POST",
+    path: "/v2/support/report",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: None,
@@ -70,5 +73,16 @@ pub(crate) static SUBMIT_SUPPORT_REPORT: rt::guard::RouteSpec = rt::guard::Route
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SUPPORT_REPORT_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -147,6 +147,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_token`: `POST /v2/handles/{handle}/tokens`.
 pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_token",
+    family: "tokens",
+    method: "POST",
+    path: "/v2/handles/{handle}/tokens",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -157,12 +160,30 @@ pub(crate) static CREATE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_TOKEN_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_TOKEN_SCHEMA)),
+    success: &[201],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_tokens`: `GET /v2/handles/{handle}/tokens`.
 pub(crate) static LIST_TOKENS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_tokens",
+    family: "tokens",
+    method: "GET",
+    path: "/v2/handles/{handle}/tokens",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -173,12 +194,28 @@ pub(crate) static LIST_TOKENS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::TOKEN_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `revoke_token`: `DELETE /v2/handles/{handle}/tokens/{tokenId}`.
 pub(crate) static REVOKE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "revoke_token",
+    family: "tokens",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/tokens/{tokenId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -198,5 +235,19 @@ pub(crate) static REVOKE_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "feature_locked",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -108,6 +108,9 @@ const PARAM_HANDLE: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_tracking_templates`: `GET /v2/handles/{handle}/tracking-templates`.
 pub(crate) static LIST_TRACKING_TEMPLATES: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_tracking_templates",
+    family: "tracking_templates",
+    method: "GET",
+    path: "/v2/handles/{handle}/tracking-templates",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -118,12 +121,27 @@ pub(crate) static LIST_TRACKING_TEMPLATES: rt::guard::RouteSpec = rt::guard::Rou
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `create_tracking_template`: `POST /v2/handles/{handle}/tracking-templates`.
 pub(crate) static CREATE_TRACKING_TEMPLATE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_tracking_template",
+    family: "tracking_templates",
+    method: "POST",
+    path: "/v2/handles/{handle}/tracking-templates",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("CREATOR")),
@@ -134,5 +152,19 @@ pub(crate) static CREATE_TRACKING_TEMPLATE: rt::guard::RouteSpec = rt::guard::Ro
     query: &[],
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -165,6 +165,9 @@ pub(crate) fn mount<T: VisitorApi>(
 /// `request_visitor_magic_link`: `POST /v2/visitor/auth/magic-link`.
 pub(crate) static REQUEST_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "request_visitor_magic_link",
+    family: "visitor",
+    method: "POST",
+    path: "/v2/visitor/auth/magic-link",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -175,12 +178,17 @@ pub(crate) static REQUEST_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MAGIC_LINK_REQUEST_SCHEMA)),
     response: None,
+    success: &[200],
+    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `verify_visitor_magic_link`: `POST /v2/visitor/auth/verify`.
 pub(crate) static VERIFY_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "verify_visitor_magic_link",
+    family: "visitor",
+    method: "POST",
+    path: "/v2/visitor/auth/verify",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -191,12 +199,24 @@ pub(crate) static VERIFY_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::R
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::VERIFY_MAGIC_LINK_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "expired_magic_link",
+        "used_magic_link",
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `visitor_logout`: `POST /v2/visitor/auth/logout`.
 pub(crate) static VISITOR_LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "visitor_logout",
+    family: "visitor",
+    method: "POST",
+    path: "/v2/visitor/auth/logout",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -207,12 +227,17 @@ pub(crate) static VISITOR_LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &["visitor_session_required", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `get_visitor_profile`: `GET /v2/visitor/me`.
 pub(crate) static GET_VISITOR_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_visitor_profile",
+    family: "visitor",
+    method: "GET",
+    path: "/v2/visitor/me",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -223,12 +248,17 @@ pub(crate) static GET_VISITOR_PROFILE: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["visitor_session_required", "rate_limited", "internal_error"],
     idempotency: None,
 };
 
 /// `list_visitor_access`: `GET /v2/visitor/access`.
 pub(crate) static LIST_VISITOR_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_visitor_access",
+    family: "visitor",
+    method: "GET",
+    path: "/v2/visitor/access",
     auth: &[rt::guard::AuthKind::VisitorCookie],
     scopes: &[],
     min_role: None,
@@ -239,5 +269,7 @@ pub(crate) static LIST_VISITOR_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSp
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &["visitor_session_required", "rate_limited", "internal_error"],
     idempotency: None,
 };

@@ -223,6 +223,9 @@ const PARAM_SUBSCRIPTION_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `create_webhook`: `POST /v2/handles/{handle}/webhooks`.
 pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_webhook",
+    family: "webhooks",
+    method: "POST",
+    path: "/v2/handles/{handle}/webhooks",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -233,12 +236,29 @@ pub(crate) static CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_WEBHOOK_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_WEBHOOK_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `list_webhooks`: `GET /v2/handles/{handle}/webhooks`.
 pub(crate) static LIST_WEBHOOKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_webhooks",
+    family: "webhooks",
+    method: "GET",
+    path: "/v2/handles/{handle}/webhooks",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -249,12 +269,27 @@ pub(crate) static LIST_WEBHOOKS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };
 
 /// `delete_webhook`: `DELETE /v2/handles/{handle}/webhooks/{subscriptionId}`.
 pub(crate) static DELETE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_webhook",
+    family: "webhooks",
+    method: "DELETE",
+    path: "/v2/handles/{handle}/webhooks/{subscriptionId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -265,12 +300,28 @@ pub(crate) static DELETE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `test_webhook`: `POST /v2/handles/{handle}/webhooks/{subscriptionId}/test`.
 pub(crate) static TEST_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "test_webhook",
+    family: "webhooks",
+    method: "POST",
+    path: "/v2/handles/{handle}/webhooks/{subscriptionId}/test",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("OPERATOR")),
@@ -281,12 +332,28 @@ pub(crate) static TEST_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Json),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_role",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
 /// `pat_create_webhook`: `POST /v2/public/handles/{handle}/webhooks`.
 pub(crate) static PAT_CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "pat_create_webhook",
+    family: "webhooks",
+    method: "POST",
+    path: "/v2/public/handles/{handle}/webhooks",
     auth: &[rt::guard::AuthKind::Pat],
     scopes: &["webhooks.write"],
     min_role: None,
@@ -297,5 +364,19 @@ pub(crate) static PAT_CREATE_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpe
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_WEBHOOK_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::CREATED_WEBHOOK_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "missing_bearer_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_scope",
+        "feature_locked",
+        "invalid_payload",
+        "validation_error",
+        "not_found",
+        "handle_not_found",
+        "rate_limited",
+        "internal_error",
+    ],
     idempotency: None,
 };

@@ -57,6 +57,9 @@ pub(crate) fn mount<T: DepotsApi>(
 /// `list_depots`: `GET /v1/depots`.
 pub(crate) static LIST_DEPOTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_depots",
+    family: "depots",
+    method: "GET",
+    path: "/v1/depots",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Platform("dispatcher")),
@@ -67,5 +70,14 @@ pub(crate) static LIST_DEPOTS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::DEPOT_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };

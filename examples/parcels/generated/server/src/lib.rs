@@ -4,7 +4,8 @@
 //! Server traits and an auth-enforcing axum router for the Parcels API.
 //!
 //! One trait per family (3 families, 14 routes); `RouterBuilder` mounts them. Routes of
-//! unmounted families, unknown paths and wrong methods answer `not_found` in the error model.
+//! unmounted families run their checks, then answer `not_implemented` (or a stub's answer:
+//! `RouterBuilder::unmounted`); unknown paths and wrong methods answer in the error model.
 
 #[rustfmt::skip]
 pub mod spec;

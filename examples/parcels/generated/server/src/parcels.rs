@@ -514,6 +514,9 @@ const PARAM_PARCEL_ID: rt::schema::FieldSchema = rt::schema::FieldSchema {
 /// `list_parcels`: `GET /v1/accounts/{account}/parcels`.
 pub(crate) static LIST_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "list_parcels",
+    family: "parcels",
+    method: "GET",
+    path: "/v1/accounts/{account}/parcels",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
@@ -548,12 +551,26 @@ pub(crate) static LIST_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `create_parcel`: `POST /v1/accounts/{account}/parcels`.
 pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "create_parcel",
+    family: "parcels",
+    method: "POST",
+    path: "/v1/accounts/{account}/parcels",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
@@ -564,6 +581,19 @@ pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::CREATE_PARCEL_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
+    success: &[201],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "parcel_state_conflict",
+        "too_many_requests",
+        "server_fault",
+        "try_later",
+    ],
     idempotency: Some(rt::guard::IdempotencySpec {
         key: rt::guard::IdempotencyCarrier::Header("idempotency-key"),
         required: false,
@@ -576,6 +606,9 @@ pub(crate) static CREATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
 /// `get_parcel`: `GET /v1/accounts/{account}/parcels/{parcelId}`.
 pub(crate) static GET_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_parcel",
+    family: "parcels",
+    method: "GET",
+    path: "/v1/accounts/{account}/parcels/{parcelId}",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
@@ -586,12 +619,26 @@ pub(crate) static GET_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `update_parcel`: `PATCH /v1/accounts/{account}/parcels/{parcelId}`.
 pub(crate) static UPDATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "update_parcel",
+    family: "parcels",
+    method: "PATCH",
+    path: "/v1/accounts/{account}/parcels/{parcelId}",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
@@ -602,12 +649,27 @@ pub(crate) static UPDATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_PATCH_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "parcel_state_conflict",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `delete_parcel`: `DELETE /v1/accounts/{account}/parcels/{parcelId}`.
 pub(crate) static DELETE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "delete_parcel",
+    family: "parcels",
+    method: "DELETE",
+    path: "/v1/accounts/{account}/parcels/{parcelId}",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("admin")),
@@ -618,12 +680,26 @@ pub(crate) static DELETE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: None,
+    success: &[204],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `move`: `POST /v1/accounts/{account}/parcels/{parcelId}/move`.
 pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "move",
+    family: "parcels",
+    method: "POST",
+    path: "/v1/accounts/{account}/parcels/{parcelId}/move",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
@@ -634,12 +710,27 @@ pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::MOVE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "parcel_state_conflict",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `put_note`: `PUT /v1/accounts/{account}/parcels/{parcelId}/note`.
 pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "put_note",
+    family: "parcels",
+    method: "PUT",
+    path: "/v1/accounts/{account}/parcels/{parcelId}/note",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
@@ -650,12 +741,26 @@ pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Text),
     response: Some(rt::schema::Ty::Text),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `get_label`: `GET /v1/accounts/{account}/parcels/{parcelId}/label`.
 pub(crate) static GET_LABEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "get_label",
+    family: "parcels",
+    method: "GET",
+    path: "/v1/accounts/{account}/parcels/{parcelId}/label",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
@@ -666,12 +771,26 @@ pub(crate) static GET_LABEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Binary),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `put_photo`: `PUT /v1/accounts/{account}/parcels/{parcelId}/photo`.
 pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "put_photo",
+    family: "parcels",
+    method: "PUT",
+    path: "/v1/accounts/{account}/parcels/{parcelId}/photo",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:write"],
     min_role: Some(rt::guard::RoleReq::Subject("shipper")),
@@ -682,12 +801,26 @@ pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Binary),
     response: None,
+    success: &[204],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `search_parcels`: `POST /v1/accounts/{account}/parcels:search`.
 pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "search_parcels",
+    family: "parcels",
+    method: "POST",
+    path: "/v1/accounts/{account}/parcels:search",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
@@ -698,12 +831,26 @@ pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::PARCEL_LIST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `save_search`: `PUT /v1/accounts/{account}/searches/{query}`.
 pub(crate) static SAVE_SEARCH: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "save_search",
+    family: "parcels",
+    method: "PUT",
+    path: "/v1/accounts/{account}/searches/{query}",
     auth: &[rt::guard::AuthKind::Jwt, rt::guard::AuthKind::Pat],
     scopes: &["parcels:read"],
     min_role: Some(rt::guard::RoleReq::Subject("viewer")),
@@ -734,12 +881,26 @@ pub(crate) static SAVE_SEARCH: rt::guard::RouteSpec = rt::guard::RouteSpec {
     ],
     body: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::SEARCH_REQUEST_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };
 
 /// `register_webhook`: `PUT /v1/accounts/{account}/webhook`.
 pub(crate) static REGISTER_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "register_webhook",
+    family: "parcels",
+    method: "PUT",
+    path: "/v1/accounts/{account}/webhook",
     auth: &[rt::guard::AuthKind::Jwt],
     scopes: &[],
     min_role: Some(rt::guard::RoleReq::Subject("admin")),
@@ -750,5 +911,16 @@ pub(crate) static REGISTER_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec 
     query: &[],
     body: Some(rt::schema::Ty::Object(&crate::spec::WEBHOOK_SCHEMA)),
     response: Some(rt::schema::Ty::Object(&crate::spec::WEBHOOK_SCHEMA)),
+    success: &[200],
+    errors: &[
+        "unauthenticated",
+        "bad_credentials",
+        "access_token_expired",
+        "forbidden",
+        "invalid_request",
+        "no_such_thing",
+        "too_many_requests",
+        "server_fault",
+    ],
     idempotency: None,
 };

@@ -5,12 +5,14 @@
 
 use ::std::sync::Arc;
 use tenx_server_runtime::axum::Router;
-use tenx_server_runtime::ServerState;
+use tenx_server_runtime::{ServerState, Unmounted};
 
 /// Builds an axum router from the families an app implements.
 pub struct RouterBuilder {
     state: Arc<ServerState>,
     router: Router,
+    mounted: Vec<&'static str>,
+    unmounted: Arc<dyn Unmounted>,
 }
 
 impl RouterBuilder {
@@ -19,6 +21,8 @@ impl RouterBuilder {
         RouterBuilder {
             state: Arc::new(state),
             router: Router::new(),
+            mounted: Vec::new(),
+            unmounted: Arc::new(tenx_server_runtime::NotImplemented),
         }
     }
 
@@ -27,27 +31,48 @@ impl RouterBuilder {
         &self.state
     }
 
+    /// The families mounted so far.
+    pub fn mounted(&self) -> &[&'static str] {
+        &self.mounted
+    }
+
     /// Mounts the `parcels` family (12 routes).
     pub fn parcels<T: crate::parcels::ParcelsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::parcels::mount(self.router, &self.state, &api);
+        self.mounted.push("parcels");
         self
     }
 
     /// Mounts the `depots` family (1 route).
     pub fn depots<T: crate::depots::DepotsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::depots::mount(self.router, &self.state, &api);
+        self.mounted.push("depots");
         self
     }
 
     /// Mounts the `tracking` family (1 route).
     pub fn tracking<T: crate::tracking::TrackingApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::tracking::mount(self.router, &self.state, &api);
+        self.mounted.push("tracking");
         self
     }
 
-    /// The finished router: error-model answers for unknown paths, unmounted
-    /// families and wrong methods; a request id on every response.
+    /// Answers the routes of every family not mounted with `fill` (a stub, say),
+    /// after their checks; by default they answer "not implemented".
+    pub fn unmounted(mut self, fill: Arc<dyn Unmounted>) -> Self {
+        self.unmounted = fill;
+        self
+    }
+
+    /// The finished router: the routes of unmounted families answered as
+    /// [`unmounted`](Self::unmounted) says once their checks pass, error-model
+    /// answers for unknown paths and wrong methods; a request id on every response.
     pub fn build(self) -> Router {
-        tenx_server_runtime::finish(self.router, self.state.spec)
+        tenx_server_runtime::finish(
+            self.router,
+            &self.state,
+            &self.mounted,
+            &self.unmounted,
+        )
     }
 }

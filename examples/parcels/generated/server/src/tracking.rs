@@ -56,6 +56,9 @@ pub(crate) fn mount<T: TrackingApi>(
 /// `track`: `GET /v1/track/{trackingNumber}`.
 pub(crate) static TRACK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     id: "track",
+    family: "tracking",
+    method: "GET",
+    path: "/v1/track/{trackingNumber}",
     auth: &[rt::guard::AuthKind::None],
     scopes: &[],
     min_role: None,
@@ -77,5 +80,7 @@ pub(crate) static TRACK: rt::guard::RouteSpec = rt::guard::RouteSpec {
     query: &[],
     body: None,
     response: Some(rt::schema::Ty::Object(&crate::spec::TRACKING_SCHEMA)),
+    success: &[200],
+    errors: &["invalid_request", "no_such_thing", "too_many_requests", "server_fault"],
     idempotency: None,
 };
