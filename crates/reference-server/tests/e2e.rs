@@ -217,7 +217,7 @@ async fn data_written_before_a_restart_is_read_after_it() {
 }
 
 #[tokio::test]
-async fn every_route_of_every_mounted_family_is_reachable() {
+async fn every_route_of_the_spec_is_reachable() {
     let server = start().await;
     let owner = server.sign_in("owner@demo.10x").await;
     let jwt = owner.session().access_token().expose().to_owned();
@@ -231,7 +231,9 @@ async fn every_route_of_every_mounted_family_is_reachable() {
         tenx_spec::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../api-spec")).expect("spec");
     let http = reqwest::Client::new();
     let mut checked = 0;
-    for route in spec.routes().filter(|r| tenx_reference_server::FAMILIES.contains(&r.family.as_str())) {
+    // The implemented families' routes and the stubbed ones': a router miss is a route
+    // the generated router does not mount.
+    for route in spec.routes() {
         let path = route.path.value.replace("{handle}", "demo-pro").replace("{slug}", "launch").replace(['{', '}'], "");
         let mut request = http.request(
             reqwest::Method::from_bytes(route.method.as_str().as_bytes()).expect("method"),
@@ -253,5 +255,5 @@ async fn every_route_of_every_mounted_family_is_reachable() {
         assert!(!router_miss, "{} {} answered {body}", route.method.as_str(), route.path.value);
         checked += 1;
     }
-    assert_eq!(checked, 52, "every route of the nine mounted families");
+    assert_eq!(checked, 181, "every route of the spec");
 }
