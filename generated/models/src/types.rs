@@ -812,7 +812,7 @@ pub struct PathRule {
     derive(::serde::Deserialize)
 )]
 pub struct CreateDomainRequest {
-    /// The hostname.
+    /// The hostname (a DNS name: 1 to 253 characters).
     pub domain: ::std::string::String,
     /// `BYOD_HOSTNAME`.
     #[serde(rename = "sourceType")]

@@ -1472,7 +1472,11 @@ pub static CREATE_DOMAIN_REQUEST_SCHEMA: ObjectSchema = ObjectSchema {
             ty: rt::schema::Ty::String,
             optional: false,
             nullable: false,
-            rules: rt::schema::Rules::NONE,
+            rules: rt::schema::Rules {
+                min_length: Some(1),
+                max_length: Some(253),
+                ..rt::schema::Rules::NONE
+            },
         },
         rt::schema::FieldSchema {
             name: "sourceType",

@@ -725,7 +725,7 @@ export interface PathRule {
  */
 export interface CreateDomainRequest {
   /**
-   * The hostname.
+   * The hostname (a DNS name: 1 to 253 characters).
    */
   domain: string;
   /**

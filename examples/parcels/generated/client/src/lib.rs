@@ -7,7 +7,7 @@
 //! credential does not compile. Each family module lists its routes.
 //!
 //! Errors are [`Error`]; API errors carry the [`ErrorCode`] of the catalogue
-//! (10 codes). The crate has 14 routes in 3 families.
+//! (11 codes). The crate has 14 routes in 3 families.
 //!
 //! ## Examples
 //!

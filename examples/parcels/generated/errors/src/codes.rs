@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// `no_such_thing` (404): The account or parcel does not exist.
     NoSuchThing,
+    /// `wrong_method` (405): The path exists but not with this method.
+    WrongMethod,
     /// `parcel_state_conflict` (409): The parcel's state forbids the change.
     ParcelStateConflict,
     /// `too_many_requests` (429): Too many requests.
@@ -42,7 +44,7 @@ pub use tenx_error_model::{ErrorCategory, ErrorInfo, RetryClass};
 pub const RETRY_AFTER_HEADER: &str = "Retry-After";
 
 /// Every entry of the catalogue, in spec order.
-pub static CATALOGUE: [ErrorInfo; 10] = [
+pub static CATALOGUE: [ErrorInfo; 11] = [
     ErrorInfo {
         code: "unauthenticated",
         status: 401,
@@ -92,6 +94,14 @@ pub static CATALOGUE: [ErrorInfo; 10] = [
         fix: "Check the ids.",
     },
     ErrorInfo {
+        code: "wrong_method",
+        status: 405,
+        category: ErrorCategory::MethodNotAllowed,
+        retry: RetryClass::Never,
+        meaning: "The path exists but not with this method.",
+        fix: "Use a method the `Allow` header lists.",
+    },
+    ErrorInfo {
         code: "parcel_state_conflict",
         status: 409,
         category: ErrorCategory::Conflict,
@@ -134,6 +144,7 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::InvalidRequest,
         ErrorCode::NoSuchThing,
+        ErrorCode::WrongMethod,
         ErrorCode::ParcelStateConflict,
         ErrorCode::TooManyRequests,
         ErrorCode::ServerFault,
@@ -149,6 +160,7 @@ impl ErrorCode {
             "forbidden" => Self::Forbidden,
             "invalid_request" => Self::InvalidRequest,
             "no_such_thing" => Self::NoSuchThing,
+            "wrong_method" => Self::WrongMethod,
             "parcel_state_conflict" => Self::ParcelStateConflict,
             "too_many_requests" => Self::TooManyRequests,
             "server_fault" => Self::ServerFault,
@@ -166,6 +178,7 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::InvalidRequest => "invalid_request",
             Self::NoSuchThing => "no_such_thing",
+            Self::WrongMethod => "wrong_method",
             Self::ParcelStateConflict => "parcel_state_conflict",
             Self::TooManyRequests => "too_many_requests",
             Self::ServerFault => "server_fault",
@@ -183,10 +196,11 @@ impl ErrorCode {
             Self::Forbidden => Some(&CATALOGUE[3]),
             Self::InvalidRequest => Some(&CATALOGUE[4]),
             Self::NoSuchThing => Some(&CATALOGUE[5]),
-            Self::ParcelStateConflict => Some(&CATALOGUE[6]),
-            Self::TooManyRequests => Some(&CATALOGUE[7]),
-            Self::ServerFault => Some(&CATALOGUE[8]),
-            Self::TryLater => Some(&CATALOGUE[9]),
+            Self::WrongMethod => Some(&CATALOGUE[6]),
+            Self::ParcelStateConflict => Some(&CATALOGUE[7]),
+            Self::TooManyRequests => Some(&CATALOGUE[8]),
+            Self::ServerFault => Some(&CATALOGUE[9]),
+            Self::TryLater => Some(&CATALOGUE[10]),
             Self::Unknown(_) => None,
         }
     }

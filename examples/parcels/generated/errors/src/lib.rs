@@ -3,7 +3,7 @@
 
 //! Error codes of the Parcels API and the error envelope its responses carry.
 //!
-//! The catalogue has 10 codes. Retry classes follow the spec's retry policy:
+//! The catalogue has 11 codes. Retry classes follow the spec's retry policy:
 //! `never` is never retried, `after_header` waits `Retry-After`, `backoff` follows the
 //! backoff schedule.
 

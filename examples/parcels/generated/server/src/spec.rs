@@ -107,6 +107,7 @@ pub static SERVER_SPEC: ServerSpec = ServerSpec {
             (rt::Situation::RateLimited, "too_many_requests"),
             (rt::Situation::Unavailable, "try_later"),
             (rt::Situation::Internal, "server_fault"),
+            (rt::Situation::MethodNotAllowed, "wrong_method"),
         ],
         catalogue: &parcels_errors::CATALOGUE,
     },

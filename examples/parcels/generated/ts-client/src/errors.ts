@@ -7,7 +7,7 @@
 import { ApiError } from "./runtime.js";
 import type { CatalogueEntry } from "./runtime.js";
 
-/** Every code of the catalogue (10). */
+/** Every code of the catalogue (11). */
 export type ErrorCode =
   | "unauthenticated"
   | "bad_credentials"
@@ -15,6 +15,7 @@ export type ErrorCode =
   | "forbidden"
   | "invalid_request"
   | "no_such_thing"
+  | "wrong_method"
   | "parcel_state_conflict"
   | "too_many_requests"
   | "server_fault"
@@ -28,6 +29,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "forbidden",
   "invalid_request",
   "no_such_thing",
+  "wrong_method",
   "parcel_state_conflict",
   "too_many_requests",
   "server_fault",
@@ -54,6 +56,7 @@ export const CATALOGUE: { readonly [C in ErrorCode]: CatalogueEntry & { readonly
   forbidden: { status: 403, retry: "never", category: "permission", meaning: "The credential may not do this: scope, role, plan or account." },
   invalid_request: { status: 400, retry: "never", category: "invalid_request", meaning: "A parameter or the body breaks its rule." },
   no_such_thing: { status: 404, retry: "never", category: "not_found", meaning: "The account or parcel does not exist." },
+  wrong_method: { status: 405, retry: "never", category: "method_not_allowed", meaning: "The path exists but not with this method." },
   parcel_state_conflict: { status: 409, retry: "never", category: "conflict", meaning: "The parcel's state forbids the change." },
   too_many_requests: { status: 429, retry: "after_header", category: "rate_limit", meaning: "Too many requests." },
   server_fault: { status: 500, retry: "backoff", category: "server", meaning: "The server failed." },
