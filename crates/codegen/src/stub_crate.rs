@@ -46,5 +46,17 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
         }
     };
     files.push(GeneratedFile { path: format!("{DIR}/src/main.rs"), contents: rust::file("stub", &header, main)? });
+    // A test of the binary itself; it also makes `cargo test` build the binary, which
+    // the TypeScript suites start.
+    let bin = format!("CARGO_BIN_EXE_{}", crate_name(spec));
+    let test = quote! {
+        //! The stub binary starts, prints its demo credentials, and answers behind the checks.
+
+        #[test]
+        fn the_stub_binary_serves_the_spec() {
+            tenx_stub_runtime::cli::check_binary(env!(#bin), &#server::spec::SERVER_SPEC);
+        }
+    };
+    files.push(GeneratedFile { path: format!("{DIR}/tests/binary.rs"), contents: rust::file("stub", &header, test)? });
     Ok(files)
 }

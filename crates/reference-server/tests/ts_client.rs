@@ -1,7 +1,7 @@
 //! The generated TypeScript clients, checked and run from `cargo test`: `tsc --strict` on
 //! the 10x and example packages as published, then the `node --test` suites of `ts/`
-//! (scripted-server cases, compile-time checks, and the seed's flows against this
-//! crate's server binary).
+//! (scripted-server cases, compile-time checks, the seed's flows and every stubbed family
+//! against this crate's server binary, and the 10x stub binary as SDK teams start it).
 //!
 //! Needs Node 20+ and `npm ci --prefix ts` (the pinned TypeScript). Without them the test
 //! says NOT RUN and passes, unless `TENX_REQUIRE_NODE` is set, as `.ci/run` sets it: there
@@ -52,12 +52,21 @@ fn typescript_client_checks_and_suites() {
         .collect();
     suites.sort();
     assert!(suites.len() >= 4, "suites: {suites:?}");
+    // The 10x stub binary beside this crate's: `cargo test` builds it for its own test.
+    let server = Path::new(env!("CARGO_BIN_EXE_tenx-reference-server"));
+    let stub = server.with_file_name(format!("tenx-stub{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        stub.exists(),
+        "{} is not built: run `cargo build -p tenx-stub` (or the whole `cargo test`)",
+        stub.display()
+    );
     run(
         "node --test",
         Command::new("node")
             // The suites mostly wait on sockets: run the files together even on 2 cores.
             .args(["--test", "--test-concurrency=4"])
             .args(&suites)
-            .env("TENX_REFERENCE_SERVER", env!("CARGO_BIN_EXE_tenx-reference-server")),
+            .env("TENX_REFERENCE_SERVER", server)
+            .env("TENX_STUB_SERVER", &stub),
     );
 }

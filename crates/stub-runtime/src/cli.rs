@@ -78,3 +78,63 @@ fn print_banner(name: &str, server: &StubServer) {
     show("visitor cookie", demo.visitor.as_ref().map(|s| s.expose()));
     println!("  force an outcome: send `Prefer: code=<status or error code>`");
 }
+
+/// What a generated stub crate's test checks of its binary: started on a free port with
+/// `--json`, it prints its base URL and credentials, refuses a call without its
+/// credential (401, before the stub) and answers the same call with it (a declared
+/// success). Panics, as a test does, naming what went wrong.
+pub fn check_binary(binary: &str, spec: &'static ServerSpec) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+
+    use tenx_server_runtime::guard::{AuthKind, Transport};
+
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = Command::new(binary)
+        .args(["--listen", "127.0.0.1:0", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{binary}`: {e}"));
+    let mut child = Killed(child);
+    let stdout = child.0.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("the binary prints a line");
+    let demo: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("`{line}` is not JSON: {e}"));
+    let base = demo["baseUrl"].as_str().expect("a baseUrl");
+    let addr = base.strip_prefix("http://").expect("an http base URL");
+
+    // A JWT route whose only path parameter, if any, is the subject.
+    let subject = demo["subject"].as_str().unwrap_or_default();
+    let (route, mode) = spec
+        .routes
+        .iter()
+        .filter(|r| r.method == "GET" && r.query.iter().all(|q| q.optional))
+        .filter(|r| r.path_params.iter().all(|p| Some(p.name) == spec.subject))
+        .find_map(|r| r.auth.first().filter(|k| **k == AuthKind::Jwt).map(|_| r))
+        .and_then(|r| spec.modes.iter().find(|m| m.kind == AuthKind::Jwt).map(|m| (r, m)))
+        .expect("the spec has a GET route that takes a JWT");
+    let path = spec.subject.map_or(route.path.to_owned(), |s| route.path.replace(&format!("{{{s}}}"), subject));
+    let get = |credential: Option<&str>| -> u16 {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        let mut request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+        if let (Some(token), Some(Transport::Header { name, scheme })) = (credential, mode.transports.first()) {
+            let value = scheme.map_or(token.to_owned(), |s| format!("{s} {token}"));
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status in `{answer}`"))
+    };
+    assert_eq!(get(None), 401, "`{}` without a credential", route.id);
+    let status = get(demo["jwt"].as_str());
+    assert!(route.success.contains(&status), "`{}` with the demo JWT answered {status}", route.id);
+}
