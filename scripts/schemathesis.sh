@@ -39,7 +39,16 @@ else:
     sys.exit("the reference server did not answer a login")
 PY
 )
-run generated/openapi.json --url "$base" -H "Authorization: Bearer $jwt" || status=1
+auth=(-H "Authorization: Bearer $jwt")
+# One operation runs apart, without the status check: fuzzing sends its `handle` with a
+# `#` unencoded (a list rendered as text), so the URL's fragment starts inside the path,
+# the server receives `DELETE /v2/public/group-buys/<the text before #>` (a path of the
+# spec that takes GET only) and rightly answers 405, a status of another path than the
+# one schemathesis meant. (The CLI's `--checks all` outranks a per-operation exception in
+# schemathesis.toml, so the exception is made here.)
+odd=withdraw_group_buy_interest
+run generated/openapi.json --url "$base" "${auth[@]}" --exclude-operation-id "$odd" || status=1
+run generated/openapi.json --url "$base" "${auth[@]}" --include-operation-id "$odd" --exclude-checks status_code_conformance || status=1
 
 echo "--- the Parcels stub, examples/parcels/generated/openapi.json"
 port=$(free_port)

@@ -1,8 +1,8 @@
 //! A server for any API of the format, from its spec alone.
 //!
-//! [`Stub`] answers every route it is given (through
-//! [`RouterBuilder::unmounted`](https://docs.rs/) of a generated server crate, or
-//! [`tenx_server_runtime::finish`]) behind the router's checks: credentials, PAT
+//! [`Stub`] answers every route it is given (through a generated server crate's
+//! `RouterBuilder::unmounted`, or [`tenx_server_runtime::finish`]) behind the router's
+//! checks: credentials, PAT
 //! binding, scopes, role, plan feature, rate limit and quota, parameters, body and
 //! idempotency run first, exactly as for a hand-written handler. Once they pass, it
 //! answers the route's first declared success with a body built from the declared type
