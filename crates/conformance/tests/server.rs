@@ -671,6 +671,30 @@ async fn every_check_fails_in_the_error_model() {
             &[],
         ),
         (
+            // Its checks run first: no credential is a 401, not a 501.
+            "route of an unmounted family, without a credential",
+            "GET",
+            "/v2/handles/acme/campaigns".into(),
+            None,
+            None,
+            401,
+            "missing_bearer_token",
+            None,
+            &[],
+        ),
+        (
+            // And a handle that does not exist is a 404 of its own.
+            "route of an unmounted family, on no handle",
+            "GET",
+            "/v2/handles/nobody-here/campaigns".into(),
+            Some(("authorization", bearer(&alice))),
+            None,
+            404,
+            "handle_not_found",
+            None,
+            &[],
+        ),
+        (
             "handler's own not_found",
             "GET",
             "/v2/handles/acme/analytics".into(),

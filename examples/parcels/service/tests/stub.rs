@@ -2,7 +2,7 @@
 //! conformance harness holds every route of it to the spec, and its generated client
 //! reads the outcomes a test asks for.
 
-use parcels_client::{CallOptions, Client, ErrorCode, ErrorExt, RetryPolicy};
+use parcels_client::{CallOptions, Client, CreateParcel, ErrorCode, ErrorExt, RetryPolicy};
 use tenx_conform::{Access, Credentials, Options};
 use tenx_stub_runtime::Outcome;
 use tenx_stub_runtime::kit::StubServer;
@@ -74,5 +74,28 @@ async fn the_client_reads_a_forced_outcome_and_the_checks_still_come_first() {
     let anonymous = Client::new(server.base_url()).expect("client").with_jwt("not-a-jwt");
     let error = anonymous.list_depots().await.expect_err("bad token");
     assert_eq!((error.status(), error.error_code()), (Some(401), Some(ErrorCode::BadCredentials)));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_held_by_the_router_in_front_of_the_stub() {
+    let server = StubServer::start(&parcels_server::spec::SERVER_SPEC, 2).await.expect("the stub starts");
+    let demo = server.demo();
+    let account = demo.subject.clone().expect("an account");
+    let keyed = |key: &str| {
+        Client::new(server.base_url())
+            .expect("client")
+            .with_options(CallOptions::new().retry(RetryPolicy::never()).idempotency_key(key))
+            .with_jwt(demo.jwt.clone().expect("a JWT").expose())
+    };
+    let parcel = |grams: i64| CreateParcel { weight_grams: grams, depot: "north".into(), recipient: None, tags: None };
+    let first = keyed("order-7").create_parcel(&account, &parcel(900)).await.expect("created");
+    assert_eq!(first.status, 201);
+    // The same key and body: the stored answer, replayed.
+    let again = keyed("order-7").create_parcel(&account, &parcel(900)).await.expect("replayed");
+    assert_eq!((again.status, again.body), (201, first.body));
+    // The same key with another body: refused before the stub answers.
+    let error = keyed("order-7").create_parcel(&account, &parcel(901)).await.expect_err("key reused");
+    assert_eq!((error.status(), error.error_code()), (Some(409), Some(ErrorCode::ParcelStateConflict)));
     server.stop().await;
 }
