@@ -632,11 +632,6 @@ fn router_rs(spec: &Spec) -> TokenStream {
                 &self.state
             }
 
-            /// The families mounted so far.
-            pub fn mounted(&self) -> &[&'static str] {
-                &self.mounted
-            }
-
             #(#mounts)*
 
             /// Answers the routes of every family not mounted with `fill` (a stub, say),

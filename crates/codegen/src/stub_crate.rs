@@ -49,12 +49,17 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     // A test of the binary itself; it also makes `cargo test` build the binary, which
     // the TypeScript suites start.
     let bin = format!("CARGO_BIN_EXE_{}", crate_name(spec));
+    // Lines short enough that prettyplease and rustfmt print them alike: `cargo fmt`
+    // formats a crate root, and must leave it as generated.
     let test = quote! {
         //! The stub binary starts, prints its demo credentials, and answers behind the checks.
 
+        use #server::spec::SERVER_SPEC;
+
         #[test]
         fn the_stub_binary_serves_the_spec() {
-            tenx_stub_runtime::cli::check_binary(env!(#bin), &#server::spec::SERVER_SPEC);
+            let binary = env!(#bin);
+            tenx_stub_runtime::cli::check_binary(binary, &SERVER_SPEC);
         }
     };
     files.push(GeneratedFile { path: format!("{DIR}/tests/binary.rs"), contents: rust::file("stub", &header, test)? });

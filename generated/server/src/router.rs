@@ -31,11 +31,6 @@ impl RouterBuilder {
         &self.state
     }
 
-    /// The families mounted so far.
-    pub fn mounted(&self) -> &[&'static str] {
-        &self.mounted
-    }
-
     /// Mounts the `auth` family (7 routes).
     pub fn auth<T: crate::auth::AuthApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::auth::mount(self.router, &self.state, &api);

@@ -3,7 +3,10 @@
 
 //! The stub binary starts, prints its demo credentials, and answers behind the checks.
 
+use tenx_server::spec::SERVER_SPEC;
+
 #[test]
 fn the_stub_binary_serves_the_spec() {
-    tenx_stub_runtime::cli::check_binary(env!("CARGO_BIN_EXE_tenx-stub"), &tenx_server::spec::SERVER_SPEC);
+    let binary = env!("CARGO_BIN_EXE_tenx-stub");
+    tenx_stub_runtime::cli::check_binary(binary, &SERVER_SPEC);
 }

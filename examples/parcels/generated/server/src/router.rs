@@ -31,11 +31,6 @@ impl RouterBuilder {
         &self.state
     }
 
-    /// The families mounted so far.
-    pub fn mounted(&self) -> &[&'static str] {
-        &self.mounted
-    }
-
     /// Mounts the `parcels` family (12 routes).
     pub fn parcels<T: crate::parcels::ParcelsApi>(mut self, api: Arc<T>) -> Self {
         self.router = crate::parcels::mount(self.router, &self.state, &api);
