@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 use tenx_server::ErrorCode;
 use tenx_server::*;
-use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord};
+use tenx_server_runtime::store::UNAVAILABLE_RETRY_AFTER;
+use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, Situation};
 use tokio::sync::Semaphore;
 
 use crate::Clock;
@@ -99,11 +100,19 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_password(&crate::credentials::random_secret()).expect("argon2 with default parameters hashes any input")
 });
 
-/// A store failure as an answer: a unique row another request made first is a 409,
-/// anything else a 500.
+/// A store failure as an answer: a unique row another request made first is a 409, a
+/// database another process kept locked a 503 to retry, anything else a 500.
 fn db_failure(e: RepoError) -> Failure {
     match e {
         RepoError::Conflict(_) => Failure::new(ErrorCode::Conflict, "Another request made this first."),
+        RepoError::Busy(why) => {
+            tracing::warn!(cause = %why, "a write waited out the database's lock");
+            Failure::of(
+                Situation::Unavailable,
+                "The database is busy with other writes; nothing was done, try again shortly.",
+            )
+            .retry_after(UNAVAILABLE_RETRY_AFTER)
+        }
         RepoError::Storage(e) => Failure::internal(e),
     }
 }
@@ -219,16 +228,20 @@ impl<R: Repository> AuthApi for App<R> {
     #[route(auth = "none")]
     async fn signup(&self, _cx: &RequestContext, body: SignupRequest) -> Result<Value, Failure> {
         // The router checked the email's format and the password's length.
+        // One account per mailbox (`crate::email`): another case of an account's address
+        // is that account, and a look-alike of one is refused like it.
         let (email, password) = (body.email, body.password);
+        let taken =
+            || Failure::new(ErrorCode::Conflict, "An account with this email, or one that looks like it, exists.");
         if self.db.user_by_email(&email).map_err(db_failure)?.is_some() {
-            return Err(Failure::new(ErrorCode::Conflict, "An account with this email exists."));
+            return Err(taken());
         }
         let id = format!("user_{}", uuid::Uuid::new_v4().simple());
         let hash = self.passwords.hash(password).await?;
-        // Two sign-ups of one email may both pass the check above; the store's unique
-        // email makes the second a 409.
+        // Look-alikes, and two sign-ups of one email that both passed the check above,
+        // meet the store's check: a 409.
         self.db.add_user(&id, &email, &hash).map_err(|e| match e {
-            RepoError::Conflict(_) => Failure::new(ErrorCode::Conflict, "An account with this email exists."),
+            RepoError::Conflict(_) => taken(),
             e => db_failure(e),
         })?;
         Ok(json!({ "userId": id, "email": email }))

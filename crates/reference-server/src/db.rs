@@ -15,7 +15,8 @@ use tenx_server_runtime::{Click, PatRecord, StoreFuture, StoreUnavailable};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL, platform_role TEXT);
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL, platform_role TEXT,
+    email_key TEXT, email_skeleton TEXT);
 CREATE TABLE IF NOT EXISTS handles (handle TEXT PRIMARY KEY, plan TEXT NOT NULL, owner TEXT NOT NULL, profile TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS roles (user_id TEXT NOT NULL, handle TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (user_id, handle));
 CREATE TABLE IF NOT EXISTS pats (token_id TEXT PRIMARY KEY, handle TEXT NOT NULL, name TEXT NOT NULL, scopes TEXT NOT NULL,
@@ -40,6 +41,11 @@ impl From<rusqlite::Error> for RepoError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::ConstraintViolation) => RepoError::Conflict(e.to_string()),
+            // Another process held the write lock past the busy timeout: a refusal to
+            // retry, not a fault.
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                RepoError::Busy(e.to_string())
+            }
             _ => RepoError::Storage(Box::new(e)),
         }
     }
@@ -77,6 +83,13 @@ pub(crate) fn millis(t: SystemTime) -> i64 {
 /// store timeout, so the operation gives up on its own and never claims a key after the
 /// router answered without it (a cut-off operation would run on in the blocking pool).
 const STORE_BUSY_TIMEOUT: Duration = STORE_TIMEOUT.saturating_sub(Duration::from_millis(500));
+
+/// How long opening the database waits for a twin process that is creating it.
+const OPEN_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a handler's write waits for another process's lock before it is refused
+/// (503 with `Retry-After`, which clients retry).
+const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether `e` says another connection holds the lock.
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -124,15 +137,17 @@ impl Db {
 
     fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
         // Several processes may share the file: a writer waits for another's lock
-        // (bounded) instead of failing at once.
+        // (bounded) instead of failing at once. Set before anything else: switching to
+        // WAL needs the lock too, and a twin process may be creating the file right now.
+        conn.busy_timeout(OPEN_BUSY_TIMEOUT)?;
         // In WAL mode, NORMAL syncs at checkpoints: a process crash loses nothing
         // committed, and each counted request costs no fsync.
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         conn.busy_timeout(busy_timeout)
     }
 
-    fn init(conn: Connection) -> rusqlite::Result<Connection> {
-        Self::configure(&conn, Duration::from_secs(5))?;
+    fn init(mut conn: Connection) -> rusqlite::Result<Connection> {
+        Self::configure(&conn, OPEN_BUSY_TIMEOUT)?;
         conn.execute_batch(SCHEMA)?;
         // Databases made before conversions were attributed by a signed ctx lack the
         // click's columns.
@@ -146,7 +161,53 @@ impl Db {
                  ALTER TABLE conversions ADD COLUMN clicked_at INTEGER;",
             )?;
         }
+        Self::key_emails(&mut conn)?;
+        conn.busy_timeout(WRITE_BUSY_TIMEOUT)?;
         Ok(conn)
+    }
+
+    /// Gives every account its email's key and skeleton ([`crate::email`]), for
+    /// databases made before accounts were found by them. Of two accounts with one key
+    /// (made when case told them apart), the older keeps it; the other is found by id
+    /// only, and logged at each start until merged by hand. One transaction: a twin
+    /// process opening the database at the same time waits, then finds it done.
+    fn key_emails(conn: &mut Connection) -> rusqlite::Result<()> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let has_key: bool =
+            tx.query_row("SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'email_key'", [], |r| {
+                r.get::<_, i64>(0).map(|n| n > 0)
+            })?;
+        if !has_key {
+            tx.execute_batch(
+                "ALTER TABLE users ADD COLUMN email_key TEXT; ALTER TABLE users ADD COLUMN email_skeleton TEXT;",
+            )?;
+        }
+        let unkeyed: Vec<(String, String)> = {
+            let mut rows = tx.prepare("SELECT id, email FROM users WHERE email_key IS NULL ORDER BY rowid")?;
+            rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+        };
+        for (id, address) in unkeyed {
+            let key = crate::email::key(&address);
+            let holder: Option<String> =
+                tx.query_row("SELECT id FROM users WHERE email_key = ?1", [&key], |r| r.get(0)).optional()?;
+            match holder {
+                Some(holder) => {
+                    tracing::warn!(user = %id, same_mailbox_as = %holder, "two accounts share one mailbox; the second is found by id only")
+                }
+                None => {
+                    let skeleton = crate::email::skeleton(&address);
+                    tx.execute(
+                        "UPDATE users SET email_key = ?1, email_skeleton = ?2 WHERE id = ?3",
+                        params![key, skeleton, id],
+                    )?;
+                }
+            }
+        }
+        tx.execute_batch(
+            "CREATE UNIQUE INDEX IF NOT EXISTS users_by_email_key ON users (email_key); \
+             CREATE INDEX IF NOT EXISTS users_by_email_skeleton ON users (email_skeleton);",
+        )?;
+        tx.commit()
     }
 
     /// The row `sql` selects, if any.
@@ -170,6 +231,19 @@ impl Db {
         let mut statement = conn.prepare(sql)?;
         let rows = statement.query_map(params, row)?.collect::<rusqlite::Result<Vec<T>>>()?;
         Ok(rows)
+    }
+
+    /// Runs `f` in one write transaction begun IMMEDIATE, and commits it. IMMEDIATE
+    /// takes the write lock before the first read (waiting for it up to the busy
+    /// timeout, as a plain write does): a deferred transaction that reads, then writes
+    /// after another connection committed (this process's stores' connection, or
+    /// another process) fails at once with "database is locked", whatever the timeout.
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, RepoError>) -> Result<T, RepoError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// The handlers' connection. A poisoned lock means a statement panicked mid-call;
@@ -236,35 +310,42 @@ impl Repository for Db {
         self.one("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
     }
 
-    /// Stores a setting.
-    fn set_setting(&self, key: &str, value: &str) -> Result<(), RepoError> {
-        self.conn()
-            .execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", params![key, value])
-            .map(drop)
-            .map_err(RepoError::from)
+    fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, RepoError> {
+        self.write(|tx| {
+            tx.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)", params![key, value])?;
+            Ok(tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))?)
+        })
     }
 
     fn set_password(&self, email: &str, password_hash: &str) -> Result<(), RepoError> {
+        let key = crate::email::key(email);
         self.conn()
-            .execute("UPDATE users SET password_hash = ?1 WHERE email = ?2", params![password_hash, email])
+            .execute("UPDATE users SET password_hash = ?1 WHERE email_key = ?2", params![password_hash, key])
             .map(drop)
             .map_err(RepoError::from)
     }
 
-    /// Adds a user.
+    /// Adds a user; an address that is, or looks like, an account's is a conflict.
     fn add_user(&self, id: &str, email: &str, password_hash: &str) -> Result<(), RepoError> {
-        self.conn()
-            .execute(
-                "INSERT INTO users (id, email, password_hash) VALUES (?1, ?2, ?3)",
-                params![id, email, password_hash],
-            )
-            .map(drop)
-            .map_err(RepoError::from)
+        let (key, skeleton) = (crate::email::key(email), crate::email::skeleton(email));
+        self.write(|tx| {
+            // One key has one skeleton: this also finds the same mailbox typed otherwise.
+            let look_alike =
+                tx.query_row("SELECT 1 FROM users WHERE email_skeleton = ?1", [&skeleton], |_| Ok(())).optional()?;
+            if look_alike.is_some() {
+                return Err(RepoError::Conflict(format!("an account's email is, or looks like, `{email}`")));
+            }
+            tx.execute(
+                "INSERT INTO users (id, email, email_key, email_skeleton, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, email, key, skeleton, password_hash],
+            )?;
+            Ok(())
+        })
     }
 
-    /// The user with this email.
+    /// The user with this email, however its case or compatibility forms are typed.
     fn user_by_email(&self, email: &str) -> Result<Option<User>, RepoError> {
-        self.one("SELECT id, email, password_hash FROM users WHERE email = ?1", [email], |r| {
+        self.one("SELECT id, email, password_hash FROM users WHERE email_key = ?1", [crate::email::key(email)], |r| {
             Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)? })
         })
     }
@@ -278,14 +359,14 @@ impl Repository for Db {
 
     /// Creates a handle owned by `owner`, with its owner role, or neither.
     fn add_handle(&self, handle: &str, plan: &str, owner: &str) -> Result<(), RepoError> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
-        tx.execute("INSERT INTO handles (handle, plan, owner) VALUES (?1, ?2, ?3)", params![handle, plan, owner])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO roles (user_id, handle, role) VALUES (?1, ?2, 'OWNER')",
-            params![owner, handle],
-        )?;
-        Ok(tx.commit()?)
+        self.write(|tx| {
+            tx.execute("INSERT INTO handles (handle, plan, owner) VALUES (?1, ?2, ?3)", params![handle, plan, owner])?;
+            tx.execute(
+                "INSERT OR REPLACE INTO roles (user_id, handle, role) VALUES (?1, ?2, 'OWNER')",
+                params![owner, handle],
+            )?;
+            Ok(())
+        })
     }
 
     /// Sets a user's role on a handle (`None` removes it).
@@ -316,17 +397,17 @@ impl Repository for Db {
 
     /// Makes `user` the owner; the previous owner becomes an operator. All or nothing.
     fn transfer(&self, handle: &str, user: &str) -> Result<(), RepoError> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
-        let old: Option<String> =
-            tx.query_row("SELECT owner FROM handles WHERE handle = ?1", [handle], |r| r.get(0)).optional()?;
-        let set_role = "INSERT OR REPLACE INTO roles (user_id, handle, role) VALUES (?1, ?2, ?3)";
-        if let Some(old) = old {
-            tx.execute(set_role, params![old, handle, "OPERATOR"])?;
-        }
-        tx.execute("UPDATE handles SET owner = ?1 WHERE handle = ?2", params![user, handle])?;
-        tx.execute(set_role, params![user, handle, "OWNER"])?;
-        Ok(tx.commit()?)
+        self.write(|tx| {
+            let old: Option<String> =
+                tx.query_row("SELECT owner FROM handles WHERE handle = ?1", [handle], |r| r.get(0)).optional()?;
+            let set_role = "INSERT OR REPLACE INTO roles (user_id, handle, role) VALUES (?1, ?2, ?3)";
+            if let Some(old) = old {
+                tx.execute(set_role, params![old, handle, "OPERATOR"])?;
+            }
+            tx.execute("UPDATE handles SET owner = ?1 WHERE handle = ?2", params![user, handle])?;
+            tx.execute(set_role, params![user, handle, "OWNER"])?;
+            Ok(())
+        })
     }
 
     /// Handles the user has a role on, with that role and the handle's plan.
@@ -354,14 +435,14 @@ impl Repository for Db {
 
     /// Renames a handle everywhere, all or nothing.
     fn rename(&self, from: &str, to: &str) -> Result<(), RepoError> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
-        for table in ["handles", "roles", "pats", "links", "link_history", "clicks", "conversions", "webhooks", "audit"]
-        {
-            tx.execute(&format!("UPDATE {table} SET handle = ?1 WHERE handle = ?2"), params![to, from])?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let tables =
+                ["handles", "roles", "pats", "links", "link_history", "clicks", "conversions", "webhooks", "audit"];
+            for table in tables {
+                tx.execute(&format!("UPDATE {table} SET handle = ?1 WHERE handle = ?2"), params![to, from])?;
+            }
+            Ok(())
+        })
     }
 
     /// Records an action.
@@ -392,22 +473,21 @@ impl Repository for Db {
 
     /// Stores a link and its history entry, together; `true` when it was created.
     fn put_link(&self, handle: &str, slug: &str, body: &Value, now: SystemTime) -> Result<bool, RepoError> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
-        let existed = tx
-            .query_row("SELECT 1 FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug], |_| Ok(()))
-            .optional()?
-            .is_some();
-        tx.execute(
-            "INSERT OR REPLACE INTO links (handle, slug, body) VALUES (?1, ?2, ?3)",
-            params![handle, slug, body.to_string()],
-        )?;
-        tx.execute(
-            "INSERT INTO link_history (handle, slug, body, at) VALUES (?1, ?2, ?3, ?4)",
-            params![handle, slug, body.to_string(), epoch(now)],
-        )?;
-        tx.commit()?;
-        Ok(!existed)
+        self.write(|tx| {
+            let existed = tx
+                .query_row("SELECT 1 FROM links WHERE handle = ?1 AND slug = ?2", params![handle, slug], |_| Ok(()))
+                .optional()?
+                .is_some();
+            tx.execute(
+                "INSERT OR REPLACE INTO links (handle, slug, body) VALUES (?1, ?2, ?3)",
+                params![handle, slug, body.to_string()],
+            )?;
+            tx.execute(
+                "INSERT INTO link_history (handle, slug, body, at) VALUES (?1, ?2, ?3, ?4)",
+                params![handle, slug, body.to_string(), epoch(now)],
+            )?;
+            Ok(!existed)
+        })
     }
 
     /// Deletes a link; `false` when there was none.
@@ -455,30 +535,29 @@ impl Repository for Db {
     ) -> Result<Recorded, RepoError> {
         let ctx = format!("{}/{}", click.handle, click.slug);
         let at = i64::try_from(click.at).unwrap_or(i64::MAX);
-        let mut conn = self.conn();
-        // IMMEDIATE takes the database's write lock first: another process sharing the
-        // file cannot slip a row with this key between the check and the insert.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if let Some(key) = key {
-            let existing: Option<(String, Option<String>, Option<f64>)> = tx
-                .query_row(
-                    "SELECT ctx, event_type, value FROM conversions WHERE idempotency_key = ?1 LIMIT 1",
-                    [key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            if let Some((was_ctx, was_event, was_value)) = existing {
-                let same = was_ctx == ctx && was_event.as_deref() == event && was_value == value;
-                return Ok(if same { Recorded::Repeat } else { Recorded::KeyReused });
+        // In one IMMEDIATE transaction: another process sharing the file cannot slip a
+        // row with this key between the check and the insert.
+        self.write(|tx| {
+            if let Some(key) = key {
+                let existing: Option<(String, Option<String>, Option<f64>)> = tx
+                    .query_row(
+                        "SELECT ctx, event_type, value FROM conversions WHERE idempotency_key = ?1 LIMIT 1",
+                        [key],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                if let Some((was_ctx, was_event, was_value)) = existing {
+                    let same = was_ctx == ctx && was_event.as_deref() == event && was_value == value;
+                    return Ok(if same { Recorded::Repeat } else { Recorded::KeyReused });
+                }
             }
-        }
-        tx.execute(
-            "INSERT INTO conversions (ctx, handle, slug, clicked_at, event_type, value, idempotency_key) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![ctx, click.handle, click.slug, at, event, value, key],
-        )?;
-        tx.commit()?;
-        Ok(Recorded::New)
+            tx.execute(
+                "INSERT INTO conversions (ctx, handle, slug, clicked_at, event_type, value, idempotency_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![ctx, click.handle, click.slug, at, event, value, key],
+            )?;
+            Ok(Recorded::New)
+        })
     }
 
     /// `(count, revenue)` of conversions of this handle's clicks.

@@ -9,6 +9,7 @@
 mod api;
 mod credentials;
 mod db;
+mod email;
 mod idempotency;
 mod limits;
 mod repo;
@@ -31,18 +32,14 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// The server's keys. Each comes from its `configured` value if given, else the one kept
 /// in the database, else a new one, kept for the next start (a key that was not kept
 /// would end every session and void every ctx at the next restart, so failing to keep
-/// it is an error).
+/// it is an error). Processes that start together on a new database agree: the first
+/// key stored is the one each of them reads back.
 pub fn server_keys<R: Repository>(db: &R, jwt: Option<&str>, ctx: Option<&str>) -> Result<Keys, RepoError> {
     let key = |configured: Option<&str>, setting: &str| -> Result<String, RepoError> {
-        if let Some(k) = configured {
-            return Ok(k.to_owned());
+        match configured {
+            Some(k) => Ok(k.to_owned()),
+            None => db.setting(setting)?.map_or_else(|| db.setting_or_insert(setting, &random_secret()), Ok),
         }
-        if let Some(k) = db.setting(setting)? {
-            return Ok(k);
-        }
-        let k = random_secret();
-        db.set_setting(setting, &k)?;
-        Ok(k)
     };
     Ok(Keys {
         jwt: JwtKeys::hs256(key(jwt, "jwt_key")?.as_bytes()),
@@ -126,10 +123,15 @@ pub fn families() -> Vec<(&'static str, usize, bool)> {
 pub fn seed_demo<R: Repository>(db: &R) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     if db.user_by_email("owner@demo.10x")?.is_none() {
         let hash = api::hash_password("demo-password").map_err(|f| f.message)?;
-        db.add_user("user_owner", "owner@demo.10x", &hash)?;
-        db.add_user("user_creator", "creator@demo.10x", &hash)?;
-        db.add_handle("demo-pro", "PRO", "user_owner")?;
-        db.add_handle("demo-free", "FREE", "user_owner")?;
+        // A twin process seeding at the same moment made a row first: it is the same row.
+        let made = |result: Result<(), RepoError>| match result {
+            Err(RepoError::Conflict(_)) => Ok(()),
+            other => other,
+        };
+        made(db.add_user("user_owner", "owner@demo.10x", &hash))?;
+        made(db.add_user("user_creator", "creator@demo.10x", &hash))?;
+        made(db.add_handle("demo-pro", "PRO", "user_owner"))?;
+        made(db.add_handle("demo-free", "FREE", "user_owner"))?;
         db.set_role("user_creator", "demo-pro", Some("CREATOR"))?;
     }
     Ok("demo users: owner@demo.10x (OWNER of demo-pro [PRO] and demo-free [FREE]) and creator@demo.10x \

@@ -39,6 +39,10 @@ pub enum RepoError {
     /// A row with this key already exists (another request made it first): a 409.
     #[error("a unique row already exists: {0}")]
     Conflict(String),
+    /// Another process held the database's write lock past the wait: nothing was
+    /// done, a 503 with `Retry-After`.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     /// The store failed: a 500, logged.
     #[error(transparent)]
     Storage(Box<dyn std::error::Error + Send + Sync>),
@@ -52,8 +56,9 @@ pub trait Repository: AuthData + RateLimiter + IdempotencyStore + Clone {
     /// A setting.
     fn setting(&self, key: &str) -> Result<Option<String>, RepoError>;
 
-    /// Stores a setting.
-    fn set_setting(&self, key: &str, value: &str) -> Result<(), RepoError>;
+    /// The setting `key`, stored as `value` first if it has none: the one value every
+    /// process on the store reads, however many try to set it at once.
+    fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, RepoError>;
 
     /// Replaces a user's password hash.
     fn set_password(&self, email: &str, password_hash: &str) -> Result<(), RepoError>;

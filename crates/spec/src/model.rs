@@ -1070,6 +1070,12 @@ impl Spec {
                 out.push(("invalid_input", "its idempotency key header is checked"));
             }
         }
+        // A write the server cannot commit now (its store busy or down) is refused with
+        // the API's `unavailable` code, to retry, where the API names one; an API that
+        // names none answers such a write as it answers any failure.
+        if !matches!(route.method, Method::Get | Method::Head) && self.answers.unavailable.is_some() {
+            out.push(("unavailable", "it writes, and a write the server cannot commit now is refused, to retry"));
+        }
         out.push(("internal", "every route can fail"));
         out
     }

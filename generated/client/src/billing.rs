@@ -49,7 +49,7 @@ impl JwtClient {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-vs-pat-when-to-use.md, uc-13-creator-connect-earnings.md
     pub fn create_billing_checkout_session(
         &self,
@@ -80,7 +80,7 @@ impl JwtClient {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-13-creator-connect-earnings.md
     pub fn create_billing_portal_session(
         &self,
@@ -112,7 +112,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `PLATFORM_ADMIN`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
     pub fn set_manual_plan(

@@ -84,7 +84,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: lead-capture-through-10xdotin.md
     pub fn capture_lead(
         &self,
@@ -115,7 +115,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: lead-capture-through-10xdotin.md
     pub fn create_lead_attachment_upload(
         &self,
@@ -146,7 +146,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: lead-capture-through-10xdotin.md
     pub fn complete_lead_attachment(
         &self,

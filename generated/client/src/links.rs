@@ -391,7 +391,7 @@ impl PatClient {
     /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 updated, 201 created
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature, response
     /// - Source: jwt-vs-pat-when-to-use.md, time-based-short-link-redirects.md, api-tokens-and-automations.md
     pub fn pat_upsert_link(
@@ -430,7 +430,7 @@ impl PatClient {
     /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
     pub fn pat_delete_link(&self, slug: &str) -> CallFuture<'_, ()> {

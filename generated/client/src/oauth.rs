@@ -22,7 +22,7 @@ impl JwtClient {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
     pub fn decide_oauth_authorization(
@@ -111,7 +111,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
     pub fn register_oauth_client(
@@ -142,7 +142,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
     pub fn issue_oauth_token(

@@ -19,7 +19,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
     pub fn start_page_checkout(
         &self,
@@ -53,7 +53,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
     pub fn check_page_access(
         &self,

@@ -47,7 +47,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, request
     /// - Source: uc-16-files-sharing-internal-docs-access.md
     pub fn request_file_magic_link(

@@ -53,7 +53,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     pub fn withdraw_group_buy_interest(
         &self,

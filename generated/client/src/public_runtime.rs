@@ -89,7 +89,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: chain-signals-and-prefetch.md, ops-lab-lifecycle-messaging-retargeting.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
     pub fn submit_chain_signals(
         &self,
@@ -119,7 +119,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, uc-09-chain-signals-context-prefetch.md
     pub fn resolve_chain(
         &self,
@@ -149,7 +149,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, chain-signals-and-prefetch.md, uc-09-chain-signals-context-prefetch.md
     pub fn prefetch_chain(
         &self,

@@ -183,7 +183,7 @@ impl PatClient {
     /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     pub fn pat_update_campaign_site_structure(
@@ -226,7 +226,7 @@ impl PatClient {
     /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     pub fn pat_publish_campaign_site_structure(

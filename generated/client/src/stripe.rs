@@ -19,7 +19,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): rate_limit
     /// - Source: uc-13-creator-connect-earnings.md, ops-lab-knowledge-commerce-hub.md
     pub fn receive_stripe_webhook(
@@ -50,7 +50,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): rate_limit
     /// - Source: uc-13-creator-connect-earnings.md
     pub fn receive_stripe_connect_webhook(

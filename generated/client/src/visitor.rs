@@ -23,7 +23,7 @@ impl VisitorClient {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-02-visitor-identity-access.md
     pub fn visitor_logout(&self) -> CallFuture<'_, ()> {
         static ROUTE: RouteInfo = RouteInfo {
@@ -109,7 +109,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
     pub fn request_visitor_magic_link(
         &self,
@@ -139,7 +139,7 @@ impl Client {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): request
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md, troubleshooting-and-support.md
     pub fn verify_visitor_magic_link(

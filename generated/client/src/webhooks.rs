@@ -157,7 +157,7 @@ impl PatClient {
     /// - Required PAT scopes: `webhooks.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: jwt-vs-pat-when-to-use.md, api-tokens-and-automations.md
     pub fn pat_create_webhook(

@@ -36,7 +36,7 @@ pub trait BillingApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: jwt-vs-pat-when-to-use.md, uc-13-creator-connect-earnings.md
     fn create_billing_checkout_session(
         &self,
@@ -51,7 +51,7 @@ pub trait BillingApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-13-creator-connect-earnings.md
     fn create_billing_portal_session(
         &self,
@@ -67,7 +67,7 @@ pub trait BillingApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `PLATFORM_ADMIN`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): min_role
     /// - Source: uc-13-creator-connect-earnings.md
     fn set_manual_plan(
@@ -195,6 +195,7 @@ pub(crate) static CREATE_BILLING_CHECKOUT_SESSION: rt::guard::RouteSpec = rt::gu
         "validation_error",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -224,6 +225,7 @@ pub(crate) static CREATE_BILLING_PORTAL_SESSION: rt::guard::RouteSpec = rt::guar
         "validation_error",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -254,6 +256,7 @@ pub(crate) static SET_MANUAL_PLAN: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "validation_error",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

@@ -91,7 +91,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Required PAT scopes: `files.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): path, feature
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
     fn pat_create_file(
@@ -109,7 +109,7 @@ pub trait FilesApi: Send + Sync + 'static {
     /// - Required PAT scopes: `files.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): path, feature
     /// - Source: files-and-sharing.md, api-tokens-and-automations.md
     fn pat_delete_file(
@@ -397,6 +397,7 @@ pub(crate) static PAT_CREATE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -429,6 +430,7 @@ pub(crate) static PAT_DELETE_FILE: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

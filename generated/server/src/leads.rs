@@ -24,7 +24,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: lead-capture-through-10xdotin.md
     fn capture_lead(
         &self,
@@ -39,7 +39,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: lead-capture-through-10xdotin.md
     fn create_lead_attachment_upload(
         &self,
@@ -54,7 +54,7 @@ pub trait LeadsApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: lead-capture-through-10xdotin.md
     fn complete_lead_attachment(
         &self,
@@ -221,6 +221,7 @@ pub(crate) static CAPTURE_LEAD: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -249,6 +250,7 @@ pub(crate) static CREATE_LEAD_ATTACHMENT_UPLOAD: rt::guard::RouteSpec = rt::guar
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -285,6 +287,7 @@ pub(crate) static COMPLETE_LEAD_ATTACHMENT: rt::guard::RouteSpec = rt::guard::Ro
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

@@ -219,7 +219,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 updated, 201 created
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature, response
     /// - Source: jwt-vs-pat-when-to-use.md, time-based-short-link-redirects.md, api-tokens-and-automations.md
     fn pat_upsert_link(
@@ -238,7 +238,7 @@ pub trait LinksApi: Send + Sync + 'static {
     /// - Required PAT scopes: `links.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
     fn pat_delete_link(
@@ -905,6 +905,7 @@ pub(crate) static PAT_UPSERT_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -938,6 +939,7 @@ pub(crate) static PAT_DELETE_LINK: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

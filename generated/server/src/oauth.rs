@@ -49,7 +49,7 @@ pub trait OauthApi: Send + Sync + 'static {
     ///
     /// - Auth: `jwt`
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
     fn decide_oauth_authorization(
@@ -65,7 +65,7 @@ pub trait OauthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md
     fn register_oauth_client(
@@ -80,7 +80,7 @@ pub trait OauthApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth
     /// - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
     fn issue_oauth_token(
@@ -233,6 +233,7 @@ pub(crate) static DECIDE_OAUTH_AUTHORIZATION: rt::guard::RouteSpec = rt::guard::
         "validation_error",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -254,7 +255,13 @@ pub(crate) static REGISTER_OAUTH_CLIENT: rt::guard::RouteSpec = rt::guard::Route
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
@@ -275,6 +282,12 @@ pub(crate) static ISSUE_OAUTH_TOKEN: rt::guard::RouteSpec = rt::guard::RouteSpec
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

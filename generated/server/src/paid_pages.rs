@@ -22,7 +22,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
     fn start_page_checkout(
         &self,
@@ -40,7 +40,7 @@ pub trait PaidPagesApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
     fn check_page_access(
         &self,
@@ -143,6 +143,7 @@ pub(crate) static START_PAGE_CHECKOUT: rt::guard::RouteSpec = rt::guard::RouteSp
         "connect_not_configured",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -171,6 +172,7 @@ pub(crate) static CHECK_PAGE_ACCESS: rt::guard::RouteSpec = rt::guard::RouteSpec
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

@@ -36,7 +36,7 @@ pub trait PublicFilesApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): auth, request
     /// - Source: uc-16-files-sharing-internal-docs-access.md
     fn request_file_magic_link(
@@ -136,6 +136,7 @@ pub(crate) static REQUEST_FILE_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::Rou
         "not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

@@ -69,7 +69,7 @@ pub trait PublicGroupBuysApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
     fn withdraw_group_buy_interest(
         &self,
@@ -286,6 +286,7 @@ pub(crate) static WITHDRAW_GROUP_BUY_INTEREST: rt::guard::RouteSpec = rt::guard:
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

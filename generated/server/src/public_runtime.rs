@@ -53,7 +53,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: chain-signals-and-prefetch.md, ops-lab-lifecycle-messaging-retargeting.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
     fn submit_chain_signals(
         &self,
@@ -67,7 +67,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, uc-09-chain-signals-context-prefetch.md
     fn resolve_chain(
         &self,
@@ -81,7 +81,7 @@ pub trait PublicRuntimeApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: ops-lab-lifecycle-messaging-retargeting.md, chain-signals-and-prefetch.md, uc-09-chain-signals-context-prefetch.md
     fn prefetch_chain(
         &self,
@@ -276,7 +276,13 @@ pub(crate) static SUBMIT_CHAIN_SIGNALS: rt::guard::RouteSpec = rt::guard::RouteS
     body: Some(rt::schema::Ty::Object(&crate::spec::CHAIN_SIGNALS_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
@@ -297,7 +303,13 @@ pub(crate) static RESOLVE_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     body: Some(rt::schema::Ty::Object(&crate::spec::CHAIN_RESOLVE_REQUEST_SCHEMA)),
     response: Some(rt::schema::Ty::Json),
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
@@ -318,7 +330,13 @@ pub(crate) static PREFETCH_CHAIN: rt::guard::RouteSpec = rt::guard::RouteSpec {
     body: Some(rt::schema::Ty::Json),
     response: Some(rt::schema::Ty::Json),
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 

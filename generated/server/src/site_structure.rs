@@ -100,7 +100,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     fn pat_update_campaign_site_structure(
@@ -119,7 +119,7 @@ pub trait SiteStructureApi: Send + Sync + 'static {
     /// - Required PAT scopes: `pages.write`
     /// - Plan feature: `growth_tools` (from `PRO`)
     /// - Success: 200 ok
-    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+    /// - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): feature
     /// - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
     fn pat_publish_campaign_site_structure(
@@ -436,6 +436,7 @@ pub(crate) static PAT_UPDATE_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt:
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -468,6 +469,7 @@ pub(crate) static PAT_PUBLISH_CAMPAIGN_SITE_STRUCTURE: rt::guard::RouteSpec = rt
         "handle_not_found",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };

@@ -22,7 +22,7 @@ pub trait StripeApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): rate_limit
     /// - Source: uc-13-creator-connect-earnings.md, ops-lab-knowledge-commerce-hub.md
     fn receive_stripe_webhook(
@@ -37,7 +37,7 @@ pub trait StripeApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): rate_limit
     /// - Source: uc-13-creator-connect-earnings.md
     fn receive_stripe_connect_webhook(
@@ -99,7 +99,12 @@ pub(crate) static RECEIVE_STRIPE_WEBHOOK: rt::guard::RouteSpec = rt::guard::Rout
     body: Some(rt::schema::Ty::Json),
     response: None,
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
@@ -120,6 +125,11 @@ pub(crate) static RECEIVE_STRIPE_CONNECT_WEBHOOK: rt::guard::RouteSpec = rt::gua
     body: Some(rt::schema::Ty::Json),
     response: None,
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };

@@ -22,7 +22,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
     fn request_visitor_magic_link(
         &self,
@@ -36,7 +36,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     ///
     /// - Auth: `none`
     /// - Success: 200 ok
-    /// - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+    /// - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Inferred (not stated by the docs): request
     /// - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md, troubleshooting-and-support.md
     fn verify_visitor_magic_link(
@@ -51,7 +51,7 @@ pub trait VisitorApi: Send + Sync + 'static {
     ///
     /// - Auth: `visitor_cookie`
     /// - Success: 200 ok
-    /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`
+    /// - Errors: `visitor_session_required`, `rate_limited`, `internal_error`, `service_unavailable`
     /// - Source: uc-02-visitor-identity-access.md
     fn visitor_logout(
         &self,
@@ -179,7 +179,13 @@ pub(crate) static REQUEST_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::
     body: Some(rt::schema::Ty::Object(&crate::spec::MAGIC_LINK_REQUEST_SCHEMA)),
     response: None,
     success: &[200],
-    errors: &["invalid_payload", "validation_error", "rate_limited", "internal_error"],
+    errors: &[
+        "invalid_payload",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 
@@ -207,6 +213,7 @@ pub(crate) static VERIFY_VISITOR_MAGIC_LINK: rt::guard::RouteSpec = rt::guard::R
         "validation_error",
         "rate_limited",
         "internal_error",
+        "service_unavailable",
     ],
     idempotency: None,
 };
@@ -228,7 +235,12 @@ pub(crate) static VISITOR_LOGOUT: rt::guard::RouteSpec = rt::guard::RouteSpec {
     body: None,
     response: None,
     success: &[200],
-    errors: &["visitor_session_required", "rate_limited", "internal_error"],
+    errors: &[
+        "visitor_session_required",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ],
     idempotency: None,
 };
 

@@ -1479,7 +1479,7 @@ export class JwtClient {
    *
    * - Auth: `jwt`
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): auth
    * - Source: uc-01-auth-session-lifecycle.md
    */
@@ -2948,7 +2948,7 @@ export class JwtClient {
    *
    * - Auth: `jwt`
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: jwt-vs-pat-when-to-use.md, uc-13-creator-connect-earnings.md
    */
   createBillingCheckoutSession(body: unknown, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -2962,7 +2962,7 @@ export class JwtClient {
    *
    * - Auth: `jwt`
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: uc-13-creator-connect-earnings.md
    */
   createBillingPortalSession(body: unknown, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -2977,7 +2977,7 @@ export class JwtClient {
    * - Auth: `jwt`
    * - Minimum role: `PLATFORM_ADMIN`
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_role`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): min_role
    * - Source: uc-13-creator-connect-earnings.md
    */
@@ -3657,7 +3657,7 @@ export class PatClient {
    * - Required PAT scopes: `links.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 updated, 201 created
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `invalid_slug`, `invalid_destination_url`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): feature, response
    * - Source: jwt-vs-pat-when-to-use.md, time-based-short-link-redirects.md, api-tokens-and-automations.md
    */
@@ -3674,7 +3674,7 @@ export class PatClient {
    * - Required PAT scopes: `links.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `invalid_slug`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): feature
    * - Source: uc-05-link-crud-redirect-behavior.md, api-tokens-and-automations.md
    */
@@ -3725,7 +3725,7 @@ export class PatClient {
    * - Required PAT scopes: `pages.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): feature
    * - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
    */
@@ -3742,7 +3742,7 @@ export class PatClient {
    * - Required PAT scopes: `pages.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): feature
    * - Source: uc-07-campaign-lifecycle-conversion-tests.md, api-tokens-and-automations.md
    */
@@ -3761,7 +3761,7 @@ export class PatClient {
    * - Required PAT scopes: `webhooks.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): feature
    * - Source: jwt-vs-pat-when-to-use.md, api-tokens-and-automations.md
    */
@@ -3795,7 +3795,7 @@ export class PatClient {
    * - Required PAT scopes: `files.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): path, feature
    * - Source: files-and-sharing.md, api-tokens-and-automations.md
    */
@@ -3812,7 +3812,7 @@ export class PatClient {
    * - Required PAT scopes: `files.write`
    * - Plan feature: `growth_tools` (from `PRO`)
    * - Success: 200 ok
-   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `missing_bearer_token`, `invalid_token`, `token_expired`, `insufficient_scope`, `feature_locked`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): path, feature
    * - Source: files-and-sharing.md, api-tokens-and-automations.md
    */
@@ -3876,7 +3876,7 @@ export class VisitorClient {
    *
    * - Auth: `visitor_cookie`
    * - Success: 200 ok
-   * - Errors: `visitor_session_required`, `rate_limited`, `internal_error`
+   * - Errors: `visitor_session_required`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: uc-02-visitor-identity-access.md
    */
   visitorLogout(options?: CallOptions): Promise<Answer<200, "ok", undefined>> {
@@ -3918,7 +3918,7 @@ export class VisitorClient {
    *
    * - Auth: `visitor_cookie`
    * - Success: 200 ok
-   * - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`
+   * - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `connect_not_configured`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md, api-auth-and-error-model.md
    */
   startPageCheckout(handle: string, pageSlug: string, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -3934,7 +3934,7 @@ export class VisitorClient {
    *
    * - Auth: `visitor_cookie`
    * - Success: 200 ok
-   * - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: visitor-auth-and-access.md, ops-lab-knowledge-commerce-hub.md, uc-14-monetized-pages-checkout-refunds.md
    */
   checkPageAccess(handle: string, pageSlug: string, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -3962,7 +3962,7 @@ export class VisitorClient {
    *
    * - Auth: `visitor_cookie`
    * - Success: 200 ok
-   * - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `visitor_session_required`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: uc-15-group-buy-lifecycle.md, visitor-auth-and-access.md
    */
   withdrawGroupBuyInterest(handle: string, groupBuySlug: string, options?: CallOptions): Promise<Answer<200, "ok", undefined>> {
@@ -4156,7 +4156,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): auth
    * - Source: uc-01-auth-session-lifecycle.md
    */
@@ -4171,7 +4171,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): auth
    * - Source: uc-01-auth-session-lifecycle.md, chatgpt-mcp-setup.md
    */
@@ -4217,7 +4217,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: chain-signals-and-prefetch.md, ops-lab-lifecycle-messaging-retargeting.md, onboarding-and-api-primer.md, uc-09-chain-signals-context-prefetch.md
    */
   submitChainSignals(body: ChainSignalsRequest, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -4231,7 +4231,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: ops-lab-lifecycle-messaging-retargeting.md, uc-09-chain-signals-context-prefetch.md
    */
   resolveChain(body: ChainResolveRequest, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -4245,7 +4245,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: ops-lab-lifecycle-messaging-retargeting.md, chain-signals-and-prefetch.md, uc-09-chain-signals-context-prefetch.md
    */
   prefetchChain(body: unknown, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -4288,7 +4288,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): auth, request
    * - Source: uc-16-files-sharing-internal-docs-access.md
    */
@@ -4303,7 +4303,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md
    */
   requestVisitorMagicLink(body: MagicLinkRequest, options?: CallOptions): Promise<Answer<200, "ok", undefined>> {
@@ -4317,7 +4317,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`
+   * - Errors: `expired_magic_link`, `used_magic_link`, `invalid_payload`, `validation_error`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): request
    * - Source: visitor-auth-and-access.md, uc-02-visitor-identity-access.md, troubleshooting-and-support.md
    */
@@ -4362,7 +4362,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): rate_limit
    * - Source: uc-13-creator-connect-earnings.md, ops-lab-knowledge-commerce-hub.md
    */
@@ -4377,7 +4377,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `internal_error`, `service_unavailable`
    * - Inferred (not stated by the docs): rate_limit
    * - Source: uc-13-creator-connect-earnings.md
    */
@@ -4394,7 +4394,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: lead-capture-through-10xdotin.md
    */
   captureLead(handle: string, body: unknown, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -4408,7 +4408,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `invalid_payload`, `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: lead-capture-through-10xdotin.md
    */
   createLeadAttachmentUpload(handle: string, body: unknown, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {
@@ -4422,7 +4422,7 @@ SESSION_REFRESH,
    *
    * - Auth: `none`
    * - Success: 200 ok
-   * - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`
+   * - Errors: `validation_error`, `not_found`, `handle_not_found`, `rate_limited`, `internal_error`, `service_unavailable`
    * - Source: lead-capture-through-10xdotin.md
    */
   completeLeadAttachment(handle: string, attachmentId: string, options?: CallOptions): Promise<Answer<200, "ok", unknown>> {

@@ -134,7 +134,7 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn update_parcel(
         &self,
@@ -168,7 +168,7 @@ impl JwtClient {
     /// - Auth: `jwt`
     /// - Minimum role: `admin`
     /// - Success: 204 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn delete_parcel(&self, account: &str, parcel_id: &str) -> CallFuture<'_, ()> {
         static ROUTE: RouteInfo = RouteInfo {
@@ -198,7 +198,7 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn r#move(
         &self,
@@ -233,7 +233,7 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn put_note(
         &self,
@@ -302,7 +302,7 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 204 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn put_photo(
         &self,
@@ -337,7 +337,7 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:read`
     /// - Minimum role: `viewer`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn search_parcels(
         &self,
@@ -371,7 +371,7 @@ impl JwtClient {
     /// - Required PAT scopes: `parcels:read`
     /// - Minimum role: `viewer`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn save_search(
         &self,
@@ -407,7 +407,7 @@ impl JwtClient {
     /// - Minimum role: `admin`
     /// - Plan feature: `webhooks` (from `business`)
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn register_webhook(
         &self,
@@ -537,7 +537,7 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn update_parcel(
         &self,
@@ -571,7 +571,7 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn r#move(&self, parcel_id: &str, body: &MoveRequest) -> CallFuture<'_, Parcel> {
         static ROUTE: RouteInfo = RouteInfo {
@@ -601,7 +601,7 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn put_note(
         &self,
@@ -665,7 +665,7 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 204 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn put_photo(&self, parcel_id: &str, body: &[u8]) -> CallFuture<'_, ()> {
         static ROUTE: RouteInfo = RouteInfo {
@@ -695,7 +695,7 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:read`
     /// - Minimum role: `viewer`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn search_parcels(&self, body: &SearchRequest) -> CallFuture<'_, ParcelList> {
         static ROUTE: RouteInfo = RouteInfo {
@@ -725,7 +725,7 @@ impl PatClient {
     /// - Required PAT scopes: `parcels:read`
     /// - Minimum role: `viewer`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     pub fn save_search(
         &self,

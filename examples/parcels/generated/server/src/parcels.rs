@@ -80,7 +80,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn update_parcel(
         &self,
@@ -98,7 +98,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Auth: `jwt`
     /// - Minimum role: `admin`
     /// - Success: 204 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn delete_parcel(
         &self,
@@ -116,7 +116,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn r#move(
         &self,
@@ -135,7 +135,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn put_note(
         &self,
@@ -172,7 +172,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:write`
     /// - Minimum role: `shipper`
     /// - Success: 204 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn put_photo(
         &self,
@@ -191,7 +191,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:read`
     /// - Minimum role: `viewer`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn search_parcels(
         &self,
@@ -209,7 +209,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Required PAT scopes: `parcels:read`
     /// - Minimum role: `viewer`
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn save_search(
         &self,
@@ -229,7 +229,7 @@ pub trait ParcelsApi: Send + Sync + 'static {
     /// - Minimum role: `admin`
     /// - Plan feature: `webhooks` (from `business`)
     /// - Success: 200 ok
-    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+    /// - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
     /// - Source: parcels.md
     fn register_webhook(
         &self,
@@ -660,6 +660,7 @@ pub(crate) static UPDATE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "parcel_state_conflict",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -690,6 +691,7 @@ pub(crate) static DELETE_PARCEL: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "no_such_thing",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -721,6 +723,7 @@ pub(crate) static MOVE: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "parcel_state_conflict",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -751,6 +754,7 @@ pub(crate) static PUT_NOTE: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "no_such_thing",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -811,6 +815,7 @@ pub(crate) static PUT_PHOTO: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "no_such_thing",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -841,6 +846,7 @@ pub(crate) static SEARCH_PARCELS: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "no_such_thing",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -891,6 +897,7 @@ pub(crate) static SAVE_SEARCH: rt::guard::RouteSpec = rt::guard::RouteSpec {
         "no_such_thing",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };
@@ -921,6 +928,7 @@ pub(crate) static REGISTER_WEBHOOK: rt::guard::RouteSpec = rt::guard::RouteSpec 
         "no_such_thing",
         "too_many_requests",
         "server_fault",
+        "try_later",
     ],
     idempotency: None,
 };

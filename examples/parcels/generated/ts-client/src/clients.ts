@@ -294,7 +294,7 @@ export class JwtClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   updateParcel(account: string, parcelId: string, body: ParcelPatch, options?: CallOptions): Promise<Answer<200, "ok", Parcel>> {
@@ -309,7 +309,7 @@ export class JwtClient {
    * - Auth: `jwt`
    * - Minimum role: `admin`
    * - Success: 204 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   deleteParcel(account: string, parcelId: string, options?: CallOptions): Promise<Answer<204, "ok", undefined>> {
@@ -325,7 +325,7 @@ export class JwtClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   move(account: string, parcelId: string, body: MoveRequest, options?: CallOptions): Promise<Answer<200, "ok", Parcel>> {
@@ -341,7 +341,7 @@ export class JwtClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   putNote(account: string, parcelId: string, body: string, options?: CallOptions): Promise<Answer<200, "ok", string>> {
@@ -373,7 +373,7 @@ export class JwtClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 204 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   putPhoto(account: string, parcelId: string, body: Uint8Array, options?: CallOptions): Promise<Answer<204, "ok", undefined>> {
@@ -389,7 +389,7 @@ export class JwtClient {
    * - Required PAT scopes: `parcels:read`
    * - Minimum role: `viewer`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   searchParcels(account: string, body: SearchRequest, options?: CallOptions): Promise<Answer<200, "ok", ParcelList>> {
@@ -405,7 +405,7 @@ export class JwtClient {
    * - Required PAT scopes: `parcels:read`
    * - Minimum role: `viewer`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   saveSearch(account: string, query_: string, body: SearchRequest, query?: SaveSearchQuery, options?: CallOptions): Promise<Answer<200, "ok", SearchRequest>> {
@@ -421,7 +421,7 @@ export class JwtClient {
    * - Minimum role: `admin`
    * - Plan feature: `webhooks` (from `business`)
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   registerWebhook(account: string, body: Webhook, options?: CallOptions): Promise<Answer<200, "ok", Webhook>> {
@@ -544,7 +544,7 @@ export class PatClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   updateParcel(parcelId: string, body: ParcelPatch, options?: CallOptions): Promise<Answer<200, "ok", Parcel>> {
@@ -560,7 +560,7 @@ export class PatClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `parcel_state_conflict`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   move(parcelId: string, body: MoveRequest, options?: CallOptions): Promise<Answer<200, "ok", Parcel>> {
@@ -576,7 +576,7 @@ export class PatClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   putNote(parcelId: string, body: string, options?: CallOptions): Promise<Answer<200, "ok", string>> {
@@ -608,7 +608,7 @@ export class PatClient {
    * - Required PAT scopes: `parcels:write`
    * - Minimum role: `shipper`
    * - Success: 204 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   putPhoto(parcelId: string, body: Uint8Array, options?: CallOptions): Promise<Answer<204, "ok", undefined>> {
@@ -624,7 +624,7 @@ export class PatClient {
    * - Required PAT scopes: `parcels:read`
    * - Minimum role: `viewer`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   searchParcels(body: SearchRequest, options?: CallOptions): Promise<Answer<200, "ok", ParcelList>> {
@@ -640,7 +640,7 @@ export class PatClient {
    * - Required PAT scopes: `parcels:read`
    * - Minimum role: `viewer`
    * - Success: 200 ok
-   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`
+   * - Errors: `unauthenticated`, `bad_credentials`, `access_token_expired`, `forbidden`, `invalid_request`, `no_such_thing`, `too_many_requests`, `server_fault`, `try_later`
    * - Source: parcels.md
    */
   saveSearch(query_: string, body: SearchRequest, query?: SaveSearchQuery, options?: CallOptions): Promise<Answer<200, "ok", SearchRequest>> {
