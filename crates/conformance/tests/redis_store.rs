@@ -98,7 +98,11 @@ async fn ten_thousand_keys_leave_nothing_once_their_retention_ends() {
         }
     });
     futures_util::future::join_all(batches).await;
-    assert_eq!(dbsize(&server.url()).await, 10_000);
+    // Every key is held until its retention ends; on a loaded machine the writes may
+    // outlast the 2 s, and the first keys are then rightly gone already.
+    let held = dbsize(&server.url()).await;
+    let in_time = SystemTime::now() < keep_until;
+    assert!(if in_time { held == 10_000 } else { held <= 10_000 }, "{held} keys held (written in time: {in_time})");
     // Redis drops expired keys in the background; give it a few seconds past retention.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
