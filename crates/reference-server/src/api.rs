@@ -15,10 +15,10 @@ use tenx_server::ErrorCode;
 use tenx_server::*;
 use tenx_server_runtime::store::UNAVAILABLE_RETRY_AFTER;
 use tenx_server_runtime::{Click, ContextKey, JwtKeys, PatRecord, Situation};
-use tokio::sync::Semaphore;
 
 use crate::Clock;
 use crate::credentials::random_secret;
+use crate::passwords::PasswordBound;
 use crate::repo::{Recorded, RepoError, Repository};
 
 /// The spec's context token (`ctx`) facts.
@@ -57,41 +57,26 @@ fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Password hashing off the async executor, a few at a time. argon2 spends tens of
-/// milliseconds of CPU per hash on purpose: on the executor a flood of logins would
-/// stall every other route, and unbounded on the blocking pool it would queue without
-/// limit.
+/// Password work (hashing, and checking against a hash), within the server's bound.
 #[derive(Clone)]
-struct Passwords {
-    permits: Arc<Semaphore>,
-}
+struct Passwords(crate::passwords::Passwords);
 
 impl Passwords {
-    fn new() -> Self {
-        // Half the cores at most: a login flood then leaves the rest to every other route.
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Passwords { permits: Arc::new(Semaphore::new((cores / 2).max(1))) }
-    }
-
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
-        let _permit = self.permits.acquire().await.map_err(Failure::internal)?;
-        tokio::task::spawn_blocking(work).await.map_err(Failure::internal)
-    }
-
     async fn hash(&self, password: String) -> Result<String, Failure> {
-        self.run(move || hash_password(&password)).await?
+        self.0.run(move || hash_password(&password)).await?
     }
 
     /// Whether `password` matches `hash`. Without a hash (no such user) it is checked
     /// against a hash of nothing anyone knows, so both cases take the same time and the
     /// answer does not tell which emails have accounts.
     async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Failure> {
-        self.run(move || {
-            let known = hash.is_some();
-            let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
-            password_matches(&password, &hash) && known
-        })
-        .await
+        self.0
+            .run(move || {
+                let known = hash.is_some();
+                let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+                password_matches(&password, &hash) && known
+            })
+            .await
     }
 }
 
@@ -134,7 +119,12 @@ fn link_of(slug: &str, body: &Value) -> Result<Link, Failure> {
 impl<R: Repository> App<R> {
     /// An app on `db`.
     pub fn new(db: R, keys: Keys, now: Clock) -> Self {
-        App { db, keys, now, passwords: Passwords::new() }
+        Self::bounded(db, keys, now, PasswordBound::default())
+    }
+
+    /// The app, with password work held to `passwords`.
+    pub fn bounded(db: R, keys: Keys, now: Clock, passwords: PasswordBound) -> Self {
+        App { db, keys, now, passwords: Passwords(crate::passwords::Passwords::new(passwords)) }
     }
 
     fn now(&self) -> SystemTime {

@@ -106,6 +106,11 @@ pub struct Db {
     /// neither the handlers' connection nor an async worker. The same connection for an
     /// in-memory database, where a second one would be another database.
     store: Arc<Mutex<Connection>>,
+    /// Taken by every write transaction of this process, the handlers' (`write`) and
+    /// the stores' (`store_op`), so they queue here, on a lock that wakes the next at
+    /// once, instead of meeting in SQLite, whose busy handler sleeps and retries (16
+    /// writers lost 7% of one writer's throughput to those sleeps).
+    gate: Arc<Mutex<()>>,
 }
 
 /// A stored user.
@@ -126,13 +131,13 @@ impl Db {
         let store = Connection::open(path)?;
         // A store operation waits for a lock only where `store_op` says so.
         Self::configure(&store, Duration::ZERO)?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)), store: Arc::new(Mutex::new(store)) })
+        Ok(Db { conn: Arc::new(Mutex::new(conn)), store: Arc::new(Mutex::new(store)), gate: Arc::default() })
     }
 
     /// A fresh in-memory database.
     pub fn in_memory() -> rusqlite::Result<Db> {
         let conn = Arc::new(Mutex::new(Self::init(Connection::open_in_memory()?)?));
-        Ok(Db { store: conn.clone(), conn })
+        Ok(Db { store: conn.clone(), conn, gate: Arc::default() })
     }
 
     fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
@@ -240,6 +245,7 @@ impl Db {
     /// another process) fails at once with "database is locked", whatever the timeout.
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, RepoError>) -> Result<T, RepoError> {
         let mut conn = self.conn();
+        let _gate = self.gate();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -250,6 +256,11 @@ impl Db {
     /// SQLite rolled back whatever it had not committed, so the connection is still sound.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The write gate (poisoning as above: it guards no data).
+    fn gate(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The stores' connection (poisoning as above).
@@ -269,7 +280,7 @@ impl Db {
         op: impl Fn(&Db, &mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> StoreFuture<'static, T> {
         let unavailable = |e: rusqlite::Error| StoreUnavailable(format!("SQLite: {e}"));
-        if let Ok(mut conn) = self.store.try_lock() {
+        if let (Ok(mut conn), Ok(_gate)) = (self.store.try_lock(), self.gate.try_lock()) {
             match op(self, &mut conn) {
                 Err(e) if is_busy(&e) => {}
                 answer => return Box::pin(std::future::ready(answer.map_err(unavailable))),
@@ -279,8 +290,9 @@ impl Db {
         Box::pin(async move {
             let waited = tokio::task::spawn_blocking(move || {
                 let mut conn = db.store_conn();
-                // The whole wait, queueing for this connection included, stays within the
-                // bound: an operation never starts after the router gave up on it.
+                let _gate = db.gate();
+                // The whole wait, queueing for this connection and the gate included, stays
+                // within the bound: an operation never starts after the router gave up on it.
                 let left = STORE_BUSY_TIMEOUT.saturating_sub(asked.elapsed());
                 if left.is_zero() {
                     let busy = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY);

@@ -12,6 +12,7 @@ mod db;
 mod email;
 mod idempotency;
 mod limits;
+mod passwords;
 mod repo;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::time::SystemTime;
 pub use api::{App, Keys};
 pub use credentials::{random_secret, sha256};
 pub use db::{Db, User, at, epoch, rfc3339};
+pub use passwords::PasswordBound;
 pub use repo::{PatListing, Recorded, RepoError, Repository};
 
 use tenx_server::{RouterBuilder, spec};
@@ -70,7 +72,18 @@ pub enum Stores {
 
 /// [`router`], with the limits and idempotency records in `stores`.
 pub fn router_with<R: Repository>(db: R, keys: Keys, now: Clock, stores: Stores) -> axum::Router {
-    let app = Arc::new(App::new(db.clone(), keys.clone(), now.clone()));
+    router_bounded(db, keys, now, stores, PasswordBound::default())
+}
+
+/// [`router_with`], with password work held to `passwords`.
+pub fn router_bounded<R: Repository>(
+    db: R,
+    keys: Keys,
+    now: Clock,
+    stores: Stores,
+    passwords: PasswordBound,
+) -> axum::Router {
+    let app = Arc::new(App::bounded(db.clone(), keys.clone(), now.clone(), passwords));
     let mut state = ServerState::new(&spec::SERVER_SPEC, Arc::new(db.clone()), keys.jwt);
     match stores {
         Stores::Database => {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Parser;
-use tenx_reference_server::{Db, Stores, router_with, seed_demo, server_keys};
+use tenx_reference_server::{Db, PasswordBound, Stores, router_bounded, seed_demo, server_keys};
 use tenx_server_runtime::RedisStore;
 
 #[derive(Parser)]
@@ -37,6 +37,17 @@ struct Args {
     /// Without it they live in the database.
     #[arg(long, env = "TENX_REDIS_URL", hide_env_values = true)]
     redis: Option<String>,
+    /// Password hashes (login, sign-up, reset) that run at once; each holds 19 MiB while
+    /// it runs. Default: half the cores.
+    #[arg(long, env = "TENX_PASSWORD_HASHES")]
+    password_hashes: Option<usize>,
+    /// Requests that may wait for a hash's turn; past that a request is answered 503
+    /// with `Retry-After` at once. Default: 32 per concurrent hash.
+    #[arg(long, env = "TENX_PASSWORD_QUEUE")]
+    password_queue: Option<usize>,
+    /// How long a request may wait for a hash's turn, in milliseconds, before the 503.
+    #[arg(long, env = "TENX_PASSWORD_WAIT_MS", default_value_t = 2000)]
+    password_wait_ms: u64,
     /// Seed demo users and handles, and print how to log in.
     #[arg(long)]
     demo: bool,
@@ -112,7 +123,14 @@ async fn main() -> std::process::ExitCode {
             }
         },
     };
-    let app = router_with(db, keys, Arc::new(SystemTime::now), stores);
+    let defaults = PasswordBound::default();
+    let concurrent = args.password_hashes.unwrap_or(defaults.concurrent).max(1);
+    let passwords = PasswordBound {
+        concurrent,
+        waiting: args.password_queue.unwrap_or(32 * concurrent),
+        wait: std::time::Duration::from_millis(args.password_wait_ms),
+    };
+    let app = router_bounded(db, keys, Arc::new(SystemTime::now), stores, passwords);
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -289,3 +289,44 @@ async fn two_processes_started_at_once_on_a_new_file_agree_on_their_keys() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_past_the_password_bound_is_answered_overloaded_at_once() {
+    let db = Db::in_memory().expect("db");
+    tenx_reference_server::seed_demo(&db).expect("demo");
+    let bound = tenx_reference_server::PasswordBound { concurrent: 1, waiting: 1, wait: Duration::from_millis(50) };
+    let app = tenx_reference_server::router_bounded(
+        db.clone(),
+        support::keys(&db),
+        std::sync::Arc::new(std::time::SystemTime::now),
+        tenx_reference_server::Stores::Database,
+        bound,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    let http = reqwest::Client::new();
+    let logins = (0..20).map(|i| {
+        // Each from its own address would not matter: the bound is on the hashes.
+        let request = http
+            .post(format!("{base}/v2/auth/login"))
+            .json(&json!({ "email": format!("flood{i}@demo.10x"), "password": "wrong-password" }));
+        async move {
+            let answer = request.send().await.expect("an answer");
+            let retry_after = answer.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let status = answer.status().as_u16();
+            let body: Value = answer.json().await.unwrap_or_default();
+            (status, retry_after, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+        }
+    });
+    let answers = join_all(logins).await;
+    let overloaded: Vec<_> = answers.iter().filter(|(s, ..)| *s == 503).collect();
+    assert!(!overloaded.is_empty(), "{answers:?}");
+    for (_, retry_after, code) in &overloaded {
+        assert_eq!((retry_after.as_deref(), code.as_str()), (Some("1"), "service_unavailable"));
+    }
+    // The others were checked, and are wrong passwords; nothing else.
+    assert!(answers.iter().all(|(s, ..)| *s == 503 || *s == 401), "{answers:?}");
+}
