@@ -21,6 +21,12 @@ fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok())
 }
 
+/// The number of threads of `pid`.
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
 /// `VmRSS` and `VmHWM` of `pid`, in MiB.
 fn memory(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -92,6 +98,7 @@ async fn start() -> Server {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let seconds: f64 = arg("--seconds").unwrap_or(12.0);
+    let statuses_of_other = std::env::var_os("FLOOD_SHOW_OTHER").is_some();
     let connections: Vec<usize> = arg::<String>("--connections")
         .map_or_else(|| vec![64, 256], |s| s.split(',').filter_map(|n| n.parse().ok()).collect());
     println!("login flood: wrong passwords from N loopback addresses, {seconds} s, 2 s client timeout");
@@ -138,6 +145,7 @@ async fn main() {
             async move { probe(&base, Duration::from_secs_f64(seconds)).await }
         });
         tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+        let flood_threads = threads(pid);
         stop.store(true, Ordering::Relaxed);
         let mut flood_probe = probing.await.expect("the probe");
         let mut answers = Vec::new();
@@ -153,7 +161,7 @@ async fn main() {
         let mut idle_probe = idle_probe;
         let (idle_p99, flood_p99) = (quantile(&mut idle_probe, 0.99), quantile(&mut flood_probe, 0.99));
         println!(
-            "| {n} | {idle_rss:.0} → {peak:.0} → {after:.0} | {} / {} / {} / {} | {} / {} | {} → {} | {:.2}× |",
+            "| {n} | {idle_rss:.0} → {peak:.0} → {after:.0} | {} / {} / {} / {} | {} / {} | {} → {} | {:.2}× | {flood_threads} |",
             count(&|s| s == 401),
             count(&|s| s == 503),
             count(&|s| s != 401 && s != 503 && s != 0),
@@ -164,6 +172,12 @@ async fn main() {
             ms(flood_p99),
             flood_p99.as_secs_f64() / idle_p99.as_secs_f64().max(1e-9),
         );
+        if statuses_of_other {
+            let mut other: Vec<u16> = answers.iter().map(|(s, _)| *s).filter(|s| *s != 401 && *s != 503).collect();
+            other.sort_unstable();
+            other.dedup();
+            println!("other statuses: {other:?}");
+        }
         let _ = server.child.kill();
         let _ = server.child.wait();
     }

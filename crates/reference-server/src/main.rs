@@ -13,6 +13,13 @@ use clap::Parser;
 use tenx_reference_server::{Db, PasswordBound, Stores, router_bounded, seed_demo, server_keys};
 use tenx_server_runtime::RedisStore;
 
+/// mimalloc, not the system's: glibc's malloc raises its mmap threshold to the size of
+/// the largest block freed, so after the first 19 MiB argon2 block each hash came from
+/// an arena, and the arenas kept them: a login flood held 2.9 GiB at 64 connections and
+/// 1.4 GiB 10 s after (35 and 15 MiB with the threshold pinned; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     about = "The reference 10x API server",
