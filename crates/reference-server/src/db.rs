@@ -154,35 +154,31 @@ impl Db {
     fn init(mut conn: Connection) -> rusqlite::Result<Connection> {
         Self::configure(&conn, OPEN_BUSY_TIMEOUT)?;
         conn.execute_batch(SCHEMA)?;
-        // Databases made before conversions were attributed by a signed ctx lack the
-        // click's columns.
-        let has_handle: bool =
-            conn.query_row("SELECT COUNT(*) FROM pragma_table_info('conversions') WHERE name = 'handle'", [], |r| {
-                r.get::<_, i64>(0).map(|n| n > 0)
-            })?;
-        if !has_handle {
-            conn.execute_batch(
-                "ALTER TABLE conversions ADD COLUMN handle TEXT; ALTER TABLE conversions ADD COLUMN slug TEXT; \
-                 ALTER TABLE conversions ADD COLUMN clicked_at INTEGER;",
-            )?;
-        }
-        Self::key_emails(&mut conn)?;
+        Self::migrate(&mut conn)?;
         conn.busy_timeout(WRITE_BUSY_TIMEOUT)?;
         Ok(conn)
     }
 
-    /// Gives every account its email's key and skeleton ([`crate::email`]), for
-    /// databases made before accounts were found by them. Of two accounts with one key
-    /// (made when case told them apart), the older keeps it; the other is found by id
-    /// only, and logged at each start until merged by hand. One transaction: a twin
-    /// process opening the database at the same time waits, then finds it done.
-    fn key_emails(conn: &mut Connection) -> rusqlite::Result<()> {
+    /// Brings a database made by an earlier version up to this one, in one IMMEDIATE
+    /// transaction: a twin process opening it at the same time waits, then finds it done
+    /// (two that checked, then altered, would both add a column, and one fail).
+    /// - Conversions attributed by a signed ctx carry the click's columns.
+    /// - Every account has its email's key and skeleton ([`crate::email`]). Of two
+    ///   accounts with one key (made when case told them apart), the older keeps it; the
+    ///   other is found by id only, and logged at each start until merged by hand.
+    fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let has_key: bool =
-            tx.query_row("SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'email_key'", [], |r| {
-                r.get::<_, i64>(0).map(|n| n > 0)
-            })?;
-        if !has_key {
+        let has_column = |table: &str, column: &str| -> rusqlite::Result<bool> {
+            let sql = format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1");
+            tx.query_row(&sql, [column], |r| r.get::<_, i64>(0).map(|n| n > 0))
+        };
+        if !has_column("conversions", "handle")? {
+            tx.execute_batch(
+                "ALTER TABLE conversions ADD COLUMN handle TEXT; ALTER TABLE conversions ADD COLUMN slug TEXT; \
+                 ALTER TABLE conversions ADD COLUMN clicked_at INTEGER;",
+            )?;
+        }
+        if !has_column("users", "email_key")? {
             tx.execute_batch(
                 "ALTER TABLE users ADD COLUMN email_key TEXT; ALTER TABLE users ADD COLUMN email_skeleton TEXT;",
             )?;
@@ -752,6 +748,34 @@ mod tests {
     fn rfc3339_formats_utc() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_798_437_612)), "2026-12-28T06:00:12Z");
+    }
+
+    #[test]
+    fn accounts_from_before_mailbox_keys_are_keyed_when_opened() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            // The users table as it was: no key, and case made two accounts of one mailbox.
+            let old = Connection::open(&path).expect("open");
+            old.execute_batch(
+                "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL, platform_role TEXT);
+                 INSERT INTO users (id, email, password_hash) VALUES ('first', 'Ada@Example.com', 'h1');
+                 INSERT INTO users (id, email, password_hash) VALUES ('second', 'ada@example.com', 'h2');
+                 INSERT INTO users (id, email, password_hash) VALUES ('other', 'bob@example.com', 'h3');",
+            )
+            .expect("the old schema");
+        }
+        let db = Db::open(&path).expect("migrated");
+        let found = |email: &str| db.user_by_email(email).expect("a lookup").map(|u| u.id);
+        // The older account keeps the mailbox, whatever the case typed; the other does not.
+        assert_eq!(found("ADA@example.com").as_deref(), Some("first"));
+        assert_eq!(found("ada@example.com").as_deref(), Some("first"));
+        assert_eq!(found("bob@EXAMPLE.com").as_deref(), Some("other"));
+        assert!(matches!(db.add_user("new", "BOB@example.com", "h"), Err(RepoError::Conflict(_))));
+        // Opening again changes nothing.
+        drop(db);
+        let again = Db::open(&path).expect("reopened");
+        assert_eq!(again.user_by_email("ada@EXAMPLE.com").expect("a lookup").map(|u| u.id).as_deref(), Some("first"));
     }
 
     #[test]
