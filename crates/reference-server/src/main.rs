@@ -63,10 +63,15 @@ struct Args {
     /// body built from its type), and its number of routes; then exit.
     #[arg(long)]
     families: bool,
+    /// Threads of the blocking pool (password hashes, store operations that wait for
+    /// the database's write lock); past them such work queues. Tokio's 512 by default:
+    /// under a 256-connection login flood, 32 threads tripled a cheap route's p99
+    /// (BENCHMARKS.md), and the threads' memory stays small either way.
+    #[arg(long, env = "TENX_BLOCKING_THREADS", default_value_t = 512)]
+    blocking_threads: usize,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -74,6 +79,20 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(args.blocking_threads.max(1))
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve(args)),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> std::process::ExitCode {
     if args.families {
         for (family, routes, real) in tenx_reference_server::families() {
             println!(
