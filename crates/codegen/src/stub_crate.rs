@@ -20,16 +20,19 @@ pub(crate) fn generate(model: &Model<'_>, templates: &Templates) -> Result<Vec<G
     let spec = model.spec;
     let header = templates.header(&sources(spec, spec.source_locs()))?;
     let description = format!("A stub server of the {}, from its spec alone, for SDK tests.", spec.api.title);
-    let readme = "`cargo run -p <this crate> -- --listen 127.0.0.1:4010` serves every route of the API: \
+    let readme = format!(
+        "`cargo run -p {} -- --listen 127.0.0.1:4010` serves every route of the API: \
                   the router's checks first (credentials, scopes, role, plan, limits, parameters, body, \
                   idempotency), then the route's first declared success with a body built from its type. \
                   It prints demo credentials for each auth mode (`--json`: one line of JSON). Ask for any \
                   other declared outcome with `Prefer: code=<status or error code>`; an undeclared one is \
-                  a 400. In Rust tests, `tenx_stub_runtime::kit::StubServer` starts the same server in-process.";
+                  a 400. In Rust tests, `tenx_stub_runtime::kit::StubServer` starts the same server in-process.",
+        crate_name(spec)
+    );
     let info = CrateInfo {
         name: crate_name(spec),
         description: &description,
-        readme,
+        readme: &readme,
         dependencies: vec![Dep::Workspace("tenx-stub-runtime"), server_crate::dep(spec)],
         proc_macro: false,
         features: Vec::new(),
