@@ -159,26 +159,19 @@ impl Unmounted for Stub {
         call: Call,
         cx: RequestContext,
     ) -> BoxFuture<'static, Result<Reply, Failure>> {
-        let reply = prefer(&cx).and_then(|asked| self.reply(route, &call, asked));
-        Box::pin(std::future::ready(reply))
+        Box::pin(std::future::ready(self.reply(route, &call, prefer(&cx))))
     }
 }
 
 /// The outcome a request asks for in `Prefer: code=…` (RFC 7240: preferences split by
-/// commas, parameters by semicolons, values quoted or not), if any.
-fn prefer(cx: &RequestContext) -> Result<Option<Outcome>, Failure> {
-    let Some(header) = cx.header("prefer") else { return Ok(None) };
-    let text = header.to_str().map_err(|_| Failure::of(Situation::InvalidInput, "`Prefer` must be visible ASCII."))?;
-    for preference in text.split(',') {
-        let token = preference.split(';').next().unwrap_or_default();
-        if let Some((name, value)) = token.split_once('=') {
-            if name.trim().eq_ignore_ascii_case("code") {
-                let value = value.trim().trim_matches('"');
-                return Ok(Some(Outcome::parse(value)));
-            }
-        }
-    }
-    Ok(None)
+/// commas, parameters by semicolons, values quoted or not), if any. Other preferences,
+/// and a header that is not text, are ignored, as the RFC has servers do.
+fn prefer(cx: &RequestContext) -> Option<Outcome> {
+    let text = cx.header("prefer")?.to_str().ok()?;
+    text.split(',').find_map(|preference| {
+        let (name, value) = preference.split(';').next()?.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("code").then(|| Outcome::parse(value.trim().trim_matches('"')))
+    })
 }
 
 /// What `outcome` means for `route`, or a 400 naming what it may answer.
@@ -221,4 +214,29 @@ fn success(route: &RouteSpec, status: u16, values: &mut Values) -> Result<Reply,
 /// FNV-1a over `a` then `b`: a stable seed (std's hasher may change between releases).
 fn fnv(a: &[u8], b: &[u8]) -> u64 {
     a.iter().chain(b).fold(0xcbf2_9ce4_8422_2325, |h, byte| (h ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenx_server_runtime::AuthContext;
+    use tenx_server_runtime::axum::http::{HeaderMap, HeaderValue};
+
+    fn asked(prefer: Option<&'static str>) -> Option<Outcome> {
+        let mut headers = HeaderMap::new();
+        if let Some(p) = prefer {
+            headers.insert("prefer", HeaderValue::from_static(p));
+        }
+        super::prefer(&RequestContext::detached("r", AuthContext::None, headers))
+    }
+
+    #[test]
+    fn prefer_names_a_status_or_a_code_among_other_preferences() {
+        assert_eq!(asked(Some("code=201")), Some(Outcome::Status(201)));
+        assert_eq!(asked(Some("respond-async, code=\"404\"; x=1")), Some(Outcome::Status(404)));
+        assert_eq!(asked(Some("Code = feature_locked")), Some(Outcome::Error("feature_locked".into())));
+        // Preferences the stub does not know are ignored, as RFC 7240 says.
+        assert_eq!(asked(Some("wait=5, return=minimal")), None);
+        assert_eq!(asked(None), None);
+    }
 }
