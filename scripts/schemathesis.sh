@@ -15,6 +15,8 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The hooks send a `#` of a generated path parameter encoded (schemathesis_hooks.py says why).
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
 run() { "$venv/bin/schemathesis" --config-file schemathesis.toml --no-color run "$@" --checks all --max-examples 20 --seed 1; }
 status=0
 
@@ -39,16 +41,7 @@ else:
     sys.exit("the reference server did not answer a login")
 PY
 )
-auth=(-H "Authorization: Bearer $jwt")
-# One operation runs apart, without the status check: fuzzing sends its `handle` with a
-# `#` unencoded (a list rendered as text), so the URL's fragment starts inside the path,
-# the server receives `DELETE /v2/public/group-buys/<the text before #>` (a path of the
-# spec that takes GET only) and rightly answers 405, a status of another path than the
-# one schemathesis meant. (The CLI's `--checks all` outranks a per-operation exception in
-# schemathesis.toml, so the exception is made here.)
-odd=withdraw_group_buy_interest
-run generated/openapi.json --url "$base" "${auth[@]}" --exclude-operation-id "$odd" || status=1
-run generated/openapi.json --url "$base" "${auth[@]}" --include-operation-id "$odd" --exclude-checks status_code_conformance || status=1
+run generated/openapi.json --url "$base" -H "Authorization: Bearer $jwt" || status=1
 
 echo "--- the Parcels stub, examples/parcels/generated/openapi.json"
 port=$(free_port)

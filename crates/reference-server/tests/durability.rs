@@ -156,3 +156,42 @@ async fn while_another_process_locks_the_database_reads_wait_briefly_and_keyed_w
     drop(server);
     assert_eq!(rows(&db, "order-while-locked"), 1);
 }
+
+/// A handler's own write (a PAT upsert: no quota, no idempotency key, so no store
+/// decision answers for it) that another process keeps locked out past its wait is the
+/// API's declared 503 with `Retry-After`, not a 500; once the lock goes, it is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_another_process_keeps_locked_out_is_a_503_to_retry_not_a_500() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = dir.path().join("tenx.db");
+    let server = Process::start(&db, &[]).await;
+    let owner = server.owner_token().await;
+    let http = reqwest::Client::new();
+    let minted: serde_json::Value = http
+        .post(format!("{}/v2/handles/demo-pro/tokens", server.base))
+        .bearer_auth(&owner)
+        .json(&json!({"name": "locked", "scopes": ["links.write"], "expiresInDays": 1}))
+        .send()
+        .await
+        .expect("a PAT")
+        .json()
+        .await
+        .expect("json");
+    let pat = minted["token"].as_str().expect("token").to_owned();
+    let upsert = || {
+        http.put(format!("{}/v2/public/handles/demo-pro/links/locked-out", server.base))
+            .bearer_auth(&pat)
+            .json(&json!({"destinationUrl": "https://example.com/locked"}))
+            .send()
+    };
+    let lock = rusqlite::Connection::open(&db).expect("a second connection");
+    lock.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+    let answer = upsert().await.expect("an answer");
+    let retry_after = answer.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let status = answer.status().as_u16();
+    let body: serde_json::Value = answer.json().await.expect("json");
+    assert_eq!((status, &body["error"]["code"]), (503, &json!("service_unavailable")), "{body}");
+    assert!(retry_after.is_some(), "503 without Retry-After");
+    lock.execute_batch("ROLLBACK").expect("the lock let go");
+    assert_eq!(upsert().await.expect("an answer").status().as_u16(), 201, "written once the lock is gone");
+}

@@ -568,3 +568,26 @@ fn type_names_generated_code_takes_are_refused() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_write_route_may_answer_unavailable_when_the_api_names_the_code() {
+    let errors = |text: &str| -> Vec<(String, Vec<String>)> {
+        let spec = tenx_spec::load_str("minimal.yaml", text).unwrap_or_else(|d| panic!("{d}"));
+        spec.routes()
+            .map(|r| (r.method.as_str().to_owned(), spec.route_errors(r).iter().map(|e| e.code.clone()).collect()))
+            .collect()
+    };
+    // The fixture names no `unavailable` code: no route is said to answer one.
+    assert!(errors(MINIMAL).iter().all(|(_, codes)| !codes.iter().any(|c| c == "service_unavailable")));
+    let named = MINIMAL
+        .replacen(
+            "types:\n",
+            "  - { code: service_unavailable, category: server, status: 503, retry: backoff, meaning: Busy., fix: Retry. }\ntypes:\n",
+            1,
+        )
+        .replacen("  internal: internal_error", "  unavailable: service_unavailable\n  internal: internal_error", 1);
+    for (method, codes) in errors(&named) {
+        let writes = method != "GET" && method != "HEAD";
+        assert_eq!(codes.iter().any(|c| c == "service_unavailable"), writes, "{method}: {codes:?}");
+    }
+}

@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use serde_json::{Map, Number, Value};
-use tenx_server_runtime::schema::{self, FieldSchema, Format, Rules, Ty};
+use tenx_server_runtime::schema::{FieldSchema, Format, Rules, Ty};
 
 /// Nesting deeper than this stops adding optional fields and list items, so a recursive
 /// type (an account tree) ends.
@@ -93,11 +93,11 @@ impl Values {
                 let merged = Rules {
                     pattern: rules.pattern.or(scalar.rules.pattern),
                     format: rules.format.or(scalar.rules.format),
-                    min_length: rules.min_length.max(scalar.rules.min_length),
-                    max_length: min_of(rules.max_length, scalar.rules.max_length),
-                    minimum: max_f(rules.minimum, scalar.rules.minimum),
-                    maximum: min_f(rules.maximum, scalar.rules.maximum),
-                    max_items: min_of(rules.max_items, scalar.rules.max_items),
+                    min_length: tighter(rules.min_length, scalar.rules.min_length, u64::max),
+                    max_length: tighter(rules.max_length, scalar.rules.max_length, u64::min),
+                    minimum: tighter(rules.minimum, scalar.rules.minimum, f64::max),
+                    maximum: tighter(rules.maximum, scalar.rules.maximum, f64::min),
+                    max_items: tighter(rules.max_items, scalar.rules.max_items, u64::min),
                     one_of: rules.one_of.or(scalar.rules.one_of),
                     error: None,
                 };
@@ -177,37 +177,24 @@ fn pick<'a, T, R: Rng>(rng: &mut R, items: &'a [T]) -> Option<&'a T> {
     if items.is_empty() { None } else { items.get(rng.random_range(0..items.len())) }
 }
 
-fn min_of(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+/// The tighter of two optional bounds, as `pick` chooses; the one given if only one is.
+fn tighter<T>(a: Option<T>, b: Option<T>, pick: fn(T, T) -> T) -> Option<T> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
+        (Some(a), Some(b)) => Some(pick(a, b)),
         (a, b) => a.or(b),
     }
-}
-
-fn min_f(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_f(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Whether `value` passes the router's check of a field: what every value built here
-/// must do (the tests hold it to that).
-pub fn passes(value: &Value, field: &FieldSchema) -> bool {
-    schema::check(value, field, field.name).is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tenx_server_runtime::schema::{ObjectSchema, ScalarSchema};
+    use tenx_server_runtime::schema::{self, ObjectSchema, ScalarSchema};
+
+    /// Whether `value` passes the router's check of `field`: what every value built here
+    /// must do.
+    fn passes(value: &Value, field: &FieldSchema) -> bool {
+        schema::check(value, field, field.name).is_ok()
+    }
 
     const fn field(name: &'static str, ty: Ty, rules: Rules) -> FieldSchema {
         FieldSchema { name, ty, optional: false, nullable: false, rules }
