@@ -228,11 +228,12 @@ async fn answering(child: &mut Child, base: &str) {
     panic!("the server did not answer on {base}");
 }
 
-/// Signs up (unless the demo has the account), logs in and makes a link on `base`;
-/// the JWT and a click's ctx for that link.
-async fn mint(http: &reqwest::Client, base: &str, demo: bool) -> (String, String) {
+/// Signs up (unless the demo has the account), logs in and makes a link on `base`, as
+/// `who`; the JWT and a click's ctx for that link.
+async fn mint(http: &reqwest::Client, base: &str, demo: bool, who: &str) -> (String, String) {
+    let own_email = format!("{who}@start.test");
     let (email, password) =
-        if demo { ("owner@demo.10x", "demo-password") } else { ("first@start.test", "a-long-password") };
+        if demo { ("owner@demo.10x", "demo-password") } else { (own_email.as_str(), "a-long-password") };
     if !demo {
         let signup = http.post(format!("{base}/v2/auth/signup")).json(&json!({"email": email, "password": password}));
         assert!(signup.send().await.expect("signup").status().is_success());
@@ -247,17 +248,18 @@ async fn mint(http: &reqwest::Client, base: &str, demo: bool) -> (String, String
         .await
         .expect("a token");
     let jwt = login["accessToken"].as_str().expect("accessToken").to_owned();
-    let handle = if demo { "demo-pro" } else { "first-start" };
+    let own_handle = format!("{who}-start");
+    let handle = if demo { "demo-pro" } else { own_handle.as_str() };
     if !demo {
         let made = http.post(format!("{base}/v2/handles")).bearer_auth(&jwt).json(&json!({"handle": handle}));
         assert!(made.send().await.expect("a handle").status().is_success());
     }
     let link = http
-        .put(format!("{base}/v2/handles/{handle}/links/launch"))
+        .put(format!("{base}/v2/handles/{handle}/links/launch-{who}"))
         .bearer_auth(&jwt)
         .json(&json!({"destinationUrl": "https://example.com/buy"}));
     assert!(link.send().await.expect("a link").status().is_success());
-    let click = http.get(format!("{base}/go/{handle}/launch")).send().await.expect("a redirect");
+    let click = http.get(format!("{base}/go/{handle}/launch-{who}")).send().await.expect("a redirect");
     let location = reqwest::Url::parse(click.headers()["location"].to_str().expect("location")).expect("a URL");
     let ctx = location.query_pairs().find(|(k, _)| k == "ctx").map(|(_, v)| v.into_owned()).expect("ctx");
     (jwt, ctx)
@@ -272,17 +274,20 @@ async fn two_processes_started_at_once_on_a_new_file_agree_on_their_keys() {
         let ((mut a, base_a), (mut b, base_b)) = (bare(&path, demo), bare(&path, demo));
         answering(&mut a, &base_a).await;
         answering(&mut b, &base_b).await;
-        let (jwt, ctx) = mint(&http, &base_a, demo).await;
-        // What A signed, B accepts: the JWT, and the click's ctx.
-        let me = http.get(format!("{base_b}/v2/auth/me")).bearer_auth(&jwt).send().await.expect("me");
-        assert_eq!(me.status(), 200, "pair {pair} (demo: {demo}): A's JWT on B");
-        let conversion = http
-            .post(format!("{base_b}/v2/public/conversions"))
-            .json(&json!({"ctx": ctx, "eventType": "purchase", "value": 1.0, "idempotencyKey": format!("k{pair}")}))
-            .send()
-            .await
-            .expect("a conversion");
-        assert!(conversion.status().is_success(), "pair {pair} (demo: {demo}): A's ctx on B: {}", conversion.status());
+        // What one signed, the other accepts: the JWT, and the click's ctx, both ways.
+        for (from, to, who) in [(&base_a, &base_b, "a"), (&base_b, &base_a, "b")] {
+            let (jwt, ctx) = mint(&http, from, demo, who).await;
+            let me = http.get(format!("{to}/v2/auth/me")).bearer_auth(&jwt).send().await.expect("me");
+            assert_eq!(me.status(), 200, "pair {pair} (demo: {demo}): {who}'s JWT on the other");
+            let conversion = http
+                .post(format!("{to}/v2/public/conversions"))
+                .json(&json!({"ctx": ctx, "eventType": "purchase", "value": 1.0, "idempotencyKey": format!("k{pair}{who}")}))
+                .send()
+                .await
+                .expect("a conversion");
+            let status = conversion.status();
+            assert!(status.is_success(), "pair {pair} (demo: {demo}): {who}'s ctx on the other: {status}");
+        }
         for mut child in [a, b] {
             let _ = child.kill();
             let _ = child.wait();
